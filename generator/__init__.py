@@ -1,0 +1,27 @@
+"""tfgen: render one declarative environments.yaml into a complete Terragrunt tree.
+
+The public API is small; the command line (``tfgen``) is a thin shell over it::
+
+    from generator import render, validate
+    result = render("environments.yaml")
+"""
+
+__version__ = "0.1.0"
+
+from .api import RenderResult, ValidationResult, load_project, render, validate
+from .errors import Diagnostic, InputError, OutputError, TfgenError
+from .plan import Scope
+
+__all__ = [
+    "Diagnostic",
+    "InputError",
+    "OutputError",
+    "RenderResult",
+    "Scope",
+    "TfgenError",
+    "ValidationResult",
+    "__version__",
+    "load_project",
+    "render",
+    "validate",
+]

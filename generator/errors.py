@@ -1,0 +1,98 @@
+"""User-facing errors: every expected failure is a TfgenError carrying diagnostics.
+
+A diagnostic knows the file, line and column it points at and the key path inside
+the document, so the CLI can print ``file:line:col: key.path: message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+KeyPath = tuple[str | int, ...]
+
+
+def format_key_path(path: KeyPath) -> str:
+    """``("environments", "prod", "regions", 0)`` -> ``environments.prod.regions[0]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    file: str
+    line: int = 0  # 1-based; 0 when unknown
+    column: int = 0  # 1-based; 0 when unknown
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column}"
+        return self.file
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    message: str
+    location: Location
+    path: KeyPath = ()
+    severity: Severity = "error"
+    rule: str = ""
+    hint: str = field(default="", compare=False)
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.location.file, self.location.line, self.location.column, self.message)
+
+    def __str__(self) -> str:
+        where = str(self.location)
+        key = format_key_path(self.path)
+        prefix = f"{where}: {key}: " if key else f"{where}: "
+        tag = "warning: " if self.severity == "warning" else ""
+        text = f"{prefix}{tag}{self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "path": format_key_path(self.path),
+            "severity": self.severity,
+            "rule": self.rule,
+            "message": self.message + (f" ({self.hint})" if self.hint else ""),
+        }
+
+
+def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    unique = {(d.sort_key(), d.severity, d.path): d for d in diagnostics}
+    return [unique[k] for k in sorted(unique, key=lambda k: (k[0], k[1], str(k[2])))]
+
+
+class TfgenError(Exception):
+    """An expected, user-caused failure. The CLI prints it and exits with 2."""
+
+    exit_code = 2
+
+    def __init__(self, diagnostics: Sequence[Diagnostic] | str) -> None:
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(diagnostics, Location("tfgen"))]
+        self.diagnostics: list[Diagnostic] = sorted_diagnostics(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class InputError(TfgenError):
+    """environments.yaml or a catalog file is invalid (syntax, schema or semantics)."""
+
+
+class OutputError(TfgenError):
+    """The output tree cannot be written safely (hand edits, protected deletions, locks)."""
+
+    exit_code = 1
