@@ -8,7 +8,7 @@ The public API is small; the command line (``tfgen``) is a thin shell over it::
 
 __version__ = "0.1.0"
 
-from .api import RenderResult, ValidationResult, load_project, render, validate
+from .api import RenderResult, ValidationResult, check, load_project, render, validate
 from .errors import Diagnostic, InputError, OutputError, TfgenError
 from .plan import Scope
 
@@ -21,6 +21,7 @@ __all__ = [
     "TfgenError",
     "ValidationResult",
     "__version__",
+    "check",
     "load_project",
     "render",
     "validate",

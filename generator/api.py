@@ -7,16 +7,32 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import checks, schema
-from .errors import Diagnostic, InputError
+from .errors import Diagnostic, InputError, Location, OutputError
 from .loader import Document, load
 from .model import Module, Project, build_module, build_project, referenced_modules
 from .plan import PlannedFile, Scope, plan
 from .render import Renderer
-from .writer import Change, Manifest, apply, compare, digest, read_manifest
+from .writer import (
+    MANIFEST,
+    STATUSES,
+    Change,
+    Manifest,
+    State,
+    Survey,
+    apply,
+    compare,
+    digest,
+    environment_of,
+    explain_refusals,
+    kept_directories,
+    locked,
+    read_state,
+)
 
 DEFAULT_CONFIG = "environments.yaml"
 
@@ -103,26 +119,66 @@ def validate(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, strict: bool = 
 
 @dataclass(frozen=True)
 class RenderResult:
+    """What a render found (and, when *written*, did), file by file."""
+
     output: Path
     changes: list[Change]
     warnings: list[Diagnostic]
     seconds: float
     written: bool
+    manifest: str = "unchanged"  # the manifest render writes vs the one on disk: unchanged|changed|created
+    interrupted: bool = False  # a previous render was killed before it finished
+    kept: list[str] = field(default_factory=list)  # directories left because they hold files tfgen did not write
+    force: bool = False
+    allow_orphan: bool = False
 
-    def count(self, kind: str) -> int:
-        return sum(1 for c in self.changes if c.kind == kind)
+    def count(self, status: str) -> int:
+        return sum(1 for c in self.changes if c.status == status)
+
+    @property
+    def files(self) -> int:
+        """How many files the render produces (stale files are not counted)."""
+        return sum(1 for c in self.changes if c.new is not None)
 
     @property
     def in_sync(self) -> bool:
-        return all(c.kind == "unchanged" for c in self.changes)
+        unchanged = all(c.status == "unchanged" for c in self.changes)
+        return unchanged and self.manifest == "unchanged" and not self.interrupted
+
+    @property
+    def refused(self) -> list[Change]:
+        return [c for c in self.changes if c.refused(force=self.force, allow_orphan=self.allow_orphan)]
+
+    def counts(self) -> dict[str, int]:
+        """Files per status, and what applying does: written as created/changed, deleted."""
+        counts: dict[str, int] = {status: self.count(status) for status in STATUSES}
+        counts["deleted"] = sum(1 for c in self.changes if c.action == "delete") if self.written else 0
+        return counts
 
     def summary(self) -> str:
-        verb = "rendered" if self.written else "compared"
-        total = sum(1 for c in self.changes if c.kind != "deleted")
+        if self.written:
+            writes = [c for c in self.changes if c.action == "write"]
+            created = sum(1 for c in writes if c.old is None)
+            unchanged = sum(1 for c in self.changes if c.action == "none")
+            return (
+                f"rendered {self.files} files: {created} created, {len(writes) - created} changed, "
+                f"{self.counts()['deleted']} deleted, {unchanged} unchanged in {self.seconds:.2f} s"
+            )
+        unowned = f", {self.count('unowned')} unowned" if self.count("unowned") else ""
         return (
-            f"{verb} {total} files: {self.count('created')} created, {self.count('changed')} changed, "
-            f"{self.count('deleted')} deleted, {self.count('unchanged')} unchanged in {self.seconds:.2f} s"
+            f"checked {self.files} files: {self.count('created')} created, {self.count('changed')} changed, "
+            f"{self.count('stale')} stale, {self.count('hand-edited')} hand-edited{unowned}, "
+            f"{self.count('unchanged')} unchanged in {self.seconds:.2f} s"
         )
+
+
+class UnsafeWriteError(OutputError):
+    """render refused: hand-edited or unowned files, or protected infrastructure would be
+    orphaned. Nothing was written; *result* holds the full comparison (for diffs)."""
+
+    def __init__(self, diagnostics: list[Diagnostic], result: RenderResult) -> None:
+        super().__init__(diagnostics)
+        self.result = result
 
 
 def render_files(
@@ -141,32 +197,139 @@ def render(
     scope: Scope | None = None,
     write: bool = True,
     strict: bool = False,
+    force: bool = False,
+    allow_orphan: bool = False,
+    lock_timeout: float = 30.0,
 ) -> RenderResult:
-    """Render the project; write changed files unless *write* is false."""
+    """Render the project and compare it with the output tree; apply it unless *write*
+    is false. Raises UnsafeWriteError (writing nothing) when applying would overwrite a
+    hand edit or a file tfgen did not write (unless *force*), or delete the files of
+    protected infrastructure (unless *allow_orphan*)."""
     started = time.perf_counter()
     scope = scope or Scope()
     validated = load_project(config, strict=strict)
     project = validated.project
     out = Path(output) if output is not None else project.root / "output"
-    files, desired = render_files(project, scope, Path(config).name)
-    manifest = read_manifest(out)
-    owned = dict(manifest.files) if manifest else {}
-    in_scope = {p for p in owned if _path_in_scope(p, files, scope)}
-    changes = compare(out, desired, in_scope)
-    if write:
-        recorded = {p: h for p, h in owned.items() if p not in in_scope}
-        recorded.update({p: digest(data) for p, data in desired.items()})
-        apply(out, changes, Manifest(recorded))
-    return RenderResult(out, changes, validated.warnings, time.perf_counter() - started, write)
+    desired = render_files(project, scope, Path(config).name)[1]
+    try:
+        result = _compare_and_apply(out, project, scope, desired, write, force, allow_orphan, lock_timeout)
+    except UnsafeWriteError as error:
+        error.result = replace(error.result, warnings=validated.warnings + error.result.warnings)
+        raise
+    except OSError as exc:
+        where = exc.filename if isinstance(exc.filename, str) else str(out)
+        raise OutputError(
+            [Diagnostic(f"cannot write the output tree: {exc.strerror or exc}", Location(where), rule="io")]
+        ) from None
+    result = replace(result, warnings=validated.warnings + result.warnings)
+    return replace(result, seconds=time.perf_counter() - started)
 
 
-def _path_in_scope(path: str, files: list[PlannedFile], scope: Scope) -> bool:
-    """Whether an owned path belongs to the scope being rendered (for pruning)."""
+def _compare_and_apply(
+    out: Path,
+    project: Project,
+    scope: Scope,
+    desired: dict[str, bytes],
+    write: bool,
+    force: bool,
+    allow_orphan: bool,
+    lock_timeout: float,
+) -> RenderResult:
+    with locked(out, exclusive=write, timeout=lock_timeout):
+        state = read_state(out, force=force)
+        is_protected = _protection(project, state.manifest)
+        survey = compare(out, desired, state, prune=lambda p: _path_in_scope(p, scope), protected=is_protected)
+        manifest = _next_manifest(project, scope, state, survey, desired, is_protected)
+        result = RenderResult(
+            out,
+            survey.changes,
+            list(state.warnings),
+            0.0,
+            False,
+            _manifest_status(out, manifest),
+            state.interrupted,
+            force=force,
+            allow_orphan=allow_orphan,
+        )
+        if write:
+            refused = result.refused
+            if refused:
+                raise UnsafeWriteError(explain_refusals(out, refused, display_path), result)
+            apply(out, survey, manifest, state)
+            deleted = [c.path for c in survey.changes if c.action == "delete"]
+            kept = kept_directories(out, deleted, manifest.files) if deleted else []
+            result = replace(result, written=True, kept=kept)
+    return result
+
+
+def check(
+    config: str | os.PathLike[str] = DEFAULT_CONFIG,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    scope: Scope | None = None,
+    strict: bool = False,
+    lock_timeout: float = 30.0,
+) -> RenderResult:
+    """Compare a fresh render with the output tree; write nothing. ``result.in_sync``."""
+    return render(config, output=output, scope=scope, write=False, strict=strict, lock_timeout=lock_timeout)
+
+
+def _protection(project: Project, manifest: Manifest | None) -> Callable[[str], bool]:
+    """Whether deleting an environment's rendered files would orphan protected
+    infrastructure. The manifest's record of the last render decides (it is what the
+    live infrastructure was deployed from, and it survives the environment's removal
+    from the YAML); protection in the current YAML also counts. A manifest too old to
+    record protection makes environments missing from the YAML count as protected."""
+    current = {e.name for e in project.environments if e.deletion_protection}
+    known = {e.name for e in project.environments}
+
+    def protected(environment: str) -> bool:
+        if environment in current:
+            return True
+        if manifest is None or manifest.protected is None:
+            return environment not in known
+        return environment in manifest.protected
+
+    return protected
+
+
+def _next_manifest(
+    project: Project,
+    scope: Scope,
+    state: State,
+    survey: Survey,
+    desired: dict[str, bytes],
+    was_protected: Callable[[str], bool],
+) -> Manifest:
+    """Out-of-scope entries as they were, in-scope ones as this render leaves them."""
+    old = dict(state.manifest.files) if state.manifest else {}
+    dropped = {c.path for c in survey.changes if c.action == "delete"} | set(survey.vanished)
+    files = {p: h for p, h in old.items() if p not in dropped}
+    files.update({p: digest(data) for p, data in desired.items()})
+    rendered = {e.name: e.deletion_protection for e in project.environments if scope.includes(e.name)}
+    environments = {e for e in map(environment_of, files) if e is not None}
+    protected = sorted(e for e in environments if rendered.get(e, was_protected(e)))
+    return Manifest(files, tuple(protected))
+
+
+def _manifest_status(output: Path, manifest: Manifest) -> str:
+    try:
+        current = (output / MANIFEST).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return "created"
+    return "unchanged" if current == manifest.to_bytes() else "changed"
+
+
+def _path_in_scope(path: str, scope: Scope) -> bool:
+    """Whether an owned path that is no longer rendered may be pruned in this scope.
+    Shared files are pruned only by a full render; an environment's own files (env.hcl)
+    only when no --region limits the render (its other regions may remain)."""
     if not scope.environments and not scope.regions:
         return True
     parts = path.split("/")
     if parts[0] != "environments" or len(parts) < 3:
-        return False  # shared files are pruned only by a full render
+        return False
     environment = parts[1]
-    region = parts[2] if len(parts) > 3 else None
-    return scope.includes(environment, region)
+    if len(parts) == 3:
+        return not scope.regions and scope.includes(environment)
+    return scope.includes(environment, parts[2])
