@@ -269,21 +269,26 @@ class Survey:
         return [c for c in self.changes if c.refused(force=force, allow_orphan=allow_orphan)]
 
 
-def _regular_file(target: Path, *, strict: bool = True) -> os.stat_result | None:
+def _regular_file(target: str, *, strict: bool = True) -> os.stat_result | None:
     """The file's stat, None when there is no file. Something else in its place is an
     error where tfgen must write (*strict*), and counts as no file where it would delete."""
     try:
-        info = target.stat()
+        info = os.stat(target)
     except (FileNotFoundError, NotADirectoryError):
         return None
     if not stat.S_ISREG(info.st_mode):
         if not strict:
             return None
         raise OutputError(
-            [Diagnostic("exists and is not a regular file; tfgen will not replace it", Location(str(target)),
+            [Diagnostic("exists and is not a regular file; tfgen will not replace it", Location(target),
                         rule="unowned")]
         )
     return info
+
+
+def _read(target: str) -> bytes:
+    with open(target, "rb") as handle:
+        return handle.read()
 
 
 def compare(
@@ -298,36 +303,40 @@ def compare(
     journal) that are not desired and for which *prune* is true are stale; *protected*
     says whether an environment's stale files must not be deleted. Sizes are compared
     before contents are read, and hashes computed only for files that differ."""
+    root = os.fspath(output)
+    recorded = state.manifest.files if state.manifest else {}
+    journal = state.journal or {}
     changes: list[Change] = []
     for path in sorted(desired):
         new = desired[path]
-        info = _regular_file(output / path)
+        target = os.path.join(root, path)
+        info = _regular_file(target)
         if info is None:
             changes.append(Change(path, "created", None, new))
             continue
-        old = (output / path).read_bytes() if info.st_size == len(new) else None
-        known = state.known(path)
+        old = _read(target) if info.st_size == len(new) else None
         if old == new:
-            changes.append(Change(path, "unchanged", old, new, adopted=not known))
+            changes.append(Change(path, "unchanged", old, new, adopted=path not in recorded and path not in journal))
             continue
-        old = old if old is not None else (output / path).read_bytes()
+        old = old if old is not None else _read(target)
+        known = state.known(path)
         if not known:
             changes.append(Change(path, "unowned", old, new))
         elif digest(old) in known:
             changes.append(Change(path, "changed", old, new))
         else:
-            recorded = state.manifest.files.get(path) if state.manifest else None
-            changes.append(Change(path, "hand-edited", old, new, input_changed=recorded != digest(new)))
+            changes.append(Change(path, "hand-edited", old, new, input_changed=recorded.get(path) != digest(new)))
     vanished: list[str] = []
     for path in sorted(state.owned() - set(desired)):
         if not prune(path):
             continue
         environment = environment_of(path)
         guarded = environment is not None and protected(environment)
-        if _regular_file(output / path, strict=False) is None:
+        target = os.path.join(root, path)
+        if _regular_file(target, strict=False) is None:
             vanished.append(path)
             continue
-        old = (output / path).read_bytes()
+        old = _read(target)
         status: Status = "stale" if digest(old) in state.known(path) else "hand-edited"
         changes.append(Change(path, status, old, None, input_changed=True, protected=guarded))
     changes.sort(key=lambda c: c.path)
@@ -438,20 +447,18 @@ def apply(output: Path, survey: Survey, manifest: Manifest, state: State) -> Non
             journal.setdefault(change.path, set()).add(digest(change.new or b""))
         write_atomic(output / JOURNAL, _journal_bytes(journal))
         _fsync_directory(output)
-    touched: set[Path] = set()
+    # Each file is fsynced before its rename; the directories are not (one more fsync
+    # per unit directory). A journaling file system commits the renames in order, and
+    # if a crash of the machine did lose one, the file would show as hand-edited:
+    # refused and reported, never lost.
     for change in writes:
         write_atomic(output / change.path, change.new or b"")
-        touched.add((output / change.path).parent)
     for change in deletes:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / change.path)
-        touched.add((output / change.path).parent)
         _remove_empty_parents(output, change.path)
     for path in survey.vanished:
         _remove_empty_parents(output, path)
-    for directory in sorted(touched):
-        if directory.is_dir():
-            _fsync_directory(directory)
     data = manifest.to_bytes()
     manifest_path = output / MANIFEST
     try:
