@@ -550,12 +550,15 @@ def explain_scope(
 
 def addresses(project: Project) -> list[str]:
     """Every address ``tfgen explain`` accepts, in project order."""
+    by_region: dict[tuple[str, str], list[str]] = {}
+    for unit in project.units:
+        by_region.setdefault((unit.environment.name, unit.region.name), []).append(unit.address)
     found: list[str] = []
     for env in project.environments:
         found.append(env.name)
         for region in env.regions:
             found.append(f"{env.name}/{region.name}")
-            found += [u.address for u in project.units if u.environment.name == env.name and u.region == region]
+            found += by_region.get((env.name, region.name), [])
     return found
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .model import Project, Unit
 from .plan import Scope
@@ -120,11 +121,27 @@ class Graph:
     def selected(self, unit: Unit) -> bool:
         return unit.key in self.selection
 
+    @cached_property
+    def _by_unit(self) -> dict[Key, list[Edge]]:
+        found: dict[Key, list[Edge]] = {}
+        for edge in self.edges:
+            found.setdefault(edge.unit.key, []).append(edge)
+        return found
+
+    @cached_property
+    def _by_target(self) -> dict[Key, list[Edge]]:
+        found: dict[Key, list[Edge]] = {}
+        for edge in self.edges:
+            found.setdefault(edge.target.key, []).append(edge)
+        return found
+
     def dependencies(self, unit: Unit) -> list[Edge]:
-        return [e for e in self.edges if e.unit.key == unit.key]
+        """The edges from *unit* to the units it depends on, in declaration order."""
+        return self._by_unit.get(unit.key, [])
 
     def dependents(self, unit: Unit) -> list[Edge]:
-        return [e for e in self.edges if e.target.key == unit.key]
+        """The edges from the units that depend on *unit*, in project order."""
+        return self._by_target.get(unit.key, [])
 
     def waves(self, *, destroy: bool = False) -> list[list[Unit]]:
         """Apply waves (dependencies first) or, with *destroy*, destroy waves (a unit
