@@ -213,8 +213,8 @@ def readme(options: Options) -> str:
     return f"""\
 # {options.project}
 
-Infrastructure described in one file, `environments.yaml`, and rendered by
-[tfgen](https://pypi.org/project/terragrunt-tfgen/) into a Terragrunt tree in `output/`.
+Infrastructure described in one file, `environments.yaml`, and rendered by tfgen
+(the `terragrunt-tfgen` Python package) into a Terragrunt tree in `output/`.
 
 ## Next steps
 
