@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import checks, schema
 from .errors import Diagnostic, InputError, Location, OutputError
+from .explain import Explanation
+from .explain import explain as explain_address
+from .graph import Graph, select
 from .loader import Document, load
 from .model import Module, Project, build_module, build_project, referenced_modules
 from .plan import PlannedFile, Scope, plan
+from .plan import _check_scope as check_scope
 from .render import Renderer
+from .scaffold import Options as ScaffoldOptions
+from .scaffold import project_name_for, scaffold_files, write_new
 from .writer import (
     MANIFEST,
     STATUSES,
@@ -333,3 +339,31 @@ def _path_in_scope(path: str, scope: Scope) -> bool:
     if len(parts) == 3:
         return not scope.regions and scope.includes(environment)
     return scope.includes(environment, parts[2])
+
+
+def graph(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, scope: Scope | None = None) -> Graph:
+    """The dependency graph of the units within *scope* (all units by default)."""
+    scope = scope or Scope()
+    project = load_project(config).project
+    check_scope(project, scope)
+    return select(project, scope)
+
+
+def explain(config: str | os.PathLike[str] = DEFAULT_CONFIG, address: str = "") -> Explanation:
+    """Where every value of ENV, ENV/REGION or ENV/REGION/UNIT comes from."""
+    project = load_project(config).project
+    return explain_address(project, address, display_path(project.root / "output"))
+
+
+def init(
+    directory: str | os.PathLike[str] = ".",
+    *,
+    project: str | None = None,
+    environments: Sequence[str] = ("dev",),
+    regions: Sequence[str] = ("us-east-1",),
+) -> list[Path]:
+    """Create a new project in *directory*; never overwrites a file (InputError instead)."""
+    target = Path(directory)
+    options = ScaffoldOptions(project or project_name_for(target), tuple(environments), tuple(regions))
+    written = write_new(target, scaffold_files(options))
+    return [target / path for path in written]

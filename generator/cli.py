@@ -9,9 +9,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
-from . import __version__, api, report, schema
+from . import __version__, api, report, scaffold, schema
+from . import explain as explain_views
+from . import graph as graph_views
 from .errors import Diagnostic, TfgenError
+from .explain import addresses
+from .loader import load
 from .plan import Scope
 from .writer import Change
 
@@ -72,8 +77,15 @@ def main() -> None:
       tfgen render                   write output/ (only files whose bytes change)
       tfgen render --env uat         only environments/uat and the shared files it uses
       tfgen schema > schema.json     the JSON Schema, for editors
+      tfgen graph                    units and dependencies in apply order (waves)
+      tfgen explain prod/us-east-1/rds   every input of a unit and where it was set
+      tfgen init my-infra            start a new project that renders as it is
 
     Exit codes: 0 success, 1 drift or an unsafe write refused, 2 invalid input.
+
+    \b
+    Shell completion (bash; zsh_source and fish_source likewise):
+      eval "$(_TFGEN_COMPLETE=bash_source tfgen)"
     """
 
 
@@ -278,3 +290,196 @@ def schema_command(catalog: bool, output: Path | None) -> None:
 
 
 schema_command.name = "schema"
+
+
+# --- shell completion: environment, region and unit names read from the project ----
+
+
+def _completion_config(ctx: click.Context) -> Path:
+    config = ctx.params.get("config")
+    return Path(config) if config else Path(api.DEFAULT_CONFIG)
+
+
+def _names_from_yaml(config: Path) -> list[str]:
+    """Addresses read from the YAML alone, for a project that does not validate."""
+    data = load(config).data
+    environments = data.get("environments") if isinstance(data, dict) else None
+    units = data.get("units") if isinstance(data, dict) else None
+    found: list[str] = []
+    for env, raw in (environments or {}).items() if isinstance(environments, dict) else ():
+        found.append(str(env))
+        regions = raw.get("regions") if isinstance(raw, dict) else None
+        for region in regions if isinstance(regions, dict) else ():
+            found.append(f"{env}/{region}")
+            found += [f"{env}/{region}/{unit}" for unit in (units if isinstance(units, dict) else ())]
+    return found
+
+
+def _known_addresses(ctx: click.Context) -> list[str]:
+    """ENV, ENV/REGION and ENV/REGION/UNIT of the project; never raises."""
+    config = _completion_config(ctx)
+    try:
+        return addresses(api.load_project(config).project)
+    except Exception:  # completion must never crash, whatever the project holds
+        pass
+    try:
+        return _names_from_yaml(config)
+    except Exception:
+        return []
+
+
+def complete_environments(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    names = [a for a in _known_addresses(ctx) if "/" not in a]
+    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
+
+
+def complete_regions(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    chosen = set(ctx.params.get("environments") or ())
+    regions: list[str] = []
+    for address in _known_addresses(ctx):
+        parts = address.split("/")
+        if len(parts) == 2 and (not chosen or parts[0] in chosen) and parts[1] not in regions:
+            regions.append(parts[1])
+    return [CompletionItem(r) for r in regions if r.startswith(incomplete)]
+
+
+def complete_addresses(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """One level at a time: environments, then ENV/REGION, then ENV/REGION/UNIT."""
+    depth = incomplete.count("/")
+    return [
+        CompletionItem(a, type="plain")
+        for a in _known_addresses(ctx)
+        if a.startswith(incomplete) and a.count("/") == depth
+    ]
+
+
+# --- graph, explain, init --------------------------------------------------------
+
+
+@main.command(context_settings=CONTEXT)
+@config_option
+@click.option(
+    "--env",
+    "environments",
+    multiple=True,
+    metavar="ENV",
+    shell_complete=complete_environments,
+    help="Only this environment's units (repeatable).",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    shell_complete=complete_regions,
+    help="Only this region's units (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(graph_views.FORMATS)),
+    default="text",
+    show_default=True,
+    help="text: numbered waves; dot: Graphviz; mermaid: a Mermaid flowchart; json: for scripts.",
+)
+@click.option("--destroy", is_flag=True, help="The destroy order instead: a unit after every unit that needs it.")
+def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...], fmt: str, destroy: bool) -> None:
+    """Show the units and their dependencies, in apply order.
+
+    Units are grouped by environment and region; dependencies across regions are
+    shown too. The text view numbers the apply waves: the units of one wave do not
+    depend on each other and can run in parallel.
+
+    \b
+    Examples:
+      tfgen graph
+      tfgen graph --env prod --destroy
+      tfgen graph --format dot | dot -Tsvg -o graph.svg
+      tfgen graph --format mermaid      (paste into a ```mermaid block on GitHub)
+    """
+    try:
+        result = api.graph(config, scope=Scope(environments, regions))
+    except TfgenError as error:
+        fail(error, "json" if fmt == "json" else "text")
+        return
+    click.echo(graph_views.FORMATS[fmt](result, destroy=destroy), nl=False)
+
+
+@main.command(context_settings=CONTEXT)
+@config_option
+@click.argument("address", metavar="ENV[/REGION[/UNIT]]", shell_complete=complete_addresses)
+@click.argument("input_name", metavar="[INPUT]", required=False)
+@format_option
+def explain(config: Path, address: str, input_name: str | None, fmt: str) -> None:
+    """Show where every value of a unit, region or environment comes from.
+
+    For a unit: each input with its final value, the YAML line that set it (catalog,
+    unit, environment or region override, defaults), the rendered file that carries
+    it, the dependency outputs it is wired to, and for an !hcl expression the locals
+    it reads and where those were set (sizing tier, sizing_overrides, settings).
+    For ENV or ENV/REGION: every local of env.hcl or region.hcl. INPUT limits the
+    list to one input (or a dotted path inside it).
+
+    \b
+    Examples:
+      tfgen explain prod/us-east-1/rds
+      tfgen explain prod/us-east-1/rds instance_class
+      tfgen explain uat --format json
+    """
+    try:
+        explanation = api.explain(config, address)
+    except TfgenError as error:
+        fail(error, fmt)
+        return
+    view = explain_views.to_json if fmt == "json" else explain_views.to_text
+    click.echo(view(explanation, input_name), nl=False)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--project", metavar="NAME", help="Project name [default: from the directory name].")
+@click.option(
+    "--environments",
+    default="dev",
+    show_default=True,
+    metavar="NAMES",
+    help="Environments, comma-separated; prod, production, prd and live get production settings.",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    help="Region of every environment, repeatable or comma-separated; the first is primary. [default: us-east-1]",
+)
+def init(directory: Path, project: str | None, environments: str, regions: tuple[str, ...]) -> None:
+    """Start a new project in DIRECTORY (default: the current directory).
+
+    Writes environments.yaml (one region per environment), a small catalog (a VPC and
+    a PostgreSQL database wired to it), the JSON Schemas editors use, and a README
+    with the next steps. Existing files are never overwritten: init refuses and
+    names them. The new project validates and renders as it is.
+
+    \b
+    Examples:
+      tfgen init my-infra
+      tfgen init my-infra --environments dev,staging,prod --region us-east-1,eu-west-1
+    """
+    region_names = tuple(r for text in regions for r in scaffold.environment_names(text)) or ("us-east-1",)
+    try:
+        written = api.init(
+            directory,
+            project=project,
+            environments=scaffold.environment_names(environments),
+            regions=region_names,
+        )
+    except TfgenError as error:
+        fail(error)
+        return
+    for path in written:
+        click.echo(f"created {api.display_path(path)}")
+    where = api.display_path(directory)
+    step = "" if where in (".", "") else f"cd {where}, then "
+    click.echo(
+        f"Next: {step}put your AWS account ids in environments.yaml and run `tfgen validate` and `tfgen render`."
+    )

@@ -9,7 +9,7 @@ locals {
   region = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals
 }
 
-terraform_version_constraint  = ">= 1.6.0"
+terraform_version_constraint  = ">= 1.10.0"
 terragrunt_version_constraint = ">= 0.80.0"
 
 remote_state {

@@ -29,7 +29,8 @@ MINIMAL = {
 
 
 def test_project_template_replaces_the_builtin_one(make_project: ProjectFactory, tmp_path: Path) -> None:
-    config = make_project({**MINIMAL, "templates/env.hcl.j2": "{{ header }}\n\nlocals {\nenvironment = \"custom\"\n}\n"})
+    custom = '{{ header }}\n\nlocals {\nenvironment = "custom"\n}\n'
+    config = make_project({**MINIMAL, "templates/env.hcl.j2": custom})
     api.render(config, output=tmp_path / "out")
     assert 'environment = "custom"' in (tmp_path / "out/environments/dev/env.hcl").read_text()
     # the other templates are still the built-in ones

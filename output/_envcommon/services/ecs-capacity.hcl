@@ -6,7 +6,7 @@
 # terragrunt.hcl (include "envcommon") and evaluated from that unit's directory.
 
 terraform {
-  source = "tfr:///terraform-aws-modules/autoscaling/aws?version=8.0.1"
+  source = "tfr:///terraform-aws-modules/autoscaling/aws?version=7.6.0"
 }
 
 locals {

@@ -6,7 +6,7 @@
 # terragrunt.hcl (include "envcommon") and evaluated from that unit's directory.
 
 terraform {
-  source = "tfr:///terraform-aws-modules/ecs/aws//modules/service?version=5.12.1"
+  source = "tfr:///terraform-aws-modules/ecs/aws//modules/service?version=5.11.4"
 }
 
 locals {
