@@ -11,6 +11,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -100,10 +101,11 @@ def test_diff_is_a_unified_diff_of_disk_against_render(project: Path) -> None:
     assert f"--- a/{DEV_CACHE}\n+++ /dev/null\n" in diff
     assert not ANSI.search(diff), "no colour when not on a terminal"
     assert "checked" in result.stderr and "checked" not in result.stdout  # stdout stays a clean patch
-    # the diff applies: patch(1) turns the old tree into the new one
+    # the diff applies: `git apply` (outside a repository it works like patch(1)) turns
+    # the old tree into the new one
     patched = out(project).parent / "patched"
-    subprocess.run(["cp", "-r", str(out(project)), str(patched)], check=True)
-    applied = subprocess.run(["patch", "-p1", "-s", "-d", str(patched)], input=diff, text=True,
+    shutil.copytree(out(project), patched)
+    applied = subprocess.run(["git", "apply", "-p1", "-"], cwd=patched, input=diff, text=True,
                              capture_output=True, check=False)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     tfgen(project)
