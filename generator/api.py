@@ -220,15 +220,23 @@ def render(
     try:
         result = _compare_and_apply(out, project, scope, desired, write, force, allow_orphan, lock_timeout)
     except UnsafeWriteError as error:
-        error.result = replace(error.result, warnings=validated.warnings + error.result.warnings)
+        error.result = replace(error.result, warnings=validated.warnings + _displayed(error.result.warnings))
         raise
+    except OutputError as error:  # corrupt manifest, lock, a directory where a file belongs
+        raise OutputError(_displayed(error.diagnostics)) from None
     except OSError as exc:
         where = exc.filename if isinstance(exc.filename, str) else str(out)
         raise OutputError(
-            [Diagnostic(f"cannot write the output tree: {exc.strerror or exc}", Location(where), rule="io")]
+            [Diagnostic(f"cannot write the output tree: {exc.strerror or exc}", Location(display_path(Path(where))),
+                        rule="io")]
         ) from None
-    result = replace(result, warnings=validated.warnings + result.warnings)
+    result = replace(result, warnings=validated.warnings + _displayed(result.warnings))
     return replace(result, seconds=time.perf_counter() - started)
+
+
+def _displayed(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics about output files, with paths as the user would type them."""
+    return [replace(d, location=replace(d.location, file=display_path(Path(d.location.file)))) for d in diagnostics]
 
 
 def _compare_and_apply(

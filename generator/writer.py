@@ -98,8 +98,8 @@ def _corrupt(path: Path, reason: str) -> OutputError:
                 f"the manifest is corrupt ({reason}); tfgen deletes and overwrites nothing until it is repaired",
                 Location(str(path)),
                 rule="manifest",
-                hint="restore it from version control, or pass --force to treat it as missing "
-                "(tfgen then adopts files whose bytes match and deletes nothing)",
+                hint="restore it from version control, or pass --force to treat it as missing: "
+                "tfgen then adopts files whose bytes match and deletes nothing",
             )
         ]
     )
