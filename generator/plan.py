@@ -229,8 +229,8 @@ def plan(project: Project, scope: Scope = Scope(), source_name: str = "environme
     modules = {u.module.id: u.module for u in units}
     files += [_envcommon(modules[m], project, header) for m in sorted(modules)]
     for env in project.environments:
-        if not scope.includes(env.name):
-            continue
+        if not any(scope.includes(env.name, region.name) for region in env.regions):
+            continue  # not selected, or none of its regions is
         files.append(
             PlannedFile(
                 f"environments/{env.name}/env.hcl",

@@ -124,3 +124,12 @@ def test_python_dash_m_generator() -> None:
     assert "valid" in result.stdout
     usage = subprocess.run([sys.executable, "-m", "generator", "--help"], capture_output=True, text=True, check=False)
     assert usage.stdout.startswith("Usage: tfgen")
+
+
+def test_render_region_skips_environments_without_that_region(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "tree"
+    result = runner.invoke(main, ["render", "-c", str(REPO / "environments.yaml"), "-o", str(out),
+                                  "--region", "eu-west-1"])
+    assert result.exit_code == 0, result.output
+    envs = {p.split("/")[1] for p in tree(out) if p.startswith("environments/")}
+    assert envs == {"prod"}
