@@ -769,13 +769,15 @@ def code_of(text: str) -> str | None:
                 i += 2
                 continue
             out.append(" ")
+        elif ch == '"':
+            modes.append("string")
+            out.append(" ")
+        elif ch == "{":
+            modes.append("brace")
+            out.append(ch)
+        elif ch == "}" and len(modes) > 1:
+            out.append(" " if modes.pop() == "interp" else ch)
         else:
-            if ch == '"':
-                modes.append("string")
-            elif ch == "{":
-                modes.append("brace")
-            elif ch == "}" and len(modes) > 1:
-                modes.pop()
             out.append(ch)
         i += 1
     return "".join(out)
@@ -890,7 +892,7 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
     for (_, _, name), (doc, path, hint, places) in found.items():
         shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5 else "")
         kind = "region" if name.startswith("local.region.") else "environment"
-        where = f" in {kind} {shown}" if not name.startswith("local.project.") else ""
+        where = f" in {kind} {shown}" if name.startswith(("local.env.", "local.region.")) else ""
         yield Diagnostic(
             f"{name} is not defined{where}",
             doc.locate(path),
