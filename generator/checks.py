@@ -88,6 +88,8 @@ class Context:
     _region_locals: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _expressions: dict[tuple[str, ...], tuple[tuple[KeyPath, HclExpr], ...]] = field(default_factory=dict)
     _subnet_plans: dict[tuple[str, ...], tuple[SubnetPlan, ...]] = field(default_factory=dict)
+    _module_sources: dict[str, _Source] = field(default_factory=dict)
+    _override_sources: dict[tuple[str, ...], _Source] | None = None
 
     @property
     def doc(self) -> Document:
@@ -144,6 +146,7 @@ def did_you_mean(word: str, choices: Iterable[str], listing: str = "") -> str:
 # --- networks -------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
 def parse_cidr(text: str) -> ipaddress.IPv4Network | str:
     """The network of an ``a.b.c.d/n`` CIDR, or why it is not one (host bits included)."""
     if not _CIDR_TEXT.match(text):
@@ -805,21 +808,48 @@ class _Source:
     inputs: Any
 
 
+def _override_sources(ctx: Context) -> dict[tuple[str, ...], _Source]:
+    """Every place in environments.yaml that gives a unit inputs, by key; built once."""
+    found = ctx._override_sources
+    if found is not None:
+        return found
+    found = {}
+    data = ctx.doc.data
+
+    def add(key: tuple[str, ...], path: KeyPath, inputs: Any) -> None:
+        if isinstance(inputs, dict) and inputs:
+            found[key] = _Source(key, ctx.doc, path, inputs)
+
+    for spec in ctx.project.unit_specs:
+        add(("unit", spec.name), (*spec.path, "inputs"), spec.inputs)
+    owners: list[tuple[tuple[str, ...], KeyPath]] = [(("defaults",), ("defaults",))]
+    for env in ctx.project.environments:
+        owners.append((("env", env.name), env.path))
+        owners += [(("region", env.name, r.name), r.path) for r in env.regions]
+    for prefix, owner in owners:
+        units = _get(data, (*owner, "units"))
+        for name, override in units.items() if isinstance(units, dict) else ():
+            if isinstance(override, dict):
+                add((*prefix, name), (*owner, "units", name, "inputs"), override.get("inputs"))
+    ctx._override_sources = found
+    return found
+
+
 def unit_sources(ctx: Context, unit: Unit) -> Iterator[_Source]:
     """Every place whose inputs reach *unit*'s rendered files."""
-    data = ctx.doc.data
-    name = unit.spec.name
-    yield _Source(("module", unit.module.id), unit.module.document, ("inputs",), unit.module.inputs)
-    candidates: list[tuple[tuple[str, ...], KeyPath]] = [
-        (("unit", name), (*unit.spec.path, "inputs")),
-        (("defaults", name), ("defaults", "units", name, "inputs")),
-        (("env", unit.environment.name, name), (*unit.environment.path, "units", name, "inputs")),
-        (("region", unit.environment.name, unit.region.name, name), (*unit.region.path, "units", name, "inputs")),
-    ]
-    for key, path in candidates:
-        inputs = _get(data, path)
-        if inputs:
-            yield _Source(key, ctx.doc, path, inputs)
+    module = ctx._module_sources.get(unit.module.id)
+    if module is None:
+        module = _Source(("module", unit.module.id), unit.module.document, ("inputs",), unit.module.inputs)
+        ctx._module_sources[unit.module.id] = module
+    yield module
+    overrides = _override_sources(ctx)
+    if not overrides:
+        return
+    env, region, name = unit.environment.name, unit.region.name, unit.spec.name
+    for key in (("unit", name), ("defaults", name), ("env", env, name), ("region", env, region, name)):
+        source = overrides.get(key)
+        if source is not None:
+            yield source
 
 
 def _source_expressions(ctx: Context, source: _Source) -> tuple[tuple[KeyPath, HclExpr], ...]:
