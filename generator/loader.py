@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -625,27 +626,31 @@ def _feed(builder: _Builder, text: str) -> None:
 
 
 def load(path: Path, display: str | None = None) -> Document:
-    """Read and parse a YAML file, refusing oversized files before parsing them."""
+    """Read and parse a YAML file, refusing oversized files before parsing them.
+
+    Only regular files are read (a FIFO or /dev/zero would never end), and never more
+    than the limit, even if the file grows while it is read.
+    """
     file = display or str(path)
+
+    def refuse(message: str, rule: str = "io") -> InputError:
+        return InputError([Diagnostic(message, Location(file, 1, 1) if rule != "io" else Location(file), rule=rule)])
+
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(
-                [
-                    Diagnostic(
-                        f"the file is {size} bytes; the limit is {MAX_FILE_BYTES}",
-                        Location(file, 1, 1),
-                        rule="yaml-size",
-                    )
-                ]
-            )
-        raw = path.read_bytes()
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise refuse("is a directory, not a YAML file")
+        if not stat.S_ISREG(mode):
+            raise refuse("is not a regular file")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise InputError([Diagnostic("file not found", Location(file), rule="io")]) from None
-    except IsADirectoryError:
-        raise InputError([Diagnostic("is a directory, not a YAML file", Location(file), rule="io")]) from None
+        raise refuse("file not found") from None
     except OSError as exc:
-        raise InputError([Diagnostic(f"cannot read: {exc.strerror}", Location(file), rule="io")]) from None
+        raise refuse(f"cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        size = max(len(raw), path.stat().st_size)
+        raise refuse(f"the file is {size} bytes; the limit is {MAX_FILE_BYTES}", "yaml-size")
     return loads(decode(raw, file), file)
 
 

@@ -261,3 +261,15 @@ def test_catalog_lookup_compares_names_exactly(tmp_path: Path) -> None:
     missing = find_module_file(catalog, "apps/web")
     assert missing.path is None and missing.case_mismatch is None
     assert set(missing.known) == {"Data/rds", "apps/API", "apps/api"}
+
+
+def test_only_regular_files_are_read(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)  # opening it would wait for a writer forever
+    with pytest.raises(InputError, match=r"pipe\.yaml: is not a regular file"):
+        load(fifo, "pipe.yaml")
+    if Path("/dev/zero").exists():  # endless bytes behind a size of 0
+        with pytest.raises(InputError, match="is not a regular file"):
+            load(Path("/dev/zero"))
