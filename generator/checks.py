@@ -83,7 +83,6 @@ _CIDR_TEXT = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/\d{1,2}$")
 @dataclass
 class Context:
     project: Project
-    catalog_complete: bool = True
     _env_locals: dict[str, dict[str, Any]] = field(default_factory=dict)
     _region_locals: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _expressions: dict[tuple[str, ...], tuple[tuple[KeyPath, HclExpr], ...]] = field(default_factory=dict)
@@ -1051,7 +1050,7 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
 
 def run(project: Project, *, catalog_complete: bool = True) -> list[Diagnostic]:
     """Every rule's findings; rules that need the whole catalog only when it loaded."""
-    ctx = Context(project, catalog_complete)
+    ctx = Context(project)
     rules = RULES + (CATALOG_RULES if catalog_complete else [])
     return [d for check in rules for d in check(ctx)]
 
