@@ -5,19 +5,22 @@ Functions here return results and raise TfgenError; they never print.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import checks, schema
-from .errors import Diagnostic, InputError, Location, OutputError
+from .errors import Diagnostic, InputError, KeyPath, Location, OutputError, sorted_diagnostics
 from .explain import Explanation
 from .explain import explain as explain_address
 from .graph import Graph, select
-from .loader import Document, load
-from .model import Module, Project, build_module, build_project, referenced_modules
+from .loader import CatalogLookup, Document, find_module_file, load
+from .model import Module, Project, build_module, build_project
+from .names import module_id_problem
 from .plan import PlannedFile, Scope, plan
 from .plan import _check_scope as check_scope
 from .render import Renderer
@@ -41,6 +44,8 @@ from .writer import (
 )
 
 DEFAULT_CONFIG = "environments.yaml"
+#: What the schema accepts as a module id; anything else is reported by the schema.
+MODULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*$")
 
 
 def display_path(path: Path) -> str:
@@ -57,39 +62,97 @@ class ValidationResult:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
+def _referenced_modules(doc: Document) -> list[tuple[str, KeyPath]]:
+    """Module ids named under ``units:``, first use of each; safe on a schema-invalid document."""
+    units = doc.data.get("units") if isinstance(doc.data, dict) else None
+    found: dict[str, KeyPath] = {}
+    for name, raw in (units or {}).items() if isinstance(units, dict) else ():
+        module = raw.get("module") if isinstance(raw, dict) else None
+        if isinstance(module, str) and MODULE_ID.match(module):
+            found.setdefault(module, ("units", name, "module"))
+    return list(found.items())
+
+
+def _module_not_found(module_id: str, lookup: CatalogLookup, doc: Document, where: KeyPath) -> Diagnostic:
+    expected = f"catalog/{module_id}.yaml"
+    if lookup.case_mismatch is not None:
+        message = f"module '{module_id}' not found: {display_path(lookup.case_mismatch)} differs in case"
+        hint = f"rename it to {expected}: file names are case-sensitive on Linux"
+    else:
+        message = f"module '{module_id}' not found: no file {expected}"
+        close = difflib.get_close_matches(module_id, lookup.known, n=1, cutoff=0.6)
+        listing = ", ".join(lookup.known)
+        hint = f"did you mean '{close[0]}'?" if close else (f"modules: {listing}" if listing else "")
+    return Diagnostic(message, doc.locate(where), where, rule="unknown-module", hint=hint)
+
+
 def _load_catalog(root: Path, doc: Document) -> tuple[dict[str, Module], list[Diagnostic]]:
+    """Load and check every catalog file the units name; names are checked before paths are built."""
     modules: dict[str, Module] = {}
     errors: list[Diagnostic] = []
-    for module_id, where in referenced_modules(doc):
-        path = root / "catalog" / f"{module_id}.yaml"
-        if not path.is_file():
+    for module_id, where in _referenced_modules(doc):
+        problem = module_id_problem(module_id)
+        if problem:
+            errors.append(Diagnostic(f"module '{module_id}': {problem}", doc.locate(where), where, rule="safe-name"))
+            continue
+        lookup = find_module_file(root / "catalog", module_id)
+        if lookup.path is None:
+            errors.append(_module_not_found(module_id, lookup, doc, where))
+            continue
+        for other in lookup.collisions:
             errors.append(
                 Diagnostic(
-                    f"module '{module_id}' not found: no file {display_path(path)}",
+                    f"{display_path(lookup.path)} and {display_path(other)} differ only by case",
                     doc.locate(where),
                     where,
-                    rule="unknown-module",
+                    rule="safe-name",
+                    hint="a checkout on macOS or Windows keeps only one of them: rename or remove one",
                 )
             )
-            continue
         try:
-            module_doc = load(path, display_path(path))
+            module_doc = load(lookup.path, display_path(lookup.path))
         except InputError as exc:
             errors.extend(exc.diagnostics)
             continue
         if not isinstance(module_doc.data, dict):
-            errors.append(Diagnostic("a catalog file must be a mapping", module_doc.locate(()), rule="schema"))
+            kind = "a list" if isinstance(module_doc.data, list) else "a single value"
+            errors.append(
+                Diagnostic(
+                    f"the catalog file is {kind}; expected a mapping with source, version, layer and inputs",
+                    module_doc.locate(()),
+                    rule="schema",
+                )
+            )
             continue
         problems = schema.validate_document(module_doc, schema.CATALOG)
-        if problems:
-            errors.extend(problems)
-            continue
-        modules[module_id] = build_module(module_id, module_doc)
+        errors.extend(problems)
+        if not _blocking(problems):
+            modules[module_id] = build_module(module_id, module_doc)
     return modules, errors
 
 
+def _blocking(problems: list[Diagnostic]) -> bool:
+    """Schema problems that leave the document in a shape the model cannot read."""
+    return any(p.rule != "unknown-key" for p in problems)
+
+
+def _depends_on(diagnostic: Diagnostic, units: set[str]) -> bool:
+    """Whether *diagnostic* is model.py's "depends on '<unit>' ... not deployed" for one of *units*."""
+    return diagnostic.rule == "dependency-missing" and any(f"depends on '{u}'" in diagnostic.message for u in units)
+
+
+def _strict(warning: Diagnostic) -> Diagnostic:
+    hint = f"{warning.hint}; " if warning.hint else ""
+    return replace(warning, severity="error", hint=f"{hint}an error under --strict")
+
+
 def load_project(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, strict: bool = False) -> ValidationResult:
-    """Load, validate and model a project; raise InputError with every problem found."""
+    """Load, validate and model a project; raise InputError with every problem found.
+
+    Schema errors of environments.yaml and every problem of the catalog files are
+    reported together; semantic rules run once the document has the right shape.
+    Warnings come back in the result, or with the errors; *strict* makes them errors.
+    """
     path = Path(config)
     doc = load(path, display_path(path))
     if not isinstance(doc.data, dict):
@@ -104,18 +167,27 @@ def load_project(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, strict: boo
             ]
         )
     problems = schema.validate_document(doc)
-    if problems:
-        raise InputError(problems)
     root = path.resolve().parent
-    modules, errors = _load_catalog(root, doc)
+    modules, catalog_errors = _load_catalog(root, doc)
+    if _blocking(problems):
+        raise InputError(problems + catalog_errors)
     project, model_errors = build_project(root, doc, modules)
-    found = errors + model_errors
-    if not any(d.severity == "error" for d in found):
-        found += checks.run(project)
-    errors = [d for d in found if d.severity == "error" or strict]
+    # With a catalog file missing or broken, units of its module are not placed: a
+    # dependency on them is not "missing", and rules that need every unit would be noise.
+    # A dependency on a unit nobody declares is reported once, in the catalog file.
+    declared = {s.name for s in project.unit_specs}
+    unplaced = {s.name for s in project.unit_specs if s.module not in modules}
+    undeclared = {d.unit for m in modules.values() for d in m.dependencies if d.unit not in declared}
+    found = problems + catalog_errors
+    found += [d for d in model_errors if not _depends_on(d, unplaced | undeclared)]
+    found += checks.run(project, catalog_complete=not unplaced)
+    errors = [d for d in found if d.severity == "error"]
+    warnings = [d for d in found if d.severity == "warning"]
+    if strict:
+        errors, warnings = errors + [_strict(w) for w in warnings], []
     if errors:
-        raise InputError(errors)
-    return ValidationResult(project, [d for d in found if d.severity == "warning"])
+        raise InputError(errors + warnings)
+    return ValidationResult(project, sorted_diagnostics(warnings))
 
 
 def validate(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, strict: bool = False) -> ValidationResult:

@@ -56,13 +56,18 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str = "text") -> N
 
 
 def fail(error: TfgenError, fmt: str = "text") -> None:
+    errors = [d for d in error.diagnostics if d.severity == "error"]
+    warnings = [d for d in error.diagnostics if d.severity == "warning"]
     if fmt == "json":
-        click.echo(json.dumps({"ok": False, "errors": [d.as_json() for d in error.diagnostics]}, indent=2))
+        report = {"ok": False, "errors": [d.as_json() for d in errors], "warnings": [d.as_json() for d in warnings]}
+        click.echo(json.dumps(report, indent=2))
     else:
         print_diagnostics(error.diagnostics)
-        count = sum(1 for d in error.diagnostics if d.severity == "error")
-        if count > 1:
-            click.echo(f"{count} errors", err=True)
+        if len(errors) > 1 or warnings:
+            counts = [f"{len(errors)} error{'s' if len(errors) != 1 else ''}"]
+            if warnings:
+                counts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+            click.echo(", ".join(counts), err=True)
     sys.exit(error.exit_code)
 
 
@@ -92,14 +97,19 @@ def main() -> None:
 @main.command(context_settings=CONTEXT)
 @config_option
 @format_option
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 2).")
 def validate(config: Path, fmt: str, strict: bool) -> None:
     """Check environments.yaml and its catalog: schema and semantic rules.
 
-    Every problem is reported at once as FILE:LINE:COL: KEY.PATH: MESSAGE.
+    Every problem is reported at once, in file and line order, as
+    FILE:LINE:COL: KEY.PATH: MESSAGE. Warnings (timestamp() in an expression, an
+    environment without units, a production-like environment without deletion
+    protection, ...) do not fail the run unless --strict is given.
 
     \b
-    Example:
+    Examples:
+      tfgen validate
+      tfgen validate --strict
       tfgen validate -c environments.yaml --format json
     """
     try:
@@ -113,9 +123,11 @@ def validate(config: Path, fmt: str, strict: bool) -> None:
         return
     print_diagnostics(result.warnings)
     regions = sum(len(e.regions) for e in project.environments)
+    warned = len(result.warnings)
     click.echo(
         f"{api.display_path(config)}: valid: {len(project.environments)} environments, {regions} regions, "
         f"{len(project.units)} units from {len(project.modules)} modules"
+        + (f" ({warned} warning{'s' if warned != 1 else ''})" if warned else "")
     )
 
 

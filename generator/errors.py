@@ -6,6 +6,8 @@ the document, so the CLI can print ``file:line:col: key.path: message``.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -14,14 +16,20 @@ Severity = Literal["error", "warning"]
 KeyPath = tuple[str | int, ...]
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$-]+$")
+
+
 def format_key_path(path: KeyPath) -> str:
-    """``("environments", "prod", "regions", 0)`` -> ``environments.prod.regions[0]``."""
+    """``("environments", "prod", "regions", 0)`` -> ``environments.prod.regions[0]``;
+    a key that is not a plain word is quoted: ``units["a/../b"]``, ``environments["dev\\u0000"]``."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
+        elif _PLAIN_KEY.match(part):
             out += ("." if out else "") + part
+        else:
+            out += f"[{json.dumps(part)}]"
     return out
 
 

@@ -13,6 +13,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import Diagnostic, KeyPath
 from .loader import Document, HclExpr
+from .names import name_problem
 
 ENVIRONMENTS = "environments.schema.json"
 CATALOG = "catalog.schema.json"
@@ -69,30 +70,56 @@ def _expected_types(expected: Any) -> str:
     return _TYPE_WORDS.get(expected, str(expected))
 
 
-def _message(error: ValidationError) -> tuple[str, KeyPath, bool, str]:
+Message = tuple[str, KeyPath, bool, str]  # (message, key path, point at the key, hint)
+
+
+def unknown_key_hint(key: str, allowed: list[str]) -> str:
+    """"did you mean 'x'?" for the closest allowed key, else the list of allowed keys."""
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if not close:  # a case or separator slip: deletion-protection, Deletion_Protection
+        folded = {a.replace("-", "_").lower(): a for a in allowed}
+        match = folded.get(key.replace("-", "_").lower())
+        close = [match] if match else []
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"allowed keys: {', '.join(allowed)}" if allowed else ""
+
+
+def _messages(error: ValidationError) -> list[Message]:
+    """One message per problem: an additionalProperties error names each unknown key."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        path: KeyPath = tuple(error.absolute_path)
+        allowed = sorted((schema.get("properties") or {}).keys())
+        return [
+            (f"unknown key '{key}'", (*path, key), True, unknown_key_hint(str(key), allowed))
+            for key in error.instance
+            if key not in allowed
+        ]
+    return [_message(error)]
+
+
+def _quote_hint(value: object) -> str:
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return f'quote it: "{text}"'
+
+
+def _message(error: ValidationError) -> Message:
     """(message, key path, point at the key rather than the value, hint)."""
     path: KeyPath = tuple(error.absolute_path)
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
-    if kind == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted((schema.get("properties") or {}).keys())
-        extras = [k for k in error.instance if k not in allowed]
-        key = extras[0] if extras else "?"
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else (f"allowed keys: {', '.join(allowed)}" if allowed else "")
-        return f"unknown key '{key}'", (*path, key), True, hint
     if kind == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else error.message
         return f"missing required key '{missing}'", path, True, ""
     if kind == "type":
         hint = ""
-        if (
-            schema.get("type") == "string"
-            and isinstance(error.instance, (int, float))
-            and not isinstance(error.instance, bool)
-        ):
-            hint = "quote it to make it a string"
-        return f"expected {_expected_types(error.validator_value)}, got {_describe(error.instance)}", path, False, hint
+        if schema.get("type") == "string" and isinstance(error.instance, (int, float, bool)):
+            hint = _quote_hint(error.instance)
+        message = f"expected {_expected_types(error.validator_value)}, got {_describe(error.instance)}"
+        if schema.get("x-message"):
+            message += f": {schema['x-message']}"
+        return message, path, False, hint
     if kind == "pattern":
         text = schema.get("x-message") or f"must match {error.validator_value}"
         return f"{error.instance!r}: {text}", path, False, ""
@@ -124,7 +151,27 @@ def _alternative_fits(errors: list[ValidationError]) -> bool:
     return not any(e.validator in ("type", "const") and not e.relative_path for e in errors)
 
 
-def _leaf_errors(error: ValidationError) -> list[ValidationError]:
+def _root_expectation(errors: list[ValidationError]) -> str | None:
+    """What one alternative expects of the value itself ("a mapping", "false")."""
+    for e in errors:
+        if not e.relative_path and e.validator == "type":
+            return _expected_types(e.validator_value)
+        if not e.relative_path and e.validator == "const":
+            return json.dumps(e.validator_value)
+    return None
+
+
+def _no_alternative_fits(error: ValidationError, branches: list[list[ValidationError]]) -> Message:
+    """oneOf/anyOf where the value has none of the alternatives' types: name them all."""
+    expected = list(dict.fromkeys(e for errs in branches if (e := _root_expectation(errs))))
+    hint = ""
+    if "a string" in expected and isinstance(error.instance, (int, float, bool)):
+        hint = _quote_hint(error.instance)
+    message = f"expected {' or '.join(expected)}, got {_describe(error.instance)}"
+    return message, tuple(error.absolute_path), False, hint
+
+
+def _leaf_errors(error: ValidationError) -> list[ValidationError | Message]:
     """For oneOf/anyOf keep the best-matching alternative's errors, not the whole wall."""
     if error.validator in ("oneOf", "anyOf") and error.context:
         by_branch: dict[int, list[ValidationError]] = {}
@@ -133,6 +180,8 @@ def _leaf_errors(error: ValidationError) -> list[ValidationError]:
         fitting = [errs for errs in by_branch.values() if _alternative_fits(errs)]
         if len(fitting) == 1:
             return [leaf for sub in fitting[0] for leaf in _leaf_errors(sub)]
+        if not fitting:
+            return [_no_alternative_fits(error, list(by_branch.values()))]
         return _leaf_errors(best_match(error.context))
     return [error]
 
@@ -146,12 +195,21 @@ def validate_document(doc: Document, schema_name: str = ENVIRONMENTS) -> list[Di
     diagnostics: list[Diagnostic] = []
     for error in _validator(schema_name).iter_errors(doc.data):
         for leaf in _leaf_errors(error):
-            if _is_name_error(leaf):
-                path: KeyPath = (*leaf.absolute_path, str(leaf.instance))
-                text = leaf.schema.get("x-message") if isinstance(leaf.schema, dict) else None
-                message = f"invalid name {leaf.instance!r}" + (f": {text}" if text else "")
-                diagnostics.append(Diagnostic(message, doc.locate(path, key=True), path, rule="schema"))
+            path: KeyPath
+            if isinstance(leaf, tuple):
+                message, path, at_key, hint = leaf
+                diagnostics.append(Diagnostic(message, doc.locate(path, key=at_key), path, rule="schema", hint=hint))
                 continue
-            message, path, at_key, hint = _message(leaf)
-            diagnostics.append(Diagnostic(message, doc.locate(path, key=at_key), path, rule="schema", hint=hint))
+            if _is_name_error(leaf):
+                path = (*leaf.absolute_path, str(leaf.instance))
+                text = leaf.schema.get("x-message") if isinstance(leaf.schema, dict) else None
+                why = name_problem(str(leaf.instance))
+                message = f"invalid name {leaf.instance!r}: {why or text or 'not allowed here'}"
+                where = doc.locate(path, key=True)
+                diagnostics.append(Diagnostic(message, where, path, rule="schema", hint=(text or "") if why else ""))
+                continue
+            # An unknown key does not change what the model reads: semantic rules can still run.
+            rule = "unknown-key" if leaf.validator == "additionalProperties" else "schema"
+            for message, path, at_key, hint in _messages(leaf):
+                diagnostics.append(Diagnostic(message, doc.locate(path, key=at_key), path, rule=rule, hint=hint))
     return diagnostics

@@ -97,7 +97,7 @@ def test_unknown_tier_module_and_dependency_are_reported(make_project: ProjectFa
     text = str(caught.value)
     assert "environments.yaml:8:13: environments.dev.sizing: unknown sizing tier 'smal'" in text
     assert "environments.yaml:12:19: units.ghost.module: module 'apps/ghost' not found" in text
-    assert "unit 'app' depends on 'database'" in text and "not deployed in dev/us-east-1" in text
+    assert "catalog/apps/app.yaml:4:14: dependencies.db.unit: dependency 'db' needs unit 'database'" in text
 
 
 def test_catalog_schema_errors_point_into_the_catalog_file(make_project: ProjectFactory, tmp_path: Path) -> None:
