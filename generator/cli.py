@@ -133,8 +133,10 @@ def validate(config: Path, fmt: str, strict: bool) -> None:
 
 @main.command(context_settings=CONTEXT)
 @config_option
-@click.option("--env", "environments", multiple=True, metavar="ENV", help="Limit to this environment (repeatable).")
-@click.option("--region", "regions", multiple=True, metavar="REGION", help="Limit to this region (repeatable).")
+@click.option("--env", "environments", multiple=True, metavar="ENV", help="Limit to this environment (repeatable).",
+              shell_complete=lambda ctx, param, incomplete: complete_environments(ctx, param, incomplete))
+@click.option("--region", "regions", multiple=True, metavar="REGION", help="Limit to this region (repeatable).",
+              shell_complete=lambda ctx, param, incomplete: complete_regions(ctx, param, incomplete))
 @click.option(
     "-o",
     "--output",
