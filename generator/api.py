@@ -21,8 +21,7 @@ from .graph import Graph, select
 from .loader import CatalogLookup, Document, find_module_file, load
 from .model import Module, Project, build_module, build_project
 from .names import module_id_problem
-from .plan import PlannedFile, Scope, plan
-from .plan import _check_scope as check_scope
+from .plan import PlannedFile, Scope, check_scope, plan
 from .render import Renderer
 from .scaffold import Options as ScaffoldOptions
 from .scaffold import project_name_for, scaffold_files, write_new
@@ -136,11 +135,6 @@ def _blocking(problems: list[Diagnostic]) -> bool:
     return any(p.rule != "unknown-key" for p in problems)
 
 
-def _depends_on(diagnostic: Diagnostic, units: set[str]) -> bool:
-    """Whether *diagnostic* is model.py's "depends on '<unit>' ... not deployed" for one of *units*."""
-    return diagnostic.rule == "dependency-missing" and any(f"depends on '{u}'" in diagnostic.message for u in units)
-
-
 def _strict(warning: Diagnostic) -> Diagnostic:
     hint = f"{warning.hint}; " if warning.hint else ""
     return replace(warning, severity="error", hint=f"{hint}an error under --strict")
@@ -172,14 +166,10 @@ def load_project(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, strict: boo
     if _blocking(problems):
         raise InputError(problems + catalog_errors)
     project, model_errors = build_project(root, doc, modules)
-    # With a catalog file missing or broken, units of its module are not placed: a
-    # dependency on them is not "missing", and rules that need every unit would be noise.
-    # A dependency on a unit nobody declares is reported once, in the catalog file.
-    declared = {s.name for s in project.unit_specs}
+    # With a catalog file missing or broken, units of its module are not placed, and
+    # rules that need every unit would be noise.
     unplaced = {s.name for s in project.unit_specs if s.module not in modules}
-    undeclared = {d.unit for m in modules.values() for d in m.dependencies if d.unit not in declared}
-    found = problems + catalog_errors
-    found += [d for d in model_errors if not _depends_on(d, unplaced | undeclared)]
+    found = problems + catalog_errors + model_errors
     found += checks.run(project, catalog_complete=not unplaced)
     errors = [d for d in found if d.severity == "error"]
     warnings = [d for d in found if d.severity == "warning"]

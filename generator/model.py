@@ -8,7 +8,7 @@ the input override order catalog < unit < environment < region.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -340,16 +340,22 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
 
 
 def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], tuple[Wiring, ...]], list[Diagnostic]]:
-    """Each placed unit's dependencies, resolved to placed units; misses are errors."""
+    """Each placed unit's dependencies, resolved to placed units; misses are errors.
+
+    A dependency on a unit nobody declares, or on one whose catalog file could not be
+    loaded, is not reported here: the checks and the catalog loader report it once."""
     wiring: dict[tuple[str, str, str], tuple[Wiring, ...]] = {}
     errors: list[Diagnostic] = []
     doc = project.document
+    placeable = {s.name for s in project.unit_specs if s.module in project.modules}
     for unit in project.units:
         resolved: list[Wiring] = []
         for dep in unit.module.dependencies:
             region = dep.region or unit.region.name
             target = project.unit((unit.environment.name, region, dep.unit))
             if target is None:
+                if dep.unit not in placeable:
+                    continue
                 declared = unit.module.document.locate((*dep.path, "unit"))
                 errors.append(
                     Diagnostic(
@@ -366,12 +372,3 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
             resolved.append(Wiring(dep, target, relative))
         wiring[unit.key] = tuple(resolved)
     return wiring, errors
-
-
-def referenced_modules(doc: Document) -> Iterable[tuple[str, KeyPath]]:
-    seen: set[str] = set()
-    for name, raw in (doc.data.get("units") or {}).items():
-        module = raw.get("module")
-        if isinstance(module, str) and module not in seen:
-            seen.add(module)
-            yield module, ("units", name, "module")
