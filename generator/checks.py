@@ -235,9 +235,9 @@ def _expressions(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, HclExp
 
 def expression_syntax(expr: HclExpr) -> str | None:
     """None when *expr* parses as an HCL expression, else the parser's complaint."""
-    from .hclcheck import parse_error
+    from .hclcheck import expression_error
 
-    return parse_error(f"x = {expr.text}\n")
+    return expression_error(expr.text)
 
 
 @rule
@@ -258,6 +258,24 @@ def hcl_expressions_parse(ctx: Context) -> Iterator[Diagnostic]:
                     severity="warning",
                     rule="timestamp",
                 )
+
+
+@rule
+def map_keys_distinct_in_hcl(ctx: Context) -> Iterator[Diagnostic]:
+    """HCL normalises strings to Unicode NFC: two keys that differ only in their
+    normalisation would silently become one."""
+    from .hcl import key_collisions
+
+    documents = [ctx.doc] + [m.document for m in ctx.project.modules.values()]
+    for doc in documents:
+        for path, first, second in key_collisions(doc.data):
+            yield Diagnostic(
+                f"keys {first!r} and {second!r} are the same key in HCL (Unicode NFC normalisation)",
+                doc.locate((*path, second), key=True),
+                (*path, second),
+                rule="hcl-key-collision",
+                hint="write both keys with the same Unicode normalisation, or rename one",
+            )
 
 
 def run(project: Project) -> list[Diagnostic]:
