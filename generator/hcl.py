@@ -92,7 +92,7 @@ def _is_scalar(value: Any) -> bool:
 @lru_cache(maxsize=4096)
 def _expression_shape(text: str) -> tuple[bool, str, str | None, bool]:
     """(fits inside a one-line list, code, trailing line comment, ends with a heredoc)."""
-    tokens = [t for t in hclformat.lex(text).tokens if t.kind not in (hclformat.NEWLINE, hclformat.EOF)]
+    tokens = [t for t in hclformat.lex(text + "\n").tokens if t.kind not in (hclformat.NEWLINE, hclformat.EOF)]
     comment: str | None = None
     code = text
     if tokens and tokens[-1].kind == hclformat.COMMENT and not tokens[-1].text.startswith("/*"):

@@ -92,4 +92,11 @@ inputs = {
     local.env.environment, # the name
     local.region.aws_region,
   ]
+  heredoc_list = [
+    <<EOT
+first ${local.env.environment}
+EOT
+    ,
+    "second",
+  ]
 }
