@@ -23,7 +23,7 @@ from typing import Any
 from . import hclformat
 from .loader import HclExpr
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # Bare words that the HCL parser would read as something other than a key name.
 _KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if", "endif", "endfor", "else"})
 #: A list of scalars is written on one line when it fits in this many characters.
@@ -70,7 +70,7 @@ def string(value: str) -> str:
 
 def key(name: str) -> str:
     """An object key or attribute name: bare when it is a plain identifier."""
-    if IDENTIFIER.match(name) and name not in _KEYWORDS:
+    if IDENTIFIER.fullmatch(name) and name not in _KEYWORDS:
         return name
     return string(name)
 
@@ -194,10 +194,3 @@ def format_hcl(text: str) -> str:
     if not text.endswith("\n"):
         text += "\n"
     return hclformat.format_lines(text, tidy_blank_lines=True)
-
-
-def display_width(text: str) -> int:
-    """Columns as hclfmt counts them: grapheme clusters (go-textseg, Unicode 13)."""
-    from .textseg import columns
-
-    return columns(text)

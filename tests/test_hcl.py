@@ -46,6 +46,7 @@ def test_keys_are_bare_only_when_safe() -> None:
     assert hcl.key("with space") == '"with space"'
     assert hcl.key("1starts-with-digit") == '"1starts-with-digit"'
     assert hcl.key("for") == '"for"' and hcl.key("null") == '"null"'
+    assert hcl.key("name\n") == '"name\\n"'  # "$" would match before a final newline
 
 
 def test_format_aligns_runs_and_indents() -> None:

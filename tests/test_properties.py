@@ -43,7 +43,7 @@ characters = st.characters(blacklist_categories=("Cs",))
 strings = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(characters, max_size=4)), max_size=8).map("".join)
 keys = st.one_of(
     st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,12}", fullmatch=True),
-    st.sampled_from(["for", "in", "if", "null", "true", "false", "endfor", "1st", "a.b", "a b", "-x", "x-", ""]),
+    st.sampled_from(["for", "in", "if", "null", "true", "false", "endfor", "1st", "a.b", "a b", "-x", "x-", "", "a\n"]),
     strings,
 )
 scalars = st.one_of(
