@@ -706,9 +706,9 @@ def _expressions(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, HclExp
 
 def expression_syntax(expr: HclExpr) -> str | None:
     """None when *expr* parses as an HCL expression, else the parser's complaint."""
-    from .hclcheck import parse_error
+    from .hclcheck import expression_error
 
-    return parse_error(f"x = {expr.text}\n")
+    return expression_error(expr.text)
 
 
 def _documents(ctx: Context) -> list[Document]:
@@ -1046,6 +1046,23 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
                 if (path, message) not in reported:
                     reported.add((path, message))
                     yield ctx.error(path, text, "subnet-plan", hint)
+
+
+@rule
+def map_keys_distinct_in_hcl(ctx: Context) -> Iterator[Diagnostic]:
+    """HCL normalises strings to Unicode NFC: two keys that differ only in their
+    normalisation would silently become one."""
+    from .hcl import key_collisions
+
+    for doc in _documents(ctx):
+        for path, first, second in key_collisions(doc.data):
+            yield Diagnostic(
+                f"keys {first!r} and {second!r} are the same key in HCL (Unicode NFC normalisation)",
+                doc.locate((*path, second), key=True),
+                (*path, second),
+                rule="hcl-key-collision",
+                hint="write both keys with the same Unicode normalisation, or rename one",
+            )
 
 
 def run(project: Project, *, catalog_complete: bool = True) -> list[Diagnostic]:

@@ -3,25 +3,27 @@
 ``literal()`` turns a YAML value into HCL source that HashiCorp's parser reads back as
 exactly that value: every template sequence (``${``, ``%{``) and escape is neutralised,
 so a YAML string can never become an interpolation. ``!hcl`` expressions are the only
-way to write HCL code, and they are emitted as written.
+way to write HCL code; they are emitted as written and laid out with the file.
 
-``format_hcl()`` lays out a whole file the way ``hclfmt`` does: two-space indentation
-by bracket depth, ``=`` aligned across a run of consecutive single-line attributes,
-heredoc bodies untouched, no trailing white space, exactly one final newline.
+``format_hcl()`` lays out a whole file exactly as ``hclfmt`` does (see hclformat.py:
+token spacing, indentation, ``=`` and comment alignment, heredoc bodies untouched), with
+tfgen's own blank-line policy on top: no leading, trailing or doubled blank lines and
+exactly one final newline.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
-import regex
-
+from . import hclformat
 from .loader import HclExpr
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # Bare words that the HCL parser would read as something other than a key name.
 _KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if", "endif", "endfor", "else"})
 #: A list of scalars is written on one line when it fits in this many characters.
@@ -68,7 +70,7 @@ def string(value: str) -> str:
 
 def key(name: str) -> str:
     """An object key or attribute name: bare when it is a plain identifier."""
-    if IDENTIFIER.match(name) and name not in _KEYWORDS:
+    if IDENTIFIER.fullmatch(name) and name not in _KEYWORDS:
         return name
     return string(name)
 
@@ -84,7 +86,39 @@ def number(value: int | float) -> str:
 
 
 def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, bool, int, float, HclExpr))
+    return value is None or isinstance(value, (str, bool, int, float))
+
+
+@lru_cache(maxsize=4096)
+def _expression_shape(text: str) -> tuple[bool, str, str | None, bool]:
+    """(fits inside a one-line list, code, trailing line comment, ends with a heredoc)."""
+    tokens = [t for t in hclformat.lex(text + "\n").tokens if t.kind not in (hclformat.NEWLINE, hclformat.EOF)]
+    comment: str | None = None
+    code = text
+    if tokens and tokens[-1].kind == hclformat.COMMENT and not tokens[-1].text.startswith("/*"):
+        comment = tokens[-1].text.rstrip("\r\n")
+        code = text[: text.rindex(comment)].rstrip(" \t")
+        tokens = tokens[:-1]
+    line_comments = any(t.kind == hclformat.COMMENT and not t.text.startswith("/*") for t in tokens)
+    inline = "\n" not in text and "\r" not in text and comment is None and not line_comments
+    heredoc = bool(tokens) and tokens[-1].kind == hclformat.CHEREDOC
+    return inline, code, comment, heredoc
+
+
+def _list_item(value: Any) -> str:
+    """One item of a multi-line list, with its comma where HCL needs it."""
+    if not isinstance(value, HclExpr):
+        return literal(value) + ","
+    _, code, comment, heredoc = _expression_shape(value.text)
+    if heredoc:
+        return code + "\n,"  # the closing marker must stay alone on its line
+    return f"{code}, {comment}" if comment else code + ","
+
+
+def _inline(value: Any, text: str) -> bool:
+    if isinstance(value, HclExpr):
+        return _expression_shape(value.text)[0]
+    return _is_scalar(value) and "\n" not in text
 
 
 def literal(value: Any) -> str:
@@ -112,11 +146,39 @@ def literal(value: Any) -> str:
             return "[]"
         items = [literal(v) for v in value]
         inline = "[" + ", ".join(items) + "]"
-        simple = all(_is_scalar(v) and "\n" not in s for v, s in zip(value, items, strict=True))
+        simple = all(_inline(v, s) for v, s in zip(value, items, strict=True))
         if simple and len(inline) <= INLINE_LIST_LIMIT:
             return inline
-        return "[\n" + "".join(f"{item},\n" for item in items) + "]"
+        return "[\n" + "".join(f"{_list_item(v)}\n" for v in value) + "]"
     raise TypeError(f"no HCL literal for {type(value).__name__}")
+
+
+def key_collisions(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """Map keys that HCL would merge: cty normalises every string to Unicode NFC, so
+    ``"é"`` written precomposed and decomposed name the same attribute. Yields
+    (path of the map, first key, colliding key)."""
+    if isinstance(value, Mapping):
+        seen: dict[str, str] = {}
+        for name, item in value.items():
+            folded = unicodedata.normalize("NFC", str(name))
+            if folded in seen:
+                yield path, seen[folded], str(name)
+            else:
+                seen[folded] = str(name)
+            yield from key_collisions(item, (*path, str(name)))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from key_collisions(item, (*path, index))
+
+
+_COMMENT_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def comment_text(text: str) -> str:
+    """*text* made safe for the end of a ``#`` comment line: line breaks and other
+    control characters become one space, so free text can never end the comment and
+    start HCL code."""
+    return _COMMENT_BREAKS.sub(" ", text).rstrip()
 
 
 def template_escape(text: str) -> str:
@@ -126,153 +188,9 @@ def template_escape(text: str) -> str:
 
 # --- layout -----------------------------------------------------------------------
 
-_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)\s*$")
-
-
-_SIMPLE_STRING = re.compile(r'"[^"\\$%]*"')
-_TRICKY = re.compile(r'["#/<\\]')
-_DROP_OPENERS = str.maketrans("", "", "{[(")
-_DROP_CLOSERS = str.maketrans("", "", "}])")
-
-
-def _scan(line: str, stack: list[str]) -> tuple[int, int, str | None]:
-    """Scan one line of HCL code (fast path for lines without tricky characters)."""
-    if not stack:
-        simple = _SIMPLE_STRING.sub('""', line) if '"' in line else line
-        if not _TRICKY.search(simple.replace('""', "")):
-            opened = len(simple) - len(simple.translate(_DROP_OPENERS))
-            closed = len(simple) - len(simple.translate(_DROP_CLOSERS))
-            prefix = simple[: len(simple) - len(simple.lstrip("}]) "))]
-            return opened - closed, sum(1 for ch in prefix if ch in "}])"), None
-    return _scan_slow(line, stack)
-
-
-def _scan_slow(line: str, stack: list[str]) -> tuple[int, int, str | None]:
-    """Scan one line of HCL code.
-
-    Returns (net bracket change outside strings, brackets closed before the first
-    token opened anything, heredoc marker or None). *stack* carries open template
-    contexts across lines (``"`` strings, ``${`` interpolations).
-    """
-    net = 0
-    leading_close = 0
-    seen_other = False
-    i = 0
-    n = len(line)
-    while i < n:
-        ch = line[i]
-        top = stack[-1] if stack else None
-        if top == '"':
-            if ch == "\\":
-                i += 2
-                continue
-            if ch in "$%" and line.startswith("{", i + 1):
-                if line.startswith(ch + "{", i + 1):
-                    i += 3  # $${ / %%{ escapes
-                    continue
-                stack.append("${")
-                i += 2
-                continue
-            if ch == '"':
-                stack.pop()
-            i += 1
-            continue
-        # code (top level or inside an interpolation)
-        if ch == '"':
-            stack.append('"')
-            seen_other = True
-        elif ch == "#" or line.startswith("//", i):
-            break
-        elif ch in "{[(":
-            if top == "${":
-                stack.append("(")
-            else:
-                net += 1
-            seen_other = True
-        elif ch in "}])":
-            if (top == "${" and ch == "}") or top == "(":
-                stack.pop()
-            else:
-                net -= 1
-                if not seen_other:
-                    leading_close += 1
-        elif ch == "<" and line.startswith("<<", i) and not stack:
-            match = _HEREDOC.match(line, i)
-            if match:
-                return net, leading_close, match.group(1)
-            seen_other = True
-        elif not ch.isspace():
-            seen_other = True
-        i += 1
-    return net, leading_close, None
-
-
-def _assignment(content: str) -> tuple[str, str] | None:
-    """(name, rest) when *content* is a single-line ``name = value`` attribute."""
-    match = re.match(r'^([A-Za-z_][A-Za-z0-9_-]*|"(?:[^"\\]|\\.)*")\s*=(?!=)\s*(.*)$', content)
-    if not match:
-        return None
-    return match.group(1), match.group(2)
-
-
-def display_width(text: str) -> int:
-    """Columns as hclfmt counts them: grapheme clusters."""
-    if text.isascii():
-        return len(text)
-    return len(regex.findall(r"\X", text))
-
 
 def format_hcl(text: str) -> str:
-    """Canonical layout of HCL source (see the module docstring)."""
-    out: list[str] = []
-    depth = 0
-    stack: list[str] = []
-    heredoc: str | None = None
-    run: list[tuple[int, str, str, str]] = []  # (out index, indent, name, value)
-
-    def close_run() -> None:
-        if not run:
-            return
-        width = max(display_width(name) for _, _, name, _ in run)
-        for index, indent, name, value in run:
-            out[index] = f"{indent}{name}{' ' * (width - display_width(name))} = {value}"
-        run.clear()
-
-    for raw in text.split("\n"):
-        if heredoc is not None:
-            out.append(raw)
-            if raw.strip() == heredoc:
-                heredoc = None
-            continue
-        content = raw.strip()
-        if not content:
-            close_run()
-            out.append("")
-            continue
-        in_string = bool(stack)
-        net, leading_close, marker = _scan(content, stack)
-        indent = "  " * max(depth - leading_close, 0)
-        if in_string:
-            out.append(raw.rstrip())  # continuation of a multi-line string: untouched
-        else:
-            assignment = _assignment(content) if net == 0 and not stack else None
-            if assignment is not None:
-                run.append((len(out), indent, assignment[0], assignment[1]))
-                out.append("")
-            else:
-                close_run()
-                out.append(indent + content)
-        depth = max(depth + net, 0)
-        if marker is not None:
-            # hclfmt treats a whole heredoc as one line: its attribute stays in the run.
-            heredoc = marker
-    close_run()
-    while out and not out[-1]:
-        out.pop()
-    # collapse runs of blank lines, like hclfmt's output of hand-written files
-    result: list[str] = []
-    for line in out:
-        if not line and result and not result[-1]:
-            continue
-        result.append(line)
-    return "\n".join(result) + "\n"
+    """Canonical layout of a whole HCL file (see the module docstring)."""
+    if not text.endswith("\n"):
+        text += "\n"
+    return hclformat.format_lines(text, tidy_blank_lines=True)

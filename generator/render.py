@@ -39,6 +39,7 @@ def make_environment(project_templates: Path | None) -> jinja2.Environment:
     env.filters["hcl"] = hcl.literal
     env.filters["hcl_key"] = hcl.key
     env.filters["hcl_string"] = hcl.string
+    env.filters["hcl_comment"] = hcl.comment_text
     return env
 
 
