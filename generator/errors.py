@@ -16,7 +16,16 @@ Severity = Literal["error", "warning"]
 KeyPath = tuple[str | int, ...]
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$-]+$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$-]+\Z")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """*text* with control characters escaped: a diagnostic is always one line, whatever
+    names or values from the YAML it quotes."""
+    return _CONTROL.sub(lambda m: json.dumps(m.group(0))[1:-1], text)
 
 
 def format_key_path(path: KeyPath) -> str:
@@ -65,7 +74,7 @@ class Diagnostic:
         text = f"{prefix}{tag}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return one_line(text)
 
     def as_json(self) -> dict[str, object]:
         return {

@@ -133,3 +133,21 @@ def test_render_region_skips_environments_without_that_region(runner: CliRunner,
     assert result.exit_code == 0, result.output
     envs = {p.split("/")[1] for p in tree(out) if p.startswith("environments/")}
     assert envs == {"prod"}
+
+
+def test_errors_stay_on_one_line_whatever_the_names(runner: CliRunner, make_project: ProjectFactory) -> None:
+    config = make_project({"environments.yaml": """
+        version: 1
+        project: {name: demo}
+        state: {bucket: "{project}-state", region: us-east-1}
+        environments:
+          dev: {account_id: "123456789012", regions: {us-east-1: {vpc_cidr: 10.0.0.0/16, azs: [a]}}}
+        units:
+          "vpc\\n": {module: "networking/vpc\\n"}
+          "a\\u2028b": {module: networking/vpc}
+    """})
+    result = runner.invoke(main, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line]
+    assert all(line.startswith(str(config.parent)) or line.endswith("errors") for line in lines), lines
+    assert any('units["vpc\\n"]' in line for line in lines)
