@@ -161,7 +161,8 @@ def test_keys_equal_under_nfc_are_refused(runner: CliRunner, make_project: Proje
         inputs:
           tags: {"é": 1, "e\\u0301": 2}
     """)
-    assert len(errors) == 1 and 'inputs.tags["e\\u0301"]: keys \'é\' and \'e\u0301\' are the same key in HCL' in errors[0]
+    expected = 'inputs.tags["e\\u0301"]: keys \'é\' and \'e\u0301\' are the same key in HCL'
+    assert len(errors) == 1 and expected in errors[0]
 
 
 def test_yaml_dates_stay_strings(pygohcl: Any, make_project: ProjectFactory, tmp_path: Path) -> None:
