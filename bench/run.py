@@ -1,0 +1,273 @@
+"""The tfgen benchmark: ``python -m bench`` (from the repository root).
+
+For the reference project and synthetic projects of 80, 1,000 and 10,000 units it
+measures, each in fresh subprocesses and several times, the median wall time and peak
+memory of a full render into an empty directory, a no-op re-render, ``render --check``
+and ``validate``, beside the write floor (the same bytes written by a plain loop).
+It prints a markdown table and writes it into bench/README.md.
+
+    python -m bench                      # everything (a few minutes)
+    python -m bench --sizes 80,1000      # a subset
+    python -m bench --profile 10000      # cProfile summaries of each operation
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import synth
+
+BENCH = Path(__file__).resolve().parent
+WORK = BENCH / ".work"
+README = BENCH / "README.md"
+OPERATIONS = ("floor", "full", "noop", "check", "validate")
+LABELS = {
+    "floor": "write floor",
+    "full": "full render (empty dir)",
+    "noop": "no-op re-render",
+    "check": "render --check",
+    "validate": "validate",
+}
+SIZES = ("reference", "80", "1000", "10000")
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+@dataclass
+class Size:
+    label: str
+    config: Path
+    tree: Path
+    out: Path
+    units: int = 0
+    files: int = 0
+    bytes: int = 0
+    runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def median(self, op: str, key: str = "seconds") -> float:
+        return float(statistics.median(r[key] for r in self.runs[op]))
+
+    def worst(self, op: str, key: str) -> float:
+        return float(max(r.get(key, 0) for r in self.runs[op]))
+
+
+def measure(op: str, size: Size, profile: Path | None = None) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.measure"]
+    if profile is not None:
+        command += ["--profile", str(profile)]
+    command += [op, str(size.config), str(size.tree), str(size.out)]
+    done = subprocess.run(command, cwd=BENCH.parent, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def prepare(label: str) -> Size:
+    """Generate the project and an in-sync tree (the no-op/check target and the floor's bytes)."""
+    root = WORK / label
+    if label == "reference":
+        config = synth.copy_reference(root / "project")
+    else:
+        config = synth.write_project(synth.SHAPES[int(label)], root / "project")
+    size = Size(label, config, root / "tree", root / "out")
+    import shutil
+
+    shutil.rmtree(size.tree, ignore_errors=True)
+    first = measure("full", Size(label, config, size.out, size.tree))
+    size.units = measure("validate", size)["count"]
+    files = [p for p in size.tree.rglob("*") if p.is_file()]
+    size.files, size.bytes = len(files), sum(p.stat().st_size for p in files)
+    if first["count"] != size.files - 1:  # every file but the manifest was created
+        print(f"warning: the first render of {label} created {first['count']} of {size.files} files", file=sys.stderr)
+    return size
+
+
+def startup_seconds(runs: int = 5) -> float:
+    """Interpreter start plus importing the tfgen CLI: paid by every command on top of the figures."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import generator.cli"], check=True, cwd=BENCH.parent)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def machine() -> dict[str, str]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": str(os.cpu_count()),
+        "cpu": model or platform.processor() or "unknown",
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def _mb(value: float) -> str:
+    return f"{value:.0f}"
+
+
+def table(sizes: list[Size]) -> str:
+    rows = [
+        "| units | files (MB) | operation | median s | x floor | CPU s | peak MB | s per 1,000 units | written |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size in sizes:
+        floor = size.median("floor")
+        name = f"{size.units:,}" + (" (reference)" if size.label == "reference" else "")
+        for op in OPERATIONS:
+            if op not in size.runs:
+                continue
+            seconds = size.median(op)
+            ratio = "1.00" if op == "floor" else (f"{seconds / floor:.2f}" if op != "validate" else "-")
+            written = "-"
+            if op == "noop":
+                written = str(int(size.worst(op, "written")))
+            per_k = seconds / size.units * 1000
+            rows.append(
+                f"| {name} | {size.files:,} ({size.bytes / 1e6:.1f}) | {LABELS[op]} | {seconds:.3f} | {ratio} "
+                f"| {size.median(op, 'cpu_seconds'):.3f} | {_mb(size.median(op, 'peak_mb'))} | {per_k:.3f} "
+                f"| {written} |"
+            )
+    return "\n".join(rows)
+
+
+def targets(sizes: list[Size]) -> str:
+    by = {s.label: s for s in sizes}
+    big, mid = by.get("10000"), by.get("1000")
+    if big is None:
+        return ""
+    full, floor = big.median("full"), big.median("floor")
+    noop, check = big.median("noop"), big.median("check")
+    peak = max(big.median(op, "peak_mb") for op in OPERATIONS if op != "floor")
+    lines = [
+        "| target (10,000 units, QUALITY.md) | measured | met |",
+        "| --- | --- | --- |",
+        f"| full render <= 3x the write floor and < 5 s | {full:.2f} s, {full / floor:.2f}x the floor ({floor:.2f} s) "
+        f"| {_yes(full <= 3 * floor and full < 5)} |",
+        f"| no-op re-render < 1.5 s, zero files written | {noop:.2f} s, {int(big.worst('noop', 'written'))} written "
+        f"| {_yes(noop < 1.5 and big.worst('noop', 'written') == 0)} |",
+        f"| `render --check` < 1.5 s | {check:.2f} s | {_yes(check < 1.5)} |",
+        f"| peak memory < 400 MB | {peak:.0f} MB (largest median over the operations) | {_yes(peak < 400)} |",
+    ]
+    if mid is not None:
+        growth = {op: (big.median(op) / big.units) / (mid.median(op) / mid.units) for op in OPERATIONS}
+        worst = max(growth[op] for op in OPERATIONS if op != "floor")
+        detail = ", ".join(f"{op} {growth[op]:.2f}" for op in OPERATIONS)
+        lines.append(
+            f"| growth 1,000 -> 10,000 units linear: time per unit within 25% | per-unit time ratio 10k/1k: "
+            f"{detail} | {_yes(worst <= 1.25)} |"
+        )
+    return "\n".join(lines)
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def report(sizes: list[Size], info: dict[str, str], startup: float, runs: dict[str, int]) -> str:
+    counts = ", ".join(f"{label}: {n}" for label, n in runs.items())
+    return "\n".join(
+        [
+            f"Measured {info['date']} on {info['cores']} cores ({info['cpu']}), Python {info['python']}, "
+            f"{info['system']}; load average at the start {info['load']}. Medians of fresh-process runs "
+            f"({counts}).",
+            "",
+            table(sizes),
+            "",
+            targets(sizes),
+            "",
+            f"Every command also pays {startup:.2f} s of interpreter start and imports (median of 5 runs of "
+            "`python -c 'import generator.cli'`), which the figures above leave out.",
+        ]
+    )
+
+
+def write_readme(body: str) -> None:
+    text = README.read_text(encoding="utf-8") if README.is_file() else f"# tfgen benchmark\n\n{START}\n{END}\n"
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    README.write_text(pattern.sub(lambda _m: f"{START}\n{body}\n{END}", text), encoding="utf-8")
+
+
+# --- profiles -------------------------------------------------------------------------------
+
+
+def print_profile(label: str) -> None:
+    size = prepare(label)
+    for op in ("full", "noop", "check", "validate"):
+        path = WORK / f"profile-{label}-{op}.prof"
+        result = measure(op, size, profile=path)
+        summary = result["profile"]
+        print(f"\n## {LABELS[op]}, {size.units:,} units: {result['seconds']:.2f} s under cProfile ({path})")
+        print("\nown time by file:")
+        for entry in summary["by_file"][:8]:
+            print(f"  {entry['percent']:5.1f}%  {entry['file']}")
+        print("\nown time by function:")
+        for entry in summary["own_time"][:10]:
+            print(f"  {entry['percent']:5.1f}%  {entry['function']}  ({entry['calls']} calls)")
+        print("\ncumulative, tfgen functions:")
+        for entry in summary["cumulative"][:10]:
+            print(f"  {entry['percent']:5.1f}%  {entry['function']}  ({entry['calls']} calls)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated: reference,80,1000,10000")
+    parser.add_argument("--runs", type=int, help="runs per figure (default: 5, and 3 for 10,000 units)")
+    parser.add_argument("--no-readme", action="store_true", help="print the table but leave bench/README.md alone")
+    parser.add_argument("--profile", metavar="SIZE", help="print cProfile summaries for one size instead")
+    args = parser.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    if args.profile:
+        print_profile(args.profile)
+        return
+    info = machine()
+    labels = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    sizes: list[Size] = []
+    runs: dict[str, int] = {}
+    started = time.perf_counter()
+    for label in labels:
+        size = prepare(label)
+        count = args.runs or (3 if label == "10000" else 5)
+        runs[label] = count
+        for run in range(count):
+            for op in OPERATIONS:
+                size.runs.setdefault(op, []).append(measure(op, size))
+            print(f"{label}: run {run + 1}/{count} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        sizes.append(size)
+    (WORK / "results.json").write_text(
+        json.dumps({"machine": info, "sizes": [s.__dict__ | {"config": str(s.config), "tree": str(s.tree),
+                                                           "out": str(s.out)} for s in sizes]}, indent=1)
+    )
+    body = report(sizes, info, startup_seconds(), runs)
+    print(body)
+    if not args.no_readme:
+        write_readme(body)
+        print(f"\nwrote {README.relative_to(BENCH.parent)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
