@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,13 +126,27 @@ class RenderResult:
         )
 
 
+#: ``progress(stage, done, total)``: stage is "rendering" or "writing".
+Progress = Callable[[str, int, int], None]
+
+
 def render_files(
-    project: Project, scope: Scope | None = None, source_name: str = DEFAULT_CONFIG, renderer: Renderer | None = None
+    project: Project,
+    scope: Scope | None = None,
+    source_name: str = DEFAULT_CONFIG,
+    renderer: Renderer | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[PlannedFile], dict[str, bytes]]:
     """The desired tree, in memory: planned files and their bytes."""
     files = plan(project, scope or Scope(), source_name)
     renderer = renderer or Renderer(project.root / "templates")
-    return files, renderer.render_all(files)
+    return files, renderer.render_all(files, _stage(progress, "rendering"))
+
+
+def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(stage, done, total)
 
 
 def render(
@@ -141,14 +156,16 @@ def render(
     scope: Scope | None = None,
     write: bool = True,
     strict: bool = False,
+    progress: Progress | None = None,
 ) -> RenderResult:
-    """Render the project; write changed files unless *write* is false."""
+    """Render the project; write changed files unless *write* is false. *progress*, if
+    given, is called as files are rendered and written."""
     started = time.perf_counter()
     scope = scope or Scope()
     validated = load_project(config, strict=strict)
     project = validated.project
     out = Path(output) if output is not None else project.root / "output"
-    files, desired = render_files(project, scope, Path(config).name)
+    files, desired = render_files(project, scope, Path(config).name, progress=progress)
     manifest = read_manifest(out)
     owned = dict(manifest.files) if manifest else {}
     in_scope = {p for p in owned if _path_in_scope(p, files, scope)}
@@ -156,7 +173,7 @@ def render(
     if write:
         recorded = {p: h for p, h in owned.items() if p not in in_scope}
         recorded.update({p: digest(data) for p, data in desired.items()})
-        apply(out, changes, Manifest(recorded))
+        apply(out, changes, Manifest(recorded), progress=_stage(progress, "writing"))
     return RenderResult(out, changes, validated.warnings, time.perf_counter() - started, write)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -58,6 +59,42 @@ def fail(error: TfgenError, fmt: str = "text") -> None:
         if count > 1:
             click.echo(f"{count} errors", err=True)
     sys.exit(error.exit_code)
+
+
+def is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class ProgressBar:
+    """A progress bar on standard error for renders that take a while.
+
+    It appears only on a terminal and only once the render has run for DELAY seconds,
+    so quick renders and piped or captured output show nothing extra."""
+
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.enabled = is_terminal(sys.stderr)
+        self.stage = ""
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < self.DELAY:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label=f"{stage} {total} files", file=sys.stderr)
+            self.bar.render_progress()
+        if self.bar is not None:
+            self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
 
 
 @click.group(context_settings=CONTEXT)
@@ -131,11 +168,14 @@ def render(
       tfgen render --env uat --region us-east-1
       tfgen render -c infra/environments.yaml -o /tmp/tree
     """
+    bar = ProgressBar()
     try:
-        result = api.render(config, output=output, scope=Scope(environments, regions), strict=strict)
+        result = api.render(config, output=output, scope=Scope(environments, regions), strict=strict, progress=bar)
     except TfgenError as error:
+        bar.close()
         fail(error)
         return
+    bar.close()
     print_diagnostics(result.warnings)
     click.echo(result.summary())
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -133,16 +133,22 @@ def _remove_empty_parents(output: Path, path: str) -> None:
         parent = parent.parent
 
 
-def apply(output: Path, changes: Iterable[Change], manifest: Manifest) -> None:
-    """Write created/changed files, delete deleted ones, then write the manifest."""
+def apply(
+    output: Path, changes: Iterable[Change], manifest: Manifest, progress: Callable[[int, int], None] | None = None
+) -> None:
+    """Write created/changed files, delete deleted ones, then write the manifest.
+    *progress*, if given, is called with (files done, files to do) as it goes."""
     output.mkdir(parents=True, exist_ok=True)
-    for change in changes:
+    todo = [c for c in changes if c.kind != "unchanged"]
+    for done, change in enumerate(todo, start=1):
         if change.kind in ("created", "changed") and change.new is not None:
             write_atomic(output / change.path, change.new)
         elif change.kind == "deleted":
             with contextlib.suppress(FileNotFoundError):
                 (output / change.path).unlink()
             _remove_empty_parents(output, change.path)
+        if progress is not None and (done % 100 == 0 or done == len(todo)):
+            progress(done, len(todo))
     data = manifest.to_bytes()
     manifest_path = output / MANIFEST
     try:
