@@ -7,9 +7,9 @@ operation did what it should (files written, files in the tree).
 
 Operations:
 
-- ``floor``: the bytes of TREE written into the empty OUT by a plain loop
-  (mkdir, open, write) with no templating: the write floor.
-- ``full``: a render into the empty OUT.
+- ``floor``: the bytes of TREE written into OUT, which must not exist, by a plain
+  loop (mkdir, open, write) with no templating: the write floor.
+- ``full``: a render into OUT, which must not exist.
 - ``noop``: a render into TREE, which is already in sync; counts files written.
 - ``check``: the check-mode render of TREE (writes nothing; reports drift).
 - ``validate``: schema and semantic checks only.
@@ -25,7 +25,6 @@ import json
 import os
 import pstats
 import resource
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -95,12 +94,15 @@ def peak_rss_mb() -> float:
 
 def prepare(op: str, config: Path, tree: Path, out: Path) -> Callable[[], int]:
     """Set up outside the timed region; return the timed operation."""
+    if op in ("floor", "full") and out.exists():
+        # Deleting a large tree leaves the file system busy for seconds afterwards (and
+        # with the discard mount option, much longer): a fresh directory keeps that out
+        # of the measurement. run.py deletes them all at the end.
+        raise SystemExit(f"{out} exists: floor and full need a directory that was never there")
     if op == "floor":
         files = read_tree(tree)
-        shutil.rmtree(out, ignore_errors=True)
         return lambda: write_floor(files, out)
     if op == "full":
-        shutil.rmtree(out, ignore_errors=True)
         return lambda: do_render(config, out)
     if op == "noop":
         return lambda: do_render(config, tree)

@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,8 +49,8 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 class Size:
     label: str
     config: Path
-    tree: Path
-    out: Path
+    tree: Path  # an in-sync tree: the target of no-op and check runs, the floor's bytes
+    scratch: Path  # fresh output directories of floor and full runs
     units: int = 0
     files: int = 0
     bytes: int = 0
@@ -62,11 +63,12 @@ class Size:
         return float(max(r.get(key, 0) for r in self.runs[op]))
 
 
-def measure(op: str, size: Size, profile: Path | None = None) -> dict[str, Any]:
+def measure(op: str, size: Size, out: Path | None = None, profile: Path | None = None) -> dict[str, Any]:
+    """Run one measurement in a fresh process; *out* is a new directory for floor and full."""
     command = [sys.executable, "-m", "bench.measure"]
     if profile is not None:
         command += ["--profile", str(profile)]
-    command += [op, str(size.config), str(size.tree), str(size.out)]
+    command += [op, str(size.config), str(size.tree), str(out or size.scratch / "unused")]
     done = subprocess.run(command, cwd=BENCH.parent, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
@@ -81,17 +83,22 @@ def prepare(label: str) -> Size:
         config = synth.copy_reference(root / "project")
     else:
         config = synth.write_project(synth.SHAPES[int(label)], root / "project")
-    size = Size(label, config, root / "tree", root / "out")
-    import shutil
-
-    shutil.rmtree(size.tree, ignore_errors=True)
-    first = measure("full", Size(label, config, size.out, size.tree))
+    size = Size(label, config, root / "tree", root / "scratch")
+    remove(size.scratch)
+    # render the tree in place (a no-op when it is already there): deleting it would
+    # slow down the measurements that follow
+    subprocess.run([sys.executable, "-m", "generator", "render", "-c", str(config), "-o", str(size.tree)],
+                   cwd=BENCH.parent, check=True, capture_output=True)
     size.units = measure("validate", size)["count"]
     files = [p for p in size.tree.rglob("*") if p.is_file()]
     size.files, size.bytes = len(files), sum(p.stat().st_size for p in files)
-    if first["count"] != size.files - 1:  # every file but the manifest was created
-        print(f"warning: the first render of {label} created {first['count']} of {size.files} files", file=sys.stderr)
     return size
+
+
+def remove(directory: Path) -> None:
+    if directory.exists():
+        shutil.rmtree(directory)
+        os.sync()
 
 
 def startup_seconds(runs: int = 5) -> float:
@@ -132,8 +139,9 @@ def _mb(value: float) -> str:
 
 def table(sizes: list[Size]) -> str:
     rows = [
-        "| units | files (MB) | operation | median s | x floor | CPU s | peak MB | s per 1,000 units | written |",
-        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| units | files (MB) | operation | median s | min-max s | x floor | CPU s | peak MB | s per 1,000 units "
+        "| written |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for size in sizes:
         floor = size.median("floor")
@@ -147,8 +155,10 @@ def table(sizes: list[Size]) -> str:
             if op == "noop":
                 written = str(int(size.worst(op, "written")))
             per_k = seconds / size.units * 1000
+            spread = [r["seconds"] for r in size.runs[op]]
             rows.append(
-                f"| {name} | {size.files:,} ({size.bytes / 1e6:.1f}) | {LABELS[op]} | {seconds:.3f} | {ratio} "
+                f"| {name} | {size.files:,} ({size.bytes / 1e6:.1f}) | {LABELS[op]} | {seconds:.3f} "
+                f"| {min(spread):.2f}-{max(spread):.2f} | {ratio} "
                 f"| {size.median(op, 'cpu_seconds'):.3f} | {_mb(size.median(op, 'peak_mb'))} | {per_k:.3f} "
                 f"| {written} |"
             )
@@ -219,7 +229,7 @@ def print_profile(label: str) -> None:
     size = prepare(label)
     for op in ("full", "noop", "check", "validate"):
         path = WORK / f"profile-{label}-{op}.prof"
-        result = measure(op, size, profile=path)
+        result = measure(op, size, size.scratch / f"profile-{op}", profile=path)
         summary = result["profile"]
         print(f"\n## {LABELS[op]}, {size.units:,} units: {result['seconds']:.2f} s under cProfile ({path})")
         print("\nown time by file:")
@@ -231,6 +241,7 @@ def print_profile(label: str) -> None:
         print("\ncumulative, tfgen functions:")
         for entry in summary["cumulative"][:10]:
             print(f"  {entry['percent']:5.1f}%  {entry['function']}  ({entry['calls']} calls)")
+    remove(size.scratch)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -255,13 +266,14 @@ def main(argv: list[str] | None = None) -> None:
         runs[label] = count
         for run in range(count):
             for op in OPERATIONS:
-                size.runs.setdefault(op, []).append(measure(op, size))
+                size.runs.setdefault(op, []).append(measure(op, size, size.scratch / f"{op}-{run}"))
             print(f"{label}: run {run + 1}/{count} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
         sizes.append(size)
-    (WORK / "results.json").write_text(
-        json.dumps({"machine": info, "sizes": [s.__dict__ | {"config": str(s.config), "tree": str(s.tree),
-                                                           "out": str(s.out)} for s in sizes]}, indent=1)
-    )
+    for size in sizes:
+        print(f"removing the scratch trees of {size.label}", file=sys.stderr)
+        remove(size.scratch)
+    results = [{**s.__dict__, "config": str(s.config), "tree": str(s.tree), "scratch": str(s.scratch)} for s in sizes]
+    (WORK / "results.json").write_text(json.dumps({"machine": info, "sizes": results}, indent=1))
     body = report(sizes, info, startup_seconds(), runs)
     print(body)
     if not args.no_readme:

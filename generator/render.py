@@ -1,12 +1,14 @@
 """Rendering planned files through Jinja templates into canonical HCL bytes. Pure.
 
 Templates may write ``{{ section }}`` on a line of its own between two top-level
-blocks, where the file has a blank line (it renders as that blank line). The renderer then formats each section on
-its own and remembers the result: canonical layout (indentation by nesting, ``=``
-alignment within runs that a blank line ends) starts afresh at such a point, so the
-bytes are those of formatting the whole file, while the sections that thousands of
-units share (includes, dependency blocks, inputs) are formatted once per render.
-A template without ``{{ section }}`` is formatted as a whole.
+blocks, where the file has a blank line (it renders as that blank line). The renderer
+then formats each section on its own and remembers the result: canonical layout
+(indentation by nesting, ``=`` alignment within runs that a blank line ends) starts
+afresh at such a point, so the bytes are those of formatting the whole file, while
+the sections that thousands of units share (includes, dependency blocks, inputs) are
+formatted once per render. A section of plain top-level comment lines, such as each
+unit's own header, is already canonical and is not formatted at all. A template
+without ``{{ section }}`` is formatted as a whole.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ TEMPLATE_SUFFIX = ".hcl.j2"
 #: expression can carry (the loader refuses them).
 SECTION = "\x1e"
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
+#: Top-level comment lines with nothing to trim: canonical as they are.
+_PLAIN_COMMENTS = re.compile(r"(?:#(?:[^\n]*\S)?\n)+")
 
 
 def builtin_templates() -> Path:
@@ -71,6 +75,7 @@ class Renderer:
         self._templates: dict[str, jinja2.Template] = {}
         self._sections: dict[str, str] = {}
         self._literals: dict[int, tuple[object, str]] = {}
+        self._trust_comments: bool | None = None  # None: not yet confirmed with hcl.format_hcl
         self.compiled = 0
         self.formatted = 0  # calls of hcl.format_hcl
         self.environment.filters["hcl"] = self.literal
@@ -148,9 +153,18 @@ class Renderer:
 
     def _section(self, text: str) -> str:
         formatted = self._sections.get(text)
-        if formatted is None:
+        if formatted is not None:
+            return formatted
+        if self._trust_comments is not False and _PLAIN_COMMENTS.fullmatch(text):
+            if self._trust_comments:
+                return text
+            # the first time, check the premise against the formatter itself
             self.formatted += 1
-            formatted = self._sections[text] = hcl.format_hcl(text)
+            self._trust_comments = hcl.format_hcl(text) == text
+            if self._trust_comments:
+                return text
+        self.formatted += 1
+        formatted = self._sections[text] = hcl.format_hcl(text)
         return formatted
 
     def render_all(self, files: Iterable[PlannedFile], progress: Progress | None = None) -> dict[str, bytes]:
