@@ -42,7 +42,6 @@ LABELS = {
     "validate": "validate",
 }
 SIZES = ("reference", "80", "1000", "10000")
-START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 @dataclass
@@ -63,8 +62,35 @@ class Size:
         return float(max(r.get(key, 0) for r in self.runs[op]))
 
 
+def idle_fraction(window: float = 0.5) -> float:
+    """The share of CPU time the whole machine spent idle over *window* seconds."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return fields[3], sum(fields)  # idle only: time waiting for the disk is not quiet
+
+    idle0, total0 = sample()
+    time.sleep(window)
+    idle1, total1 = sample()
+    return (idle1 - idle0) / max(total1 - total0, 1)
+
+
+def settle(limit: float = 15.0) -> None:
+    """Wait until the machine is quiet: writes of the previous run (journal commits,
+    discards) otherwise run on the same two cores as the next measurement."""
+    os.sync()
+    if not Path("/proc/stat").is_file():
+        time.sleep(1.0)
+        return
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and idle_fraction() < 0.9:
+        pass
+
+
 def measure(op: str, size: Size, out: Path | None = None, profile: Path | None = None) -> dict[str, Any]:
-    """Run one measurement in a fresh process; *out* is a new directory for floor and full."""
+    """Run one measurement in a fresh process, once the machine is quiet; *out* is a new
+    directory for floor and full."""
+    settle()
     command = [sys.executable, "-m", "bench.measure"]
     if profile is not None:
         command += ["--profile", str(profile)]
@@ -76,9 +102,9 @@ def measure(op: str, size: Size, out: Path | None = None, profile: Path | None =
     return result
 
 
-def prepare(label: str) -> Size:
+def prepare(label: str, work: Path = WORK) -> Size:
     """Generate the project and an in-sync tree (the no-op/check target and the floor's bytes)."""
-    root = WORK / label
+    root = work / label
     if label == "reference":
         config = synth.copy_reference(root / "project")
     else:
@@ -128,6 +154,21 @@ def machine() -> dict[str, str]:
         "system": f"{platform.system()} {platform.release()}",
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
+
+
+def filesystem(path: Path) -> str:
+    """The file system type and mount options of *path* (Linux), e.g. ``ext4 (rw,discard)``."""
+    best = ("", "", "")
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            _device, mount, kind, options, *_ = line.split()
+            below = str(path).startswith(mount.rstrip("/") + "/") or str(path) == mount
+            if below and len(mount) >= len(best[0]):
+                best = (mount, kind, options)
+    except OSError:
+        return "an unknown file system"
+    kept = [o for o in best[2].split(",") if o in ("discard", "relatime", "noatime", "sync", "data=journal")]
+    return f"{best[1]} ({', '.join(kept) or 'defaults'}) at {best[0]}"
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -198,13 +239,13 @@ def _yes(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
-def report(sizes: list[Size], info: dict[str, str], startup: float, runs: dict[str, int]) -> str:
+def report(sizes: list[Size], info: dict[str, str], startup: float, runs: dict[str, int], work: Path) -> str:
     counts = ", ".join(f"{label}: {n}" for label, n in runs.items())
     return "\n".join(
         [
             f"Measured {info['date']} on {info['cores']} cores ({info['cpu']}), Python {info['python']}, "
-            f"{info['system']}; load average at the start {info['load']}. Medians of fresh-process runs "
-            f"({counts}).",
+            f"{info['system']}; load average at the start {info['load']}; trees written to {info['filesystem']}. "
+            f"Medians of fresh-process runs ({counts}).",
             "",
             table(sizes),
             "",
@@ -216,19 +257,23 @@ def report(sizes: list[Size], info: dict[str, str], startup: float, runs: dict[s
     )
 
 
-def write_readme(body: str) -> None:
-    text = README.read_text(encoding="utf-8") if README.is_file() else f"# tfgen benchmark\n\n{START}\n{END}\n"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    README.write_text(pattern.sub(lambda _m: f"{START}\n{body}\n{END}", text), encoding="utf-8")
+def write_readme(body: str, section: str = "results") -> None:
+    """Replace the text between ``<!-- SECTION:start -->`` and ``<!-- SECTION:end -->``."""
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    text = README.read_text(encoding="utf-8") if README.is_file() else "# tfgen benchmark\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    README.write_text(pattern.sub(lambda _m: f"{start}\n{body}\n{end}", text), encoding="utf-8")
 
 
 # --- profiles -------------------------------------------------------------------------------
 
 
-def print_profile(label: str) -> None:
-    size = prepare(label)
+def print_profile(label: str, work: Path = WORK) -> None:
+    size = prepare(label, work)
     for op in ("full", "noop", "check", "validate"):
-        path = WORK / f"profile-{label}-{op}.prof"
+        path = work / f"profile-{label}-{op}.prof"
         result = measure(op, size, size.scratch / f"profile-{op}", profile=path)
         summary = result["profile"]
         print(f"\n## {LABELS[op]}, {size.units:,} units: {result['seconds']:.2f} s under cProfile ({path})")
@@ -249,11 +294,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated: reference,80,1000,10000")
     parser.add_argument("--runs", type=int, help="runs per figure (default: 5, and 3 for 10,000 units)")
     parser.add_argument("--no-readme", action="store_true", help="print the table but leave bench/README.md alone")
+    parser.add_argument(
+        "--section", default="results", help="the marked block of bench/README.md to replace (default: results)"
+    )
     parser.add_argument("--profile", metavar="SIZE", help="print cProfile summaries for one size instead")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=WORK,
+        help="where projects and trees go (default bench/.work; e.g. /dev/shm/tfgen-bench to leave the disk out)",
+    )
     args = parser.parse_args(argv)
-    WORK.mkdir(parents=True, exist_ok=True)
+    work: Path = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
     if args.profile:
-        print_profile(args.profile)
+        print_profile(args.profile, work)
         return
     info = machine()
     labels = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -261,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
     runs: dict[str, int] = {}
     started = time.perf_counter()
     for label in labels:
-        size = prepare(label)
+        size = prepare(label, work)
         count = args.runs or (3 if label == "10000" else 5)
         runs[label] = count
         for run in range(count):
@@ -273,11 +328,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"removing the scratch trees of {size.label}", file=sys.stderr)
         remove(size.scratch)
     results = [{**s.__dict__, "config": str(s.config), "tree": str(s.tree), "scratch": str(s.scratch)} for s in sizes]
-    (WORK / "results.json").write_text(json.dumps({"machine": info, "sizes": results}, indent=1))
-    body = report(sizes, info, startup_seconds(), runs)
+    (work / "results.json").write_text(json.dumps({"machine": info, "work": str(work), "sizes": results}, indent=1))
+    info["filesystem"] = filesystem(work)
+    body = report(sizes, info, startup_seconds(), runs, work)
     print(body)
     if not args.no_readme:
-        write_readme(body)
+        write_readme(body, args.section)
         print(f"\nwrote {README.relative_to(BENCH.parent)}", file=sys.stderr)
 
 
