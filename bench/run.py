@@ -87,10 +87,23 @@ def settle(limit: float = 15.0) -> None:
         pass
 
 
+def calibrate() -> float:
+    """Seconds of a fixed pure-Python workload: how fast this (shared) machine runs right now."""
+    started = time.process_time()
+    total = 0
+    for i in range(1_000_000):
+        total += i * i % 7
+    return time.process_time() - started
+
+
+CALIBRATION: list[float] = []
+
+
 def measure(op: str, size: Size, out: Path | None = None, profile: Path | None = None) -> dict[str, Any]:
     """Run one measurement in a fresh process, once the machine is quiet; *out* is a new
     directory for floor and full."""
     settle()
+    CALIBRATION.append(calibrate())
     command = [sys.executable, "-m", "bench.measure"]
     if profile is not None:
         command += ["--profile", str(profile)]
@@ -253,6 +266,11 @@ def report(sizes: list[Size], info: dict[str, str], startup: float, runs: dict[s
             "",
             f"Every command also pays {startup:.2f} s of interpreter start and imports (median of 5 runs of "
             "`python -c 'import generator.cli'`), which the figures above leave out.",
+            "",
+            f"The speed of this shared virtual machine drifts: a fixed pure-Python loop, timed before each run, "
+            f"took {statistics.median(CALIBRATION):.3f} s (median; {min(CALIBRATION):.3f}-{max(CALIBRATION):.3f} s)."
+            if CALIBRATION
+            else "",
         ]
     )
 
