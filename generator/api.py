@@ -240,6 +240,10 @@ class RenderResult:
         )
 
 
+#: ``progress(stage, done, total)``: stage is "rendering" or "writing".
+Progress = Callable[[str, int, int], None]
+
+
 class UnsafeWriteError(OutputError):
     """render refused: hand-edited or unowned files, or protected infrastructure would be
     orphaned. Nothing was written; *result* holds the full comparison (for diffs)."""
@@ -250,12 +254,22 @@ class UnsafeWriteError(OutputError):
 
 
 def render_files(
-    project: Project, scope: Scope | None = None, source_name: str = DEFAULT_CONFIG, renderer: Renderer | None = None
+    project: Project,
+    scope: Scope | None = None,
+    source_name: str = DEFAULT_CONFIG,
+    renderer: Renderer | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[PlannedFile], dict[str, bytes]]:
     """The desired tree, in memory: planned files and their bytes."""
     files = plan(project, scope or Scope(), source_name)
     renderer = renderer or Renderer(project.root / "templates")
-    return files, renderer.render_all(files)
+    return files, renderer.render_all(files, _stage(progress, "rendering"))
+
+
+def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(stage, done, total)
 
 
 def render(
@@ -268,19 +282,23 @@ def render(
     force: bool = False,
     allow_orphan: bool = False,
     lock_timeout: float = 30.0,
+    progress: Progress | None = None,
 ) -> RenderResult:
     """Render the project and compare it with the output tree; apply it unless *write*
     is false. Raises UnsafeWriteError (writing nothing) when applying would overwrite a
     hand edit or a file tfgen did not write (unless *force*), or delete the files of
-    protected infrastructure (unless *allow_orphan*)."""
+    protected infrastructure (unless *allow_orphan*). *progress*, if given, is called
+    as files are rendered and written."""
     started = time.perf_counter()
     scope = scope or Scope()
     validated = load_project(config, strict=strict)
     project = validated.project
     out = Path(output) if output is not None else project.root / "output"
-    desired = render_files(project, scope, Path(config).name)[1]
+    desired = render_files(project, scope, Path(config).name, progress=progress)[1]
     try:
-        result = _compare_and_apply(out, project, scope, desired, write, force, allow_orphan, lock_timeout)
+        result = _compare_and_apply(
+            out, project, scope, desired, write, force, allow_orphan, lock_timeout, _stage(progress, "writing")
+        )
     except UnsafeWriteError as error:
         error.result = replace(error.result, warnings=validated.warnings + _displayed(error.result.warnings))
         raise
@@ -310,6 +328,7 @@ def _compare_and_apply(
     force: bool,
     allow_orphan: bool,
     lock_timeout: float,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RenderResult:
     with locked(out, exclusive=write, timeout=lock_timeout):
         state = read_state(out, force=force)
@@ -331,7 +350,7 @@ def _compare_and_apply(
             refused = result.refused
             if refused:
                 raise UnsafeWriteError(explain_refusals(out, refused, display_path), result)
-            apply(out, survey, manifest, state)
+            apply(out, survey, manifest, state, progress=progress)
             deleted = [c.path for c in survey.changes if c.action == "delete"]
             kept = kept_directories(out, deleted, manifest.files) if deleted else []
             result = replace(result, written=True, kept=kept)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,6 +70,42 @@ def fail(error: TfgenError, fmt: str = "text") -> None:
                 counts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
             click.echo(", ".join(counts), err=True)
     sys.exit(error.exit_code)
+
+
+def is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class ProgressBar:
+    """A progress bar on standard error for renders that take a while.
+
+    It appears only on a terminal and only once the render has run for DELAY seconds,
+    so quick renders and piped or captured output show nothing extra."""
+
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.enabled = is_terminal(sys.stderr)
+        self.stage = ""
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < self.DELAY:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label=f"{stage} {total} files", file=sys.stderr)
+            self.bar.render_progress()
+        if self.bar is not None:
+            self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
 
 
 @click.group(context_settings=CONTEXT)
@@ -214,6 +251,7 @@ def render(
     """
     mode = "check" if check else "diff" if show_diff else "dry-run" if dry_run else "render"
     write = mode == "render"
+    bar = ProgressBar() if write else None
     try:
         result = api.render(
             config,
@@ -224,13 +262,20 @@ def render(
             force=force,
             allow_orphan=allow_orphan,
             lock_timeout=lock_timeout,
+            progress=bar,
         )
     except api.UnsafeWriteError as error:
+        if bar is not None:
+            bar.close()
         refused_report(error, fmt, color)
         return
     except TfgenError as error:
+        if bar is not None:
+            bar.close()
         fail(error, fmt)
         return
+    if bar is not None:
+        bar.close()
     where = api.display_path(result.output)
     if fmt == "json":
         click.echo(json.dumps(report.as_json(result, mode, where, diffs=show_diff), indent=2))

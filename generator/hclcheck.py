@@ -70,17 +70,6 @@ def file_problems(source: str, file: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def parse_error(source: str) -> str | None:
-    """None when *source* (a whole HCL body) parses, else a one-line reason."""
-    if not have_go_parser():
-        return _parse_error_hcl2(source)
-    _, problems = _go_parse(source, "<source>")
-    if not problems:
-        return None
-    return ", ".join(p.message for p in problems)
-
-
-@lru_cache(maxsize=4096)
 def expression_error(text: str) -> str | None:
     """None when *text* is exactly one HCL expression, else a one-line reason.
 

@@ -7,7 +7,6 @@ the input override order catalog < unit < environment < region.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -310,16 +309,21 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
         for name, raw in data["units"].items()
     )
     units: list[Unit] = []
+    # Units with the same overrides share one merged mapping (read-only), so that
+    # thousands of units in regions without overrides cost one merge, not thousands.
+    merged: dict[tuple[str, int, int], Mapping[str, Any]] = {}
     for env in environments:
         for region in env.regions:
             for spec in specs:
                 module = modules.get(spec.module)
                 if module is None or not _placed(spec, env, region):
                     continue
-                overrides = deep_merge(
-                    deep_merge(spec.inputs, _override_inputs(env.unit_overrides.get(spec.name))),
-                    _override_inputs(region.unit_overrides.get(spec.name)),
-                )
+                env_inputs = _override_inputs(env.unit_overrides.get(spec.name))
+                region_inputs = _override_inputs(region.unit_overrides.get(spec.name))
+                key = (spec.name, id(env_inputs) if env_inputs else 0, id(region_inputs) if region_inputs else 0)
+                overrides = merged.get(key)
+                if overrides is None:
+                    overrides = merged[key] = deep_merge(deep_merge(spec.inputs, env_inputs), region_inputs)
                 units.append(Unit(spec, module, env, region, overrides))
     project = Project(
         root=root,
@@ -337,6 +341,19 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     wiring, wiring_errors = resolve_dependencies(project)
     object.__setattr__(project, "wiring", wiring)
     return project, errors + wiring_errors
+
+
+def relative_path(target: str, start: str) -> str:
+    """``posixpath.relpath`` for two clean relative paths below the same root (no ``.``,
+    ``..`` or empty parts, which the schema guarantees for every directory name),
+    without the file-system lookups of the current directory it makes each call."""
+    to, here = target.split("/"), start.split("/")
+    common = 0
+    for a, b in zip(to, here, strict=False):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(here) - common) + to[common:]) or "."
 
 
 def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], tuple[Wiring, ...]], list[Diagnostic]]:
@@ -368,7 +385,7 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
                     )
                 )
                 continue
-            relative = posixpath.relpath(target.directory, unit.directory)
+            relative = relative_path(target.directory, unit.directory)
             resolved.append(Wiring(dep, target, relative))
         wiring[unit.key] = tuple(resolved)
     return wiring, errors

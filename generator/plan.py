@@ -10,7 +10,7 @@ from typing import Any
 from . import hcl
 from .errors import Diagnostic, InputError, Location
 from .loader import HclExpr
-from .model import Environment, Module, Project, Region, Unit
+from .model import Dependency, Environment, Module, Project, Region, Unit
 
 #: Terraform commands for which a dependency's mock outputs may stand in.
 MOCK_COMMANDS = ("init", "validate", "plan")
@@ -173,33 +173,71 @@ def _expressions(value: Any) -> Iterable[HclExpr]:
 
 def leaf_inputs(unit: Unit, project: Project) -> dict[str, Any]:
     """Dependency-wired inputs, then the unit's overrides (fully merged); later wins."""
-    inputs: dict[str, Any] = {}
-    for wire in project.wiring.get(unit.key, ()):
-        for name, output in wire.dependency.outputs.items():
+    return _leaf_inputs(unit, project, _Shared(project))
+
+
+class _Shared:
+    """Values that many leaves have in common, computed once per plan and shared
+    (read-only), so that the renderer meets the same objects again."""
+
+    def __init__(self, project: Project) -> None:
+        self.mock_commands = list(MOCK_COMMANDS)
+        self.project_locals = project_locals(project)
+        self._wired: dict[int, tuple[Dependency, dict[str, HclExpr]]] = {}
+        self._overridden: dict[tuple[str, int], tuple[Mapping[str, Any], dict[str, Any], frozenset[str]]] = {}
+
+    def wired(self, dependency: Dependency) -> dict[str, HclExpr]:
+        """Inputs that read the outputs of *dependency*."""
+        hit = self._wired.get(id(dependency))
+        if hit is not None and hit[0] is dependency:
+            return hit[1]
+        inputs: dict[str, HclExpr] = {}
+        for name, output in dependency.outputs.items():
             if isinstance(output, tuple):
-                refs = ", ".join(f"dependency.{wire.dependency.name}.outputs.{o}" for o in output)
+                refs = ", ".join(f"dependency.{dependency.name}.outputs.{o}" for o in output)
                 inputs[name] = HclExpr(f"[{refs}]")
             else:
-                inputs[name] = HclExpr(f"dependency.{wire.dependency.name}.outputs.{output}")
-    inputs.update(unit.leaf_inputs())
+                inputs[name] = HclExpr(f"dependency.{dependency.name}.outputs.{output}")
+        self._wired[id(dependency)] = (dependency, inputs)
+        return inputs
+
+    def overridden(self, unit: Unit) -> tuple[dict[str, Any], frozenset[str]]:
+        """The unit's overridden inputs, fully merged, and the locals their expressions use."""
+        key = (unit.module.id, id(unit.overrides))
+        hit = self._overridden.get(key)
+        if hit is not None and hit[0] is unit.overrides:
+            return hit[1], hit[2]
+        inputs = unit.leaf_inputs()
+        used = frozenset(m.group(1) for expr in _expressions(inputs) for m in _LOCAL_REF.finditer(expr.text))
+        self._overridden[key] = (unit.overrides, inputs, used)
+        return inputs, used
+
+
+def _leaf_inputs(unit: Unit, project: Project, shared: _Shared) -> dict[str, Any]:
+    inputs: dict[str, Any] = {}
+    for wire in project.wiring.get(unit.key, ()):
+        inputs.update(shared.wired(wire.dependency))
+    inputs.update(shared.overridden(unit)[0])
     return inputs
 
 
-def _leaf(unit: Unit, project: Project, header: str) -> PlannedFile:
-    inputs = leaf_inputs(unit, project)
-    used = {m.group(1) for expr in _expressions(inputs) for m in _LOCAL_REF.finditer(expr.text)}
+def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
+    inputs = _leaf_inputs(unit, project, shared)
+    # Wired inputs read dependency outputs (dependency and output names are identifiers),
+    # never a local: the overrides alone decide which locals the leaf needs.
+    used = shared.overridden(unit)[1]
     locals_: dict[str, Any] = {}
     if "env" in used:
         locals_["env"] = HclExpr('read_terragrunt_config(find_in_parent_folders("env.hcl")).locals')
     if "region" in used:
         locals_["region"] = HclExpr('read_terragrunt_config(find_in_parent_folders("region.hcl")).locals')
     if "project" in used:
-        locals_["project"] = project_locals(project)
+        locals_["project"] = shared.project_locals
     dependencies = [
         {
             "name": wire.dependency.name,
             "config_path": wire.config_path,
-            "mock_outputs": dict(wire.dependency.mock_outputs),
+            "mock_outputs": wire.dependency.mock_outputs,
         }
         for wire in project.wiring.get(unit.key, ())
     ]
@@ -211,7 +249,7 @@ def _leaf(unit: Unit, project: Project, header: str) -> PlannedFile:
             "unit": unit,
             "locals": locals_,
             "dependencies": dependencies,
-            "mock_commands": list(MOCK_COMMANDS),
+            "mock_commands": shared.mock_commands,
             "inputs": inputs,
             "prevent_destroy": unit.environment.deletion_protection,
         },
@@ -251,7 +289,8 @@ def plan(project: Project, scope: Scope = Scope(), source_name: str = "environme
                         region.name,
                     )
                 )
-    files += [_leaf(u, project, header) for u in units]
+    shared = _Shared(project)
+    files += [_leaf(u, project, header, shared) for u in units]
     _check_unique(files, project)
     return sorted(files, key=lambda f: f.path)
 

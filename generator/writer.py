@@ -433,9 +433,16 @@ def kept_directories(output: Path, deleted: Iterable[str], remaining: Iterable[s
     return sorted(kept)
 
 
-def apply(output: Path, survey: Survey, manifest: Manifest, state: State) -> None:
+def apply(
+    output: Path,
+    survey: Survey,
+    manifest: Manifest,
+    state: State,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Journal, write created/changed files, delete stale ones, write the manifest,
-    drop the journal. The caller has checked that nothing is refused."""
+    drop the journal. The caller has checked that nothing is refused. *progress*, if
+    given, is called with (files done, files to do) as it goes."""
     output.mkdir(parents=True, exist_ok=True)
     writes = [c for c in survey.changes if c.action == "write" and c.new is not None]
     deletes = [c for c in survey.changes if c.action == "delete"]
@@ -451,12 +458,17 @@ def apply(output: Path, survey: Survey, manifest: Manifest, state: State) -> Non
     # per unit directory). A journaling file system commits the renames in order, and
     # if a crash of the machine did lose one, the file would show as hand-edited:
     # refused and reported, never lost.
-    for change in writes:
+    total = len(writes) + len(deletes)
+    for done, change in enumerate(writes, start=1):
         write_atomic(output / change.path, change.new or b"")
-    for change in deletes:
+        if progress is not None and (done % 100 == 0 or done == total):
+            progress(done, total)
+    for done, change in enumerate(deletes, start=len(writes) + 1):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / change.path)
         _remove_empty_parents(output, change.path)
+        if progress is not None and (done % 100 == 0 or done == total):
+            progress(done, total)
     for path in survey.vanished:
         _remove_empty_parents(output, path)
     data = manifest.to_bytes()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from generator import hclformat
@@ -151,6 +151,9 @@ def test_format_agrees_with_hclfmt_on_generated_hcl(hclfmt: str, source: str) ->
 @given(st.lists(st.tuples(st.sampled_from(SOUP), WHITESPACE).map("".join), max_size=40).map("".join))
 def test_format_agrees_with_hclfmt_on_token_soup(hclfmt: str, source: str) -> None:
     """Even broken input is laid out exactly as hclfmt lays it out."""
+    # "::" is one token (provider functions) in current HCL, two in Debian's hclfmt 2.14;
+    # tfgen follows current HCL, so the old judge cannot rule on it.
+    assume("::" not in source)
     expected = hclfmt_text(hclfmt, source, check=False)[1]
     assert format_source(source) == expected
     assert format_lines(source) == expected
