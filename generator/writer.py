@@ -371,6 +371,54 @@ def write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
+def _write_temporary(target: Path, data: bytes) -> str:
+    """A new temporary file beside *target* holding *data*; its path."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            os.fchmod(handle.fileno(), _file_mode())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_all(
+    output: Path,
+    files: list[tuple[str, bytes]],
+    progress: Callable[[int, int], None] | None = None,
+    total: int | None = None,
+) -> None:
+    """Write many files atomically: every temporary file first, one ``sync`` to make
+    them all durable, then one rename each. A kill leaves each file old or new (a
+    rename is atomic), and a crash of the machine cannot rename a file whose bytes
+    are not on disk. One sync instead of an fsync per file is what makes a
+    10,000-file render fast; each directory is created once, not once per file."""
+    for directory in sorted({(output / path).parent for path, _ in files}):
+        directory.mkdir(parents=True, exist_ok=True)
+    pending: list[tuple[str, Path]] = []
+    renamed = 0
+    total = len(files) if total is None else total
+    try:
+        for path, data in files:
+            target = output / path
+            pending.append((_write_temporary(target, data), target))
+        if pending:
+            os.sync()
+        for tmp, target in pending:
+            os.replace(tmp, target)
+            renamed += 1
+            if progress is not None and (renamed % 100 == 0 or renamed == total):
+                progress(renamed, total)
+    except BaseException:
+        for tmp, _target in pending[renamed:]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+
+
 def _fsync_directory(directory: Path) -> None:
     """Make renames and unlinks in *directory* durable (no-op where unsupported)."""
     try:
@@ -454,15 +502,8 @@ def apply(
             journal.setdefault(change.path, set()).add(digest(change.new or b""))
         write_atomic(output / JOURNAL, _journal_bytes(journal))
         _fsync_directory(output)
-    # Each file is fsynced before its rename; the directories are not (one more fsync
-    # per unit directory). A journaling file system commits the renames in order, and
-    # if a crash of the machine did lose one, the file would show as hand-edited:
-    # refused and reported, never lost.
     total = len(writes) + len(deletes)
-    for done, change in enumerate(writes, start=1):
-        write_atomic(output / change.path, change.new or b"")
-        if progress is not None and (done % 100 == 0 or done == total):
-            progress(done, total)
+    write_all(output, [(change.path, change.new or b"") for change in writes], progress, total)
     for done, change in enumerate(deletes, start=len(writes) + 1):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / change.path)
