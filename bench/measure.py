@@ -39,13 +39,13 @@ from generator import api
 def do_render(config: Path, output: Path) -> int:
     """A full or no-op render; returns the number of files that differed."""
     result = api.render(config, output=output)
-    return sum(1 for change in result.changes if change.kind != "unchanged")
+    return sum(1 for change in result.changes if change.status != "unchanged")
 
 
 def do_check(config: Path, output: Path) -> int:
-    """``render --check``: compare, write nothing; returns the number of drifted files."""
-    result = api.render(config, output=output, write=False)
-    return sum(1 for change in result.changes if change.kind != "unchanged")
+    """``tfgen render --check`` (api.check): compare, write nothing; returns the number of drifted files."""
+    result = api.check(config, output=output)
+    return sum(1 for change in result.changes if change.status != "unchanged")
 
 
 def do_validate(config: Path) -> int:

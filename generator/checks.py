@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import Diagnostic, KeyPath, format_key_path
-from .loader import Document, HclExpr
+from .loader import Document, HclExpr, expressions
 from .model import Environment, Project, Region, Unit
 from .names import case_collisions, name_problem
 
@@ -693,17 +693,6 @@ def dependency_units_exist(ctx: Context) -> Iterator[Diagnostic]:
 # --- !hcl expressions -----------------------------------------------------------------
 
 
-def _expressions(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, HclExpr]]:
-    if isinstance(value, HclExpr):
-        yield path, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _expressions(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _expressions(v, (*path, i))
-
-
 def expression_syntax(expr: HclExpr) -> str | None:
     """None when *expr* parses as an HCL expression, else the parser's complaint."""
     from .hclcheck import expression_error
@@ -718,7 +707,7 @@ def _documents(ctx: Context) -> list[Document]:
 @rule
 def hcl_expressions_parse(ctx: Context) -> Iterator[Diagnostic]:
     for doc in _documents(ctx):
-        for path, expr in _expressions(doc.data, ()):
+        for path, expr in expressions(doc.data):
             problem = expression_syntax(expr)
             if problem:
                 yield Diagnostic(
@@ -729,7 +718,7 @@ def hcl_expressions_parse(ctx: Context) -> Iterator[Diagnostic]:
 @rule
 def no_nondeterministic_functions(ctx: Context) -> Iterator[Diagnostic]:
     for doc in _documents(ctx):
-        for path, expr in _expressions(doc.data, ()):
+        for path, expr in expressions(doc.data):
             match = NONDETERMINISTIC.search(code_of(expr.text) or "")
             if match:
                 yield Diagnostic(
@@ -854,7 +843,7 @@ def unit_sources(ctx: Context, unit: Unit) -> Iterator[_Source]:
 def _source_expressions(ctx: Context, source: _Source) -> tuple[tuple[KeyPath, HclExpr], ...]:
     found = ctx._expressions.get(source.key)
     if found is None:
-        found = ctx._expressions[source.key] = tuple(_expressions(source.inputs, source.path))
+        found = ctx._expressions[source.key] = tuple(expressions(source.inputs, source.path))
     return found
 
 

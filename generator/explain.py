@@ -19,7 +19,7 @@ from typing import Any
 
 from . import hcl
 from .errors import Diagnostic, InputError, KeyPath, Location, format_key_path
-from .loader import Document, HclExpr
+from .loader import Document, HclExpr, expressions
 from .model import Environment, Project, Region, Unit
 from .plan import env_locals, leaf_inputs, project_locals, region_locals
 
@@ -419,21 +419,10 @@ class _Locals:
         return unit.module.envcommon_path  # local.project is written into the file that uses it
 
 
-def _expressions(value: Any) -> Iterator[HclExpr]:
-    if isinstance(value, HclExpr):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _expressions(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _expressions(item)
-
-
 def _reads(value: Any, unit: Unit, project: Project, locals_: _Locals, file: str) -> tuple[Read, ...]:
     found: list[Read] = []
     seen: set[str] = set()
-    for expr in _expressions(value):
+    for _path, expr in expressions(value):
         for match in _LOCAL_READ.finditer(expr.text):
             reference = match.group(0)
             if reference in seen:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import stat
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,18 @@ class HclExpr:
 
     def __str__(self) -> str:
         return self.text
+
+
+def expressions(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, HclExpr]]:
+    """Every ``!hcl`` expression inside a loaded value, with its key path."""
+    if isinstance(value, HclExpr):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from expressions(item, (*path, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from expressions(item, (*path, index))
 
 
 class Document:

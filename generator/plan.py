@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import hcl
 from .errors import Diagnostic, InputError, Location
-from .loader import HclExpr
+from .loader import HclExpr, expressions
 from .model import Dependency, Environment, Module, Project, Region, Unit
 
 #: Terraform commands for which a dependency's mock outputs may stand in.
@@ -160,17 +160,6 @@ def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
     )
 
 
-def _expressions(value: Any) -> Iterable[HclExpr]:
-    if isinstance(value, HclExpr):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _expressions(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _expressions(item)
-
-
 def leaf_inputs(unit: Unit, project: Project) -> dict[str, Any]:
     """Dependency-wired inputs, then the unit's overrides (fully merged); later wins."""
     return _leaf_inputs(unit, project, _Shared(project))
@@ -208,7 +197,7 @@ class _Shared:
         if hit is not None and hit[0] is unit.overrides:
             return hit[1], hit[2]
         inputs = unit.leaf_inputs()
-        used = frozenset(m.group(1) for expr in _expressions(inputs) for m in _LOCAL_REF.finditer(expr.text))
+        used = frozenset(m.group(1) for _path, expr in expressions(inputs) for m in _LOCAL_REF.finditer(expr.text))
         self._overridden[key] = (unit.overrides, inputs, used)
         return inputs, used
 

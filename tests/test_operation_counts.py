@@ -23,7 +23,8 @@ import jinja2
 import pytest
 
 from bench import synth
-from generator import api, checks, hcl, hclcheck, writer
+from generator import api, hcl, hclcheck, writer
+from generator.loader import expressions
 from generator.plan import Scope, plan
 from generator.render import SECTION, Renderer
 
@@ -152,13 +153,13 @@ def test_loading_validation_and_checks_run_once_not_per_unit(synthetic: Path, tm
     assert counted["schema"] == 1 + modules
     assert counted["build_module"] == modules
     assert counted["build_project"] == counted["checks"] == counted["plan"] == 1
-    expressions = {
+    texts = {
         expr.text
         for doc in [project.document, *(m.document for m in project.modules.values())]
-        for _path, expr in checks._expressions(doc.data, ())
+        for _path, expr in expressions(doc.data)
     }
     info = expression_error.cache_info()
-    assert info.misses == len(expressions)
+    assert info.misses == len(texts)
     assert result.count("created") > units
 
 
