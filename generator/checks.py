@@ -882,23 +882,28 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
     """``local.env.sizing.<key>``, ``local.region.settings.<key>`` ... must exist wherever the
     expression is rendered, or Terragrunt fails with "Unsupported attribute"."""
     tiers = ctx.project.sizing
-    seen: set[tuple[tuple[str, ...], str, str]] = set()
-    found: dict[tuple[str, KeyPath, str], tuple[Document, KeyPath, str, list[str]]] = {}
+    # Where each source is rendered: one unit per environment and per region stands for
+    # all (local.env depends on the environment only, local.region on the region).
+    placements: dict[tuple[str, ...], tuple[_Source, dict[str, Unit], dict[tuple[str, str], Unit]]] = {}
     for unit in ctx.project.units:
-        env, region = unit.environment, unit.region
-        unknown_tier = env.sizing_tier is not None and env.sizing_tier not in tiers
         for source in unit_sources(ctx, unit):
-            marker = (source.key, env.name, region.name)
-            if marker in seen:
-                continue
-            seen.add(marker)
-            scopes: dict[str, Any] | None = None
-            for path, expr in _source_expressions(ctx, source):
-                for ref in local_references(expr.text):
-                    if unknown_tier and ref[:2] == ("env", "sizing"):
+            placed = placements.setdefault(source.key, (source, {}, {}))
+            placed[1].setdefault(unit.environment.name, unit)
+            placed[2].setdefault((unit.environment.name, unit.region.name), unit)
+    found: dict[tuple[str, KeyPath, str], tuple[Document, KeyPath, str, list[str]]] = {}
+    scopes: dict[tuple[str, str], dict[str, Any]] = {}
+    for source, by_env, by_region in placements.values():
+        for path, expr in _source_expressions(ctx, source):
+            for ref in local_references(expr.text):
+                units = by_region.values() if ref[0] == "region" else by_env.values()
+                for unit in units if ref[0] in ("env", "region") else list(by_env.values())[:1]:
+                    env, region = unit.environment, unit.region
+                    if ref[:2] == ("env", "sizing") and env.sizing_tier is not None and env.sizing_tier not in tiers:
                         continue  # the unknown tier is reported already
-                    scopes = scopes or _scopes(ctx, unit)
-                    missing = undefined_reference(ref, scopes)
+                    placement = (env.name, region.name)
+                    if placement not in scopes:
+                        scopes[placement] = _scopes(ctx, unit)
+                    missing = undefined_reference(ref, scopes[placement])
                     if missing is None:
                         continue
                     place = env.name if ref[0] != "region" else f"{env.name}/{region.name}"

@@ -167,3 +167,13 @@ def test_the_published_schema_is_draft_2020_12_and_closed() -> None:
         document = json.loads(schema.schema_text(name))
         assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert document["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("name", [schema.ENVIRONMENTS, schema.CATALOG])
+def test_packaged_schemas_are_valid_draft_2020_12(name: str) -> None:
+    """tfgen does not re-check its own schemas on every run; this test does."""
+    import jsonschema
+
+    document = json.loads(schema.schema_text(name))
+    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(document)
