@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import posixpath
 import re
 import stat
 import tempfile
@@ -371,9 +372,10 @@ def write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
-def _write_temporary(target: Path, data: bytes) -> str:
+def _write_temporary(target: str, data: bytes) -> str:
     """A new temporary file beside *target* holding *data*; its path."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    directory, name = os.path.split(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -396,14 +398,15 @@ def write_all(
     rename is atomic), and a crash of the machine cannot rename a file whose bytes
     are not on disk. One sync instead of an fsync per file is what makes a
     10,000-file render fast; each directory is created once, not once per file."""
-    for directory in sorted({(output / path).parent for path, _ in files}):
-        directory.mkdir(parents=True, exist_ok=True)
-    pending: list[tuple[str, Path]] = []
+    root = os.fspath(output)
+    for directory in sorted({posixpath.dirname(path) for path, _ in files}):
+        os.makedirs(os.path.join(root, directory), exist_ok=True)
+    pending: list[tuple[str, str]] = []
     renamed = 0
     total = len(files) if total is None else total
     try:
         for path, data in files:
-            target = output / path
+            target = os.path.join(root, path)
             pending.append((_write_temporary(target, data), target))
         if pending:
             os.sync()
