@@ -24,7 +24,6 @@ from . import hcl
 from .errors import Diagnostic, InputError, Location
 from .plan import PlannedFile
 
-TEMPLATE_SUFFIX = ".hcl.j2"
 #: What ``{{ section }}`` renders to: a control character that no YAML value or !hcl
 #: expression can carry (the loader refuses them).
 SECTION = "\x1e"

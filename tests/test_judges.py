@@ -24,7 +24,7 @@ from .conftest import CASES, REPO
 from .judges import assert_same, hcl_files, hclfmt_check
 
 PROJECTS = {"reference": REPO / "environments.yaml"} | {
-    p.parent.name: p for p in sorted(CASES.glob("*/environments.yaml")) if not p.parent.name.startswith("invalid-")
+    p.parent.name: p.parent / "environments.yaml" for p in sorted(CASES.glob("*/expected"))
 }
 
 
