@@ -634,6 +634,25 @@ def _feed(builder: _Builder, text: str) -> None:
     try:
         while parser.check_event():
             builder.feed(parser.get_event())
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" not in (exc.problem or ""):
+            raise
+        # libyaml has a depth limit of its own (1,000 flow levels since PyYAML 6.0.4) and
+        # its scanner reads a whole flow collection ahead, so it can fire before the
+        # builder has seen MAX_DEPTH levels. tfgen owns the limit: read the document
+        # again with the pure-Python parser, which streams events, so the builder refuses
+        # it at the exact level with tfgen's own message.
+        _feed_streaming(_Builder(builder.file), text)
+        raise
+    finally:
+        parser.dispose()
+
+
+def _feed_streaming(builder: _Builder, text: str) -> None:
+    parser: Any = yaml.SafeLoader(text)
+    try:
+        while parser.check_event():
+            builder.feed(parser.get_event())
     finally:
         parser.dispose()
 

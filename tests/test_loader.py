@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,6 +105,29 @@ def test_deep_nesting_is_refused_without_recursion(text: str) -> None:
     message = error_of(text)
     assert "YAML nesting is deeper than 200 levels" in message
     assert message.startswith("t.yaml:")
+
+
+def test_nesting_limit_is_tfgens_whatever_libyaml_refuses_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML 6.0.4's libyaml refuses 1,000 flow levels itself, before events reach tfgen.
+
+    Whatever limit the installed parser has, the refusal is tfgen's: its message, its
+    rule and the position of the level that crossed tfgen's limit.
+    """
+    import yaml
+
+    import generator.loader as loader
+
+    class RefusingParser(yaml.SafeLoader):
+        def check_event(self, *choices: Any) -> bool:
+            mark = yaml.Mark("t.yaml", 0, 0, 1002, None, None)
+            raise yaml.scanner.ScannerError("while increasing flow level", mark, "exceeded maximum nesting depth", mark)
+
+    monkeypatch.setattr(loader, "_base_loader", lambda: RefusingParser)
+    with pytest.raises(InputError) as info:
+        loader.loads("a: " + "[" * 1_000 + "]" * 1_000 + "\n", "t.yaml")
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.rule == "yaml-depth"
+    assert str(diagnostic).startswith("t.yaml:1:203: YAML nesting is deeper than 200 levels")
 
 
 def test_alias_bomb_is_refused_in_bounded_memory() -> None:
