@@ -6,11 +6,10 @@ The public API is small; the command line (``tfgen``) is a thin shell over it::
     result = render("environments.yaml")
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .api import RenderResult, ValidationResult, check, load_project, render, validate
+from .build.plan import Scope
 from .errors import Diagnostic, InputError, OutputError, TfgenError
-from .plan import Scope
 
 __all__ = [
     "Diagnostic",

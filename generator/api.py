@@ -13,19 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import checks, schema
+from .build.plan import PlannedFile, Scope, check_scope, plan
+from .build.render import Renderer
+from .checks import base as checks
 from .errors import Diagnostic, InputError, KeyPath, Location, OutputError, sorted_diagnostics
-from .explain import Explanation
-from .explain import explain as explain_address
-from .graph import Graph, select
-from .loader import CatalogLookup, Document, find_module_file, load
-from .model import Module, Project, build_module, build_project
-from .names import module_id_problem
-from .plan import PlannedFile, Scope, check_scope, plan
-from .render import Renderer
-from .scaffold import Options as ScaffoldOptions
-from .scaffold import project_name_for, scaffold_files, write_new
-from .writer import (
+from .features.explain import Explanation
+from .features.explain import explain as explain_address
+from .features.graph import Graph, select
+from .features.scaffold import Options as ScaffoldOptions
+from .features.scaffold import project_name_for, scaffold_files, write_new
+from .output.disk import (
     MANIFEST,
     STATUSES,
     Change,
@@ -41,6 +38,10 @@ from .writer import (
     locked,
     read_state,
 )
+from .project import schema
+from .project.loader import CatalogLookup, Document, find_module_file, load
+from .project.model import Module, Project, build_module, build_project
+from .project.names import module_id_problem
 
 DEFAULT_CONFIG = "environments.yaml"
 #: What the schema accepts as a module id; anything else is reported by the schema.

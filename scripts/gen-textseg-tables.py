@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate generator/_textseg_tables.py from go-textseg's grapheme cluster scanner.
+"""Regenerate generator/hcl/_textseg_tables.py from go-textseg's grapheme cluster scanner.
 
 hclfmt aligns ``=`` by counting grapheme clusters with go-textseg v13 (Unicode 13.0).
 Python's ``regex`` module follows a newer Unicode, whose cluster rules differ for some
@@ -22,7 +22,7 @@ import zlib
 from pathlib import Path
 
 DEFAULT_SOURCE = Path("/usr/share/gocode/src/github.com/apparentlymart/go-textseg/textseg/grapheme_clusters.go")
-TARGET = Path(__file__).resolve().parent.parent / "generator" / "_textseg_tables.py"
+TARGET = Path(__file__).resolve().parent.parent / "generator" / "hcl" / "_textseg_tables.py"
 ARRAYS = (
     "actions",
     "key_offsets",

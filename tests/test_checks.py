@@ -12,11 +12,13 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import api, checks
+from generator import api
+from generator.checks import base as checks
 from generator.cli import main
 from generator.errors import InputError
-from generator.loader import HclExpr, loads
-from generator.names import case_collisions, module_id_problem, name_problem
+from generator.project.loader import loads
+from generator.project.names import case_collisions, module_id_problem, name_problem
+from generator.project.values import HclExpr
 
 from .conftest import ProjectFactory, tree
 

@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from generator import api
 from generator.cli import main
-from generator.writer import JOURNAL, TEMP_SUFFIX
+from generator.output.disk import JOURNAL, TEMP_SUFFIX
 
 from .conftest import tree
 from .safety_project import edit, write_project

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.writer import MANIFEST
+from generator.output.disk import MANIFEST
 
 from .conftest import REPO, tree
 

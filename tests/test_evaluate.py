@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from generator import api, hclformat
+from generator import api
+from generator.hcl import format as hclformat
 
 from .conftest import REPO, need_tool
 

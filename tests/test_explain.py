@@ -11,17 +11,18 @@ import hcl2
 import pytest
 from click.testing import CliRunner
 
-from generator import api, hcl
+from generator import api
+from generator.build.plan import env_locals, leaf_inputs, region_locals
 from generator.cli import main
-from generator.explain import (
+from generator.features.explain import (
     UnitExplanation,
     explain_unit,
     traced_env_locals,
     traced_inputs,
     traced_region_locals,
 )
-from generator.loader import HclExpr
-from generator.plan import env_locals, leaf_inputs, region_locals
+from generator.hcl import literal as hcl
+from generator.project.values import HclExpr
 
 from .conftest import CASES, REPO, ProjectFactory
 

@@ -6,9 +6,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator import api, hcl
+from generator import api
 from generator.cli import main
-from generator.loader import HclExpr
+from generator.hcl import literal as hcl
+from generator.project.values import HclExpr
 
 from .conftest import ProjectFactory
 from .judges import hclfmt_text

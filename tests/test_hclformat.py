@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from generator import hclformat
-from generator.hclformat import format_lines, format_source
-from generator.textseg import columns
+from generator.hcl import format as hclformat
+from generator.hcl.format import format_lines, format_source
+from generator.hcl.textseg import columns
 
 from .judges import hclfmt_text
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import api, schema
+from generator import api
 from generator.cli import main
-from generator.scaffold import project_name_for
+from generator.features.scaffold import project_name_for
+from generator.project import schema
 
 from .conftest import tree
 

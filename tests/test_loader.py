@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from generator.errors import InputError
-from generator.loader import HclExpr, load, loads
+from generator.project.loader import load, loads
+from generator.project.values import HclExpr
 
 
 def error_of(text: str) -> str:
@@ -84,7 +85,7 @@ def test_non_utf8_bytes_and_bom(tmp_path: Path) -> None:
 
 
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import generator.loader as loader
+    import generator.project.loader as loader
 
     monkeypatch.setattr(loader, "MAX_FILE_BYTES", 10)
     big = tmp_path / "big.yaml"
@@ -115,7 +116,7 @@ def test_nesting_limit_is_tfgens_whatever_libyaml_refuses_first(monkeypatch: pyt
     """
     import yaml
 
-    import generator.loader as loader
+    import generator.project.loader as loader
 
     class RefusingParser(yaml.SafeLoader):
         def check_event(self, *choices: Any) -> bool:
@@ -148,7 +149,7 @@ def test_alias_bomb_is_refused_in_bounded_memory() -> None:
 def test_node_count_is_bounded_before_memory_is(monkeypatch: pytest.MonkeyPatch) -> None:
     import tracemalloc
 
-    import generator.loader as loader
+    import generator.project.loader as loader
 
     monkeypatch.setattr(loader, "MAX_NODES", 10_000)
     text = "items:\n" + "- item\n" * 500_000
@@ -164,7 +165,7 @@ def test_node_count_is_bounded_before_memory_is(monkeypatch: pytest.MonkeyPatch)
 
 def test_the_limits_admit_a_large_real_project() -> None:
     """500,000 nodes and 8 MiB leave room for far more than the benchmark's 10,000 units."""
-    import generator.loader as loader
+    import generator.project.loader as loader
 
     units = "".join(f"  u{i}: {{module: services/api, inputs: {{port: {i}, tags: [a, b]}}}}\n" for i in range(20_000))
     text = "units:\n" + units
@@ -269,7 +270,7 @@ def test_a_directory_or_a_missing_file(tmp_path: Path) -> None:
 
 
 def test_catalog_lookup_compares_names_exactly(tmp_path: Path) -> None:
-    from generator.loader import find_module_file
+    from generator.project.loader import find_module_file
 
     catalog = tmp_path / "catalog"
     (catalog / "Data").mkdir(parents=True)

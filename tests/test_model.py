@@ -6,8 +6,8 @@ import pytest
 
 from generator import api
 from generator.errors import InputError
-from generator.loader import HclExpr
-from generator.model import deep_merge
+from generator.project.model import deep_merge
+from generator.project.values import HclExpr
 
 from .conftest import CASES, REPO, ProjectFactory
 

@@ -23,10 +23,13 @@ import jinja2
 import pytest
 
 from bench import synth
-from generator import api, hcl, hclcheck, writer
-from generator.loader import expressions
-from generator.plan import Scope, plan
-from generator.render import SECTION, Renderer
+from generator import api
+from generator.build.plan import Scope, plan
+from generator.build.render import SECTION, Renderer
+from generator.hcl import literal as hcl
+from generator.hcl import syntax as hclcheck
+from generator.output import disk as writer
+from generator.project.values import expressions
 
 from .conftest import CASES, REPO
 

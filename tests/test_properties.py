@@ -24,10 +24,11 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from generator import api, hcl
-from generator.hclformat import format_source
-from generator.plan import PlannedFile
-from generator.render import Renderer
+from generator import api
+from generator.build.plan import PlannedFile
+from generator.build.render import Renderer
+from generator.hcl import literal as hcl
+from generator.hcl.format import format_source
 
 from .judges import assert_same, hclfmt_check, hclfmt_text
 

@@ -76,4 +76,4 @@ def test_wheel_ships_the_templates(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for template in ("root", "env", "region", "envcommon", "terragrunt"):
         assert f"generator/templates/{template}.hcl.j2" in names
-    assert "generator/schemas/environments.schema.json" in names
+    assert "generator/project/schemas/environments.schema.json" in names

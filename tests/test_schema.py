@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from generator import schema
 from generator.errors import format_key_path
-from generator.loader import loads
+from generator.project import schema
+from generator.project.loader import loads
 
 VALID = """\
 version: 1

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from generator import writer
 from generator.errors import OutputError
-from generator.writer import JOURNAL, MANIFEST, Change, Manifest, State, compare, digest, read_manifest
+from generator.output import disk as writer
+from generator.output.disk import JOURNAL, MANIFEST, Change, Manifest, State, compare, digest, read_manifest
 
 
 def state(files: dict[str, bytes] | None = None, journal: dict[str, set[bytes]] | None = None) -> State:

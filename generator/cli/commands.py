@@ -12,14 +12,18 @@ from typing import Any, TypeVar
 import click
 from click.shell_completion import CompletionItem
 
-from . import __version__, api, report, scaffold, schema
-from . import explain as explain_views
-from . import graph as graph_views
-from .errors import Diagnostic, TfgenError
-from .explain import addresses
-from .loader import load
-from .plan import Scope
-from .writer import Change
+from .. import api
+from .._version import __version__
+from ..build.plan import Scope
+from ..errors import Diagnostic, TfgenError
+from ..features import explain as explain_views
+from ..features import graph as graph_views
+from ..features import scaffold
+from ..features.explain import addresses
+from ..output.disk import Change
+from ..project import schema
+from ..project.loader import load
+from . import report
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .errors import Diagnostic
-from .writer import MANIFEST, Change
+from ..errors import Diagnostic
+from ..output.disk import MANIFEST, Change
 
 if TYPE_CHECKING:
-    from .api import RenderResult
+    from ..api import RenderResult
 
 #: The JSON report's shape version; fields may be added, none renamed.
 REPORT_FORMAT = 1

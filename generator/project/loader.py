@@ -13,14 +13,14 @@ import contextlib
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, InputError, KeyPath, Location
+from ..errors import Diagnostic, InputError, KeyPath, Location
+from ..hcl.literal import HclExpr
 
 #: Files larger than this are refused before they are read.
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -51,28 +51,6 @@ _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)  # a line that is neither 
 _SPECIAL_PLAIN_START = frozenset("0123456789+-.~nNtTfFyYoO")
 _SPECIAL_KEY_START = frozenset("~nNtTfFyYoO")
 _SPECIAL_FLOAT = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
-
-
-@dataclass(frozen=True)
-class HclExpr:
-    """A raw HCL expression written with the ``!hcl`` tag; rendered verbatim."""
-
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def expressions(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, HclExpr]]:
-    """Every ``!hcl`` expression inside a loaded value, with its key path."""
-    if isinstance(value, HclExpr):
-        yield path, value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from expressions(item, (*path, key))
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            yield from expressions(item, (*path, index))
 
 
 class Document:

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import hcl
-from .errors import Diagnostic, InputError, KeyPath, Location, format_key_path
-from .loader import Document, HclExpr, expressions
-from .model import Environment, Project, Region, Unit
-from .plan import env_locals, leaf_inputs, project_locals, region_locals
+from ..build.plan import env_locals, leaf_inputs, project_locals, region_locals
+from ..errors import Diagnostic, InputError, KeyPath, Location, format_key_path
+from ..hcl import literal as hcl
+from ..project.loader import Document
+from ..project.model import Environment, Project, Region, Unit
+from ..project.values import HclExpr, expressions
 
 #: Version of the JSON document ``tfgen explain --format json`` prints (docs/explain.md).
 JSON_VERSION = 1

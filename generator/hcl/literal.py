@@ -17,17 +17,27 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from . import hclformat
-from .loader import HclExpr
+from . import format as hclformat
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # Bare words that the HCL parser would read as something other than a key name.
 _KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if", "endif", "endfor", "else"})
 #: A list of scalars is written on one line when it fits in this many characters.
 INLINE_LIST_LIMIT = 100
+
+@dataclass(frozen=True)
+class HclExpr:
+    """A raw HCL expression written with the ``!hcl`` tag; rendered verbatim."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
 
 _ESCAPES = {
     "\\": "\\\\",

@@ -20,8 +20,8 @@ from typing import Any
 
 import jinja2
 
-from . import hcl
-from .errors import Diagnostic, InputError, Location
+from ..errors import Diagnostic, InputError, Location
+from ..hcl import literal as hcl
 from .plan import PlannedFile
 
 #: What ``{{ section }}`` renders to: a control character that no YAML value or !hcl
@@ -34,10 +34,11 @@ _PLAIN_COMMENTS = re.compile(r"(?:#(?:[^\n]*\S)?\n)+")
 
 def builtin_templates() -> Path:
     """The templates shipped with tfgen: inside the wheel, or the repository's own."""
-    packaged = Path(__file__).parent / "templates"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+    return package.parent / "templates"
 
 
 def make_environment(project_templates: Path | None) -> jinja2.Environment:

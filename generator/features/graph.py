@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from .model import Project, Unit
-from .plan import Scope
+from ..build.plan import Scope
+from ..project.model import Project, Unit
 
 Key = tuple[str, str, str]
 

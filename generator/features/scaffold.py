@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import schema
-from .checks import AWS_REGIONS
-from .errors import Diagnostic, InputError, Location
+from ..checks.base import AWS_REGIONS
+from ..errors import Diagnostic, InputError, Location
+from ..project import schema
 
 SCHEMA_DIR = ".tfgen"
 ENVIRONMENTS_SCHEMA = f"{SCHEMA_DIR}/environments.schema.json"

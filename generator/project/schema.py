@@ -11,16 +11,17 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
-from .errors import Diagnostic, KeyPath
-from .loader import Document, HclExpr
+from ..errors import Diagnostic, KeyPath
+from .loader import Document
 from .names import name_problem
+from .values import HclExpr
 
 ENVIRONMENTS = "environments.schema.json"
 CATALOG = "catalog.schema.json"
 
 
 def schema_text(name: str = ENVIRONMENTS) -> str:
-    return resources.files("generator").joinpath("schemas").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("generator.project").joinpath("schemas").joinpath(name).read_text(encoding="utf-8")
 
 
 @cache

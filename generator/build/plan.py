@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import hcl
-from .errors import Diagnostic, InputError, Location
-from .loader import HclExpr, expressions
-from .model import Dependency, Environment, Module, Project, Region, Unit
+from ..errors import Diagnostic, InputError, Location
+from ..hcl import literal as hcl
+from ..project.values import HclExpr, expressions
+from ..project.model import Dependency, Environment, Module, Project, Region, Unit
 
 #: Terraform commands for which a dependency's mock outputs may stand in.
 MOCK_COMMANDS = ("init", "validate", "plan")

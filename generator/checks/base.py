@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .errors import Diagnostic, KeyPath, format_key_path
-from .loader import Document, HclExpr, expressions
-from .model import Environment, Project, Region, Unit
-from .names import case_collisions, name_problem
+from ..errors import Diagnostic, KeyPath, format_key_path
+from ..project.loader import Document
+from ..project.model import Environment, Project, Region, Unit
+from ..project.names import case_collisions, name_problem
+from ..project.values import HclExpr, expressions
 
 #: AWS commercial, GovCloud and China regions; extend with top-level ``aws_regions``.
 AWS_REGIONS = frozenset(
@@ -102,14 +103,14 @@ class Context:
 
     def env_locals(self, env: Environment) -> dict[str, Any]:
         """What env.hcl defines as locals, as the renderer writes it."""
-        from .plan import env_locals
+        from ..build.plan import env_locals
 
         if env.name not in self._env_locals:
             self._env_locals[env.name] = env_locals(env)
         return self._env_locals[env.name]
 
     def region_locals(self, env: Environment, region: Region) -> dict[str, Any]:
-        from .plan import region_locals
+        from ..build.plan import region_locals
 
         key = (env.name, region.name)
         if key not in self._region_locals:
@@ -654,7 +655,7 @@ def overrides_take_effect(ctx: Context) -> Iterator[Diagnostic]:
 
 @catalog_rule
 def dependency_cycles(ctx: Context) -> Iterator[Diagnostic]:
-    from .graph import find_cycle
+    from ..features.graph import find_cycle
 
     cycle = find_cycle(ctx.project)
     if not cycle:
@@ -695,7 +696,7 @@ def dependency_units_exist(ctx: Context) -> Iterator[Diagnostic]:
 
 def expression_syntax(expr: HclExpr) -> str | None:
     """None when *expr* parses as an HCL expression, else the parser's complaint."""
-    from .hclcheck import expression_error
+    from ..hcl.syntax import expression_error
 
     return expression_error(expr.text)
 
@@ -848,7 +849,7 @@ def _source_expressions(ctx: Context, source: _Source) -> tuple[tuple[KeyPath, H
 
 
 def _scopes(ctx: Context, unit: Unit) -> dict[str, Any]:
-    from .plan import project_locals
+    from ..build.plan import project_locals
 
     return {
         "env": ctx.env_locals(unit.environment),
@@ -1046,7 +1047,7 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
 def map_keys_distinct_in_hcl(ctx: Context) -> Iterator[Diagnostic]:
     """HCL normalises strings to Unicode NFC: two keys that differ only in their
     normalisation would silently become one."""
-    from .hcl import key_collisions
+    from ..hcl.literal import key_collisions
 
     for doc in _documents(ctx):
         for path, first, second in key_collisions(doc.data):

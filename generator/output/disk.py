@@ -35,8 +35,8 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from . import __version__
-from .errors import Diagnostic, Location, OutputError
+from .._version import __version__
+from ..errors import Diagnostic, Location, OutputError
 
 MANIFEST = ".tfgen-manifest.json"
 JOURNAL = ".tfgen-journal.json"

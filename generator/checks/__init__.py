@@ -1,0 +1,1 @@
+"""VALIDATE: semantic rules over the model, one small function per rule."""
