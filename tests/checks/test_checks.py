@@ -20,7 +20,7 @@ from generator.project.loader import loads
 from generator.project.names import case_collisions, module_id_problem, name_problem
 from generator.project.values import HclExpr
 
-from .conftest import ProjectFactory, tree
+from ..conftest import ProjectFactory, tree
 
 Report = Callable[..., list[str]]
 

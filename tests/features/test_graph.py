@@ -18,7 +18,7 @@ from generator.build.plan import Scope
 from generator.cli import main
 from generator.features.graph import Graph, _levels, select, to_mermaid, waves
 
-from .conftest import CASES, IN_CI, REPO
+from ..conftest import CASES, IN_CI, REPO
 
 REFERENCE = REPO / "environments.yaml"
 EVERY_KEY = CASES / "every-key" / "environments.yaml"

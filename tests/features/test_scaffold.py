@@ -15,7 +15,7 @@ from generator.cli import main
 from generator.features.scaffold import project_name_for
 from generator.project import schema
 
-from .conftest import tree
+from ..conftest import tree
 
 MODELINE = "# yaml-language-server: $schema="
 

@@ -15,7 +15,7 @@ from generator import api
 from generator.cli import commands as cli
 from generator.cli import main
 
-from .conftest import REPO
+from ..conftest import REPO
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from generator.hcl import format as hclformat
 from generator.hcl.format import format_lines, format_source
 from generator.hcl.textseg import columns
 
-from .judges import hclfmt_text
+from ..judges import hclfmt_text
 
 #: (source, what hclfmt prints); each pair was produced by hclfmt v2.14.1.
 RULES = [

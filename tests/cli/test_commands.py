@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from generator.cli import main
 
-from .conftest import REPO, ProjectFactory, tree
+from ..conftest import REPO, ProjectFactory, tree
 
 
 def test_help_explains_itself_with_examples(runner: CliRunner) -> None:

@@ -11,8 +11,8 @@ from generator.cli import main
 from generator.hcl import literal as hcl
 from generator.project.values import HclExpr
 
-from .conftest import ProjectFactory
-from .judges import hclfmt_text
+from ..conftest import ProjectFactory
+from ..judges import hclfmt_text
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -24,7 +24,7 @@ from generator.features.explain import (
 from generator.hcl import literal as hcl
 from generator.project.values import HclExpr
 
-from .conftest import CASES, REPO, ProjectFactory
+from ..conftest import CASES, REPO, ProjectFactory
 
 REFERENCE = REPO / "environments.yaml"
 EVERY_KEY = CASES / "every-key" / "environments.yaml"

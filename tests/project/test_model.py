@@ -9,7 +9,7 @@ from generator.errors import InputError
 from generator.project.model import deep_merge
 from generator.project.values import HclExpr
 
-from .conftest import CASES, REPO, ProjectFactory
+from ..conftest import CASES, REPO, ProjectFactory
 
 
 def test_deep_merge_maps_merge_lists_and_scalars_replace() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from generator import api
 
-from .conftest import REPO, ProjectFactory, tree
+from ..conftest import REPO, ProjectFactory, tree
 
 MINIMAL = {
     "environments.yaml": """
