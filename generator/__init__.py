@@ -8,8 +8,8 @@ The public API is small; the command line (``tfgen``) is a thin shell over it::
 
 from ._version import __version__
 from .api import RenderResult, ValidationResult, check, load_project, render, validate
-from .build.plan import Scope
 from .errors import Diagnostic, InputError, OutputError, TfgenError
+from .project.layout import Scope
 
 __all__ = [
     "Diagnostic",

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .build.plan import PlannedFile, Scope, check_scope, plan
+from .build.plan import PlannedFile, plan
 from .build.render import Renderer
 from .checks import base as checks
 from .errors import Diagnostic, InputError, KeyPath, Location, OutputError, sorted_diagnostics
@@ -32,20 +31,18 @@ from .output.disk import (
     apply,
     compare,
     digest,
-    environment_of,
     explain_refusals,
     kept_directories,
     locked,
     read_state,
 )
 from .project import schema
+from .project.layout import Scope, environment_of
 from .project.loader import CatalogLookup, Document, find_module_file, load
-from .project.model import Module, Project, build_module, build_project
-from .project.names import module_id_problem
+from .project.model import Module, Project, build_module, build_project, check_scope
+from .project.names import MODULE_ID, module_id_problem
 
 DEFAULT_CONFIG = "environments.yaml"
-#: What the schema accepts as a module id; anything else is reported by the schema.
-MODULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*$")
 
 
 def display_path(path: Path) -> str:
@@ -334,7 +331,7 @@ def _compare_and_apply(
     with locked(out, exclusive=write, timeout=lock_timeout):
         state = read_state(out, force=force)
         is_protected = _protection(project, state.manifest)
-        survey = compare(out, desired, state, prune=lambda p: _path_in_scope(p, scope), protected=is_protected)
+        survey = compare(out, desired, state, prune=scope.may_prune, protected=is_protected)
         manifest = _next_manifest(project, scope, state, survey, desired, is_protected)
         result = RenderResult(
             out,
@@ -414,21 +411,6 @@ def _manifest_status(output: Path, manifest: Manifest) -> str:
     except (FileNotFoundError, NotADirectoryError):
         return "created"
     return "unchanged" if current == manifest.to_bytes() else "changed"
-
-
-def _path_in_scope(path: str, scope: Scope) -> bool:
-    """Whether an owned path that is no longer rendered may be pruned in this scope.
-    Shared files are pruned only by a full render; an environment's own files (env.hcl)
-    only when no --region limits the render (its other regions may remain)."""
-    if not scope.environments and not scope.regions:
-        return True
-    parts = path.split("/")
-    if parts[0] != "environments" or len(parts) < 3:
-        return False
-    environment = parts[1]
-    if len(parts) == 3:
-        return not scope.regions and scope.includes(environment)
-    return scope.includes(environment, parts[2])
 
 
 def graph(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, scope: Scope | None = None) -> Graph:

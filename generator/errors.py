@@ -109,6 +109,40 @@ class InputError(TfgenError):
     """environments.yaml or a catalog file is invalid (syntax, schema or semantics)."""
 
 
+@dataclass(frozen=True)
+class ArgumentProblem:
+    """An argument of a call that names something the project does not have."""
+
+    argument: str  # as the library knows it: scope.environments, project, regions
+    value: str  # the offending value as shown ("" when the argument as a whole is wrong)
+    message: str
+    hint: str = ""
+
+    def text(self, name: str | None = None) -> str:
+        """``name value: message``; *name* defaults to the argument's own name."""
+        shown = name or self.argument
+        return f"{shown} {self.value}: {self.message}" if self.value else f"{shown}: {self.message}"
+
+
+class ArgumentError(InputError):
+    """A call's arguments are wrong (an unknown environment in a scope, a bad project
+    name for init). The diagnostics speak of the arguments; the command line words
+    them with its own options (``--env qa``) from :attr:`problems`."""
+
+    def __init__(self, problems: Sequence[ArgumentProblem], location: Location, rule: str) -> None:
+        self.problems = list(problems)
+        self.location = location
+        self.rule = rule
+        super().__init__([Diagnostic(p.text(), location, rule=rule, hint=p.hint) for p in self.problems])
+
+    def worded(self, names: dict[str, str]) -> list[Diagnostic]:
+        """The diagnostics with each argument renamed by *names* (e.g. to a CLI option)."""
+        return [
+            Diagnostic(p.text(names.get(p.argument)), self.location, rule=self.rule, hint=p.hint)
+            for p in self.problems
+        ]
+
+
 class OutputError(TfgenError):
     """The output tree cannot be written safely (hand edits, protected deletions, locks)."""
 

@@ -24,11 +24,12 @@ import pytest
 
 from bench import synth
 from generator import api
-from generator.build.plan import Scope, plan
+from generator.build.plan import plan
 from generator.build.render import SECTION, Renderer
 from generator.hcl import literal as hcl
 from generator.hcl import syntax as hclcheck
 from generator.output import disk as writer
+from generator.project.layout import Scope
 from generator.project.values import expressions
 
 from .conftest import CASES, REPO

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Diagnostic, InputError, Location
 from ..hcl import literal as hcl
-from ..project.values import HclExpr, expressions
-from ..project.model import Dependency, Environment, Module, Project, Region, Unit
+from ..project import bucket, layout
+from ..project.layout import Scope
+from ..project.model import (
+    Dependency,
+    Module,
+    Project,
+    Unit,
+    check_scope,
+    env_locals,
+    project_locals,
+    region_locals,
+    wired_inputs,
+)
+from ..project.values import HclExpr, expressions, locals_used
 
 #: Terraform commands for which a dependency's mock outputs may stand in.
 MOCK_COMMANDS = ("init", "validate", "plan")
-BUCKET_PLACEHOLDERS = {
-    "env": "${local.env.environment}",
-    "account_id": "${local.env.account_id}",
-    "region": "${local.region.aws_region}",
-}
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-_LOCAL_REF = re.compile(r"\blocal\.(env|region|project)\b")
 
 
 @dataclass(frozen=True)
@@ -30,32 +34,6 @@ class PlannedFile:
     context: Mapping[str, Any]
     environment: str | None = None  # None: shared by every environment
     region: str | None = None
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which environments and regions a command works on (empty: all)."""
-
-    environments: tuple[str, ...] = ()
-    regions: tuple[str, ...] = ()
-
-    def includes(self, environment: str | None, region: str | None = None) -> bool:
-        if environment is not None and self.environments and environment not in self.environments:
-            return False
-        return not (region is not None and self.regions and region not in self.regions)
-
-
-def bucket_expression(template: str, project: str) -> str:
-    """The state bucket name as an HCL string with placeholders as interpolations."""
-    parts: list[str] = []
-    position = 0
-    for match in _PLACEHOLDER.finditer(template):
-        parts.append(hcl.string(template[position : match.start()])[1:-1])
-        name = match.group(1)
-        parts.append(hcl.string(project)[1:-1] if name == "project" else BUCKET_PLACEHOLDERS[name])
-        position = match.end()
-    parts.append(hcl.string(template[position:])[1:-1])
-    return '"' + "".join(parts) + '"'
 
 
 def provider_contents(project: Project) -> str:
@@ -91,14 +69,10 @@ def provider_contents(project: Project) -> str:
     return hcl.format_hcl("\n".join(lines))
 
 
-def project_locals(project: Project) -> dict[str, Any]:
-    return {"name": project.name, "tags": dict(project.tags)}
-
-
 def _root(project: Project, header: str) -> PlannedFile:
     state = project.state
     config: dict[str, Any] = {
-        "bucket": HclExpr(bucket_expression(state["bucket"], project.name)),
+        "bucket": HclExpr(bucket.expression(state["bucket"], project.name)),
         "key": HclExpr('"${path_relative_to_include()}/terraform.tfstate"'),
         "region": state["region"],
         "encrypt": state.get("encrypt", True),
@@ -113,7 +87,7 @@ def _root(project: Project, header: str) -> PlannedFile:
     if project.terraform.get("terragrunt_version"):
         constraints["terragrunt_version_constraint"] = project.terraform["terragrunt_version"]
     return PlannedFile(
-        "root.hcl",
+        layout.ROOT,
         "root.hcl.j2",
         {
             "header": header,
@@ -123,28 +97,6 @@ def _root(project: Project, header: str) -> PlannedFile:
             "provider": provider_contents(project),
         },
     )
-
-
-def env_locals(env: Environment) -> dict[str, Any]:
-    return {
-        "environment": env.name,
-        "account_id": env.account_id,
-        "sizing_tier": env.sizing_tier,
-        "sizing": dict(env.sizing),
-        "deletion_protection": env.deletion_protection,
-        "multi_az": env.multi_az,
-        "settings": dict(env.settings),
-    }
-
-
-def region_locals(region: Region) -> dict[str, Any]:
-    return {
-        "aws_region": region.name,
-        "azs": list(region.zones),
-        "vpc_cidr": region.vpc_cidr,
-        "role": region.role,
-        "settings": dict(region.settings),
-    }
 
 
 def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
@@ -158,11 +110,6 @@ def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
             "inputs": dict(module.inputs),
         },
     )
-
-
-def leaf_inputs(unit: Unit, project: Project) -> dict[str, Any]:
-    """Dependency-wired inputs, then the unit's overrides (fully merged); later wins."""
-    return _leaf_inputs(unit, project, _Shared(project))
 
 
 class _Shared:
@@ -180,13 +127,7 @@ class _Shared:
         hit = self._wired.get(id(dependency))
         if hit is not None and hit[0] is dependency:
             return hit[1]
-        inputs: dict[str, HclExpr] = {}
-        for name, output in dependency.outputs.items():
-            if isinstance(output, tuple):
-                refs = ", ".join(f"dependency.{dependency.name}.outputs.{o}" for o in output)
-                inputs[name] = HclExpr(f"[{refs}]")
-            else:
-                inputs[name] = HclExpr(f"dependency.{dependency.name}.outputs.{output}")
+        inputs = wired_inputs(dependency)
         self._wired[id(dependency)] = (dependency, inputs)
         return inputs
 
@@ -197,12 +138,13 @@ class _Shared:
         if hit is not None and hit[0] is unit.overrides:
             return hit[1], hit[2]
         inputs = unit.leaf_inputs()
-        used = frozenset(m.group(1) for _path, expr in expressions(inputs) for m in _LOCAL_REF.finditer(expr.text))
+        used = frozenset(scope for _path, expr in expressions(inputs) for scope in locals_used(expr.text))
         self._overridden[key] = (unit.overrides, inputs, used)
         return inputs, used
 
 
 def _leaf_inputs(unit: Unit, project: Project, shared: _Shared) -> dict[str, Any]:
+    """model.leaf_inputs, from the shared (cached) parts."""
     inputs: dict[str, Any] = {}
     for wire in project.wiring.get(unit.key, ()):
         inputs.update(shared.wired(wire.dependency))
@@ -231,7 +173,7 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
         for wire in project.wiring.get(unit.key, ())
     ]
     return PlannedFile(
-        f"{unit.directory}/terragrunt.hcl",
+        layout.unit_file(unit.directory),
         "terragrunt.hcl.j2",
         {
             "header": header,
@@ -261,7 +203,7 @@ def plan(project: Project, scope: Scope = Scope(), source_name: str = "environme
             continue  # not selected, or none of its regions is
         files.append(
             PlannedFile(
-                f"environments/{env.name}/env.hcl",
+                layout.env_file(env.name),
                 "env.hcl.j2",
                 {"header": header, "locals": env_locals(env)},
                 env.name,
@@ -271,7 +213,7 @@ def plan(project: Project, scope: Scope = Scope(), source_name: str = "environme
             if scope.includes(env.name, region.name):
                 files.append(
                     PlannedFile(
-                        f"environments/{env.name}/{region.name}/region.hcl",
+                        layout.region_file(env.name, region.name),
                         "region.hcl.j2",
                         {"header": header, "locals": region_locals(region)},
                         env.name,
@@ -282,23 +224,6 @@ def plan(project: Project, scope: Scope = Scope(), source_name: str = "environme
     files += [_leaf(u, project, header, shared) for u in units]
     _check_unique(files, project)
     return sorted(files, key=lambda f: f.path)
-
-
-def check_scope(project: Project, scope: Scope) -> None:
-    known_envs = [e.name for e in project.environments]
-    known_regions = sorted({r.name for e in project.environments for r in e.regions})
-    problems = [
-        f"--env {e}: no such environment (environments: {', '.join(known_envs)})"
-        for e in scope.environments
-        if e not in known_envs
-    ]
-    problems += [
-        f"--region {r}: no such region (regions: {', '.join(known_regions)})"
-        for r in scope.regions
-        if r not in known_regions
-    ]
-    if problems:
-        raise InputError([Diagnostic(p, Location(project.document.file), rule="scope") for p in problems])
 
 
 def _check_unique(files: Sequence[PlannedFile], project: Project) -> None:

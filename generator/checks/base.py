@@ -20,10 +20,25 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import Diagnostic, KeyPath, format_key_path
+from ..hcl.literal import key_collisions
+from ..hcl.references import function_calls
+from ..hcl.syntax import expression_error
+from ..project import bucket
 from ..project.loader import Document
-from ..project.model import Environment, Project, Region, Unit
-from ..project.names import case_collisions, name_problem
-from ..project.values import HclExpr, expressions
+from ..project.model import (
+    UNIT_INPUTS,
+    Environment,
+    Project,
+    Region,
+    Unit,
+    env_locals,
+    find_cycle,
+    project_locals,
+    region_locals,
+    value_at,
+)
+from ..project.names import case_collisions, looks_like_production, name_problem
+from ..project.values import HclExpr, expressions, local_references
 
 #: AWS commercial, GovCloud and China regions; extend with top-level ``aws_regions``.
 AWS_REGIONS = frozenset(
@@ -69,10 +84,8 @@ AWS_REGIONS = frozenset(
     }
 )
 
-#: Environment names that mean production: prod, production, prd, live (also prod-eu, eu-prod2 ...).
-PRODUCTION_NAME = re.compile(r"(?:^|[-_])(?:prod|production|prd|live)(?:$|[-_0-9])")
 #: Functions whose result changes on every run: every plan would show a change.
-NONDETERMINISTIC = re.compile(r"(?<![\w.])(timestamp|uuid|bcrypt)\s*\(")
+NONDETERMINISTIC = frozenset({"timestamp", "uuid", "bcrypt"})
 #: The smallest and largest VPC (and subnet) AWS accepts.
 AWS_VPC_PREFIXES = (16, 28)
 PRIVATE_RANGES = tuple(
@@ -88,8 +101,7 @@ class Context:
     _region_locals: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     _expressions: dict[tuple[str, ...], tuple[tuple[KeyPath, HclExpr], ...]] = field(default_factory=dict)
     _subnet_plans: dict[tuple[str, ...], tuple[SubnetPlan, ...]] = field(default_factory=dict)
-    _module_sources: dict[str, _Source] = field(default_factory=dict)
-    _override_sources: dict[tuple[str, ...], _Source] | None = None
+    _sources: dict[tuple[str, ...], _Source | None] = field(default_factory=dict)
 
     @property
     def doc(self) -> Document:
@@ -103,15 +115,11 @@ class Context:
 
     def env_locals(self, env: Environment) -> dict[str, Any]:
         """What env.hcl defines as locals, as the renderer writes it."""
-        from ..build.plan import env_locals
-
         if env.name not in self._env_locals:
             self._env_locals[env.name] = env_locals(env)
         return self._env_locals[env.name]
 
     def region_locals(self, env: Environment, region: Region) -> dict[str, Any]:
-        from ..build.plan import region_locals
-
         key = (env.name, region.name)
         if key not in self._region_locals:
             self._region_locals[key] = region_locals(region)
@@ -385,7 +393,7 @@ def sizing_overrides_use_tier_keys(ctx: Context) -> Iterator[Diagnostic]:
     data = ctx.doc.data
     owners: list[KeyPath] = [("defaults",)] + [("environments", e.name) for e in ctx.project.environments]
     for owner in owners:
-        raw = _get(data, owner)
+        raw = value_at(data, owner)
         overrides = raw.get("sizing_overrides") if isinstance(raw, dict) else None
         for key in overrides or {}:
             if key not in keys:
@@ -399,17 +407,6 @@ def sizing_overrides_use_tier_keys(ctx: Context) -> Iterator[Diagnostic]:
 
 
 # --- references -----------------------------------------------------------------------
-
-
-def _get(data: Any, path: KeyPath) -> Any:
-    for part in path:
-        if isinstance(data, dict) and isinstance(part, str):
-            data = data.get(part)
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
 
 
 @rule
@@ -440,7 +437,7 @@ def unit_references_exist(ctx: Context) -> Iterator[Diagnostic]:
         owners.append(env.path)
         owners += [r.path for r in env.regions]
     for owner in owners:
-        overrides = _get(ctx.doc.data, (*owner, "units"))
+        overrides = value_at(ctx.doc.data, (*owner, "units"))
         for name in overrides or {}:
             if name not in unit_names:
                 yield ctx.error(
@@ -454,21 +451,15 @@ def unit_references_exist(ctx: Context) -> Iterator[Diagnostic]:
 
 # --- state bucket ---------------------------------------------------------------------
 
-BUCKET_PLACEHOLDERS = ("project", "env", "account_id", "region")
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-
-
 @rule
 def bucket_placeholders_known(ctx: Context) -> Iterator[Diagnostic]:
-    bucket = ctx.project.state.get("bucket", "")
-    for match in _PLACEHOLDER.finditer(bucket):
-        if match.group(1) not in BUCKET_PLACEHOLDERS:
-            yield ctx.error(
-                ("state", "bucket"),
-                f"unknown placeholder {{{match.group(1)}}}",
-                "bucket",
-                "placeholders: {project} {env} {account_id} {region}",
-            )
+    for name in bucket.unknown_placeholders(ctx.project.state.get("bucket", "")):
+        yield ctx.error(
+            ("state", "bucket"),
+            f"unknown placeholder {{{name}}}",
+            "bucket",
+            "placeholders: " + " ".join(f"{{{p}}}" for p in bucket.PLACEHOLDERS),
+        )
 
 
 def bucket_name_problem(name: str) -> str | None:
@@ -492,26 +483,12 @@ def bucket_name_problem(name: str) -> str | None:
     return None
 
 
-def bucket_names(project: Project) -> Iterator[tuple[str, Environment, Region]]:
-    """The state bucket name of every environment and region, placeholders filled in."""
-    template = project.state.get("bucket", "")
-    for env in project.environments:
-        for region in env.regions:
-            values = {"project": project.name, "env": env.name, "account_id": env.account_id, "region": region.name}
-            yield fill_placeholders(template, values), env, region
-
-
-def fill_placeholders(template: str, values: Mapping[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
-
-
 @rule
 def bucket_names_valid(ctx: Context) -> Iterator[Diagnostic]:
-    template = ctx.project.state.get("bucket", "")
-    if any(m.group(1) not in BUCKET_PLACEHOLDERS for m in _PLACEHOLDER.finditer(template)):
+    if bucket.unknown_placeholders(ctx.project.state.get("bucket", "")):
         return  # bucket_placeholders_known reports it
     bad = []
-    for name, env, region in bucket_names(ctx.project):
+    for name, env, region in bucket.names(ctx.project):
         problem = bucket_name_problem(name)
         if problem:
             bad.append((name, env, region, problem))
@@ -529,7 +506,7 @@ def bucket_names_valid(ctx: Context) -> Iterator[Diagnostic]:
 @rule
 def bucket_per_account(ctx: Context) -> Iterator[Diagnostic]:
     accounts: dict[str, set[str]] = {}
-    for name, env, _region in bucket_names(ctx.project):
+    for name, env, _region in bucket.names(ctx.project):
         accounts.setdefault(name, set()).add(env.account_id)
     shared = sorted((name, ids) for name, ids in accounts.items() if len(ids) > 1)
     for name, ids in shared[:1]:
@@ -575,8 +552,8 @@ def safe_names(ctx: Context) -> Iterator[Diagnostic]:
 @rule
 def protected_environment_policy(ctx: Context) -> Iterator[Diagnostic]:
     for env in ctx.project.environments:
-        if PRODUCTION_NAME.search(env.name) and not env.deletion_protection:
-            raw = _get(ctx.doc.data, env.path)
+        if looks_like_production(env.name) and not env.deletion_protection:
+            raw = value_at(ctx.doc.data, env.path)
             path = (*env.path, "deletion_protection") if "deletion_protection" in raw else env.path
             yield ctx.warning(
                 path,
@@ -630,7 +607,7 @@ def overrides_take_effect(ctx: Context) -> Iterator[Diagnostic]:
     in_env = {(u.environment.name, u.spec.name) for u in ctx.project.units}
     known = {s.name for s in ctx.project.unit_specs}
     for env in ctx.project.environments:
-        own = _get(ctx.doc.data, (*env.path, "units")) or {}
+        own = value_at(ctx.doc.data, (*env.path, "units")) or {}
         for name, value in own.items():
             if value is not False and name in known and (env.name, name) not in in_env:
                 yield ctx.warning(
@@ -655,8 +632,6 @@ def overrides_take_effect(ctx: Context) -> Iterator[Diagnostic]:
 
 @catalog_rule
 def dependency_cycles(ctx: Context) -> Iterator[Diagnostic]:
-    from ..features.graph import find_cycle
-
     cycle = find_cycle(ctx.project)
     if not cycle:
         return
@@ -696,8 +671,6 @@ def dependency_units_exist(ctx: Context) -> Iterator[Diagnostic]:
 
 def expression_syntax(expr: HclExpr) -> str | None:
     """None when *expr* parses as an HCL expression, else the parser's complaint."""
-    from ..hcl.syntax import expression_error
-
     return expression_error(expr.text)
 
 
@@ -720,71 +693,16 @@ def hcl_expressions_parse(ctx: Context) -> Iterator[Diagnostic]:
 def no_nondeterministic_functions(ctx: Context) -> Iterator[Diagnostic]:
     for doc in _documents(ctx):
         for path, expr in expressions(doc.data):
-            match = NONDETERMINISTIC.search(code_of(expr.text) or "")
-            if match:
+            called = next((f for f in function_calls(expr.text) if f in NONDETERMINISTIC), None)
+            if called:
                 yield Diagnostic(
-                    f"{match.group(1)}() changes on every run and makes every plan dirty",
+                    f"{called}() changes on every run and makes every plan dirty",
                     doc.locate(path),
                     path,
                     severity="warning",
                     rule="timestamp",
                     hint="pass a fixed value, or compute it in the module with a lifecycle ignore_changes",
                 )
-
-
-@lru_cache(maxsize=8192)
-def code_of(text: str) -> str | None:
-    """*text* with the literal parts of quoted strings blanked (interpolations kept),
-    so that only real references are seen; None for heredocs (not analysed)."""
-    if re.search(r"<<-?[A-Za-z_]", text):
-        return None
-    out: list[str] = []
-    modes = ["code"]  # code | string | brace (a { in code) | interp (${ in a string)
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        mode = modes[-1]
-        if mode == "string":
-            if ch == "\\":
-                out.append("  ")
-                i += 2
-                continue
-            if ch == '"':
-                modes.pop()
-            elif text.startswith(("$${", "%%{"), i):
-                out.append("   ")
-                i += 3
-                continue
-            elif text.startswith(("${", "%{"), i):
-                modes.append("interp")
-                out.append("  ")
-                i += 2
-                continue
-            out.append(" ")
-        elif ch == '"':
-            modes.append("string")
-            out.append(" ")
-        elif ch == "{":
-            modes.append("brace")
-            out.append(ch)
-        elif ch == "}" and len(modes) > 1:
-            out.append(" " if modes.pop() == "interp" else ch)
-        else:
-            out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-_LOCAL_REF = re.compile(r"(?<![\w.-])local((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
-
-
-@lru_cache(maxsize=8192)
-def local_references(text: str) -> tuple[tuple[str, ...], ...]:
-    """``local.env.sizing.x`` in an expression -> ("env", "sizing", "x"); string text ignored."""
-    code = code_of(text)
-    if code is None:
-        return ()
-    return tuple(tuple(m.group(1)[1:].split(".")) for m in _LOCAL_REF.finditer(code))
 
 
 @dataclass(frozen=True)
@@ -797,46 +715,18 @@ class _Source:
     inputs: Any
 
 
-def _override_sources(ctx: Context) -> dict[tuple[str, ...], _Source]:
-    """Every place in environments.yaml that gives a unit inputs, by key; built once."""
-    found = ctx._override_sources
-    if found is not None:
-        return found
-    found = {}
-    data = ctx.doc.data
-
-    def add(key: tuple[str, ...], path: KeyPath, inputs: Any) -> None:
-        if isinstance(inputs, dict) and inputs:
-            found[key] = _Source(key, ctx.doc, path, inputs)
-
-    for spec in ctx.project.unit_specs:
-        add(("unit", spec.name), (*spec.path, "inputs"), spec.inputs)
-    owners: list[tuple[tuple[str, ...], KeyPath]] = [(("defaults",), ("defaults",))]
-    for env in ctx.project.environments:
-        owners.append((("env", env.name), env.path))
-        owners += [(("region", env.name, r.name), r.path) for r in env.regions]
-    for prefix, owner in owners:
-        units = _get(data, (*owner, "units"))
-        for name, override in units.items() if isinstance(units, dict) else ():
-            if isinstance(override, dict):
-                add((*prefix, name), (*owner, "units", name, "inputs"), override.get("inputs"))
-    ctx._override_sources = found
-    return found
-
-
 def unit_sources(ctx: Context, unit: Unit) -> Iterator[_Source]:
-    """Every place whose inputs reach *unit*'s rendered files."""
-    module = ctx._module_sources.get(unit.module.id)
-    if module is None:
-        module = _Source(("module", unit.module.id), unit.module.document, ("inputs",), unit.module.inputs)
-        ctx._module_sources[unit.module.id] = module
-    yield module
-    overrides = _override_sources(ctx)
-    if not overrides:
-        return
-    env, region, name = unit.environment.name, unit.region.name, unit.spec.name
-    for key in (("unit", name), ("defaults", name), ("env", env, name), ("region", env, region, name)):
-        source = overrides.get(key)
+    """Every place whose inputs reach *unit*'s rendered files, in merge order (UNIT_INPUTS)."""
+    names = {"unit": unit.spec.name, "env": unit.environment.name, "region": unit.region.name}
+    for layer in UNIT_INPUTS.layers():
+        path = layer.key_path(**names)
+        key = ("catalog", unit.module.id, *path) if layer.catalog else path
+        if key not in ctx._sources:
+            doc = unit.module.document if layer.catalog else ctx.doc
+            inputs = value_at(doc.data, path)
+            found = _Source(key, doc, path, inputs) if isinstance(inputs, Mapping) and inputs else None
+            ctx._sources[key] = found
+        source = ctx._sources[key]
         if source is not None:
             yield source
 
@@ -849,8 +739,6 @@ def _source_expressions(ctx: Context, source: _Source) -> tuple[tuple[KeyPath, H
 
 
 def _scopes(ctx: Context, unit: Unit) -> dict[str, Any]:
-    from ..build.plan import project_locals
-
     return {
         "env": ctx.env_locals(unit.environment),
         "region": ctx.region_locals(unit.environment, unit.region),
@@ -1047,8 +935,6 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
 def map_keys_distinct_in_hcl(ctx: Context) -> Iterator[Diagnostic]:
     """HCL normalises strings to Unicode NFC: two keys that differ only in their
     normalisation would silently become one."""
-    from ..hcl.literal import key_collisions
-
     for doc in _documents(ctx):
         for path, first, second in key_collisions(doc.data):
             yield Diagnostic(

@@ -14,14 +14,14 @@ from click.shell_completion import CompletionItem
 
 from .. import api
 from .._version import __version__
-from ..build.plan import Scope
-from ..errors import Diagnostic, TfgenError
+from ..errors import ArgumentError, Diagnostic, TfgenError
 from ..features import explain as explain_views
 from ..features import graph as graph_views
 from ..features import scaffold
 from ..features.explain import addresses
 from ..output.disk import Change
 from ..project import schema
+from ..project.layout import Scope
 from ..project.loader import load
 from . import report
 
@@ -60,14 +60,25 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str = "text") -> N
         click.echo(str(diagnostic), err=True)
 
 
+#: The library's argument names, as the command line spells them.
+OPTION_NAMES = {
+    "scope.environments": "--env",
+    "scope.regions": "--region",
+    "project": "--project",
+    "environments": "--environments",
+    "regions": "--region",
+}
+
+
 def fail(error: TfgenError, fmt: str = "text") -> None:
-    errors = [d for d in error.diagnostics if d.severity == "error"]
-    warnings = [d for d in error.diagnostics if d.severity == "warning"]
+    diagnostics = error.worded(OPTION_NAMES) if isinstance(error, ArgumentError) else error.diagnostics
+    errors = [d for d in diagnostics if d.severity == "error"]
+    warnings = [d for d in diagnostics if d.severity == "warning"]
     if fmt == "json":
         report = {"ok": False, "errors": [d.as_json() for d in errors], "warnings": [d.as_json() for d in warnings]}
         click.echo(json.dumps(report, indent=2))
     else:
-        print_diagnostics(error.diagnostics)
+        print_diagnostics(diagnostics)
         if len(errors) > 1 or warnings:
             counts = [f"{len(errors)} error{'s' if len(errors) != 1 else ''}"]
             if warnings:
@@ -506,7 +517,7 @@ def explain(config: Path, address: str, input_name: str | None, fmt: str) -> Non
     default="dev",
     show_default=True,
     metavar="NAMES",
-    help="Environments, comma-separated; prod, production, prd and live get production settings.",
+    help="Environments, comma-separated; production-like names (prod, prod-eu, live ...) get production settings.",
 )
 @click.option(
     "--region",

@@ -12,254 +12,53 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..build.plan import env_locals, leaf_inputs, project_locals, region_locals
 from ..errors import Diagnostic, InputError, KeyPath, Location, format_key_path
 from ..hcl import literal as hcl
-from ..project.loader import Document
-from ..project.model import Environment, Project, Region, Unit
-from ..project.values import HclExpr, expressions
+from ..project import layout
+from ..project.model import Environment, Project, Region, Unit, leaf_inputs, why_not_placed
+from ..project.provenance import (
+    Source,
+    Traced,
+    traced_env_locals,
+    traced_inputs,
+    traced_project_locals,
+    traced_region_locals,
+)
+from ..project.values import (
+    LOCAL_SCOPES,
+    HclExpr,
+    dependency_expression,
+    dependency_reads,
+    expressions,
+    local_references,
+)
+
+__all__ = [
+    "DependencyExplanation",
+    "Explanation",
+    "InputExplanation",
+    "LocalExplanation",
+    "Read",
+    "ScopeExplanation",
+    "Source",
+    "UnitExplanation",
+    "addresses",
+    "explain",
+    "explain_scope",
+    "explain_unit",
+    "to_json",
+    "to_text",
+    "traced_env_locals",
+    "traced_inputs",
+    "traced_region_locals",
+]
 
 #: Version of the JSON document ``tfgen explain --format json`` prints (docs/explain.md).
 JSON_VERSION = 1
-
-_LOCAL_READ = re.compile(r"\blocal\.(env|region|project)((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)")
-_DEPENDENCY_READ = re.compile(r"\bdependency\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)")
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a value was set: a kind, a short description and a YAML position."""
-
-    # catalog | unit | defaults | environment | region | sizing-tier | sizing-override | dependency | project | tfgen
-    kind: str
-    description: str
-    location: Location | None = None
-    key: KeyPath = ()
-
-    def __str__(self) -> str:
-        text = self.description
-        if self.key:
-            text += f": {format_key_path(self.key)}"
-        if self.location:
-            text += f" ({self.location})"
-        return text
-
-    def as_json(self) -> dict[str, Any]:
-        where = self.location
-        return {
-            "kind": self.kind,
-            "description": self.description,
-            "file": where.file if where else None,
-            "line": where.line if where and where.line else None,
-            "column": where.column if where and where.column else None,
-            "key": format_key_path(self.key) if self.key else None,
-        }
-
-
-SourceOf = Callable[[KeyPath], Source]
-
-
-@dataclass
-class Traced:
-    """A merged value whose every leaf knows its source. A mapping has *children*."""
-
-    source: Source
-    value: Any = None
-    children: dict[str, Traced] | None = None
-
-    def plain(self) -> Any:
-        if self.children is None:
-            return self.value
-        return {name: child.plain() for name, child in self.children.items()}
-
-    def leaves(self, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Traced]]:
-        """Every leaf below this node; an empty mapping is a leaf of its own."""
-        if not self.children:
-            yield path, self
-            return
-        for name, child in self.children.items():
-            yield from child.leaves((*path, name))
-
-    def find(self, path: KeyPath) -> Traced | None:
-        node: Traced | None = self
-        for part in path:
-            if node is None or node.children is None:
-                return None
-            node = node.children.get(str(part))
-        return node
-
-
-def trace(value: Any, source_of: SourceOf, path: KeyPath = ()) -> Traced:
-    """A value read from one place: *source_of(path)* names the source of each node."""
-    if isinstance(value, Mapping):
-        children = {str(k): trace(v, source_of, (*path, str(k))) for k, v in value.items()}
-        return Traced(source_of(path), children=children)
-    return Traced(source_of(path), value=value)
-
-
-def merge(base: Traced | None, override: Traced | None) -> Traced | None:
-    """model.deep_merge with sources: maps merge deeply, anything else replaces."""
-    if base is None:
-        return override
-    if override is None:
-        return base
-    if base.children is not None and override.children is not None:
-        children = dict(base.children)
-        for name, child in override.children.items():
-            merged = merge(children.get(name), child)
-            assert merged is not None
-            children[name] = merged
-        return Traced(override.source, children=children)
-    return override
-
-
-def _in_document(doc: Document, base: KeyPath, kind: str, description: str) -> SourceOf:
-    def source_of(path: KeyPath) -> Source:
-        where = (*base, *path)
-        return Source(kind, description, doc.locate(where, key=not path), where)
-
-    return source_of
-
-
-def _mapping_at(data: Any, path: KeyPath) -> Any:
-    for part in path:
-        if not isinstance(data, Mapping) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
-def _layer(doc: Document, base: KeyPath, kind: str, description: str) -> Traced | None:
-    """The mapping at *base* in *doc*, traced, or None when it is absent or not a mapping."""
-    value = _mapping_at(doc.data, base)
-    if not isinstance(value, Mapping):
-        return None
-    return trace(value, _in_document(doc, base, kind, description))
-
-
-# --- where every input of a unit comes from ----------------------------------------
-
-
-def traced_overrides(unit: Unit, project: Project) -> Traced | None:
-    """unit < (defaults < environment) < region inputs, merged as model.build_project does."""
-    doc = project.document
-    env, region, name = unit.environment.name, unit.region.name, unit.name
-    spec = _layer(doc, ("units", name, "inputs"), "unit", "unit override")
-    env_inputs = merge(
-        _layer(doc, ("defaults", "units", name, "inputs"), "defaults", "defaults"),
-        _layer(doc, ("environments", env, "units", name, "inputs"), "environment", f"environment override ({env})"),
-    )
-    region_inputs = _layer(
-        doc,
-        ("environments", env, "regions", region, "units", name, "inputs"),
-        "region",
-        f"region override ({env}/{region})",
-    )
-    return merge(merge(spec, env_inputs), region_inputs)
-
-
-def traced_inputs(unit: Unit, project: Project) -> Traced:
-    """Every input as Terraform finally sees it (Unit.effective_inputs), traced."""
-    catalog = _layer(unit.module.document, ("inputs",), "catalog", "catalog")
-    merged = merge(catalog, traced_overrides(unit, project))
-    return merged or Traced(Source("tfgen", "no inputs"), children={})
-
-
-# --- where every local of env.hcl and region.hcl comes from ------------------------
-
-
-def _scalar_source(doc: Document, candidates: list[tuple[KeyPath, str, str]], fallback: str) -> Source:
-    """The first candidate key path that exists in *doc*, else a built-in default."""
-    for path, kind, description in candidates:
-        parent = _mapping_at(doc.data, path[:-1])
-        if isinstance(parent, Mapping) and path[-1] in parent:
-            return Source(kind, description, doc.locate(path), path)
-    return Source("tfgen", fallback)
-
-
-def traced_env_locals(env: Environment, project: Project) -> Traced:
-    """The locals of environments/<env>/env.hcl (plan.env_locals), traced."""
-    doc = project.document
-    base: KeyPath = ("environments", env.name)
-    own = f"environment {env.name}"
-
-    def either(name: str, fallback: str) -> Source:
-        return _scalar_source(
-            doc, [((*base, name), "environment", own), (("defaults", name), "defaults", "defaults")], fallback
-        )
-
-    sizing: dict[str, Traced] = {}
-    tier = env.sizing_tier
-    if tier is not None:
-        for name, value in (project.sizing.get(tier) or {}).items():
-            where = ("sizing", tier, name)
-            sizing[name] = Traced(Source("sizing-tier", f"sizing tier {tier}", doc.locate(where), where), value=value)
-    overrides = merge(
-        _layer(doc, ("defaults", "sizing_overrides"), "sizing-override", "sizing override (defaults)"),
-        _layer(doc, (*base, "sizing_overrides"), "sizing-override", f"sizing override ({env.name})"),
-    )
-    if overrides is not None and overrides.children:
-        sizing.update(overrides.children)
-    settings = merge(
-        _layer(doc, ("defaults", "settings"), "defaults", "defaults"),
-        _layer(doc, (*base, "settings"), "environment", f"environment {env.name}"),
-    )
-    values = env_locals(env)
-    children = {
-        "environment": Traced(Source("environment", own, doc.locate(base, key=True), base), value=env.name),
-        "account_id": Traced(either("account_id", "required"), value=values["account_id"]),
-        "sizing_tier": Traced(either("sizing", "no sizing tier"), value=values["sizing_tier"]),
-        "sizing": Traced(either("sizing", "no sizing tier"), children=sizing),
-        "deletion_protection": Traced(
-            either("deletion_protection", "tfgen default (false)"), value=values["deletion_protection"]
-        ),
-        "multi_az": Traced(either("multi_az", "tfgen default (false)"), value=values["multi_az"]),
-        "settings": settings or Traced(Source("tfgen", "no settings"), children={}),
-    }
-    return Traced(Source("environment", own, doc.locate(base, key=True), base), children=children)
-
-
-def traced_region_locals(env: Environment, region: Region, project: Project) -> Traced:
-    """The locals of environments/<env>/<region>/region.hcl (plan.region_locals), traced."""
-    doc = project.document
-    base: KeyPath = ("environments", env.name, "regions", region.name)
-    own = f"region {env.name}/{region.name}"
-    values = region_locals(region)
-
-    def at(name: str, fallback: str) -> Source:
-        return _scalar_source(doc, [((*base, name), "region", own)], fallback)
-
-    settings = merge(
-        merge(
-            _layer(doc, ("defaults", "settings"), "defaults", "defaults"),
-            _layer(doc, ("environments", env.name, "settings"), "environment", f"environment {env.name}"),
-        ),
-        _layer(doc, (*base, "settings"), "region", f"region {env.name}/{region.name}"),
-    )
-    children = {
-        "aws_region": Traced(Source("region", own, doc.locate(base, key=True), base), value=values["aws_region"]),
-        "azs": Traced(at("azs", "required"), value=values["azs"]),
-        "vpc_cidr": Traced(at("vpc_cidr", "required"), value=values["vpc_cidr"]),
-        "role": Traced(at("role", "tfgen default (null)"), value=values["role"]),
-        "settings": settings or Traced(Source("tfgen", "no settings"), children={}),
-    }
-    return Traced(Source("region", own, doc.locate(base, key=True), base), children=children)
-
-
-def traced_project_locals(project: Project) -> Traced:
-    doc = project.document
-    tags = _layer(doc, ("project", "tags"), "project", "project")
-    name = ("project", "name")
-    children = {
-        "name": Traced(Source("project", "project", doc.locate(name), name), value=project_locals(project)["name"]),
-        "tags": tags or Traced(Source("tfgen", "no tags"), children={}),
-    }
-    return Traced(Source("project", "project", doc.locate(("project",), key=True), ("project",)), children=children)
 
 
 # --- explanations -----------------------------------------------------------------
@@ -414,9 +213,9 @@ class _Locals:
 
     def file(self, scope: str, unit: Unit) -> str:
         if scope == "env":
-            return f"environments/{self.env.name}/env.hcl"
+            return layout.env_file(self.env.name)
         if scope == "region":
-            return f"environments/{self.env.name}/{self.region.name}/region.hcl"
+            return layout.region_file(self.env.name, self.region.name)
         return unit.module.envcommon_path  # local.project is written into the file that uses it
 
 
@@ -424,13 +223,15 @@ def _reads(value: Any, unit: Unit, project: Project, locals_: _Locals, file: str
     found: list[Read] = []
     seen: set[str] = set()
     for _path, expr in expressions(value):
-        for match in _LOCAL_READ.finditer(expr.text):
-            reference = match.group(0)
+        for ref in local_references(expr.text):
+            if ref[0] not in LOCAL_SCOPES:
+                continue
+            reference = "local." + ".".join(ref)
             if reference in seen:
                 continue
             seen.add(reference)
-            scope = match.group(1)
-            path: KeyPath = tuple(p for p in match.group(2).split(".") if p)
+            scope = ref[0]
+            path: KeyPath = ref[1:]
             node = locals_.tree(scope).find(path)
             where = file if scope == "project" else locals_.file(scope, unit)
             if node is None:
@@ -438,21 +239,21 @@ def _reads(value: Any, unit: Unit, project: Project, locals_: _Locals, file: str
                 continue
             sources = tuple((leaf_path, leaf.plain(), leaf.source) for leaf_path, leaf in node.leaves())
             found.append(Read(reference, where, node.plain(), sources=sources))
-        for match in _DEPENDENCY_READ.finditer(expr.text):
-            reference = match.group(0)
+        for name, output in dependency_reads(expr.text):
+            reference = f"dependency.{name}.outputs.{output}"
             if reference in seen:
                 continue
             seen.add(reference)
-            wire = next((w for w in project.wiring.get(unit.key, ()) if w.dependency.name == match.group(1)), None)
+            wire = next((w for w in project.wiring.get(unit.key, ()) if w.dependency.name == name), None)
             if wire is None:
-                found.append(Read(reference, None, defined=False, note=f"no dependency '{match.group(1)}'"))
+                found.append(Read(reference, None, defined=False, note=f"no dependency '{name}'"))
                 continue
             declared = unit.module.document.locate(wire.dependency.path, key=True)
             found.append(
                 Read(
                     reference,
-                    f"{unit.directory}/terragrunt.hcl",
-                    note=f"output {match.group(2)} of {wire.target.address} (dependency {wire.dependency.name}, "
+                    layout.unit_file(unit.directory),
+                    note=f"output {output} of {wire.target.address} (dependency {wire.dependency.name}, "
                     f"declared at {declared}), known once that unit is applied",
                     unit=wire.target.address,
                 )
@@ -460,14 +261,8 @@ def _reads(value: Any, unit: Unit, project: Project, locals_: _Locals, file: str
     return tuple(found)
 
 
-def _dependency_expr(name: str, output: str | tuple[str, ...]) -> HclExpr:
-    if isinstance(output, tuple):
-        return HclExpr("[" + ", ".join(f"dependency.{name}.outputs.{o}" for o in output) + "]")
-    return HclExpr(f"dependency.{name}.outputs.{output}")
-
-
 def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitExplanation:
-    leaf = f"{unit.directory}/terragrunt.hcl"
+    leaf = layout.unit_file(unit.directory)
     envcommon = unit.module.envcommon_path
     catalog_names = set(unit.module.inputs)
     locals_ = _Locals(project, unit.environment, unit.region)
@@ -486,7 +281,7 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
                 unit.module.document.locate(where),
                 where,
             )
-            wired[name] = Traced(source, value=_dependency_expr(dep.name, output_name))
+            wired[name] = Traced(source, value=dependency_expression(dep.name, output_name))
             names = output_name if isinstance(output_name, tuple) else (output_name,)
             outputs.append((name, names, isinstance(output_name, tuple)))
         dependencies.append(
@@ -527,10 +322,10 @@ def explain_scope(
 ) -> ScopeExplanation:
     if region is None:
         tree = traced_env_locals(env, project)
-        file = f"environments/{env.name}/env.hcl"
+        file = layout.env_file(env.name)
     else:
         tree = traced_region_locals(env, region, project)
-        file = f"environments/{env.name}/{region.name}/region.hcl"
+        file = layout.region_file(env.name, region.name)
     locals_ = tuple(LocalExplanation(path, node.plain(), node.source) for path, node in tree.leaves())
     units = tuple(
         u for u in project.units if u.environment.name == env.name and (region is None or u.region.name == region.name)
@@ -583,14 +378,9 @@ def _why_not_placed(project: Project, name: str, env_name: str, region_name: str
     region = env.region(region_name)
     if region is None:
         return f"{env_name} has no region {region_name}"
-    if spec.environments is not None and env_name not in spec.environments:
-        return f"units.{name}.environments is [{', '.join(spec.environments)}]"
-    if spec.regions is not None and region_name not in spec.regions:
-        return f"units.{name}.regions is [{', '.join(spec.regions)}]"
-    if env.unit_overrides.get(name) is False:
-        return f"environments.{env_name}.units.{name} is false"
-    if region.unit_overrides.get(name) is False:
-        return f"environments.{env_name}.regions.{region_name}.units.{name} is false"
+    reason = why_not_placed(spec, env, region)
+    if reason:
+        return reason
     if spec.module not in project.modules:
         return f"module {spec.module} is missing"
     return ""

@@ -9,47 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..build.plan import Scope
-from ..project.model import Project, Unit
+from ..project.layout import Scope
+from ..project.model import Key, Project, Unit, edges, find_cycle
 
-Key = tuple[str, str, str]
+__all__ = ["Edge", "Graph", "find_cycle", "select", "to_dot", "to_json", "to_mermaid", "to_text", "waves"]
+
 
 #: Version of the JSON document ``tfgen graph --format json`` prints (docs/graph.md).
 JSON_VERSION = 1
-
-
-def edges(project: Project) -> dict[Key, list[Key]]:
-    """unit key -> keys of the units it depends on (placed, resolved)."""
-    return {key: [w.target.key for w in wires] for key, wires in project.wiring.items()}
-
-
-def find_cycle(project: Project) -> list[Unit] | None:
-    """One dependency cycle as a list of units (first repeated at the end), or None."""
-    graph = edges(project)
-    state: dict[Key, int] = {}
-    for start in graph:
-        if state.get(start):
-            continue
-        stack: list[tuple[Key, int]] = [(start, 0)]
-        trail: list[Key] = []
-        while stack:
-            node, index = stack.pop()
-            if index == 0:
-                state[node] = 1
-                trail.append(node)
-            targets = graph.get(node, [])
-            if index < len(targets):
-                stack.append((node, index + 1))
-                nxt = targets[index]
-                if state.get(nxt) == 1:
-                    cycle = [*trail[trail.index(nxt) :], nxt]
-                    return [u for k in cycle if (u := project.unit(k)) is not None]
-                if not state.get(nxt):
-                    stack.append((nxt, 0))
-            else:
-                state[node] = 2
-                trail.pop()
-    return None
 
 
 def _levels(nodes: Sequence[Key], before: Mapping[Key, Sequence[Key]]) -> dict[Key, int]:

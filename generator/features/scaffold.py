@@ -15,17 +15,14 @@ from pathlib import Path
 from ..checks.base import AWS_REGIONS
 from ..errors import Diagnostic, InputError, Location
 from ..project import schema
+from ..project.names import NAME, PROJECT_NAME, looks_like_production
 
 SCHEMA_DIR = ".tfgen"
 ENVIRONMENTS_SCHEMA = f"{SCHEMA_DIR}/environments.schema.json"
 CATALOG_SCHEMA = f"{SCHEMA_DIR}/catalog.schema.json"
-#: Environment names that get production settings: the large tier, deletion protection, multi-AZ.
-PRODUCTION_NAMES = frozenset({"prod", "production", "prd", "live"})
 MAX_ENVIRONMENTS = 24
 MAX_REGIONS = 9
 
-_PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ def _error(message: str, hint: str = "") -> Diagnostic:
 def check(options: Options) -> None:
     """Reject options that would not give a valid project (exit 2, every problem at once)."""
     problems: list[Diagnostic] = []
-    if not _PROJECT_NAME.match(options.project):
+    if not PROJECT_NAME.match(options.project):
         problems.append(
             _error(f"--project {options.project!r}: lowercase letters, digits and '-', starting with a letter")
         )
@@ -59,7 +56,7 @@ def check(options: Options) -> None:
     if len(options.environments) > MAX_ENVIRONMENTS:
         problems.append(_error(f"--environments: at most {MAX_ENVIRONMENTS} (each gets its own VPC range)"))
     for name in options.environments:
-        if not _NAME.match(name):
+        if not NAME.match(name):
             problems.append(
                 _error(f"--environments: {name!r} is not a name", "1-63 lowercase letters, digits, '-' or '_'")
             )
@@ -85,7 +82,9 @@ def _account_id(index: int) -> str:
 
 
 def _environment_block(index: int, name: str, regions: Sequence[str]) -> str:
-    production = name in PRODUCTION_NAMES
+    # production-like names get the large tier, deletion protection and multi-AZ, so that
+    # the new project passes the same policy check validate applies
+    production = looks_like_production(name)
     lines = [
         f"  {name}:",
         f'    account_id: "{_account_id(index)}"   # replace with the AWS account id of {name}',

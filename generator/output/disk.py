@@ -37,6 +37,7 @@ from typing import Literal
 
 from .._version import __version__
 from ..errors import Diagnostic, Location, OutputError
+from ..project.layout import environment_of, parent
 
 MANIFEST = ".tfgen-manifest.json"
 JOURNAL = ".tfgen-journal.json"
@@ -62,12 +63,6 @@ def is_safe_path(path: str) -> bool:
     if not path or path.startswith("/") or "\\" in path or "\0" in path or path in (MANIFEST, JOURNAL):
         return False
     return all(part not in ("", ".", "..") for part in path.split("/"))
-
-
-def environment_of(path: str) -> str | None:
-    """``environments/<env>/...`` -> ``<env>``; shared files -> None."""
-    parts = path.split("/")
-    return parts[1] if len(parts) >= 3 and parts[0] == "environments" else None
 
 
 # --- manifest and journal ---------------------------------------------------------
@@ -465,21 +460,21 @@ def remove_temp_files(output: Path, *, everywhere: bool) -> list[str]:
 def kept_directories(output: Path, deleted: Iterable[str], remaining: Iterable[str]) -> list[str]:
     """After deleting *deleted*: the top-most of their directories that still exist only
     because they hold files tfgen did not write (tfgen's *remaining* files aside)."""
-    prefixes = {posix_parent(p) for p in remaining}
+    prefixes = {parent(p) for p in remaining}
     owned_dirs: set[str] = set()
     for prefix in prefixes:
         while prefix:
             owned_dirs.add(prefix)
-            prefix = posix_parent(prefix)
+            prefix = parent(prefix)
     kept: set[str] = set()
     for path in deleted:
-        directory = posix_parent(path)
+        directory = parent(path)
         while directory and not (output / directory).is_dir():
-            directory = posix_parent(directory)
+            directory = parent(directory)
         if not directory or directory in owned_dirs:
             continue
-        while (parent := posix_parent(directory)) and parent not in owned_dirs:
-            directory = parent
+        while (above := parent(directory)) and above not in owned_dirs:
+            directory = above
         kept.add(directory)
     return sorted(kept)
 
@@ -578,16 +573,12 @@ def locked(output: Path, *, exclusive: bool, timeout: float = 30.0) -> Iterator[
 
 def _orphaned_directories(changes: Iterable[Change]) -> dict[str, str]:
     """The top-most directories whose files a refused deletion would remove -> environment."""
-    directories = {posix_parent(c.path): c.environment or "" for c in changes}
+    directories = {parent(c.path): c.environment or "" for c in changes}
     return {
         d: e
         for d, e in sorted(directories.items())
         if not any(d.startswith(other + "/") for other in directories if other != d)
     }
-
-
-def posix_parent(path: str) -> str:
-    return path.rsplit("/", 1)[0] if "/" in path else ""
 
 
 def explain_refusals(

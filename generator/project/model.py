@@ -1,21 +1,27 @@
 """The project model: frozen dataclasses built from schema-valid documents.
 
-All merging lives here: ``defaults`` under environments, sizing tier plus
-``sizing_overrides``, settings (defaults < environment < region), unit placement, and
-the input override order catalog < unit < environment < region.
+All merging lives here, and the merge orders are declared once, as data
+(:data:`UNIT_INPUTS`, :data:`SETTINGS`, :data:`SIZING_OVERRIDES`): the model folds the
+values found at those places, and provenance (``tfgen explain``) folds the same places
+with their YAML positions, so the two cannot drift apart. Placement (which unit is
+deployed where) and the locals of env.hcl, region.hcl and the project live here too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ..errors import Diagnostic, KeyPath
+from ..errors import ArgumentError, ArgumentProblem, Diagnostic, KeyPath, Location
+from . import layout
+from .layout import Scope
 from .loader import Document
+from .values import HclExpr, dependency_expression
 
 Inputs = dict[str, Any]
+Key = tuple[str, str, str]  # (environment, region, unit)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -28,6 +34,115 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             merged[name] = value
     return merged
+
+
+# --- the merge orders, declared once ------------------------------------------------
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One place that sets values in a merge order: a key path in environments.yaml
+    (or, for *catalog*, in the unit's catalog file) with ``{unit}``, ``{env}`` and
+    ``{region}`` standing for the names of the place asked about."""
+
+    kind: str  # catalog | unit | defaults | environment | region
+    path: tuple[str, ...]
+    catalog: bool = False
+
+    def key_path(self, *, unit: str = "", env: str = "", region: str = "") -> tuple[str, ...]:
+        names = {"{unit}": unit, "{env}": env, "{region}": region}
+        return tuple(names.get(part, part) for part in self.path)
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Values merged in order, later wins (maps merge deeply, anything else replaces).
+    A part that is a Merge of its own is merged first and then counts as one value:
+    ``defaults`` merge under an environment before the environment goes over the unit."""
+
+    parts: tuple[Layer | Merge, ...]
+
+    def layers(self) -> tuple[Layer, ...]:
+        """Every layer, in order."""
+        return tuple(layer for part in self.parts for layer in (part.layers() if isinstance(part, Merge) else (part,)))
+
+    def combine(self, read: Callable[[Layer], T], merge: Callable[[T, T], T]) -> T:
+        """The merged value: *read* gives each layer's value, *merge* puts one over another."""
+        values = [part.combine(read, merge) if isinstance(part, Merge) else read(part) for part in self.parts]
+        result = values[0]
+        for value in values[1:]:
+            result = merge(result, value)
+        return result
+
+
+_DEFAULTS_UNDER_ENVIRONMENT = Merge(
+    (
+        Layer("defaults", ("defaults", "units", "{unit}", "inputs")),
+        Layer("environment", ("environments", "{env}", "units", "{unit}", "inputs")),
+    )
+)
+#: What a unit's own terragrunt.hcl overrides: unit < (defaults < environment) < region.
+UNIT_OVERRIDES = Merge(
+    (
+        Layer("unit", ("units", "{unit}", "inputs")),
+        _DEFAULTS_UNDER_ENVIRONMENT,
+        Layer("region", ("environments", "{env}", "regions", "{region}", "units", "{unit}", "inputs")),
+    )
+)
+#: Every input of a unit: the catalog's inputs, then the overrides.
+UNIT_INPUTS = Merge((Layer("catalog", ("inputs",), catalog=True), UNIT_OVERRIDES))
+#: local.env.settings: defaults < environment.
+ENV_SETTINGS = Merge(
+    (Layer("defaults", ("defaults", "settings")), Layer("environment", ("environments", "{env}", "settings")))
+)
+#: local.region.settings: the environment's settings < region.
+REGION_SETTINGS = Merge((ENV_SETTINGS, Layer("region", ("environments", "{env}", "regions", "{region}", "settings"))))
+#: local.env.sizing: the sizing tier's values, then these, key by key (no deep merge).
+SIZING_OVERRIDES = Merge(
+    (
+        Layer("defaults", ("defaults", "sizing_overrides")),
+        Layer("environment", ("environments", "{env}", "sizing_overrides")),
+    )
+)
+
+
+def merged(order: Merge, read: Callable[[Layer], Mapping[str, Any]]) -> dict[str, Any]:
+    """*order* merged over the values *read* gives for its layers."""
+
+    def over(base: Mapping[str, Any], override: Mapping[str, Any]) -> Mapping[str, Any]:
+        return deep_merge(base, override)
+
+    result: Mapping[str, Any] = order.combine(read, over)
+    return dict(result)
+
+
+def _reader(data: Any, *, unit: str = "", env: str = "", region: str = "") -> Callable[[Layer], Mapping[str, Any]]:
+    """Reads each layer's mapping for one unit, environment and region from *data*."""
+
+    def read(layer: Layer) -> Mapping[str, Any]:
+        return mapping_at(data, layer.key_path(unit=unit, env=env, region=region))
+
+    return read
+
+
+def value_at(data: Any, path: KeyPath) -> Any:
+    """The value at *path* inside loaded data, None when a step is missing."""
+    for part in path:
+        if isinstance(data, Mapping) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def mapping_at(data: Any, path: KeyPath) -> Mapping[str, Any]:
+    """The mapping at *path*, empty when it is absent or not a mapping (``false``)."""
+    value = value_at(data, path)
+    return value if isinstance(value, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -68,7 +183,7 @@ class Module:
 
     @property
     def envcommon_path(self) -> str:
-        return f"_envcommon/{self.category}/{self.name}.hcl"
+        return layout.envcommon_file(self.category, self.name)
 
 
 @dataclass(frozen=True)
@@ -124,7 +239,8 @@ class Unit:
     module: Module
     environment: Environment
     region: Region
-    overrides: Mapping[str, Any]  # unit < environment < region inputs, merged
+    overrides: Mapping[str, Any]  # the UNIT_OVERRIDES layers, merged
+    layers: tuple[Mapping[str, Any], ...] = field(repr=False, compare=False)  # each UNIT_OVERRIDES layer
 
     @property
     def name(self) -> str:
@@ -140,11 +256,12 @@ class Unit:
 
     @property
     def directory(self) -> str:
-        return f"environments/{self.environment.name}/{self.region.name}/{self.module.layer}/{self.spec.name}"
+        return layout.unit_directory(self.environment.name, self.region.name, self.module.layer, self.spec.name)
 
     def effective_inputs(self) -> Inputs:
-        """Every input as Terraform finally sees it (catalog < unit < env < region)."""
-        return deep_merge(self.module.inputs, self.overrides)
+        """Every input as Terraform finally sees it: UNIT_INPUTS, merged."""
+        values = dict(zip(UNIT_INPUTS.layers(), (self.module.inputs, *self.layers), strict=True))
+        return merged(UNIT_INPUTS, values.__getitem__)
 
     def leaf_inputs(self) -> Inputs:
         """Overridden top-level inputs, fully merged: Terragrunt merges the included
@@ -230,9 +347,9 @@ def _environment(
     errors: list[Diagnostic],
     doc: Document,
 ) -> Environment:
-    merged = deep_merge(defaults, raw)
+    own = deep_merge(defaults, raw)  # the environment's own keys over defaults
     path: KeyPath = ("environments", name)
-    tier = merged.get("sizing")
+    tier = own.get("sizing")
     values: dict[str, Any] = {}
     if tier is not None:
         if tier in sizing:
@@ -245,15 +362,16 @@ def _environment(
                     f"unknown sizing tier '{tier}' (tiers: {known})", doc.locate(where), where, rule="sizing-tier"
                 )
             )
-    values.update(merged.get("sizing_overrides") or {})
-    settings = merged.get("settings") or {}
+    data = doc.data
+    values.update(merged(SIZING_OVERRIDES, _reader(data, env=name)))
+    settings = merged(ENV_SETTINGS, _reader(data, env=name))
     regions = tuple(
         Region(
             name=region_name,
             vpc_cidr=region["vpc_cidr"],
             azs=tuple(region["azs"]),
             role=region.get("role"),
-            settings=deep_merge(settings, region.get("settings") or {}),
+            settings=merged(REGION_SETTINGS, _reader(data, env=name, region=region_name)),
             unit_overrides=region.get("units") or {},
             path=(*path, "regions", region_name),
         )
@@ -264,27 +382,26 @@ def _environment(
         account_id=raw["account_id"],
         sizing_tier=tier,
         sizing=values,
-        deletion_protection=bool(merged.get("deletion_protection", False)),
-        multi_az=bool(merged.get("multi_az", False)),
+        deletion_protection=bool(own.get("deletion_protection", False)),
+        multi_az=bool(own.get("multi_az", False)),
         settings=settings,
         regions=regions,
-        unit_overrides=merged.get("units") or {},
+        unit_overrides=own.get("units") or {},
         path=path,
     )
 
 
-def _override_inputs(override: Any) -> Mapping[str, Any]:
-    if isinstance(override, Mapping):
-        return override.get("inputs") or {}
-    return {}
-
-
-def _placed(spec: UnitSpec, env: Environment, region: Region) -> bool:
+def why_not_placed(spec: UnitSpec, env: Environment, region: Region) -> str:
+    """Why the unit *spec* is not deployed in *env*/*region*; "" when it is."""
     if spec.environments is not None and env.name not in spec.environments:
-        return False
+        return f"units.{spec.name}.environments is [{', '.join(spec.environments)}]"
     if spec.regions is not None and region.name not in spec.regions:
-        return False
-    return env.unit_overrides.get(spec.name) is not False and region.unit_overrides.get(spec.name) is not False
+        return f"units.{spec.name}.regions is [{', '.join(spec.regions)}]"
+    if env.unit_overrides.get(spec.name) is False:
+        return f"environments.{env.name}.units.{spec.name} is false"
+    if region.unit_overrides.get(spec.name) is False:
+        return f"environments.{env.name}.regions.{region.name}.units.{spec.name} is false"
+    return ""
 
 
 def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> tuple[Project, list[Diagnostic]]:
@@ -311,20 +428,24 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     units: list[Unit] = []
     # Units with the same overrides share one merged mapping (read-only), so that
     # thousands of units in regions without overrides cost one merge, not thousands.
-    merged: dict[tuple[str, int, int], Mapping[str, Any]] = {}
+    shared: dict[tuple[int, ...], Mapping[str, Any]] = {}
+    override_layers = UNIT_OVERRIDES.layers()
     for env in environments:
         for region in env.regions:
             for spec in specs:
                 module = modules.get(spec.module)
-                if module is None or not _placed(spec, env, region):
+                if module is None or why_not_placed(spec, env, region):
                     continue
-                env_inputs = _override_inputs(env.unit_overrides.get(spec.name))
-                region_inputs = _override_inputs(region.unit_overrides.get(spec.name))
-                key = (spec.name, id(env_inputs) if env_inputs else 0, id(region_inputs) if region_inputs else 0)
-                overrides = merged.get(key)
+                layers = tuple(
+                    mapping_at(data, layer.key_path(unit=spec.name, env=env.name, region=region.name))
+                    for layer in override_layers
+                )
+                key = tuple(id(layer) if layer else 0 for layer in layers)
+                overrides = shared.get(key)
                 if overrides is None:
-                    overrides = merged[key] = deep_merge(deep_merge(spec.inputs, env_inputs), region_inputs)
-                units.append(Unit(spec, module, env, region, overrides))
+                    values = dict(zip(override_layers, layers, strict=True))
+                    overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
+                units.append(Unit(spec, module, env, region, overrides, layers))
     project = Project(
         root=root,
         document=doc,
@@ -341,19 +462,6 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     wiring, wiring_errors = resolve_dependencies(project)
     object.__setattr__(project, "wiring", wiring)
     return project, errors + wiring_errors
-
-
-def relative_path(target: str, start: str) -> str:
-    """``posixpath.relpath`` for two clean relative paths below the same root (no ``.``,
-    ``..`` or empty parts, which the schema guarantees for every directory name),
-    without the file-system lookups of the current directory it makes each call."""
-    to, here = target.split("/"), start.split("/")
-    common = 0
-    for a, b in zip(to, here, strict=False):
-        if a != b:
-            break
-        common += 1
-    return "/".join([".."] * (len(here) - common) + to[common:]) or "."
 
 
 def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], tuple[Wiring, ...]], list[Diagnostic]]:
@@ -385,7 +493,106 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
                     )
                 )
                 continue
-            relative = relative_path(target.directory, unit.directory)
+            relative = layout.relative_path(target.directory, unit.directory)
             resolved.append(Wiring(dep, target, relative))
         wiring[unit.key] = tuple(resolved)
     return wiring, errors
+
+
+def edges(project: Project) -> dict[Key, list[Key]]:
+    """unit key -> keys of the units it depends on (placed, resolved)."""
+    return {key: [w.target.key for w in wires] for key, wires in project.wiring.items()}
+
+
+def find_cycle(project: Project) -> list[Unit] | None:
+    """One dependency cycle as a list of units (first repeated at the end), or None."""
+    graph = edges(project)
+    state: dict[Key, int] = {}
+    for start in graph:
+        if state.get(start):
+            continue
+        stack: list[tuple[Key, int]] = [(start, 0)]
+        trail: list[Key] = []
+        while stack:
+            node, index = stack.pop()
+            if index == 0:
+                state[node] = 1
+                trail.append(node)
+            targets = graph.get(node, [])
+            if index < len(targets):
+                stack.append((node, index + 1))
+                nxt = targets[index]
+                if state.get(nxt) == 1:
+                    cycle = [*trail[trail.index(nxt) :], nxt]
+                    return [u for k in cycle if (u := project.unit(k)) is not None]
+                if not state.get(nxt):
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                trail.pop()
+    return None
+
+
+# --- what the generated files define ------------------------------------------------
+
+
+def project_locals(project: Project) -> dict[str, Any]:
+    """local.project, written into the files whose expressions read it."""
+    return {"name": project.name, "tags": dict(project.tags)}
+
+
+def env_locals(env: Environment) -> dict[str, Any]:
+    """The locals of environments/<env>/env.hcl (local.env)."""
+    return {
+        "environment": env.name,
+        "account_id": env.account_id,
+        "sizing_tier": env.sizing_tier,
+        "sizing": dict(env.sizing),
+        "deletion_protection": env.deletion_protection,
+        "multi_az": env.multi_az,
+        "settings": dict(env.settings),
+    }
+
+
+def region_locals(region: Region) -> dict[str, Any]:
+    """The locals of environments/<env>/<region>/region.hcl (local.region)."""
+    return {
+        "aws_region": region.name,
+        "azs": list(region.zones),
+        "vpc_cidr": region.vpc_cidr,
+        "role": region.role,
+        "settings": dict(region.settings),
+    }
+
+
+def wired_inputs(dependency: Dependency) -> dict[str, HclExpr]:
+    """The inputs that read the outputs of *dependency*."""
+    return {name: dependency_expression(dependency.name, output) for name, output in dependency.outputs.items()}
+
+
+def leaf_inputs(unit: Unit, project: Project) -> Inputs:
+    """The inputs a unit's own terragrunt.hcl sets: those wired to dependency outputs,
+    then the unit's overrides (fully merged); later wins."""
+    inputs: Inputs = {}
+    for wire in project.wiring.get(unit.key, ()):
+        inputs.update(wired_inputs(wire.dependency))
+    inputs.update(unit.leaf_inputs())
+    return inputs
+
+
+def check_scope(project: Project, scope: Scope) -> None:
+    """ArgumentError naming every environment or region of *scope* the project lacks."""
+    known_envs = [e.name for e in project.environments]
+    known_regions = sorted({r.name for e in project.environments for r in e.regions})
+    problems = [
+        ArgumentProblem("scope.environments", e, f"no such environment (environments: {', '.join(known_envs)})")
+        for e in scope.environments
+        if e not in known_envs
+    ]
+    problems += [
+        ArgumentProblem("scope.regions", r, f"no such region (regions: {', '.join(known_regions)})")
+        for r in scope.regions
+        if r not in known_regions
+    ]
+    if problems:
+        raise ArgumentError(problems, Location(project.document.file), rule="scope")

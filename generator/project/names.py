@@ -18,6 +18,24 @@ WINDOWS_RESERVED = frozenset(
 )
 _FORBIDDEN = set('<>:"|?*')
 
+# The name patterns, one copy each; the JSON Schemas spell the same patterns (a test
+# holds them equal) because editors read the schema without tfgen.
+#: An environment, unit, layer, category or module name.
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+#: A project name: it starts bucket names and resource names, so it starts with a letter.
+PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+#: What the schema accepts as a module id, ``<category>/<module>``.
+MODULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*$")
+#: The words that mean production: prod, production, prd, live.
+PRODUCTION_WORDS = ("prod", "production", "prd", "live")
+#: An environment name that means production: a production word alone or as a part
+#: of the name (prod-eu, eu-prod2 ...).
+PRODUCTION_NAME = re.compile(rf"(?:^|[-_])(?:{'|'.join(PRODUCTION_WORDS)})(?:$|[-_0-9])")
+
+
+def looks_like_production(name: str) -> bool:
+    return PRODUCTION_NAME.search(name) is not None
+
 
 def name_problem(name: str) -> str | None:
     """Why *name* cannot be a single, portable path component; None when it can."""
@@ -53,9 +71,6 @@ def case_collisions(names: Iterable[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
-
 def module_id_problem(module_id: str) -> str | None:
     """Why a ``<category>/<module>`` id cannot name catalog/<category>/<module>.yaml."""
     parts = module_id.split("/")
@@ -65,6 +80,6 @@ def module_id_problem(module_id: str) -> str | None:
         problem = name_problem(part)
         if problem:
             return f"'{part}' {problem}" if not problem.startswith("'") else problem
-        if not _NAME.match(part):
+        if not NAME.match(part):
             return f"'{part}' is not 1-63 lowercase letters, digits, '-' or '_'"
     return None

@@ -12,8 +12,17 @@ from typing import Any
 
 from ..errors import KeyPath
 from ..hcl.literal import HclExpr
+from ..hcl.references import traversals
 
-__all__ = ["HclExpr", "expressions"]
+__all__ = [
+    "LOCAL_SCOPES",
+    "HclExpr",
+    "dependency_expression",
+    "dependency_reads",
+    "expressions",
+    "local_references",
+    "locals_used",
+]
 
 
 def expressions(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, HclExpr]]:
@@ -26,3 +35,31 @@ def expressions(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, HclEx
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             yield from expressions(item, (*path, index))
+
+
+#: The locals the generated files define: env.hcl, region.hcl and the project's own.
+LOCAL_SCOPES = ("env", "region", "project")
+
+
+def local_references(text: str) -> tuple[tuple[str, ...], ...]:
+    """``local.env.sizing.x`` in an expression -> ("env", "sizing", "x"); string text ignored."""
+    return tuple(ref[1:] for ref in traversals(text) if ref[0] == "local")
+
+
+def locals_used(text: str) -> frozenset[str]:
+    """Which of local.env, local.region and local.project an expression reads."""
+    return frozenset(ref[0] for ref in local_references(text) if ref[0] in LOCAL_SCOPES)
+
+
+def dependency_reads(text: str) -> tuple[tuple[str, str], ...]:
+    """``dependency.<name>.outputs.<output>`` in an expression -> (name, output)."""
+    return tuple(
+        (ref[1], ref[3]) for ref in traversals(text) if ref[0] == "dependency" and len(ref) >= 4 and ref[2] == "outputs"
+    )
+
+
+def dependency_expression(dependency: str, output: str | tuple[str, ...]) -> HclExpr:
+    """The input expression that reads *output* (or a list of outputs) of a dependency block."""
+    if isinstance(output, tuple):
+        return HclExpr("[" + ", ".join(f"dependency.{dependency}.outputs.{o}" for o in output) + "]")
+    return HclExpr(f"dependency.{dependency}.outputs.{output}")

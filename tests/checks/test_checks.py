@@ -17,7 +17,7 @@ from generator.checks import base as checks
 from generator.cli import main
 from generator.errors import InputError
 from generator.project.loader import loads
-from generator.project.names import case_collisions, module_id_problem, name_problem
+from generator.project.names import case_collisions, looks_like_production, module_id_problem, name_problem
 from generator.project.values import HclExpr
 
 from ..conftest import ProjectFactory, tree
@@ -329,16 +329,6 @@ def test_unit_and_override_inputs_are_checked_where_they_apply(report: Report) -
     assert [f.split(": ")[1] for f in found] == ["environments.dev.units.vpc.inputs.x", "units.vpc.inputs.y"]
 
 
-def test_code_of_blanks_string_text_but_keeps_interpolations() -> None:
-    assert checks.code_of('"a ${local.x} b" == local.y').split() == ["local.x", "==", "local.y"]
-    assert checks.code_of('"\\"${x}" + "}"').split() == ["x", "+"]
-    assert checks.code_of('"%{ if a }b%{ endif }"').split() == ["if", "a", "endif"]
-    assert checks.code_of('{ a = "${b}" }').split() == ["{", "a", "=", "b", "}"]
-    assert checks.code_of("<<EOT\nlocal.x\nEOT\n") is None
-    assert checks.local_references('"${local.env.a}-${local.region.b.c}" == "local.env.z"') == (
-        ("env", "a"), ("region", "b", "c"))
-
-
 # --- subnet plans ---------------------------------------------------------------------
 
 
@@ -568,7 +558,7 @@ def test_one_bucket_for_several_accounts_is_a_warning(report: Report) -> None:
     ("delivery", False),
 ])
 def test_production_like_names(name: str, production: bool) -> None:
-    assert bool(checks.PRODUCTION_NAME.search(name)) is production
+    assert looks_like_production(name) is production
 
 
 def test_unprotected_production_is_a_warning(report: Report) -> None:

@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 
 from generator import api
-from generator.build.plan import env_locals, leaf_inputs, region_locals
 from generator.cli import main
 from generator.features.explain import (
     UnitExplanation,
@@ -22,6 +21,7 @@ from generator.features.explain import (
     traced_region_locals,
 )
 from generator.hcl import literal as hcl
+from generator.project.model import env_locals, leaf_inputs, region_locals
 from generator.project.values import HclExpr
 
 from ..conftest import CASES, REPO, ProjectFactory

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from generator import api
-from generator.build.plan import Scope
 from generator.cli import main
 from generator.features.graph import Graph, _levels, select, to_mermaid, waves
+from generator.project.layout import Scope
 
 from ..conftest import CASES, IN_CI, REPO
 

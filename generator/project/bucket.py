@@ -1,0 +1,54 @@
+"""The state bucket name: its placeholders, what fills them, and its HCL in root.hcl."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+from ..hcl import literal as hcl
+from .model import Environment, Project, Region
+
+#: placeholder -> the HCL interpolation that fills it in root.hcl (None: the project
+#: name, written out). Each reads a local whose value :func:`values` gives.
+PLACEHOLDERS: Mapping[str, str | None] = {
+    "project": None,
+    "env": "${local.env.environment}",
+    "account_id": "${local.env.account_id}",
+    "region": "${local.region.aws_region}",
+}
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    return [m.group(1) for m in PLACEHOLDER.finditer(template) if m.group(1) not in PLACEHOLDERS]
+
+
+def values(project: Project, env: Environment, region: Region) -> dict[str, str]:
+    """What each placeholder stands for in *env*/*region* (env.hcl and region.hcl agree)."""
+    return {"project": project.name, "env": env.name, "account_id": env.account_id, "region": region.name}
+
+
+def fill(template: str, placeholders: Mapping[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), template)
+
+
+def names(project: Project) -> Iterator[tuple[str, Environment, Region]]:
+    """The state bucket name of every environment and region, placeholders filled in."""
+    template = project.state.get("bucket", "")
+    for env in project.environments:
+        for region in env.regions:
+            yield fill(template, values(project, env, region)), env, region
+
+
+def expression(template: str, project: str) -> str:
+    """The bucket name as an HCL string, placeholders as interpolations (known ones only:
+    validation refuses the others)."""
+    parts: list[str] = []
+    position = 0
+    for match in PLACEHOLDER.finditer(template):
+        parts.append(hcl.string(template[position : match.start()])[1:-1])
+        fills = PLACEHOLDERS[match.group(1)]
+        parts.append(hcl.string(project)[1:-1] if fills is None else fills)
+        position = match.end()
+    parts.append(hcl.string(template[position:])[1:-1])
+    return '"' + "".join(parts) + '"'
