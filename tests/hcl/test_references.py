@@ -16,7 +16,8 @@ def test_string_text_is_not_code_but_interpolations_are() -> None:
 
 def test_heredocs_are_read_like_strings() -> None:
     assert traversals("<<EOT\nlocal.x is ${local.env.y}\nEOT\n") == (("local", "env", "y"),)
-    assert traversals("<<-EOT\n  %{ for z in local.region.azs }${z}%{ endfor }\n  EOT\n") == (("local", "region", "azs"),)
+    loop = "<<-EOT\n  %{ for z in local.region.azs }${z}%{ endfor }\n  EOT\n"
+    assert traversals(loop) == (("local", "region", "azs"),)
 
 
 def test_comments_are_not_code() -> None:
