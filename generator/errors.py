@@ -7,6 +7,7 @@ the document, so the CLI can print ``file:line:col: key.path: message``.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,15 @@ class Diagnostic:
             "rule": self.rule,
             "message": self.message + (f" ({self.hint})" if self.hint else ""),
         }
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """*path* relative to the current directory when it is below it, as a user types it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return os.fspath(path)
+    return relative if not relative.startswith("..") else os.fspath(path)
 
 
 def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

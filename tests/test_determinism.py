@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.output.disk import MANIFEST
+from generator.output.state import MANIFEST
 
 from .conftest import REPO, tree
 

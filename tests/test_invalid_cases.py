@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from generator.cli import main
-from generator.output.disk import MANIFEST, Manifest, digest
+from generator.output.state import MANIFEST, Manifest, digest
 from generator.project import loader
 
 from .conftest import CASES, tree

@@ -41,8 +41,8 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> list[Rendered]:
     """A fresh in-memory render of every project, also written out for hclfmt."""
     rendered = []
     for name, config in PROJECTS.items():
-        project = api.load_project(config).project
-        planned, files = api.render_files(project)
+        staged = api.plan(api.load(config))
+        planned, files = staged.files, staged.desired
         root = tmp_path_factory.mktemp(name)
         for path, data in files.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)

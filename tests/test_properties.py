@@ -128,7 +128,7 @@ def test_catalog_inputs_round_trip_through_the_whole_pipeline(
         yaml.safe_dump({"source": "./modules/app", "layer": "apps", "inputs": inputs}, allow_unicode=False),
         encoding="utf-8",
     )
-    project = api.load_project(root / "environments.yaml").project
+    project = api.load(root / "environments.yaml").project
     _, files = api.render_files(project)
 
     envcommon = files["_envcommon/apps/app.hcl"].decode("utf-8")

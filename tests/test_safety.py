@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.output.disk import JOURNAL, MANIFEST
+from generator.output.state import JOURNAL, MANIFEST
 
 from .conftest import REPO, tree
 from .safety_project import DEV_CACHE, DEV_DB, DEV_ENV, PROD_ENV, PROD_EU, edit, tfgen, write_project

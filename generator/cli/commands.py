@@ -14,12 +14,14 @@ from click.shell_completion import CompletionItem
 
 from .. import api
 from .._version import __version__
-from ..errors import ArgumentError, Diagnostic, TfgenError
+from ..errors import ArgumentError, Diagnostic, TfgenError, display_path
 from ..features import explain as explain_views
 from ..features import graph as graph_views
 from ..features import scaffold
 from ..features.explain import addresses
-from ..output.disk import Change
+from ..output import disk
+from ..output.diff import Change
+from ..output.sync import UnsafeWriteError
 from ..project import schema
 from ..project.layout import Scope
 from ..project.loader import load
@@ -177,7 +179,7 @@ def validate(config: Path, fmt: str, strict: bool) -> None:
     regions = sum(len(e.regions) for e in project.environments)
     warned = len(result.warnings)
     click.echo(
-        f"{api.display_path(config)}: valid: {len(project.environments)} environments, {regions} regions, "
+        f"{display_path(config)}: valid: {len(project.environments)} environments, {regions} regions, "
         f"{len(project.units)} units from {len(project.modules)} modules"
         + (f" ({warned} warning{'s' if warned != 1 else ''})" if warned else "")
     )
@@ -279,7 +281,7 @@ def render(
             lock_timeout=lock_timeout,
             progress=bar,
         )
-    except api.UnsafeWriteError as error:
+    except UnsafeWriteError as error:
         if bar is not None:
             bar.close()
         refused_report(error, fmt, color)
@@ -291,7 +293,7 @@ def render(
         return
     if bar is not None:
         bar.close()
-    where = api.display_path(result.output)
+    where = display_path(result.output)
     if fmt == "json":
         click.echo(json.dumps(report.as_json(result, mode, where, diffs=show_diff), indent=2))
         sys.exit(1 if check and not result.in_sync else 0)
@@ -303,7 +305,7 @@ def render(
             click.echo(line)
     for directory in result.kept:
         click.echo(f"{where}/{directory}: kept: it holds files tfgen did not write", err=True)
-    click.echo(result.summary(), err=mode == "diff")
+    click.echo(report.summary(result), err=mode == "diff")
     if result.interrupted and not write:
         click.echo(f"{where}: a previous render was interrupted; `tfgen render` repairs the tree", err=True)
     if check and not result.in_sync:
@@ -325,17 +327,17 @@ def print_diffs(changes: Sequence[Change], color: str, *, err: bool) -> None:
         click.echo(report.colorize(text) if colored else text, nl=False, err=err, color=colored)
 
 
-def refused_report(error: api.UnsafeWriteError, fmt: str, color: str) -> None:
+def refused_report(error: UnsafeWriteError, fmt: str, color: str) -> None:
     """Name every refused file, show the diffs of files that would be overwritten, exit 1."""
     result = error.result
     if fmt == "json":
-        document = report.as_json(result, "render", api.display_path(result.output), errors=error.diagnostics)
+        document = report.as_json(result, "render", display_path(result.output), errors=error.diagnostics)
         click.echo(json.dumps(document, indent=2))
         sys.exit(error.exit_code)
     print_diagnostics(result.warnings)
     print_diagnostics(error.diagnostics)
     print_diffs([c for c in result.refused if c.new is not None], color, err=True)
-    click.echo(f"render refused: nothing was written to {api.display_path(result.output)}", err=True)
+    click.echo(f"render refused: nothing was written to {display_path(result.output)}", err=True)
     sys.exit(error.exit_code)
 
 
@@ -358,8 +360,7 @@ def schema_command(catalog: bool, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    disk.write_text(output, text)
     click.echo(f"wrote {output}")
 
 
@@ -393,7 +394,7 @@ def _known_addresses(ctx: click.Context) -> list[str]:
     """ENV, ENV/REGION and ENV/REGION/UNIT of the project; never raises."""
     config = _completion_config(ctx)
     try:
-        return addresses(api.load_project(config).project)
+        return addresses(api.load(config).project)
     except Exception:  # completion must never crash, whatever the project holds
         pass
     try:
@@ -551,8 +552,8 @@ def init(directory: Path, project: str | None, environments: str, regions: tuple
         fail(error)
         return
     for path in written:
-        click.echo(f"created {api.display_path(path)}")
-    where = api.display_path(directory)
+        click.echo(f"created {display_path(path)}")
+    where = display_path(directory)
     step = "" if where in (".", "") else f"cd {where}, then "
     click.echo(
         f"Next: {step}put your AWS account ids in environments.yaml and run `tfgen validate` and `tfgen render`."

@@ -5,15 +5,14 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from ..errors import Diagnostic
-from ..output.disk import MANIFEST, Change
-
-if TYPE_CHECKING:
-    from ..api import RenderResult
+from ..output.diff import Change
+from ..output.state import MANIFEST
+from ..output.sync import RenderResult
 
 #: The JSON report's shape version; fields may be added, none renamed.
 REPORT_FORMAT = 1
@@ -64,6 +63,24 @@ def listing(changes: Iterable[Change], manifest: str) -> list[str]:
     if manifest != "unchanged":
         lines.append(f"{manifest:<12} {MANIFEST}  (tfgen's record of the files it wrote)")
     return lines
+
+
+def summary(result: RenderResult) -> str:
+    """One line: what a render wrote, or what a check found."""
+    if result.written:
+        writes = [c for c in result.changes if c.action == "write"]
+        created = sum(1 for c in writes if c.old is None)
+        unchanged = sum(1 for c in result.changes if c.action == "none")
+        return (
+            f"rendered {result.files} files: {created} created, {len(writes) - created} changed, "
+            f"{result.counts()['deleted']} deleted, {unchanged} unchanged in {result.seconds:.2f} s"
+        )
+    unowned = f", {result.count('unowned')} unowned" if result.count("unowned") else ""
+    return (
+        f"checked {result.files} files: {result.count('created')} created, {result.count('changed')} changed, "
+        f"{result.count('stale')} stale, {result.count('hand-edited')} hand-edited{unowned}, "
+        f"{result.count('unchanged')} unchanged in {result.seconds:.2f} s"
+    )
 
 
 def _text(data: bytes | None) -> list[str]:

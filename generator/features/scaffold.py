@@ -1,19 +1,19 @@
 """``tfgen init``: a new project that validates and renders as it is.
 
-:func:`scaffold_files` is pure: it returns every file of the new project as text.
-:func:`write_new` creates them, refusing to touch any file that already exists.
+:func:`scaffold_files` is pure: it returns every file of the new project as text;
+``output.disk.write_new`` creates them, refusing to touch any file that already exists.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..checks.base import AWS_REGIONS
-from ..errors import Diagnostic, InputError, Location
+from ..errors import ArgumentError, ArgumentProblem, Location
 from ..project import schema
 from ..project.names import NAME, PROJECT_NAME, looks_like_production
 
@@ -40,41 +40,42 @@ def project_name_for(directory: Path) -> str:
     return name or "infra"
 
 
-def _error(message: str, hint: str = "") -> Diagnostic:
-    return Diagnostic(message, Location("tfgen init"), rule="init", hint=hint)
+#: Where init's problems are reported.
+INIT = Location("tfgen init")
 
 
 def check(options: Options) -> None:
-    """Reject options that would not give a valid project (exit 2, every problem at once)."""
-    problems: list[Diagnostic] = []
+    """Reject options that would not give a valid project (ArgumentError, every problem
+    at once, naming init's arguments: project, environments, regions)."""
+    problems: list[ArgumentProblem] = []
+
+    def problem(argument: str, value: str, message: str, hint: str = "") -> None:
+        problems.append(ArgumentProblem(argument, value, message, hint))
+
     if not PROJECT_NAME.match(options.project):
-        problems.append(
-            _error(f"--project {options.project!r}: lowercase letters, digits and '-', starting with a letter")
-        )
+        problem("project", repr(options.project), "lowercase letters, digits and '-', starting with a letter")
     if not options.environments:
-        problems.append(_error("--environments: name at least one environment"))
+        problem("environments", "", "name at least one environment")
     if len(options.environments) > MAX_ENVIRONMENTS:
-        problems.append(_error(f"--environments: at most {MAX_ENVIRONMENTS} (each gets its own VPC range)"))
+        problem("environments", "", f"at most {MAX_ENVIRONMENTS} (each gets its own VPC range)")
     for name in options.environments:
         if not NAME.match(name):
-            problems.append(
-                _error(f"--environments: {name!r} is not a name", "1-63 lowercase letters, digits, '-' or '_'")
-            )
+            problem("environments", "", f"{name!r} is not a name", "1-63 lowercase letters, digits, '-' or '_'")
     if len(set(options.environments)) != len(options.environments):
-        problems.append(_error("--environments: a name is repeated"))
+        problem("environments", "", "a name is repeated")
     if not options.regions:
-        problems.append(_error("--region: name at least one region"))
+        problem("regions", "", "name at least one region")
     if len(options.regions) > MAX_REGIONS:
-        problems.append(_error(f"--region: at most {MAX_REGIONS}"))
+        problem("regions", "", f"at most {MAX_REGIONS}")
     for region in options.regions:
         if region not in AWS_REGIONS:
             close = difflib.get_close_matches(region, sorted(AWS_REGIONS), n=3)
             hint = f"did you mean {', '.join(close)}?" if close else ""
-            problems.append(_error(f"--region {region!r}: not an AWS region", hint))
+            problem("regions", repr(region), "not an AWS region", hint)
     if len(set(options.regions)) != len(options.regions):
-        problems.append(_error("--region: a region is repeated"))
+        problem("regions", "", "a region is repeated")
     if problems:
-        raise InputError(problems)
+        raise ArgumentError(problems, INIT, rule="init")
 
 
 def _account_id(index: int) -> str:
@@ -268,43 +269,6 @@ def scaffold_files(options: Options) -> dict[str, str]:
         CATALOG_SCHEMA: schema.schema_text(schema.CATALOG),
         "README.md": readme(options),
     }
-
-
-def existing(directory: Path, files: Mapping[str, str]) -> list[str]:
-    """The paths among *files* that already exist below *directory* (or are blocked)."""
-    found: list[str] = []
-    for path in files:
-        target = directory / path
-        parents = [directory / p for p in Path(path).parents if str(p) != "."]
-        if target.exists() or target.is_symlink() or any(p.exists() and not p.is_dir() for p in parents):
-            found.append(path)
-    return found
-
-
-def write_new(directory: Path, files: Mapping[str, str]) -> list[str]:
-    """Create every file; refuse (exit 2, writing nothing) when any of them exists."""
-    if directory.exists() and not directory.is_dir():
-        raise InputError([_error(f"{directory} exists and is not a directory")])
-    taken = existing(directory, files)
-    if taken:
-        raise InputError(
-            [
-                _error(
-                    f"{directory / p}: already exists; tfgen init never overwrites a file",
-                    "choose an empty directory: tfgen init DIR",
-                )
-                for p in taken
-            ]
-        )
-    written: list[str] = []
-    for path, text in files.items():
-        target = directory / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # "x": fail rather than replace a file that appeared since the check above
-        with open(target, "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        written.append(path)
-    return written
 
 
 def environment_names(text: str) -> tuple[str, ...]:

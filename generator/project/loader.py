@@ -10,7 +10,6 @@ file is ever executed.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import stat
 from dataclasses import dataclass, field
@@ -662,49 +661,3 @@ def load(path: Path, display: str | None = None) -> Document:
         size = max(len(raw), path.stat().st_size)
         raise refuse(f"the file is {size} bytes; the limit is {MAX_FILE_BYTES}", "yaml-size")
     return loads(decode(raw, file), file)
-
-
-@dataclass(frozen=True)
-class CatalogLookup:
-    """Where catalog/<category>/<module>.yaml is, compared by exact, case-sensitive name.
-
-    A case-insensitive file system (macOS, Windows) would open catalog/Data/RDS.yaml for
-    data/rds and hide a mistake that breaks on Linux, so names are compared as listed.
-    """
-
-    path: Path | None  # the file, when its name matches exactly
-    case_mismatch: Path | None = None  # a file whose path differs only by case
-    collisions: tuple[Path, ...] = ()  # other entries that differ from the file only by case
-    known: tuple[str, ...] = ()  # every module id of the catalog, for suggestions
-
-
-def _entries(directory: Path) -> list[str]:
-    try:
-        return sorted(os.listdir(directory))
-    except OSError:
-        return []
-
-
-def find_module_file(catalog: Path, module_id: str) -> CatalogLookup:
-    category, name = module_id.split("/", 1)
-    filename = f"{name}.yaml"
-    categories = [c for c in _entries(catalog) if (catalog / c).is_dir()]
-    folded_categories = [c for c in categories if c.casefold() == category.casefold()]
-    if category in categories:
-        files = _entries(catalog / category)
-        if filename in files:
-            collisions = [catalog / c for c in folded_categories if c != category]
-            folded = filename.casefold()
-            collisions += [catalog / category / f for f in files if f.casefold() == folded and f != filename]
-            return CatalogLookup(catalog / category / filename, collisions=tuple(collisions))
-    for folded in folded_categories:
-        for entry in _entries(catalog / folded):
-            if entry.casefold() == filename.casefold():
-                return CatalogLookup(None, case_mismatch=catalog / folded / entry, known=_known(catalog, categories))
-    return CatalogLookup(None, known=_known(catalog, categories))
-
-
-def _known(catalog: Path, categories: list[str]) -> tuple[str, ...]:
-    return tuple(
-        f"{c}/{f[: -len('.yaml')]}" for c in categories for f in _entries(catalog / c) if f.endswith(".yaml")
-    )

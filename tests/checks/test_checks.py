@@ -59,7 +59,7 @@ def report(make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch) -> Rep
         config = make_project({k: textwrap.dedent(v) for k, v in files.items()})
         monkeypatch.chdir(config.parent)
         try:
-            result = api.load_project("environments.yaml")
+            result = api.load("environments.yaml")
         except InputError as error:
             return [str(d) for d in error.diagnostics]
         return [str(d) for d in result.warnings]
@@ -155,7 +155,7 @@ def test_overlaps_across_environments_are_warnings_and_errors_under_strict(repor
                      "overlaps environments.dev.regions.us-east-1.vpc_cidr (10.10.0.0/16) (environments with "
                      "overlapping ranges can never be peered or share a transit gateway)"]
     with pytest.raises(InputError) as caught:
-        api.load_project("environments.yaml", strict=True)
+        api.load("environments.yaml", strict=True)
     assert caught.value.diagnostics[0].severity == "error"
     assert "an error under --strict" in str(caught.value)
 

@@ -50,7 +50,7 @@ def line_of(path: Path, text: str) -> int:
 
 @pytest.mark.parametrize("config", PROJECTS, ids=lambda p: p.parent.name)
 def test_traced_values_are_the_models_values(config: Path) -> None:
-    project = api.load_project(config).project
+    project = api.load(config).project
     for unit in project.units:
         assert traced_inputs(unit, project).plain() == unit.effective_inputs(), unit.address
     for env in project.environments:
@@ -100,7 +100,7 @@ def test_provenance_follows_the_models_merge_order_exactly(make_project: Project
     unit's inputs; a scalar in defaults and a map in the environment is not the same as
     merging the three one after another, and explain must follow the model."""
     config = make_project(MERGE_ORDER)
-    project = api.load_project(config).project
+    project = api.load(config).project
     unit = project.units[1]
     explained = explain_unit(unit, project)
     by_name = {i.name: i for i in explained.inputs}
@@ -179,7 +179,7 @@ def assert_explain_agrees_with_render(runner: CliRunner, config: Path, output: P
     (and the locals it reads are in env.hcl / region.hcl with the values it gives);
     and every input those files carry for the unit is explained."""
     api.render(config, output=output)
-    project = api.load_project(config).project
+    project = api.load(config).project
     cache: dict[Path, dict[str, Any]] = {}
     for unit in project.units:
         data = explain_json(runner, config, unit.address)
@@ -350,7 +350,7 @@ def test_an_invalid_project_is_exit_2(runner: CliRunner, make_project: ProjectFa
 
 
 def test_explain_unit_lists_the_files_of_the_unit() -> None:
-    project = api.load_project(REFERENCE).project
+    project = api.load(REFERENCE).project
     unit = project.unit(("prod", "eu-west-1", "rds"))
     assert unit is not None
     explained = explain_unit(unit, project)

@@ -64,7 +64,7 @@ def test_destroy_waves_destroy_every_dependent_first(config: Path) -> None:
 
 
 def test_project_waves_match_the_graph_of_everything() -> None:
-    project = api.load_project(REFERENCE).project
+    project = api.load(REFERENCE).project
     assert [[u.address for u in g] for g in waves(project)] == [
         [u.address for u in g] for g in select(project).waves()
     ]
@@ -197,7 +197,7 @@ def test_json_is_stable_and_in_project_order(runner: CliRunner, copy_case: Any) 
     first = run(runner, "--format", "json", "-c", str(REFERENCE)).output
     assert run(runner, "--format", "json", "-c", str(REFERENCE)).output == first
     addresses = [u["address"] for u in json.loads(first)["units"]]
-    project = api.load_project(REFERENCE).project
+    project = api.load(REFERENCE).project
     assert addresses == [u.address for u in project.units]
 
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from generator import api
 from generator.cli import main
+from generator.errors import display_path
 from generator.features.scaffold import project_name_for
 from generator.project import schema
 
@@ -39,7 +40,7 @@ def test_the_scaffold_validates_renders_and_graphs(runner: CliRunner, tmp_path: 
         "environments.yaml",
     ]
     created = [line.removeprefix("created ") for line in output.splitlines() if line.startswith("created ")]
-    assert sorted(created) == sorted(api.display_path(target / p) for p in tree(target))
+    assert sorted(created) == sorted(display_path(target / p) for p in tree(target))
     assert "tfgen validate" in output and "tfgen render" in output
     config = target / "environments.yaml"
     valid = runner.invoke(main, ["validate", "-c", str(config)])

@@ -172,7 +172,7 @@ def test_yaml_dates_stay_strings(pygohcl: Any, make_project: ProjectFactory, tmp
         layer: apps
         inputs: {released: 2024-01-02, at: 2024-01-02T10:00:00Z, version: 1.10}
     """})
-    assert api.load_project(config).project.modules["apps/app"].inputs["released"] == "2024-01-02"
+    assert api.load(config).project.modules["apps/app"].inputs["released"] == "2024-01-02"
     api.render(config, output=tmp_path / "out")
     inputs = pygohcl.loads((tmp_path / "out/_envcommon/apps/app.hcl").read_text())["inputs"]
     assert inputs == {"released": "2024-01-02", "at": "2024-01-02T10:00:00Z", "version": 1.1}

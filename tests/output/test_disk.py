@@ -12,7 +12,8 @@ import pytest
 
 from generator.errors import OutputError
 from generator.output import disk as writer
-from generator.output.disk import JOURNAL, MANIFEST, Change, Manifest, State, compare, digest, read_manifest
+from generator.output.diff import Change, compare
+from generator.output.state import JOURNAL, MANIFEST, Manifest, State, digest, read_manifest, read_state
 
 
 def state(files: dict[str, bytes] | None = None, journal: dict[str, set[bytes]] | None = None) -> State:
@@ -200,7 +201,7 @@ def test_apply_writes_deletes_prunes_directories_and_writes_manifest_last(tmp_pa
 def test_apply_removes_leftovers_of_a_killed_render(tmp_path: Path) -> None:
     put(tmp_path, {"x/.f.hcl.abc123.tfgen-tmp": b"partial", ".tfgen-manifest.json.q.tfgen-tmp": b"{",
                    "x/.user-file": b"mine", "x/f.hcl": b"f\n", JOURNAL: b'{"generator": "tfgen", "files": {}}'})
-    recorded = writer.read_state(tmp_path)
+    recorded = read_state(tmp_path)
     assert recorded.interrupted and recorded.leftovers == (".tfgen-manifest.json.q.tfgen-tmp",)
     survey = compare(tmp_path, {"x/f.hcl": b"f\n"}, recorded)
     writer.apply(tmp_path, survey, Manifest({"x/f.hcl": digest(b"f\n")}), recorded)

@@ -269,24 +269,6 @@ def test_a_directory_or_a_missing_file(tmp_path: Path) -> None:
         load(tmp_path / "missing.yaml", "missing.yaml")
 
 
-def test_catalog_lookup_compares_names_exactly(tmp_path: Path) -> None:
-    from generator.project.loader import find_module_file
-
-    catalog = tmp_path / "catalog"
-    (catalog / "Data").mkdir(parents=True)
-    (catalog / "Data" / "rds.yaml").write_text("x: 1\n")
-    (catalog / "apps").mkdir()
-    (catalog / "apps" / "api.yaml").write_text("x: 1\n")
-    (catalog / "apps" / "API.yaml").write_text("x: 1\n")
-    mismatch = find_module_file(catalog, "data/rds")
-    assert mismatch.path is None and mismatch.case_mismatch == catalog / "Data" / "rds.yaml"
-    found = find_module_file(catalog, "apps/api")
-    assert found.path == catalog / "apps" / "api.yaml"
-    assert found.collisions == (catalog / "apps" / "API.yaml",)
-    missing = find_module_file(catalog, "apps/web")
-    assert missing.path is None and missing.case_mismatch is None
-    assert set(missing.known) == {"Data/rds", "apps/API", "apps/api"}
-
 
 def test_only_regular_files_are_read(tmp_path: Path) -> None:
     import os

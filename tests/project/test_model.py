@@ -20,7 +20,7 @@ def test_deep_merge_maps_merge_lists_and_scalars_replace() -> None:
 
 
 def test_reference_environment_merging() -> None:
-    project = api.load_project(REPO / "environments.yaml").project
+    project = api.load(REPO / "environments.yaml").project
     uat = project.environment("uat")
     assert uat is not None
     assert uat.sizing == {"db_instance_class": "db.t3.small", "ecs_instance_type": "t3.medium", "db_storage_gb": 50}
@@ -33,7 +33,7 @@ def test_reference_environment_merging() -> None:
 
 
 def test_unit_placement_and_override_order() -> None:
-    project = api.load_project(CASES / "every-key" / "environments.yaml").project
+    project = api.load(CASES / "every-key" / "environments.yaml").project
     placed = {u.address for u in project.units}
     assert "test/us-west-2/cache" not in placed  # region-level false
     assert "live/us-west-2/cache" not in placed  # environment-level false
@@ -55,7 +55,7 @@ def test_unit_placement_and_override_order() -> None:
 
 
 def test_cross_region_dependency_resolves_relative_path() -> None:
-    project = api.load_project(CASES / "every-key" / "environments.yaml").project
+    project = api.load(CASES / "every-key" / "environments.yaml").project
     wires = {w.dependency.name: w for w in project.wiring[("live", "us-east-1", "replica-watcher")]}
     assert wires["primary_db"].target.address == "live/us-west-2/db"
     assert wires["primary_db"].config_path == "../../../us-west-2/02-data/db"
@@ -63,7 +63,7 @@ def test_cross_region_dependency_resolves_relative_path() -> None:
 
 
 def test_module_source_pinning() -> None:
-    project = api.load_project(CASES / "every-key" / "environments.yaml").project
+    project = api.load(CASES / "every-key" / "environments.yaml").project
     assert project.modules["networking/vpc"].source_url == "git::https://example.com/modules/vpc.git?ref=v1.2.3"
     assert project.modules["apps/watcher"].source_url == "tfr:///example/watcher/aws?foo=bar&version=0.1.0"
     assert project.modules["data/postgres"].source_url == "../../modules/postgres"
@@ -93,7 +93,7 @@ def test_unknown_tier_module_and_dependency_are_reported(make_project: ProjectFa
         """,
     })
     with pytest.raises(InputError) as caught:
-        api.load_project(config)
+        api.load(config)
     text = str(caught.value)
     assert "environments.yaml:8:13: environments.dev.sizing: unknown sizing tier 'smal'" in text
     assert "environments.yaml:12:19: units.ghost.module: module 'apps/ghost' not found" in text
@@ -118,4 +118,4 @@ def test_catalog_schema_errors_point_into_the_catalog_file(make_project: Project
     })
     with pytest.raises(InputError, match=r"catalog/apps/app.yaml:3:1: dependancies: unknown key 'dependancies' "
                                          r"\(did you mean 'dependencies'\?\)"):
-        api.load_project(config)
+        api.load(config)
