@@ -1,8 +1,8 @@
-"""The tfgen command line: options -> one API call -> output and exit code."""
+"""The tfgen commands: options -> one API call -> a view. Errors propagate to the one
+handler in cli/__init__.py, which maps every outcome to its exit code."""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -10,22 +10,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from click.shell_completion import CompletionItem
 
 from .. import api
-from .._version import __version__
-from ..errors import ArgumentError, Diagnostic, TfgenError, display_path
+from ..errors import display_path
 from ..features import explain as explain_views
 from ..features import graph as graph_views
 from ..features import scaffold
-from ..features.explain import addresses
 from ..output import disk
 from ..output.diff import Change
 from ..output.sync import UnsafeWriteError
 from ..project import schema
 from ..project.layout import Scope
-from ..project.loader import load
 from . import report
+from .completion import complete_addresses, complete_environments, complete_regions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,40 +50,6 @@ def format_option(function: F) -> F:
         show_default=True,
         help="Output format of the report.",
     )(function)
-
-
-def print_diagnostics(diagnostics: Sequence[Diagnostic], fmt: str = "text") -> None:
-    if fmt == "json":
-        return
-    for diagnostic in diagnostics:
-        click.echo(str(diagnostic), err=True)
-
-
-#: The library's argument names, as the command line spells them.
-OPTION_NAMES = {
-    "scope.environments": "--env",
-    "scope.regions": "--region",
-    "project": "--project",
-    "environments": "--environments",
-    "regions": "--region",
-}
-
-
-def fail(error: TfgenError, fmt: str = "text") -> None:
-    diagnostics = error.worded(OPTION_NAMES) if isinstance(error, ArgumentError) else error.diagnostics
-    errors = [d for d in diagnostics if d.severity == "error"]
-    warnings = [d for d in diagnostics if d.severity == "warning"]
-    if fmt == "json":
-        report = {"ok": False, "errors": [d.as_json() for d in errors], "warnings": [d.as_json() for d in warnings]}
-        click.echo(json.dumps(report, indent=2))
-    else:
-        print_diagnostics(diagnostics)
-        if len(errors) > 1 or warnings:
-            counts = [f"{len(errors)} error{'s' if len(errors) != 1 else ''}"]
-            if warnings:
-                counts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
-            click.echo(", ".join(counts), err=True)
-    sys.exit(error.exit_code)
 
 
 def is_terminal(stream: Any) -> bool:
@@ -125,30 +88,7 @@ class ProgressBar:
             self.bar = None
 
 
-@click.group(context_settings=CONTEXT)
-@click.version_option(__version__, "-V", "--version", prog_name="tfgen")
-def main() -> None:
-    """Render one declarative environments.yaml into a complete Terragrunt tree.
-
-    \b
-    Typical use, in the directory that holds environments.yaml:
-      tfgen validate                 check the YAML and the catalog
-      tfgen render                   write output/ (only files whose bytes change)
-      tfgen render --env uat         only environments/uat and the shared files it uses
-      tfgen schema > schema.json     the JSON Schema, for editors
-      tfgen graph                    units and dependencies in apply order (waves)
-      tfgen explain prod/us-east-1/rds   every input of a unit and where it was set
-      tfgen init my-infra            start a new project that renders as it is
-
-    Exit codes: 0 success, 1 drift or an unsafe write refused, 2 invalid input.
-
-    \b
-    Shell completion (bash; zsh_source and fish_source likewise):
-      eval "$(_TFGEN_COMPLETE=bash_source tfgen)"
-    """
-
-
-@main.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @config_option
 @format_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 2).")
@@ -166,17 +106,16 @@ def validate(config: Path, fmt: str, strict: bool) -> None:
       tfgen validate --strict
       tfgen validate -c environments.yaml --format json
     """
-    try:
-        result = api.validate(config, strict=strict)
-    except TfgenError as error:
-        fail(error, fmt)
-        return
+    report.remember_format(fmt)
+    result = api.validate(config, strict=strict)
     project = result.project
-    if fmt == "json":
-        click.echo(json.dumps({"ok": True, "errors": [], "warnings": [w.as_json() for w in result.warnings]}, indent=2))
-        return
-    print_diagnostics(result.warnings)
     regions = sum(len(e.regions) for e in project.environments)
+    if fmt == "json":
+        counts = {"environments": len(project.environments), "regions": regions, "units": len(project.units),
+                  "modules": len(project.modules)}
+        click.echo(report.envelope("validate", warnings=result.warnings, result=counts), nl=False)
+        return
+    report.print_diagnostics(result.warnings)
     warned = len(result.warnings)
     click.echo(
         f"{display_path(config)}: valid: {len(project.environments)} environments, {regions} regions, "
@@ -185,12 +124,12 @@ def validate(config: Path, fmt: str, strict: bool) -> None:
     )
 
 
-@main.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @config_option
 @click.option("--env", "environments", multiple=True, metavar="ENV", help="Limit to this environment (repeatable).",
-              shell_complete=lambda ctx, param, incomplete: complete_environments(ctx, param, incomplete))
+              shell_complete=complete_environments)
 @click.option("--region", "regions", multiple=True, metavar="REGION", help="Limit to this region (repeatable).",
-              shell_complete=lambda ctx, param, incomplete: complete_regions(ctx, param, incomplete))
+              shell_complete=complete_regions)
 @click.option(
     "-o",
     "--output",
@@ -266,8 +205,11 @@ def render(
       tfgen render --env uat --region us-east-1
       tfgen render -c infra/environments.yaml -o /tmp/tree
     """
+    report.remember_format(fmt)
     mode = "check" if check else "diff" if show_diff else "dry-run" if dry_run else "render"
     write = mode == "render"
+    if write:
+        report.remember_writing(output or Path(config).parent / "output")
     bar = ProgressBar() if write else None
     try:
         result = api.render(
@@ -282,22 +224,18 @@ def render(
             progress=bar,
         )
     except UnsafeWriteError as error:
-        if bar is not None:
-            bar.close()
         refused_report(error, fmt, color)
         return
-    except TfgenError as error:
+    finally:
         if bar is not None:
             bar.close()
-        fail(error, fmt)
-        return
-    if bar is not None:
-        bar.close()
     where = display_path(result.output)
+    code = report.EXIT_DRIFT if check and not result.in_sync else report.EXIT_OK
     if fmt == "json":
-        click.echo(json.dumps(report.as_json(result, mode, where, diffs=show_diff), indent=2))
-        sys.exit(1 if check and not result.in_sync else 0)
-    print_diagnostics(result.warnings)
+        document = report.render_result(result, mode, where, diffs=show_diff)
+        click.echo(report.envelope("render", exit_code=code, warnings=result.warnings, result=document), nl=False)
+        sys.exit(code)
+    report.print_diagnostics(result.warnings)
     if show_diff:
         print_diffs([c for c in result.changes if c.status != "unchanged"], color, err=False)
     if check or dry_run:
@@ -316,7 +254,7 @@ def render(
             needs.append("--allow-orphan to delete protected units")
         hint = f" (it needs {' and '.join(needs)})" if needs else ""
         click.echo(f"{where} is not in sync with {config.name}: run `tfgen render`{hint}", err=True)
-        sys.exit(1)
+        sys.exit(code)
 
 
 def print_diffs(changes: Sequence[Change], color: str, *, err: bool) -> None:
@@ -330,18 +268,23 @@ def print_diffs(changes: Sequence[Change], color: str, *, err: bool) -> None:
 def refused_report(error: UnsafeWriteError, fmt: str, color: str) -> None:
     """Name every refused file, show the diffs of files that would be overwritten, exit 1."""
     result = error.result
+    code = report.exit_code(error)
     if fmt == "json":
-        document = report.as_json(result, "render", display_path(result.output), errors=error.diagnostics)
-        click.echo(json.dumps(document, indent=2))
-        sys.exit(error.exit_code)
-    print_diagnostics(result.warnings)
-    print_diagnostics(error.diagnostics)
+        document = report.render_result(result, "render", display_path(result.output))
+        click.echo(
+            report.envelope("render", exit_code=code, errors=error.diagnostics, warnings=result.warnings,
+                            result=document),
+            nl=False,
+        )
+        sys.exit(code)
+    report.print_diagnostics(result.warnings)
+    report.print_diagnostics(error.diagnostics)
     print_diffs([c for c in result.refused if c.new is not None], color, err=True)
     click.echo(f"render refused: nothing was written to {display_path(result.output)}", err=True)
-    sys.exit(error.exit_code)
+    sys.exit(code)
 
 
-@main.command(context_settings=CONTEXT)
+@click.command("schema", context_settings=CONTEXT)
 @click.option("--catalog", is_flag=True, help="The schema of catalog/<category>/<module>.yaml files instead.")
 @click.option(
     "-o",
@@ -364,74 +307,12 @@ def schema_command(catalog: bool, output: Path | None) -> None:
     click.echo(f"wrote {output}")
 
 
-schema_command.name = "schema"
-
-
-# --- shell completion: environment, region and unit names read from the project ----
-
-
-def _completion_config(ctx: click.Context) -> Path:
-    config = ctx.params.get("config")
-    return Path(config) if config else Path(api.DEFAULT_CONFIG)
-
-
-def _names_from_yaml(config: Path) -> list[str]:
-    """Addresses read from the YAML alone, for a project that does not validate."""
-    data = load(config).data
-    environments = data.get("environments") if isinstance(data, dict) else None
-    units = data.get("units") if isinstance(data, dict) else None
-    found: list[str] = []
-    for env, raw in (environments or {}).items() if isinstance(environments, dict) else ():
-        found.append(str(env))
-        regions = raw.get("regions") if isinstance(raw, dict) else None
-        for region in regions if isinstance(regions, dict) else ():
-            found.append(f"{env}/{region}")
-            found += [f"{env}/{region}/{unit}" for unit in (units if isinstance(units, dict) else ())]
-    return found
-
-
-def _known_addresses(ctx: click.Context) -> list[str]:
-    """ENV, ENV/REGION and ENV/REGION/UNIT of the project; never raises."""
-    config = _completion_config(ctx)
-    try:
-        return addresses(api.load(config).project)
-    except Exception:  # completion must never crash, whatever the project holds
-        pass
-    try:
-        return _names_from_yaml(config)
-    except Exception:
-        return []
-
-
-def complete_environments(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    names = [a for a in _known_addresses(ctx) if "/" not in a]
-    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
-
-
-def complete_regions(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    chosen = set(ctx.params.get("environments") or ())
-    regions: list[str] = []
-    for address in _known_addresses(ctx):
-        parts = address.split("/")
-        if len(parts) == 2 and (not chosen or parts[0] in chosen) and parts[1] not in regions:
-            regions.append(parts[1])
-    return [CompletionItem(r) for r in regions if r.startswith(incomplete)]
-
-
-def complete_addresses(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """One level at a time: environments, then ENV/REGION, then ENV/REGION/UNIT."""
-    depth = incomplete.count("/")
-    return [
-        CompletionItem(a, type="plain")
-        for a in _known_addresses(ctx)
-        if a.startswith(incomplete) and a.count("/") == depth
-    ]
 
 
 # --- graph, explain, init --------------------------------------------------------
 
 
-@main.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @config_option
 @click.option(
     "--env",
@@ -472,15 +353,15 @@ def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...],
       tfgen graph --format dot | dot -Tsvg -o graph.svg
       tfgen graph --format mermaid      (paste into a ```mermaid block on GitHub)
     """
-    try:
-        result = api.graph(config, scope=Scope(environments, regions))
-    except TfgenError as error:
-        fail(error, "json" if fmt == "json" else "text")
+    report.remember_format("json" if fmt == "json" else "text")
+    result = api.graph(config, scope=Scope(environments, regions))
+    if fmt == "json":
+        click.echo(report.envelope("graph", result=graph_views.document(result, destroy=destroy)), nl=False)
         return
     click.echo(graph_views.FORMATS[fmt](result, destroy=destroy), nl=False)
 
 
-@main.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @config_option
 @click.argument("address", metavar="ENV[/REGION[/UNIT]]", shell_complete=complete_addresses)
 @click.argument("input_name", metavar="[INPUT]", required=False)
@@ -501,16 +382,15 @@ def explain(config: Path, address: str, input_name: str | None, fmt: str) -> Non
       tfgen explain prod/us-east-1/rds instance_class
       tfgen explain uat --format json
     """
-    try:
-        explanation = api.explain(config, address)
-    except TfgenError as error:
-        fail(error, fmt)
+    report.remember_format(fmt)
+    explanation = api.explain(config, address)
+    if fmt == "json":
+        click.echo(report.envelope("explain", result=explain_views.document(explanation, input_name)), nl=False)
         return
-    view = explain_views.to_json if fmt == "json" else explain_views.to_text
-    click.echo(view(explanation, input_name), nl=False)
+    click.echo(explain_views.to_text(explanation, input_name), nl=False)
 
 
-@main.command(context_settings=CONTEXT)
+@click.command(context_settings=CONTEXT)
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--project", metavar="NAME", help="Project name [default: from the directory name].")
 @click.option(
@@ -541,16 +421,12 @@ def init(directory: Path, project: str | None, environments: str, regions: tuple
       tfgen init my-infra --environments dev,staging,prod --region us-east-1,eu-west-1
     """
     region_names = tuple(r for text in regions for r in scaffold.environment_names(text)) or ("us-east-1",)
-    try:
-        written = api.init(
-            directory,
-            project=project,
-            environments=scaffold.environment_names(environments),
-            regions=region_names,
-        )
-    except TfgenError as error:
-        fail(error)
-        return
+    written = api.init(
+        directory,
+        project=project,
+        environments=scaffold.environment_names(environments),
+        regions=region_names,
+    )
     for path in written:
         click.echo(f"created {display_path(path)}")
     where = display_path(directory)
@@ -558,3 +434,6 @@ def init(directory: Path, project: str | None, environments: str, regions: tuple
     click.echo(
         f"Next: {step}put your AWS account ids in environments.yaml and run `tfgen validate` and `tfgen render`."
     )
+
+
+COMMANDS = (validate, render, schema_command, graph, explain, init)

@@ -1,21 +1,114 @@
-"""How a render's comparison is shown: file listing, unified diffs, JSON. Pure."""
+"""How outcomes are shown: diagnostics, a render's file listing and diffs, the one
+``--format json`` envelope of every command, and the exit code of every outcome."""
 
 from __future__ import annotations
 
 import difflib
+import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
-from ..errors import Diagnostic
+from ..errors import ArgumentError, Diagnostic, TfgenError
 from ..output.diff import Change
 from ..output.state import MANIFEST
 from ..output.sync import RenderResult
 
-#: The JSON report's shape version; fields may be added, none renamed.
+#: The JSON envelope's shape version; fields may be added, none renamed.
 REPORT_FORMAT = 1
+
+#: Exit codes: the only mapping of outcomes to codes.
+EXIT_OK = 0
+EXIT_DRIFT = 1  # --check found drift, a write was refused, the output is locked
+EXIT_INPUT = 2  # invalid input or arguments (also click's usage errors)
+EXIT_BUG = 3  # an unexpected exception: a bug in tfgen
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+#: The library's argument names, as the command line spells them.
+OPTION_NAMES = {
+    "scope.environments": "--env",
+    "scope.regions": "--region",
+    "project": "--project",
+    "environments": "--environments",
+    "regions": "--region",
+}
+
+
+def exit_code(error: TfgenError) -> int:
+    """Input errors exit 2; errors of the output tree (refused writes, locks) exit 1."""
+    return EXIT_DRIFT if error.exit_code == 1 else EXIT_INPUT
+
+
+def worded(error: TfgenError) -> list[Diagnostic]:
+    """The error's diagnostics, arguments named as the command line's options."""
+    return error.worded(OPTION_NAMES) if isinstance(error, ArgumentError) else list(error.diagnostics)
+
+
+# --- what the error handler needs to know about the running command -----------------
+
+
+def remember_format(fmt: str) -> None:
+    """Tell the error handler that this command reports in *fmt* (text or json)."""
+    click.get_current_context().meta["tfgen.format"] = fmt
+
+
+def remember_writing(output: Path) -> None:
+    """Tell the error handler that this command writes into *output*."""
+    click.get_current_context().meta["tfgen.writing"] = output
+
+
+def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic), err=True)
+
+
+def print_error(error: TfgenError) -> None:
+    """Every diagnostic of *error*, one per line, and a count when there are several."""
+    diagnostics = worded(error)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    warnings = [d for d in diagnostics if d.severity == "warning"]
+    print_diagnostics(diagnostics)
+    if len(errors) > 1 or warnings:
+        counts = [f"{len(errors)} error{'s' if len(errors) != 1 else ''}"]
+        if warnings:
+            counts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+        click.echo(", ".join(counts), err=True)
+
+
+def envelope(
+    command: str,
+    *,
+    exit_code: int = EXIT_OK,
+    errors: Iterable[Diagnostic] = (),
+    warnings: Iterable[Diagnostic] = (),
+    result: Any = None,
+) -> str:
+    """The one JSON shape every command prints with --format json, whatever the outcome:
+    {"format", "command", "ok", "exit_code", "errors", "warnings", "result"}; result is
+    the command's own document (null when it failed before producing one)."""
+    document = {
+        "format": REPORT_FORMAT,
+        "command": command,
+        "ok": exit_code == EXIT_OK,
+        "exit_code": exit_code,
+        "errors": [d.as_json() for d in errors],
+        "warnings": [d.as_json() for d in warnings],
+        "result": result,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def error_envelope(command: str, error: TfgenError) -> str:
+    diagnostics = worded(error)
+    return envelope(
+        command,
+        exit_code=exit_code(error),
+        errors=[d for d in diagnostics if d.severity == "error"],
+        warnings=[d for d in diagnostics if d.severity == "warning"],
+    )
 
 _NOTES = {
     "created": "",
@@ -121,16 +214,8 @@ def colorize(diff: str) -> str:
     return "".join(out)
 
 
-def as_json(
-    result: RenderResult,
-    mode: str,
-    output: str,
-    *,
-    diffs: bool = False,
-    errors: Iterable[Diagnostic] = (),
-) -> dict[str, Any]:
-    """The machine-readable report (see ``tfgen render --help``)."""
-    errors = list(errors)
+def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool = False) -> dict[str, Any]:
+    """The "result" of ``tfgen render --format json`` (see ``tfgen render --help``)."""
     files = []
     for change in result.changes:
         if change.status == "unchanged":
@@ -148,8 +233,6 @@ def as_json(
             entry["diff"] = unified_diff(change)
         files.append(entry)
     return {
-        "format": REPORT_FORMAT,
-        "ok": not errors and (result.in_sync or mode != "check"),
         "mode": mode,
         "output": output,
         "in_sync": result.in_sync,
@@ -159,7 +242,5 @@ def as_json(
         "interrupted": result.interrupted,
         "files": files,
         "kept_directories": result.kept,
-        "errors": [d.as_json() for d in errors],
-        "warnings": [w.as_json() for w in result.warnings],
         "seconds": round(result.seconds, 3),
     }

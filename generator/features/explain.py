@@ -47,6 +47,7 @@ __all__ = [
     "Source",
     "UnitExplanation",
     "addresses",
+    "document",
     "explain",
     "explain_scope",
     "explain_unit",
@@ -518,7 +519,8 @@ def to_text(explanation: Explanation, selector: str | None = None) -> str:
     return scope_text(explanation, selector)
 
 
-def to_json(explanation: Explanation, selector: str | None = None) -> str:
+def document(explanation: Explanation, selector: str | None = None) -> dict[str, Any]:
+    """The explanation as a stable JSON-ready document (format described in docs/explain.md)."""
     document: dict[str, Any]
     if isinstance(explanation, UnitExplanation):
         unit = explanation.unit
@@ -550,4 +552,9 @@ def to_json(explanation: Explanation, selector: str | None = None) -> str:
             "units": [u.address for u in explanation.units],
             "locals": [x.as_json() for x in explanation.locals if _matches(x.path, selector)],
         }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return document
+
+
+def to_json(explanation: Explanation, selector: str | None = None) -> str:
+    """:func:`document` as JSON text."""
+    return json.dumps(document(explanation, selector), indent=2, ensure_ascii=False) + "\n"

@@ -8,11 +8,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from ..project.layout import Scope
 from ..project.model import Key, Project, Unit, edges, find_cycle
 
-__all__ = ["Edge", "Graph", "find_cycle", "select", "to_dot", "to_json", "to_mermaid", "to_text", "waves"]
+__all__ = ["Edge", "Graph", "document", "find_cycle", "select", "to_dot", "to_json", "to_mermaid", "to_text", "waves"]
 
 
 #: Version of the JSON document ``tfgen graph --format json`` prints (docs/graph.md).
@@ -274,11 +275,11 @@ def to_mermaid(graph: Graph, *, destroy: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_json(graph: Graph, *, destroy: bool = False) -> str:
-    """The graph as a stable JSON document (format described in docs/graph.md)."""
+def document(graph: Graph, *, destroy: bool = False) -> dict[str, Any]:
+    """The graph as a stable JSON-ready document (format described in docs/graph.md)."""
     groups = graph.waves(destroy=destroy)
     wave = {u.key: number for number, group in enumerate(groups, start=1) for u in group}
-    document = {
+    return {
         "version": JSON_VERSION,
         "order": "destroy" if destroy else "apply",
         "environments": [
@@ -314,7 +315,11 @@ def to_json(graph: Graph, *, destroy: bool = False) -> str:
         ],
         "waves": [[u.address for u in group] for group in groups],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_json(graph: Graph, *, destroy: bool = False) -> str:
+    """:func:`document` as JSON text."""
+    return json.dumps(document(graph, destroy=destroy), indent=2, ensure_ascii=False) + "\n"
 
 
 FORMATS = {"text": to_text, "dot": to_dot, "mermaid": to_mermaid, "json": to_json}

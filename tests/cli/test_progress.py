@@ -26,7 +26,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_piped_render_prints_only_the_summary(tmp_path: Path) -> None:
     """Even a slow render prints nothing but its summary when standard error is a pipe."""
     script = (
-        "import sys; from generator.cli import commands as cli; cli.ProgressBar.DELAY = 0; "
+        "import sys; from generator import cli; from generator.cli import commands; commands.ProgressBar.DELAY = 0; "
         "sys.argv = ['tfgen'] + sys.argv[1:]; cli.main()"
     )
     done = subprocess.run(

@@ -34,7 +34,9 @@ PROJECTS = [REFERENCE, EVERY_KEY, CASES / "minimal" / "environments.yaml"]
 def explain_json(runner: CliRunner, config: Path, address: str, *extra: str) -> dict[str, Any]:
     result = runner.invoke(main, ["explain", "-c", str(config), address, "--format", "json", *extra])
     assert result.exit_code == 0, result.output
-    data: dict[str, Any] = json.loads(result.output)
+    envelope = json.loads(result.output)
+    assert envelope["command"] == "explain" and envelope["ok"] is True
+    data: dict[str, Any] = envelope["result"]
     return data
 
 

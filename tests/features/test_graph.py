@@ -147,7 +147,9 @@ def test_unknown_scope_is_exit_2_with_the_known_names(runner: CliRunner) -> None
 def graph_json(runner: CliRunner, *args: str) -> dict[str, Any]:
     result = run(runner, "--format", "json", *args)
     assert result.exit_code == 0, result.output
-    data: dict[str, Any] = json.loads(result.output)
+    envelope = json.loads(result.output)
+    assert envelope["command"] == "graph" and envelope["ok"] is True and envelope["errors"] == []
+    data: dict[str, Any] = envelope["result"]
     return data
 
 
@@ -196,13 +198,13 @@ def test_json_marks_units_outside_the_selection(runner: CliRunner) -> None:
 def test_json_is_stable_and_in_project_order(runner: CliRunner, copy_case: Any) -> None:
     first = run(runner, "--format", "json", "-c", str(REFERENCE)).output
     assert run(runner, "--format", "json", "-c", str(REFERENCE)).output == first
-    addresses = [u["address"] for u in json.loads(first)["units"]]
+    addresses = [u["address"] for u in json.loads(first)["result"]["units"]]
     project = api.load(REFERENCE).project
     assert addresses == [u.address for u in project.units]
 
 
 def test_json_format_is_documented() -> None:
-    data = json.loads(run(CliRunner(), "--format", "json", "-c", str(EVERY_KEY)).output)
+    data = json.loads(run(CliRunner(), "--format", "json", "-c", str(EVERY_KEY)).output)["result"]
     documented = DOCS_GRAPH.read_text(encoding="utf-8")
     keys = set(data) | set(data["units"][0]) | set(data["dependencies"][0]) | set(data["environments"][0])
     keys |= set(data["environments"][0]["regions"][0])
