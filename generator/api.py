@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import checks
 from .build.plan import PlannedFile
 from .build.plan import plan as plan_files
 from .build.render import Renderer
-from .checks import base as checks
 from .errors import Diagnostic, InputError, Location, OutputError, display_path, sorted_diagnostics
 from .features.explain import Explanation
 from .features.explain import explain as explain_address

@@ -1,1 +1,10 @@
-"""VALIDATE: semantic rules over the model, one small function per rule."""
+"""VALIDATE: semantic rules over the model, one small function per rule, by topic.
+
+Importing this package registers every rule (the topic modules register themselves
+with base.rule / base.catalog_rule); :func:`run` runs them.
+"""
+
+from . import expressions, network, policy, references, state
+from .base import CATALOG_RULES, RULES, Context, run
+
+__all__ = ["CATALOG_RULES", "RULES", "Context", "expressions", "network", "policy", "references", "run", "state"]

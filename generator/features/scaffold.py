@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..checks.base import AWS_REGIONS
+from ..checks.network import AWS_REGIONS
 from ..errors import ArgumentError, ArgumentProblem, Location
 from ..project import schema
 from ..project.names import NAME, PROJECT_NAME, looks_like_production

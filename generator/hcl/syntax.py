@@ -41,6 +41,12 @@ def _problems(text: str, file: str) -> list[SyntaxProblem]:
     return problems
 
 
+# The parsers are imported on first use, not to dodge an import cycle (this module
+# imports nothing of tfgen) but to keep start-up fast: commands that parse no !hcl
+# expression (graph, schema, --help) never load the Go library (0.1 s), and only the
+# fallback needs python-hcl2 and its grammar (0.4 s).
+
+
 def _go_parse(source: str, file: str) -> tuple[Any, list[SyntaxProblem]]:
     import pygohcl
 

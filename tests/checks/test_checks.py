@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import api
-from generator.checks import base as checks
+from generator import api, checks
+from generator.checks import network as networking
+from generator.checks import state
 from generator.cli import main
 from generator.errors import InputError
 from generator.project.loader import loads
@@ -97,7 +98,7 @@ def test_the_rules_are_registered_once() -> None:
     (" 10.0.0.0/16", "write it as a.b.c.d/prefix"),
 ])
 def test_parse_cidr(text: str, problem: str | None) -> None:
-    parsed = checks.parse_cidr(text)
+    parsed = networking.parse_cidr(text)
     if problem is None:
         assert parsed == ipaddress.IPv4Network(text)
     else:
@@ -160,17 +161,17 @@ def test_overlaps_across_environments_are_warnings_and_errors_under_strict(repor
     assert "an error under --strict" in str(caught.value)
 
 
-def _nets(specs: list[tuple[int, int, int]]) -> list[checks._Net]:
+def _nets(specs: list[tuple[int, int, int]]) -> list[networking._Net]:
     """(environment number, first address, prefix) -> networks, in file order."""
     nets = []
     for order, (env, start, prefix) in enumerate(specs):
         network = ipaddress.IPv4Network((start >> (32 - prefix) << (32 - prefix), prefix))
         environment = type("E", (), {"name": f"e{env}"})()
-        nets.append(checks._Net(network, environment, None, order))  # type: ignore[arg-type]
+        nets.append(networking._Net(network, environment, None, order))  # type: ignore[arg-type]
     return nets
 
 
-def _overlaps(a: checks._Net, b: checks._Net) -> bool:
+def _overlaps(a: networking._Net, b: networking._Net) -> bool:
     return a.network.overlaps(b.network)
 
 
@@ -184,7 +185,7 @@ network_specs = st.lists(
 def test_sweep_finds_every_network_that_overlaps_an_earlier_one(specs: list[tuple[int, int, int]]) -> None:
     nets = _nets(specs)
     ordered = sorted(nets, key=lambda n: (n.start, n.order))
-    pairs = list(checks.overlapping_pairs(nets))
+    pairs = list(networking.overlapping_pairs(nets))
     assert all(_overlaps(a, b) for a, b in pairs)
     reported = [b.order for _, b in pairs]
     assert len(reported) == len(set(reported)), "each network is reported at most once"
@@ -197,7 +198,7 @@ def test_sweep_finds_every_network_that_overlaps_an_earlier_one(specs: list[tupl
 def test_sweep_across_environments_matches_the_quadratic_answer(specs: list[tuple[int, int, int]]) -> None:
     nets = _nets(specs)
     ordered = sorted(nets, key=lambda n: (n.start, n.order))
-    pairs = list(checks.overlapping_pairs_across_environments(nets))
+    pairs = list(networking.overlapping_pairs_across_environments(nets))
     assert all(_overlaps(a, b) and a.env.name != b.env.name for a, b in pairs)
     expected = {
         n.order for i, n in enumerate(ordered)
@@ -208,8 +209,8 @@ def test_sweep_across_environments_matches_the_quadratic_answer(specs: list[tupl
 
 def test_many_identical_networks_give_one_finding_each_not_one_per_pair() -> None:
     nets = _nets([(i % 7, 10 << 24, 16) for i in range(5_000)])
-    assert len(list(checks.overlapping_pairs(nets))) == 4_999
-    assert len(list(checks.overlapping_pairs_across_environments(nets))) == 4_999
+    assert len(list(networking.overlapping_pairs(nets))) == 4_999
+    assert len(list(networking.overlapping_pairs_across_environments(nets))) == 4_999
 
 
 # --- zones and regions ----------------------------------------------------------------
@@ -243,8 +244,8 @@ def test_region_names_are_real_and_the_list_can_be_extended(report: Report) -> N
 
 
 def test_the_shipped_region_list_holds_the_commercial_regions() -> None:
-    assert {"us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1", "cn-north-1"} <= checks.AWS_REGIONS
-    assert all(r == r.lower() and r.count("-") >= 2 for r in checks.AWS_REGIONS)
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1", "cn-north-1"} <= networking.AWS_REGIONS
+    assert all(r == r.lower() and r.count("-") >= 2 for r in networking.AWS_REGIONS)
 
 
 # --- sizing ---------------------------------------------------------------------------
@@ -332,9 +333,9 @@ def test_unit_and_override_inputs_are_checked_where_they_apply(report: Report) -
 # --- subnet plans ---------------------------------------------------------------------
 
 
-def _plans(text: str) -> list[checks.SubnetPlan]:
+def _plans(text: str) -> list[networking.SubnetPlan]:
     doc = loads(f"x: !hcl '{text}'\n", "c.yaml")
-    return checks.subnet_plans(("x",), HclExpr(text), doc)
+    return networking.subnet_plans(("x",), HclExpr(text), doc)
 
 
 def test_subnet_plans_are_read_from_the_usual_expressions() -> None:
@@ -352,7 +353,7 @@ def test_subnet_plans_are_read_from_the_usual_expressions() -> None:
 def _problems(cidr: str, zones: int, *texts: str) -> list[str]:
     plans = [p for t in texts for p in _plans(t)]
     return [f"{field}: {message}" for field, message, _ in
-            checks.subnet_plan_problems(ipaddress.IPv4Network(cidr), zones, plans)]
+            networking.subnet_plan_problems(ipaddress.IPv4Network(cidr), zones, plans)]
 
 
 REFERENCE = [f"[for i, az in local.region.azs : cidrsubnet(local.region.vpc_cidr, 8, i + {k})]" for k in (1, 11, 21)]
@@ -530,7 +531,7 @@ def test_reserved_names_are_refused_before_paths_are_built(report: Report) -> No
     ("demo-s3alias", "must not end with '-s3alias'"),
 ])
 def test_bucket_name_problem(name: str, problem: str | None) -> None:
-    found = checks.bucket_name_problem(name)
+    found = state.bucket_name_problem(name)
     assert (found is None) if problem is None else (found is not None and problem in found)
 
 
