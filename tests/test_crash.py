@@ -213,12 +213,12 @@ def _logged_child(config: Path, output: Path, log: Path, marker: Path | None, ti
                     marker.write_text("paused")
                     time.sleep(1.0)
 
-            os.replace = replace  # type: ignore[assignment]
+            os.replace = replace
         real_apply(*args, **kwargs)
         with log.open("a") as handle:
             handle.write(f"{os.getpid()} end {time.monotonic():.6f}\n")
 
-    disk.apply = apply  # type: ignore[assignment]
+    disk.apply = apply
     api.render(config, output=output, lock_timeout=timeout)
 
 

@@ -69,7 +69,8 @@ def test_state_lock_modes(make_project: ProjectFactory, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_wheel_ships_the_templates(tmp_path: Path) -> None:
-    """`pip install .` must work from a clean clone: the built-in templates are in the wheel."""
+    """`pip install .` must work from a clean clone: the built-in templates, the schemas and
+    py.typed are in the wheel."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
                     str(tmp_path), str(REPO)], check=True, capture_output=True)
     wheel = next(tmp_path.glob("terragrunt_tfgen-*.whl"))
@@ -77,3 +78,4 @@ def test_wheel_ships_the_templates(tmp_path: Path) -> None:
     for template in ("root", "env", "region", "envcommon", "terragrunt"):
         assert f"generator/templates/{template}.hcl.j2" in names
     assert "generator/project/schemas/environments.schema.json" in names
+    assert "generator/py.typed" in names  # users' type checkers see tfgen's types

@@ -120,7 +120,7 @@ def test_nesting_limit_is_tfgens_whatever_libyaml_refuses_first(monkeypatch: pyt
 
     class RefusingParser(yaml.SafeLoader):
         def check_event(self, *choices: Any) -> bool:
-            mark = yaml.Mark("t.yaml", 0, 0, 1002, None, None)
+            mark = yaml.Mark("t.yaml", 0, 0, 1002, None, 0)
             raise yaml.scanner.ScannerError("while increasing flow level", mark, "exceeded maximum nesting depth", mark)
 
     monkeypatch.setattr(loader, "_base_loader", lambda: RefusingParser)
