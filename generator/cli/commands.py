@@ -184,17 +184,20 @@ def render(
 
     \b
     Exit codes: 0 done (or in sync); 1 --check found drift, or render refused a write,
-    or another tfgen holds the lock; 2 invalid input.
+    or another tfgen holds the lock; 2 invalid input; 3 a bug in tfgen; 130 interrupted
+    (the next render finishes the tree).
 
     \b
-    --format json prints one object:
-      {"format": 1, "ok": bool, "mode": "render|check|diff|dry-run", "output": DIR,
+    --format json prints the envelope every command prints:
+      {"format": 1, "command": "render", "ok": bool, "exit_code": N,
+       "errors": [DIAGNOSTIC], "warnings": [DIAGNOSTIC], "result": RESULT}
+    RESULT (null when the input is invalid):
+      {"mode": "render|check|diff|dry-run", "output": DIR,
        "in_sync": bool, "written": bool, "manifest": "unchanged|changed|created",
        "interrupted": bool, "counts": {STATUS: N, ..., "deleted": N},
        "files": [{"path", "status", "action": "write|delete", "environment",
                   "input_changed", "protected", "refused", "diff" (with --diff)}],
-       "kept_directories": [...], "errors": [DIAGNOSTIC], "warnings": [DIAGNOSTIC],
-       "seconds": N}
+       "kept_directories": [...], "seconds": N}
     "files" lists every file that is not unchanged.
 
     \b
