@@ -159,9 +159,9 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
     used = shared.overridden(unit)[1]
     locals_: dict[str, Any] = {}
     if "env" in used:
-        locals_["env"] = HclExpr('read_terragrunt_config(find_in_parent_folders("env.hcl")).locals')
+        locals_["env"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.ENV_FILE}")).locals')
     if "region" in used:
-        locals_["region"] = HclExpr('read_terragrunt_config(find_in_parent_folders("region.hcl")).locals')
+        locals_["region"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.REGION_FILE}")).locals')
     if "project" in used:
         locals_["project"] = shared.project_locals
     dependencies = [
