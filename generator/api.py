@@ -76,7 +76,7 @@ class Plan:
 
 def _strict(warning: Diagnostic) -> Diagnostic:
     hint = f"{warning.hint}; " if warning.hint else ""
-    return replace(warning, severity="error", hint=f"{hint}an error under --strict")
+    return replace(warning, severity="error", hint=f"{hint}an error under strict=True")
 
 
 def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> ValidationResult:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,21 @@ OPTION_NAMES = {
 }
 
 
+#: How the library names its keyword arguments in messages, as the command line spells them.
+_KEYWORDS = {"force=True": "--force", "allow_orphan=True": "--allow-orphan", "lock_timeout": "--lock-timeout",
+             "strict=True": "--strict"}
+_KEYWORD = re.compile("|".join(re.escape(k) for k in _KEYWORDS))
+
+
+def as_typed(diagnostic: Diagnostic) -> Diagnostic:
+    """*diagnostic* with the library's keyword arguments (force=True) named as options (--force)."""
+    message = _KEYWORD.sub(lambda m: _KEYWORDS[m.group(0)], diagnostic.message)
+    hint = _KEYWORD.sub(lambda m: _KEYWORDS[m.group(0)], diagnostic.hint)
+    if message == diagnostic.message and hint == diagnostic.hint:
+        return diagnostic
+    return replace(diagnostic, message=message, hint=hint)
+
+
 def exit_code(error: TfgenError) -> int:
     """Input errors exit 2; errors of the output tree (refused writes, locks) exit 1."""
     return EXIT_DRIFT if error.exit_code == 1 else EXIT_INPUT
@@ -44,7 +61,8 @@ def exit_code(error: TfgenError) -> int:
 
 def worded(error: TfgenError) -> list[Diagnostic]:
     """The error's diagnostics, arguments named as the command line's options."""
-    return error.worded(OPTION_NAMES) if isinstance(error, ArgumentError) else list(error.diagnostics)
+    diagnostics = error.worded(OPTION_NAMES) if isinstance(error, ArgumentError) else error.diagnostics
+    return [as_typed(d) for d in diagnostics]
 
 
 # --- what the error handler needs to know about the running command -----------------
@@ -62,7 +80,7 @@ def remember_writing(output: Path) -> None:
 
 def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
     for diagnostic in diagnostics:
-        click.echo(str(diagnostic), err=True)
+        click.echo(str(as_typed(diagnostic)), err=True)
 
 
 def print_error(error: TfgenError) -> None:
@@ -94,8 +112,8 @@ def envelope(
         "command": command,
         "ok": exit_code == EXIT_OK,
         "exit_code": exit_code,
-        "errors": [d.as_json() for d in errors],
-        "warnings": [d.as_json() for d in warnings],
+        "errors": [as_typed(d).as_json() for d in errors],
+        "warnings": [as_typed(d).as_json() for d in warnings],
         "result": result,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -245,7 +245,7 @@ def locked(output: Path, *, exclusive: bool, timeout: float = 30.0) -> Iterator[
                                 f"another tfgen is rendering into this directory; gave up after {timeout:g} s",
                                 Location(str(output)),
                                 rule="lock",
-                                hint="wait for it to finish, or raise --lock-timeout",
+                                hint="wait for it to finish, or raise lock_timeout",
                             )
                         ]
                     ) from None

@@ -72,7 +72,7 @@ def _corrupt(path: Path, reason: str) -> OutputError:
                 f"the manifest is corrupt ({reason}); tfgen deletes and overwrites nothing until it is repaired",
                 Location(str(path)),
                 rule="manifest",
-                hint="restore it from version control, or pass --force to treat it as missing: "
+                hint="restore it from version control, or pass force=True to treat it as missing: "
                 "tfgen then adopts files whose bytes match and deletes nothing",
             )
         ]
@@ -190,7 +190,7 @@ def read_state(output: Path, *, force: bool = False) -> State:
         manifest = None
         warnings.append(
             Diagnostic(
-                "the manifest is corrupt; --force treats it as missing: nothing is deleted, "
+                "the manifest is corrupt; force=True treats it as missing: nothing is deleted, "
                 "differing files are overwritten",
                 Location(str(output / MANIFEST)),
                 severity="warning",
@@ -207,7 +207,7 @@ def read_state(output: Path, *, force: bool = False) -> State:
         warnings.append(
             Diagnostic(
                 "no manifest: tfgen cannot tell which files it wrote; it adopts files whose bytes match "
-                "the render, refuses to overwrite the others without --force, and deletes nothing",
+                "the render, refuses to overwrite the others without force=True, and deletes nothing",
                 Location(str(output / MANIFEST)),
                 severity="warning",
                 rule="manifest",

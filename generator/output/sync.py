@@ -171,7 +171,7 @@ def explain_refusals(
                     "not overwritten",
                     where,
                     rule="unowned",
-                    hint="move it away, or pass --force to replace it",
+                    hint="move it away, or pass force=True to replace it",
                 )
             )
         elif change.status == "hand-edited" and change.new is None:
@@ -180,7 +180,7 @@ def explain_refusals(
                     "edited by hand since tfgen wrote it, and no longer rendered; not deleted",
                     where,
                     rule="hand-edited",
-                    hint="pass --force to delete it",
+                    hint="pass force=True to delete it",
                 )
             )
         elif change.status == "hand-edited":
@@ -190,7 +190,7 @@ def explain_refusals(
                     f"edited by hand since tfgen wrote it{also}; not overwritten",
                     where,
                     rule="hand-edited",
-                    hint="move the edit into the YAML, or pass --force to discard it",
+                    hint="move the edit into the YAML, or pass force=True to discard it",
                 )
             )
         else:
@@ -204,7 +204,7 @@ def explain_refusals(
                 rule="orphan",
                 hint="to destroy it: put it back with deletion_protection: false, render, run "
                 "`terragrunt run --all destroy` in that directory, then remove it; "
-                "or pass --allow-orphan to leave it running unmanaged",
+                "or pass allow_orphan=True to leave it running unmanaged",
             )
         )
     return diagnostics

@@ -158,7 +158,7 @@ def test_overlaps_across_environments_are_warnings_and_errors_under_strict(repor
     with pytest.raises(InputError) as caught:
         api.load("environments.yaml", strict=True)
     assert caught.value.diagnostics[0].severity == "error"
-    assert "an error under --strict" in str(caught.value)
+    assert "an error under strict=True" in str(caught.value)
 
 
 def _nets(specs: list[tuple[int, int, int]]) -> list[networking._Net]:
