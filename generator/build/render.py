@@ -133,18 +133,20 @@ class Renderer:
         self.rendered[planned.path] += 1
         try:
             text = self._render_text(self.template(planned.template), planned.context)
-        except jinja2.UndefinedError as exc:
+        except Exception as exc:
             source = self.template(planned.template).filename or planned.template
+            if not isinstance(exc, jinja2.TemplateError) and self._builtin(source):
+                raise  # tfgen's own template failed: a bug, not the user's input
+            # a project template is the user's input, whatever it raises
+            reason = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
             raise InputError(
-                [
-                    Diagnostic(
-                        f"template error while rendering {planned.path}: {exc.message}",
-                        Location(source),
-                        rule="template",
-                    )
-                ]
+                [Diagnostic(f"template error while rendering {planned.path}: {reason}", Location(source), rule="template")]
             ) from None
         return self.format(text).encode("utf-8")
+
+    @staticmethod
+    def _builtin(source: str) -> bool:
+        return Path(source).resolve().parent == builtin_templates().resolve()
 
     def format(self, text: str) -> str:
         """Canonical layout of rendered text, section by section (see the module docstring)."""

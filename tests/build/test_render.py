@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator import api
+from generator.errors import InputError
 
 from ..conftest import REPO, ProjectFactory, tree
 
@@ -35,6 +36,16 @@ def test_project_template_replaces_the_builtin_one(make_project: ProjectFactory,
     assert 'environment = "custom"' in (tmp_path / "out/environments/dev/env.hcl").read_text()
     # the other templates are still the built-in ones
     assert "remote_state" in (tmp_path / "out/root.hcl").read_text()
+
+
+def test_a_project_template_that_fails_is_bad_input_not_a_bug(make_project: ProjectFactory, tmp_path: Path) -> None:
+    config = make_project({**MINIMAL, "templates/env.hcl.j2": "{{ header }}\n{{ 1 // 0 }}\n"})
+    with pytest.raises(InputError) as caught:
+        api.render(config, output=tmp_path / "out")
+    message = str(caught.value)
+    assert "env.hcl.j2" in message and "template error while rendering environments/dev/env.hcl" in message
+    assert "ZeroDivisionError: integer division or modulo by zero" in message
+    assert not (tmp_path / "out").exists()
 
 
 def test_every_file_has_header_lf_and_one_final_newline() -> None:
