@@ -40,6 +40,7 @@ class Context:
     _expressions: dict[tuple[str, ...], tuple[tuple[KeyPath, HclExpr], ...]] = field(default_factory=dict)
     _subnet_plans: dict[tuple[str, ...], Any] = field(default_factory=dict)  # network.SubnetPlan tuples
     _sources: dict[tuple[str, ...], InputSource | None] = field(default_factory=dict)
+    _unit_sources: dict[tuple[str, str, str], tuple[InputSource, ...]] = field(default_factory=dict)
 
     @property
     def doc(self) -> Document:
@@ -107,19 +108,35 @@ class InputSource:
     inputs: Any
 
 
-def unit_sources(ctx: Context, unit: Unit) -> Iterator[InputSource]:
-    """Every place whose inputs reach *unit*'s rendered files, in merge order (UNIT_INPUTS)."""
-    names = {"unit": unit.spec.name, "env": unit.environment.name, "region": unit.region.name}
-    for layer in UNIT_INPUTS.layers():
-        path = layer.key_path(**names)
-        key = ("catalog", unit.module.id, *path) if layer.catalog else path
-        if key not in ctx._sources:
+def unit_sources(ctx: Context, unit: Unit) -> tuple[InputSource, ...]:
+    """Every place whose inputs reach *unit*'s rendered files, in merge order (UNIT_INPUTS);
+    worked out once per unit, each place read once whichever unit asks."""
+    found = ctx._unit_sources.get(unit.key)
+    if found is None:
+        found = ctx._unit_sources[unit.key] = tuple(_unit_sources(ctx, unit))
+    return found
+
+
+#: (index, layer, uses the unit name, the environment, the region) per UNIT_INPUTS layer.
+_LAYERS = tuple((str(i), layer, *layer.uses) for i, layer in enumerate(UNIT_INPUTS.layers))
+
+
+def _unit_sources(ctx: Context, unit: Unit) -> Iterator[InputSource]:
+    name, env, region = unit.spec.name, unit.environment.name, unit.region.name
+    for index, layer, uses_unit, uses_env, uses_region in _LAYERS:
+        if layer.catalog:
+            place: tuple[str, ...] = (index, unit.module.id)
+        else:
+            place = (index, name if uses_unit else "", env if uses_env else "", region if uses_region else "")
+        source = ctx._sources.get(place, ctx)
+        if source is ctx:
+            path = layer.key_path(unit=name, env=env, region=region)
+            key = ("catalog", unit.module.id, *path) if layer.catalog else path
             doc = unit.module.document if layer.catalog else ctx.doc
             inputs = value_at(doc.data, path)
-            found = InputSource(key, doc, path, inputs) if isinstance(inputs, Mapping) and inputs else None
-            ctx._sources[key] = found
-        source = ctx._sources[key]
-        if source is not None:
+            source = InputSource(key, doc, path, inputs) if isinstance(inputs, Mapping) and inputs else None
+            ctx._sources[place] = source
+        if isinstance(source, InputSource):
             yield source
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,9 +52,23 @@ class Layer:
     path: tuple[str, ...]
     catalog: bool = False
 
+    @cached_property
+    def uses(self) -> tuple[bool, bool, bool]:
+        """Whether the path names the unit, the environment, the region: the names that
+        tell this layer's places apart."""
+        return ("{unit}" in self.path, "{env}" in self.path, "{region}" in self.path)
+
+    def place(self, *, unit: str = "", env: str = "", region: str = "") -> tuple[str, str, str]:
+        """The names that tell this layer's places apart (the others blank): a cheap key
+        for remembering what was read at a place."""
+        uses_unit, uses_env, uses_region = self.uses
+        return (unit if uses_unit else "", env if uses_env else "", region if uses_region else "")
+
     def key_path(self, *, unit: str = "", env: str = "", region: str = "") -> tuple[str, ...]:
-        names = {"{unit}": unit, "{env}": env, "{region}": region}
-        return tuple(names.get(part, part) for part in self.path)
+        return tuple(
+            unit if part == "{unit}" else env if part == "{env}" else region if part == "{region}" else part
+            for part in self.path
+        )
 
 
 @dataclass(frozen=True)
@@ -64,9 +79,10 @@ class Merge:
 
     parts: tuple[Layer | Merge, ...]
 
+    @cached_property
     def layers(self) -> tuple[Layer, ...]:
         """Every layer, in order."""
-        return tuple(layer for part in self.parts for layer in (part.layers() if isinstance(part, Merge) else (part,)))
+        return tuple(layer for part in self.parts for layer in (part.layers if isinstance(part, Merge) else (part,)))
 
     def combine(self, read: Callable[[Layer], T], merge: Callable[[T, T], T]) -> T:
         """The merged value: *read* gives each layer's value, *merge* puts one over another."""
@@ -130,7 +146,8 @@ def _reader(data: Any, *, unit: str = "", env: str = "", region: str = "") -> Ca
 def value_at(data: Any, path: KeyPath) -> Any:
     """The value at *path* inside loaded data, None when a step is missing."""
     for part in path:
-        if isinstance(data, Mapping) and isinstance(part, str):
+        # dict first: it is what the loader builds, and much cheaper to test than Mapping
+        if isinstance(part, str) and (isinstance(data, dict) or isinstance(data, Mapping)):  # noqa: SIM101
             data = data.get(part)
         elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
             data = data[part]
@@ -260,7 +277,7 @@ class Unit:
 
     def effective_inputs(self) -> Inputs:
         """Every input as Terraform finally sees it: UNIT_INPUTS, merged."""
-        values = dict(zip(UNIT_INPUTS.layers(), (self.module.inputs, *self.layers), strict=True))
+        values = dict(zip(UNIT_INPUTS.layers, (self.module.inputs, *self.layers), strict=True))
         return merged(UNIT_INPUTS, values.__getitem__)
 
     def leaf_inputs(self) -> Inputs:
@@ -391,6 +408,12 @@ def _environment(
     )
 
 
+def _units_of(data: Any, layer: Layer, env: str, region: str) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """The mapping of units a layer holds in *env*/*region*, and the path below a unit."""
+    cut = layer.path.index("{unit}")
+    return mapping_at(data, layer.key_path(env=env, region=region)[:cut]), layer.path[cut + 1 :]
+
+
 def why_not_placed(spec: UnitSpec, env: Environment, region: Region) -> str:
     """Why the unit *spec* is not deployed in *env*/*region*; "" when it is."""
     if spec.environments is not None and env.name not in spec.environments:
@@ -429,17 +452,17 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     # Units with the same overrides share one merged mapping (read-only), so that
     # thousands of units in regions without overrides cost one merge, not thousands.
     shared: dict[tuple[int, ...], Mapping[str, Any]] = {}
-    override_layers = UNIT_OVERRIDES.layers()
+    override_layers = UNIT_OVERRIDES.layers
     for env in environments:
         for region in env.regions:
+            # Each layer's path is <the units of a place>/<unit>/<rest>: the units mapping
+            # is found once per region, then each unit costs one lookup per layer.
+            places = [_units_of(data, layer, env.name, region.name) for layer in override_layers]
             for spec in specs:
                 module = modules.get(spec.module)
                 if module is None or why_not_placed(spec, env, region):
                     continue
-                layers = tuple(
-                    mapping_at(data, layer.key_path(unit=spec.name, env=env.name, region=region.name))
-                    for layer in override_layers
-                )
+                layers = tuple(mapping_at(found.get(spec.name), rest) for found, rest in places)
                 key = tuple(id(layer) if layer else 0 for layer in layers)
                 overrides = shared.get(key)
                 if overrides is None:
