@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import Diagnostic, InputError, Location
 from ..hcl import literal as hcl
-from ..project import bucket, layout
+from ..project import backend, layout
 from ..project.layout import Scope
 from ..project.model import (
     Dependency,
@@ -21,7 +21,7 @@ from ..project.model import (
     region_locals,
     wired_inputs,
 )
-from ..project.values import HclExpr, expressions, locals_used
+from ..project.values import HclExpr, dependencies_named, expressions, locals_used, reads_envcommon_include
 
 #: Terraform commands for which a dependency's mock outputs may stand in.
 MOCK_COMMANDS = ("init", "validate", "plan")
@@ -40,21 +40,7 @@ def provider_contents(project: Project) -> str:
     """The generated provider.tf, escaped to be a heredoc body of root.hcl."""
     tags = {name: hcl.template_escape(hcl.string(value)) for name, value in project.tags.items()}
     tags["Environment"] = '"${local.env.environment}"'
-    lines = []
-    version = project.terraform.get("aws_provider_version")
-    if version:
-        lines += [
-            "terraform {",
-            "required_providers {",
-            "aws = {",
-            'source = "hashicorp/aws"',
-            f"version = {hcl.template_escape(hcl.string(version))}",
-            "}",
-            "}",
-            "}",
-            "",
-        ]
-    lines += [
+    lines = [
         'provider "aws" {',
         'region = "${local.region.aws_region}"',
         'allowed_account_ids = ["${local.env.account_id}"]',
@@ -69,18 +55,32 @@ def provider_contents(project: Project) -> str:
     return hcl.format_hcl("\n".join(lines))
 
 
+def versions_override_contents(project: Project) -> str | None:
+    """The generated versions_override.tf that pins the AWS provider, or None (no pin).
+
+    A module may declare ``required_providers`` only once, and every pinned registry
+    module already does in its versions.tf, so the pin cannot be a second block. In an
+    override file (``*_override.tf``) OpenTofu and Terraform replace the module's own
+    requirement for ``aws`` with this one, whether or not the module declares it.
+    """
+    version = project.terraform.get("aws_provider_version")
+    if not version:
+        return None
+    lines = [
+        "terraform {",
+        "required_providers {",
+        "aws = {",
+        'source = "hashicorp/aws"',
+        f"version = {hcl.template_escape(hcl.string(version))}",
+        "}",
+        "}",
+        "}",
+    ]
+    return hcl.format_hcl("\n".join(lines))
+
+
 def _root(project: Project, header: str) -> PlannedFile:
-    state = project.state
-    config: dict[str, Any] = {
-        "bucket": HclExpr(bucket.expression(state["bucket"], project.name)),
-        "key": HclExpr('"${path_relative_to_include()}/terraform.tfstate"'),
-        "region": state["region"],
-        "encrypt": state.get("encrypt", True),
-    }
-    if state.get("lock", "lockfile") == "dynamodb":
-        config["dynamodb_table"] = state["dynamodb_table"]
-    else:
-        config["use_lockfile"] = True
+    config = backend.config(project)
     constraints = {}
     if project.terraform.get("required_version"):
         constraints["terraform_version_constraint"] = project.terraform["required_version"]
@@ -95,6 +95,7 @@ def _root(project: Project, header: str) -> PlannedFile:
             "constraints": constraints,
             "state_config": config,
             "provider": provider_contents(project),
+            "versions_override": versions_override_contents(project),
         },
     )
 
@@ -138,7 +139,10 @@ class _Shared:
         if hit is not None and hit[0] is unit.overrides:
             return hit[1], hit[2]
         inputs = unit.leaf_inputs()
-        used = frozenset(scope for _path, expr in expressions(inputs) for scope in locals_used(expr.text))
+        texts = [expr.text for _path, expr in expressions(inputs)]
+        used = frozenset(scope for text in texts for scope in locals_used(text))
+        used |= frozenset("include" for text in texts if reads_envcommon_include(text))
+        used |= frozenset(f"dependency.{name}" for text in texts for name in dependencies_named(text))
         self._overridden[key] = (unit.overrides, inputs, used)
         return inputs, used
 
@@ -150,6 +154,17 @@ def _leaf_inputs(unit: Unit, project: Project, shared: _Shared) -> dict[str, Any
         inputs.update(shared.wired(wire.dependency))
     inputs.update(shared.overridden(unit)[0])
     return inputs
+
+
+def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = None) -> frozenset[str]:
+    """Names of the unit's dependencies whose outputs its inputs read: wired by the
+    catalog, or referenced as ``dependency.NAME`` by an override expression."""
+    used = (shared or _Shared(project)).overridden(unit)[1]
+    return frozenset(
+        wire.dependency.name
+        for wire in project.wiring.get(unit.key, ())
+        if wire.dependency.outputs or f"dependency.{wire.dependency.name}" in used
+    )
 
 
 def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
@@ -164,14 +179,20 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
         locals_["region"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.REGION_FILE}")).locals')
     if "project" in used:
         locals_["project"] = shared.project_locals
+    # A dependency whose outputs nothing reads only orders the units: a `dependencies`
+    # path, so Terragrunt never runs `output` in it (nor needs its state) to plan this one.
+    read = read_dependencies(unit, project, shared)
+    wires = project.wiring.get(unit.key, ())
     dependencies = [
         {
             "name": wire.dependency.name,
             "config_path": wire.config_path,
             "mock_outputs": wire.dependency.mock_outputs,
         }
-        for wire in project.wiring.get(unit.key, ())
+        for wire in wires
+        if wire.dependency.name in read
     ]
+    ordering = [wire.config_path for wire in wires if wire.dependency.name not in read]
     return PlannedFile(
         layout.unit_file(unit.directory),
         "terragrunt.hcl.j2",
@@ -180,6 +201,8 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "unit": unit,
             "locals": locals_,
             "dependencies": dependencies,
+            "ordering": ordering,
+            "expose": "include" in used,
             "mock_commands": shared.mock_commands,
             "inputs": inputs,
             "prevent_destroy": unit.environment.deletion_protection,

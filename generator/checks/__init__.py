@@ -4,7 +4,18 @@ Importing this package registers every rule (the topic modules register themselv
 with base.rule / base.catalog_rule); :func:`run` runs them.
 """
 
-from . import expressions, network, policy, references, state
+from . import expressions, inputs, network, policy, references, state
 from .base import CATALOG_RULES, RULES, Context, run
 
-__all__ = ["CATALOG_RULES", "RULES", "Context", "expressions", "network", "policy", "references", "run", "state"]
+__all__ = [
+    "CATALOG_RULES",
+    "RULES",
+    "Context",
+    "expressions",
+    "inputs",
+    "network",
+    "policy",
+    "references",
+    "run",
+    "state",
+]

@@ -22,6 +22,8 @@ from ..project.loader import Document
 from ..project.model import (
     UNIT_INPUTS,
     Environment,
+    Layer,
+    Module,
     Project,
     Region,
     Unit,
@@ -125,19 +127,50 @@ def _unit_sources(ctx: Context, unit: Unit) -> Iterator[InputSource]:
     name, env, region = unit.spec.name, unit.environment.name, unit.region.name
     for index, layer, uses_unit, uses_env, uses_region in _LAYERS:
         if layer.catalog:
-            place: tuple[str, ...] = (index, unit.module.id)
+            source = _source(ctx, index, layer, unit.module, "", "", "")
         else:
-            place = (index, name if uses_unit else "", env if uses_env else "", region if uses_region else "")
-        source = ctx._sources.get(place, ctx)
-        if source is ctx:
-            path = layer.key_path(unit=name, env=env, region=region)
-            key = ("catalog", unit.module.id, *path) if layer.catalog else path
-            doc = unit.module.document if layer.catalog else ctx.doc
-            inputs = value_at(doc.data, path)
-            source = InputSource(key, doc, path, inputs) if isinstance(inputs, Mapping) and inputs else None
-            ctx._sources[place] = source
-        if isinstance(source, InputSource):
+            source = _source(ctx, index, layer, None, name if uses_unit else "", env if uses_env else "",
+                             region if uses_region else "")
+        if source is not None:
             yield source
+
+
+def _source(
+    ctx: Context, index: str, layer: Layer, module: Module | None, name: str, env: str, region: str
+) -> InputSource | None:
+    """The inputs one place gives (a catalog file, or a layer for these names), read once."""
+    place = (index, module.id) if module is not None else (index, name, env, region)
+    source = ctx._sources.get(place, ctx)
+    if source is ctx:
+        path = layer.key_path(unit=name, env=env, region=region)
+        key = ("catalog", module.id, *path) if module is not None else path
+        doc = module.document if module is not None else ctx.doc
+        inputs = value_at(doc.data, path)
+        source = InputSource(key, doc, path, inputs) if isinstance(inputs, Mapping) and inputs else None
+        ctx._sources[place] = source
+    return source if isinstance(source, InputSource) else None
+
+
+def input_sources(ctx: Context) -> Iterator[InputSource]:
+    """Every place that gives inputs: each placed module's catalog file, and each place in
+    environments.yaml a unit's inputs can be written (deployed there or not)."""
+    modules = {u.module.id: u.module for u in ctx.project.units}
+    envs = ctx.project.environments
+    for index, layer, uses_unit, uses_env, uses_region in _LAYERS:
+        places: list[tuple[Module | None, str, str, str]]
+        if layer.catalog:
+            places = [(m, "", "", "") for m in modules.values()]
+        else:
+            names = [s.name for s in ctx.project.unit_specs] if uses_unit else [""]
+            if uses_region:
+                regions = [(e.name, r.name) for e in envs for r in e.regions]
+            else:
+                regions = [(e.name, "") for e in envs] if uses_env else [("", "")]
+            places = [(None, n, e, r) for n in names for e, r in regions]
+        for module, name, env, region in places:
+            source = _source(ctx, index, layer, module, name, env, region)
+            if source is not None:
+                yield source
 
 
 def source_expressions(ctx: Context, source: InputSource) -> tuple[tuple[KeyPath, HclExpr], ...]:

@@ -6,18 +6,18 @@ import re
 from collections.abc import Iterator
 
 from ..errors import Diagnostic
-from ..project import bucket
+from ..project import backend
 from .base import Context, rule
 
 
 @rule
 def bucket_placeholders_known(ctx: Context) -> Iterator[Diagnostic]:
-    for name in bucket.unknown_placeholders(ctx.project.state.get("bucket", "")):
+    for name in backend.unknown_placeholders(ctx.project.state.get("bucket", "")):
         yield ctx.error(
             ("state", "bucket"),
             f"unknown placeholder {{{name}}}",
             "bucket",
-            "placeholders: " + " ".join(f"{{{p}}}" for p in bucket.PLACEHOLDERS),
+            "placeholders: " + " ".join(f"{{{p}}}" for p in backend.PLACEHOLDERS),
         )
 
 
@@ -44,10 +44,10 @@ def bucket_name_problem(name: str) -> str | None:
 
 @rule
 def bucket_names_valid(ctx: Context) -> Iterator[Diagnostic]:
-    if bucket.unknown_placeholders(ctx.project.state.get("bucket", "")):
+    if backend.unknown_placeholders(ctx.project.state.get("bucket", "")):
         return  # bucket_placeholders_known reports it
     bad = []
-    for name, env, region in bucket.names(ctx.project):
+    for name, env, region in backend.names(ctx.project):
         problem = bucket_name_problem(name)
         if problem:
             bad.append((name, env, region, problem))
@@ -65,7 +65,7 @@ def bucket_names_valid(ctx: Context) -> Iterator[Diagnostic]:
 @rule
 def bucket_per_account(ctx: Context) -> Iterator[Diagnostic]:
     accounts: dict[str, set[str]] = {}
-    for name, env, _region in bucket.names(ctx.project):
+    for name, env, _region in backend.names(ctx.project):
         accounts.setdefault(name, set()).add(env.account_id)
     shared = sorted((name, ids) for name, ids in accounts.items() if len(ids) > 1)
     for name, ids in shared[:1]:

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..build.plan import read_dependencies
 from ..errors import Diagnostic, InputError, KeyPath, Location, format_key_path
 from ..hcl import literal as hcl
-from ..project import layout
+from ..project import backend, layout
 from ..project.model import Environment, Project, Region, Unit, leaf_inputs, why_not_placed
 from ..project.provenance import (
     Source,
@@ -125,6 +126,10 @@ class DependencyExplanation:
     cross_region: bool
     outputs: tuple[tuple[str, tuple[str, ...], bool], ...]  # input, output(s), whether a list
     declared: Location
+    #: Whether the unit reads its outputs (a ``dependency`` block with its mock outputs),
+    #: or it only orders the units (a path of the ``dependencies`` block).
+    read: bool = True
+    mock_outputs: Mapping[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -132,6 +137,8 @@ class DependencyExplanation:
             "unit": self.target,
             "config_path": self.config_path,
             "cross_region": self.cross_region,
+            "block": "dependency" if self.read else "dependencies",
+            "mock_outputs": jsonable(self.mock_outputs) if self.read else None,
             "declared": str(self.declared),
             "outputs": [
                 {"input": name, "outputs": list(outs), "list": is_list} for name, outs, is_list in self.outputs
@@ -165,6 +172,9 @@ class UnitExplanation:
     files: tuple[tuple[str, str], ...]  # (path relative to output, what it holds)
     dependencies: tuple[DependencyExplanation, ...]
     inputs: tuple[InputExplanation, ...]
+    source: str = ""  # terraform.source, version pinned
+    remote_state: Mapping[str, Any] = field(default_factory=dict)  # backend config as resolved
+    prevent_destroy: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,6 +281,7 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
     overridden = set(unit.overrides)
     wired: dict[str, Traced] = {}
     dependencies: list[DependencyExplanation] = []
+    read = read_dependencies(unit, project)
     for wire in project.wiring.get(unit.key, ()):
         dep = wire.dependency
         outputs = []
@@ -293,6 +304,8 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
                 wire.target.region.name != unit.region.name,
                 tuple(outputs),
                 unit.module.document.locate(dep.path, key=True),
+                dep.name in read,
+                dep.mock_outputs,
             )
         )
     top = dict(inputs.children or {})
@@ -315,7 +328,16 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
     files.append((locals_.file("region", unit), "local.region: region-wide values"))
-    return UnitExplanation(unit, output, tuple(files), tuple(dependencies), tuple(explained))
+    return UnitExplanation(
+        unit,
+        output,
+        tuple(files),
+        tuple(dependencies),
+        tuple(explained),
+        unit.module.source_url,
+        {"backend": "s3", "config": backend.config(project, unit)},
+        unit.environment.deletion_protection,
+    )
 
 
 def explain_scope(
@@ -536,6 +558,9 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
             "output": explanation.output,
             "directory": unit.directory,
             "files": [{"path": p, "holds": what} for p, what in explanation.files],
+            "source": explanation.source,
+            "remote_state": jsonable(explanation.remote_state),
+            "prevent_destroy": explanation.prevent_destroy,
             "dependencies": [d.as_json() for d in explanation.dependencies],
             "inputs": [i.as_json() for i in explanation.inputs if _matches(i.path, selector)],
         }

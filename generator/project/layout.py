@@ -22,6 +22,8 @@ ENVIRONMENTS = "environments"
 ENV_FILE = "env.hcl"
 REGION_FILE = "region.hcl"
 UNIT_FILE = "terragrunt.hcl"
+#: A unit's state object, below its directory's path in the bucket (path_relative_to_include()).
+STATE_FILE = "terraform.tfstate"
 
 
 def envcommon_file(category: str, module: str) -> str:
@@ -47,6 +49,11 @@ def unit_directory(environment: str, region: str, layer: str, unit: str) -> str:
 def unit_file(directory: str) -> str:
     """The leaf terragrunt.hcl of a unit directory."""
     return f"{directory}/{UNIT_FILE}"
+
+
+def state_key(directory: str) -> str:
+    """The key of a unit's state in the bucket, as Terragrunt resolves it."""
+    return f"{directory}/{STATE_FILE}"
 
 
 def environment_of(path: str) -> str | None:

@@ -17,11 +17,13 @@ from ..hcl.references import traversals
 __all__ = [
     "LOCAL_SCOPES",
     "HclExpr",
+    "dependencies_named",
     "dependency_expression",
     "dependency_reads",
     "expressions",
     "local_references",
     "locals_used",
+    "reads_envcommon_include",
 ]
 
 
@@ -49,6 +51,17 @@ def local_references(text: str) -> tuple[tuple[str, ...], ...]:
 def locals_used(text: str) -> frozenset[str]:
     """Which of local.env, local.region and local.project an expression reads."""
     return frozenset(ref[0] for ref in local_references(text) if ref[0] in LOCAL_SCOPES)
+
+
+def reads_envcommon_include(text: str) -> bool:
+    """Whether an expression reads the envcommon include (``include.envcommon.*``), which
+    the leaf then has to expose."""
+    return any(ref[0] == "include" and ref[1] == "envcommon" for ref in traversals(text))
+
+
+def dependencies_named(text: str) -> frozenset[str]:
+    """The dependency blocks an expression reads (``dependency.<name>...``)."""
+    return frozenset(ref[1] for ref in traversals(text) if ref[0] == "dependency")
 
 
 def dependency_reads(text: str) -> tuple[tuple[str, str], ...]:

@@ -1,12 +1,16 @@
-"""The state bucket name: its placeholders, what fills them, and its HCL in root.hcl."""
+"""The S3 backend: the state bucket name (its placeholders, what fills them, its HCL in
+root.hcl) and the backend settings, as rendered or as Terragrunt resolves them."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ..hcl import literal as hcl
-from .model import Environment, Project, Region
+from . import layout
+from .model import Environment, Project, Region, Unit
+from .values import HclExpr
 
 #: placeholder -> the HCL interpolation that fills it in root.hcl (None: the project
 #: name, written out). Each reads a local whose value :func:`values` gives.
@@ -52,3 +56,26 @@ def expression(template: str, project: str) -> str:
         position = match.end()
     parts.append(hcl.string(template[position:])[1:-1])
     return '"' + "".join(parts) + '"'
+
+
+def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
+    """The S3 backend settings of root.hcl: as rendered (bucket and key as interpolations),
+    or, for *unit*, the values Terragrunt resolves them to in that unit."""
+    state = project.state
+    if unit is None:
+        bucket: Any = HclExpr(expression(state["bucket"], project.name))
+        key: Any = HclExpr('"${path_relative_to_include()}/' + layout.STATE_FILE + '"')
+    else:
+        bucket = fill(state["bucket"], values(project, unit.environment, unit.region))
+        key = layout.state_key(unit.directory)
+    settings: dict[str, Any] = {
+        "bucket": bucket,
+        "key": key,
+        "region": state["region"],
+        "encrypt": state.get("encrypt", True),
+    }
+    if state.get("lock", "lockfile") == "dynamodb":
+        settings["dynamodb_table"] = state["dynamodb_table"]
+    else:
+        settings["use_lockfile"] = True
+    return settings
