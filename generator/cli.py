@@ -13,6 +13,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from . import __version__, api, report, scaffold, schema
+from . import affected as affected_views
 from . import explain as explain_views
 from . import graph as graph_views
 from .errors import Diagnostic, TfgenError
@@ -542,3 +543,31 @@ def init(directory: Path, project: str | None, environments: str, regions: tuple
     click.echo(
         f"Next: {step}put your AWS account ids in environments.yaml and run `tfgen validate` and `tfgen render`."
     )
+
+
+@main.command(context_settings=CONTEXT)
+@config_option
+@click.option("--base", required=True, metavar="REF", help="The git revision to compare with (a branch, tag or commit).")
+@click.option("--head", metavar="REF", help="The revision with the change [default: the working tree].")
+@format_option
+def affected(config: Path, base: str, head: str | None, fmt: str) -> None:
+    """List the units a change touches, in the order to destroy, plan and apply them.
+
+    Both revisions of environments.yaml, catalog/ and templates/ are read from git and
+    rendered in memory. A unit is listed when a rendered file it reads changed (its
+    terragrunt.hcl, its _envcommon file, root.hcl) or a local it reads from env.hcl or
+    region.hcl changed, or when it depends on a listed unit; units no longer rendered
+    are listed for destroy. Each line says why. Units are grouped per environment in
+    waves: a wave's units do not depend on each other.
+
+    \b
+    Examples:
+      tfgen affected --base origin/main
+      tfgen affected --base HEAD~1 --head HEAD --format json
+    """
+    try:
+        result = affected_views.affected(config, base=base, head=head)
+    except TfgenError as error:
+        fail(error, fmt)
+        return
+    click.echo(affected_views.FORMATS[fmt](result), nl=False)
