@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import pygohcl
 
-from . import api, revision
+from . import api, hclformat, revision
 from .errors import Diagnostic, InputError, Location, TfgenError
 from .graph import Graph, select
 from .model import Project, Unit
@@ -43,7 +43,9 @@ _READ = re.compile(
 )
 #: The one standard way a file binds those locals; any other mention of env.hcl or
 #: region.hcl (a custom template reading it another way) counts as reading all of it.
-_BINDING = re.compile(r'\b(env|region)\s*=\s*read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals')
+_BINDING = re.compile(
+    r'\b(env|region)\s*=\s*read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
+)
 _MENTION = re.compile(r"\b(env|region)\.hcl\b")
 
 
@@ -133,7 +135,16 @@ class _Reader:
         return found
 
 
+def _code(text: str) -> str:
+    """*text* without its comments (a comment that names env.hcl reads nothing)."""
+    lexed = hclformat.lex(text)
+    if not lexed.complete:
+        return text
+    return "".join(" " * t.spaces + ("\n" if t.kind == hclformat.COMMENT else t.text) for t in lexed.tokens)
+
+
 def _reads(text: str) -> dict[str, set[tuple[str, ...]]]:
+    text = _code(text)
     found: dict[str, set[tuple[str, ...]]] = {"env": set(), "region": set()}
     for match in _READ.finditer(text):
         found[match.group(1)].add(tuple(p for p in match.group(2).split(".") if p))
@@ -167,25 +178,32 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _differences(old: Any, new: Any, prefix: str = "", depth: int = 2) -> list[str]:
-    """Dotted paths (up to *depth* levels) whose values differ between two parsed files."""
+def _differences(old: Any, new: Any, path: tuple[str, ...] = (), depth: int = 2) -> list[tuple[str, ...]]:
+    """Key paths (up to *depth* levels) whose values differ between two parsed files."""
     if old == new:
         return []
     if depth == 0 or not isinstance(old, dict) or not isinstance(new, dict):
-        return [prefix or "(the whole file)"]
-    found: list[str] = []
+        return [path]
+    found: list[tuple[str, ...]] = []
     for key in sorted(set(old) | set(new), key=str):
-        found += _differences(old.get(key, _MISSING), new.get(key, _MISSING), f"{prefix}{'.' if prefix else ''}{key}",
-                              depth - 1)
+        found += _differences(old.get(key, _MISSING), new.get(key, _MISSING), (*path, str(key)), depth - 1)
     return found
+
+
+def _describe(path: tuple[str, ...], old: Any, new: Any) -> str:
+    before, after = _value(old, path), _value(new, path)
+    name = ".".join(path) or "(the whole file)"
+    if any(isinstance(v, (dict, list)) for v in (before, after)):
+        return name
+    return f"{name}: {_show(before)} -> {_show(after)}"
 
 
 def _file_reason(path: str, base: _Reader, head: _Reader) -> str:
     old, new = base.parsed(path), head.parsed(path)
     if old is None or new is None:
         return f"{path} changed"
-    parts = _differences(old, new)
-    shown = ", ".join(parts[:4]) + (f" and {len(parts) - 4} more" if len(parts) > 4 else "")
+    parts = [_describe(p, old, new) for p in _differences(old, new)]
+    shown = "; ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
     return f"{path} changed: {shown}" if parts else f"{path} changed (comments or layout only)"
 
 

@@ -547,7 +547,7 @@ def init(directory: Path, project: str | None, environments: str, regions: tuple
 
 @main.command(context_settings=CONTEXT)
 @config_option
-@click.option("--base", required=True, metavar="REF", help="The git revision to compare with (a branch, tag or commit).")
+@click.option("--base", required=True, metavar="REF", help="The git revision to compare with (branch, tag, commit).")
 @click.option("--head", metavar="REF", help="The revision with the change [default: the working tree].")
 @format_option
 def affected(config: Path, base: str, head: str | None, fmt: str) -> None:
