@@ -21,6 +21,7 @@ from .graph import Graph, select
 from .loader import CatalogLookup, Document, find_module_file, load
 from .model import Module, Project, build_module, build_project
 from .names import module_id_problem
+from .pipelines import pipelines
 from .plan import PlannedFile, Scope, check_scope, plan
 from .render import Renderer
 from .scaffold import Options as ScaffoldOptions
@@ -262,6 +263,7 @@ def render_files(
 ) -> tuple[list[PlannedFile], dict[str, bytes]]:
     """The desired tree, in memory: planned files and their bytes."""
     files = plan(project, scope or Scope(), source_name)
+    files += [PlannedFile(p.path, p.template, p.context) for p in pipelines(project, source_name)]
     renderer = renderer or Renderer(project.root / "templates")
     return files, renderer.render_all(files, _stage(progress, "rendering"))
 
