@@ -1,0 +1,226 @@
+"""Generated CI pipelines: owned and kept in sync like the tree, and judged by the tools
+that read them. GitHub Actions: actionlint (with shellcheck on the run: scripts) and
+the GitHub workflow JSON schema vendored by check-jsonschema. Atlantis: its own
+repo-config parser and validator (tests/atlantis-judge, built from the Go module proxy
+by scripts/build-ci-judges.sh); the files each project's when_modified lists are
+compared with what Terragrunt itself says each unit reads (`find --reading`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from generator import api
+from generator.cli import main
+from generator.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
+
+from .conftest import REPO, need_tool
+
+CI = """
+ci:
+  github_actions: { plan_role: ci-plan, apply_role: ci-apply }
+  atlantis: {}
+"""
+
+
+def _cached(name: str, pattern: str) -> str | None:
+    cache = Path(os.environ.get("TFGEN_TOOLS_DIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                 / "tfgen" / "tools")
+    found = sorted(cache.glob(pattern))
+    return str(found[-1]) if found else shutil.which(name)
+
+
+def _tool(variable: str, name: str, pattern: str) -> str:
+    candidates = [os.environ.get(variable), _cached(name, pattern)]
+    found = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+    return need_tool(f"{name} (bash scripts/build-ci-judges.sh)", found)
+
+
+@pytest.fixture(scope="module")
+def actionlint() -> str:
+    return _tool("ACTIONLINT", "actionlint", "actionlint-*/actionlint")
+
+
+@pytest.fixture(scope="module")
+def atlantis_judge() -> str:
+    return _tool("ATLANTIS_JUDGE", "atlantis-judge", "atlantis-judge-*/atlantis-judge")
+
+
+@pytest.fixture(scope="module")
+def check_jsonschema() -> str:
+    found = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) or shutil.which(
+        "check-jsonschema")
+    return need_tool("check-jsonschema (pip install -e '.[test]')", found)
+
+
+@pytest.fixture(scope="module")
+def shellcheck() -> str:
+    found = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or shutil.which("shellcheck")
+    return need_tool("shellcheck (pip install -e '.[test]')", found)
+
+
+@pytest.fixture
+def opted_in(reference_project: Path) -> Path:
+    """The reference project with both pipelines switched on, rendered."""
+    with reference_project.open("a", encoding="utf-8") as handle:
+        handle.write(CI)
+    api.render(reference_project)
+    return reference_project
+
+
+def test_pipelines_are_opt_in(tmp_path: Path) -> None:
+    api.render(REPO / "environments.yaml", output=tmp_path / "out")
+    assert not (tmp_path / "out" / ATLANTIS_PATH).exists()
+    assert not (tmp_path / "out" / ".github").exists()
+
+
+def test_pipelines_are_owned_and_kept_in_sync(opted_in: Path) -> None:
+    out = opted_in.parent / "output"
+    manifest = json.loads((out / ".tfgen-manifest.json").read_text(encoding="utf-8"))
+    assert {WORKFLOW_PATH, ATLANTIS_PATH} <= set(manifest["files"])
+    assert api.check(opted_in).in_sync
+    # a change to the model changes the pipelines, and --check says so
+    qa = ('  qa:\n    account_id: "555555555555"\n    sizing: micro\n'
+          "    regions:\n      us-east-1: { vpc_cidr: 10.60.0.0/16, azs: [a, b] }\n")
+    text = opted_in.read_text(encoding="utf-8").replace("  uat:\n", qa + "  uat:\n", 1)
+    opted_in.write_text(text, encoding="utf-8")
+    drift = api.check(opted_in)
+    changed = {c.path for c in drift.changes if c.status == "changed"}
+    assert {WORKFLOW_PATH, ATLANTIS_PATH} <= changed
+    api.render(opted_in)
+    workflow = yaml.safe_load((out / WORKFLOW_PATH).read_text(encoding="utf-8"))
+    assert "plan-qa" in workflow["jobs"] and "apply-qa" in workflow["jobs"]
+    # a hand edit is reported, not overwritten
+    (out / ATLANTIS_PATH).write_text("version: 3\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", "--check", "-c", str(opted_in)])
+    assert result.exit_code == 1
+    assert [line for line in result.output.splitlines() if ATLANTIS_PATH in line and "hand-edited" in line]
+    # switching the pipelines off prunes them
+    opted_in.write_text(opted_in.read_text(encoding="utf-8").split("\nci:\n")[0] + "\n", encoding="utf-8")
+    (out / ATLANTIS_PATH).unlink()
+    api.render(opted_in)
+    assert not (out / WORKFLOW_PATH).exists() and not (out / ".github").exists()
+
+
+def test_bad_ci_keys_are_one_line_errors(reference_project: Path) -> None:
+    with reference_project.open("a", encoding="utf-8") as handle:
+        handle.write("ci:\n  project_path: ../elsewhere\n  github_actions: { plan_role: 'has space' }\n")
+    result = CliRunner().invoke(main, ["validate", "-c", str(reference_project)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if "ci." in line]
+    assert len(lines) == 2, result.output
+    assert any("ci.project_path" in line and "without '..'" in line for line in lines)
+    assert any("ci.github_actions.plan_role" in line and "IAM role" in line for line in lines)
+
+
+def _workflow(opted_in: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load((opted_in.parent / "output" / WORKFLOW_PATH).read_text("utf-8"),
+                                       Loader=yaml.BaseLoader)
+    return loaded
+
+
+def test_the_workflow_follows_the_model(opted_in: Path) -> None:
+    workflow = _workflow(opted_in)
+    jobs = workflow["jobs"]
+    project = api.load_project(opted_in).project
+    names = [e.name for e in project.environments]
+    assert list(jobs) == ["affected", *(f"plan-{n}" for n in names), *(f"apply-{n}" for n in names)]
+    for env in project.environments:
+        plan, apply = jobs[f"plan-{env.name}"], jobs[f"apply-{env.name}"]
+        roles = [s["with"]["role-to-assume"] for job in (plan, apply) for s in job["steps"] if "with" in s
+                 and "role-to-assume" in s["with"]]
+        assert roles == [f"arn:aws:iam::{env.account_id}:role/ci-plan", f"arn:aws:iam::{env.account_id}:role/ci-apply"]
+        assert plan["permissions"]["id-token"] == "write" and "environment" not in plan
+        assert apply["environment"] == env.name
+        guard = [s for s in apply["steps"] if "required reviewers" in s.get("name", "")]
+        assert bool(guard) == env.deletion_protection, env.name
+        assert "gh pr comment" in plan["steps"][-1]["run"]
+    assert jobs["apply-staging"]["needs"] == ["affected", "apply-dev"]
+    used = [s["uses"] for job in jobs.values() for s in job["steps"] if "uses" in s]
+    assert used and all(u.split("@")[1].startswith("v") and u.split("@")[1].count(".") == 2 for u in used), used
+
+
+def test_actionlint_accepts_the_workflow(opted_in: Path, actionlint: str, shellcheck: str, tmp_path: Path) -> None:
+    path = opted_in.parent / "output" / WORKFLOW_PATH
+    env = {**os.environ, "PATH": f"{Path(shellcheck).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([actionlint, "-verbose", str(path)], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'Rule "shellcheck" was disabled' not in result.stderr  # the run: scripts were checked
+    # the judge is live: a broken copy fails
+    broken = tmp_path / "broken.yml"
+    broken.write_text(path.read_text("utf-8").replace("needs.affected.outputs.apply-dev", "needs.affected.outputs.nope",
+                                                      1), encoding="utf-8")
+    failed = subprocess.run([actionlint, str(broken)], capture_output=True, text=True, env=env, check=False)
+    assert failed.returncode == 1 and "nope" in failed.stdout
+
+
+def test_the_github_workflow_schema_accepts_the_workflow(opted_in: Path, check_jsonschema: str, tmp_path: Path) -> None:
+    path = opted_in.parent / "output" / WORKFLOW_PATH
+    command = [check_jsonschema, "--builtin-schema", "vendor.github-workflows"]
+    result = subprocess.run([*command, str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text(path.read_text("utf-8").replace("runs-on:", "runs_on:", 1), encoding="utf-8")
+    assert subprocess.run([*command, str(broken)], capture_output=True, check=False).returncode == 1
+
+
+def test_atlantis_parses_one_project_per_unit(opted_in: Path, atlantis_judge: str, tmp_path: Path) -> None:
+    path = opted_in.parent / "output" / ATLANTIS_PATH
+    result = subprocess.run([atlantis_judge, str(path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    parsed = json.loads(result.stdout)
+    project = api.load_project(opted_in).project
+    assert parsed["workflows"] == ["terragrunt"]
+    by_dir = {p["dir"]: p for p in parsed["projects"]}
+    assert len(by_dir) == len(parsed["projects"]) == len(project.units)
+    names = {p["name"]: p for p in parsed["projects"]}
+    for unit in project.units:
+        entry = by_dir[f"output/{unit.directory}"]
+        assert entry["workflow"] == "terragrunt" and entry["autoplan_enabled"] is True
+        expected = ["approved", "mergeable"] if unit.environment.deletion_protection else None
+        assert entry["apply_requirements"] == expected, unit.address
+        targets = [names[n] for n in entry["depends_on"] or []]
+        assert sorted(t["dir"] for t in targets) == sorted(
+            f"output/{w.target.directory}" for w in project.wiring[unit.key])
+        assert all(t["execution_order_group"] < entry["execution_order_group"] for t in targets)
+    broken = tmp_path / "atlantis.yaml"
+    broken.write_text(path.read_text("utf-8").replace("apply_requirements: [approved,", "apply_requirements: [bogus,"),
+                      encoding="utf-8")
+    assert subprocess.run([atlantis_judge, str(broken)], capture_output=True, check=False).returncode == 1
+
+
+def _terragrunt() -> str:
+    bins = sorted(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")).glob("tfgen/tools/bin-*/terragrunt"))
+    candidates = [os.environ.get("TERRAGRUNT"), shutil.which("terragrunt"), *(str(b) for b in bins)]
+    found = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+    return need_tool("terragrunt (eval \"$(bash scripts/build-tools.sh --env)\")", found)
+
+
+def test_when_modified_is_exactly_what_terragrunt_says_each_unit_reads(opted_in: Path, tmp_path: Path) -> None:
+    terragrunt = _terragrunt()
+    tree = tmp_path / "tree"
+    shutil.copytree(opted_in.parent / "output", tree)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"TG_NON_INTERACTIVE": "true", "HOME": str(tmp_path), "TG_LOG_LEVEL": "error"})
+    found = subprocess.run([terragrunt, "find", "--json", "--reading"], cwd=tree, capture_output=True, text=True,
+                           env=env, check=True, timeout=300)
+    reading = {u["path"]: {*u["reading"], f"{u['path']}/terragrunt.hcl"} for u in json.loads(found.stdout)
+               if u["type"] == "unit"}
+    atlantis = yaml.safe_load((tree / ATLANTIS_PATH).read_text("utf-8"))
+    listed = {}
+    for entry in atlantis["projects"]:
+        directory = entry["dir"].removeprefix("output/")
+        resolved = {os.path.normpath(PurePosixPath(directory, p).as_posix())
+                    for p in entry["autoplan"]["when_modified"]}
+        assert all((tree / p).is_file() for p in resolved), entry["name"]
+        listed[directory] = resolved
+    assert listed == reading
