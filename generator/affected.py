@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -144,20 +145,27 @@ def _code(text: str) -> str:
 
 
 def _reads(text: str) -> dict[str, set[tuple[str, ...]]]:
-    text = _code(text)
+    """The local paths a file reads from env.hcl and region.hcl. A reference inside a
+    comment counts too (a safe over-estimate); a mention of env.hcl other than the
+    standard binding counts as reading all of it, unless it is inside a comment (the
+    file is lexed only then: most files have no such mention)."""
     found: dict[str, set[tuple[str, ...]]] = {"env": set(), "region": set()}
     for match in _READ.finditer(text):
         found[match.group(1)].add(tuple(p for p in match.group(2).split(".") if p))
-    bound = {name: 0 for name in found}
+    for name in _unbound(text) and _unbound(_code(text)):
+        found[name].add(())  # read some other way: all of it
+    return found
+
+
+def _unbound(text: str) -> set[str]:
+    """"env" / "region" when *text* names env.hcl / region.hcl beyond the standard bindings."""
+    bound = {"env": 0, "region": 0}
     for match in _BINDING.finditer(text):
         bound[match.group(1)] += 1
-    mentions = {name: 0 for name in found}
+    mentions = {"env": 0, "region": 0}
     for match in _MENTION.finditer(text):
         mentions[match.group(1)] += 1
-    for name in found:
-        if mentions[name] > bound[name]:
-            found[name].add(())  # read some other way: all of it
-    return found
+    return {name for name in bound if mentions[name] > bound[name]}
 
 
 _MISSING = object()
@@ -276,9 +284,9 @@ def compare(base: Revision, head: Revision) -> Affected:
     direct = set(reasons)
     if head.project is not None:
         dependents = _dependents(head.project)
-        queue = list(direct)
+        queue = deque(direct)
         while queue:
-            target = queue.pop(0)
+            target = queue.popleft()
             for unit in dependents.get(target, ()):
                 note = f"depends on {new_units[target].address}"
                 entry = reasons.setdefault(unit.directory, [])
@@ -302,7 +310,7 @@ def _waves(project: Project | None, chosen: Mapping[str, tuple[tuple[str, ...], 
         keys = frozenset(u.key for u in project.units if u.environment is env and u.directory in chosen)
         if not keys:
             continue
-        graph = Graph(whole.nodes, whole.edges, keys)
+        graph = Graph(whole.nodes, tuple(e for e in whole.edges if e.unit.environment is env), keys)
         waves = tuple(
             tuple(Entry(u, action, *chosen[u.directory]) for u in _by_region(wave, env.name, project))
             for wave in graph.waves(destroy=action == "destroy")
