@@ -95,6 +95,27 @@ def sizing_change(root: Path) -> Edit | None:
     return edit
 
 
+def setting_change(root: Path) -> Edit | None:
+    """One environment setting of the last environment changed (settings are deep-merged
+    over defaults; regions may override it, then nothing changes there)."""
+    data = read_yaml(root / "environments.yaml")
+    name = list(data["environments"])[-1]
+    merged = {**((data.get("defaults") or {}).get("settings") or {}),
+              **(data["environments"][name].get("settings") or {})}
+    scalar = [k for k, v in merged.items() if not isinstance(v, (dict, list))]
+    if not scalar:
+        return None
+    key = scalar[0]
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        env = doc["environments"][name]
+        env["settings"] = {**(env.get("settings") or {}), key: _bumped(merged[key])}
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
 def region_added(root: Path) -> Edit | None:
     data = read_yaml(root / "environments.yaml")
     used = {r for env in data["environments"].values() for r in env["regions"]}
@@ -183,6 +204,7 @@ def version_bump(root: Path) -> Edit | None:
 
 EDITS: dict[str, Callable[[Path], Edit | None]] = {
     "sizing-change": sizing_change,
+    "setting-change": setting_change,
     "region-added": region_added,
     "shared-template-change": shared_template_change,
     "unread-template-change": unread_template_change,
@@ -292,10 +314,14 @@ def test_affected_lists_every_unit_terragrunt_sees_change(
         assert entry.reasons and all(entry.reasons), f"{directory} is listed without a reason"
     if edit_name == "unread-template-change":
         assert not truth and not listed, "a local nobody reads changes no unit"
-    else:
-        assert truth, f"{project} / {edit_name}: the edit should change something Terragrunt evaluates"
-    # Units Terragrunt sees unchanged are listed only as followers of a changed one, or
-    # for a reason that names the file or value that changed.
+    elif not truth:  # a setting nothing reads: tfgen must see that too
+        assert edit_name == "setting-change" and not listed, (project, edit_name, sorted(listed))
+    # Precision: the units tfgen marks as changed are exactly those whose evaluated config
+    # changed (or that appear or disappear); the others follow a changed dependency.
+    assert {d for d, e in listed.items() if e.changed} == truth
     extra = {d: e for d, e in listed.items() if d not in truth}
+    direct = sum(1 for e in listed.values() if e.changed)
+    print(f"{project} / {edit_name}: Terragrunt sees {len(truth)} of {len(_BASE[project])} units change; tfgen "
+          f"lists {len(listed)} ({direct} changed, {len(listed) - direct} dependents; {len(extra)} beyond Terragrunt)")
     for directory, entry in extra.items():
-        assert entry.changed is False or any("changed" in r for r in entry.reasons), (directory, entry.reasons)
+        assert all(r.startswith("depends on ") for r in entry.reasons), (directory, entry.reasons)
