@@ -23,7 +23,7 @@ from generator import api
 from generator.cli import main
 from generator.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
 
-from .conftest import REPO, need_tool
+from .conftest import CASES, REPO, need_tool
 
 CI = """
 ci:
@@ -224,3 +224,31 @@ def test_when_modified_is_exactly_what_terragrunt_says_each_unit_reads(opted_in:
         assert all((tree / p).is_file() for p in resolved), entry["name"]
         listed[directory] = resolved
     assert listed == reading
+
+
+GOLDEN = CASES / "ci-pipelines" / "expected"
+
+
+def test_the_golden_pipelines_pass_their_judges(actionlint: str, shellcheck: str, check_jsonschema: str,
+                                                atlantis_judge: str) -> None:
+    """The committed pipelines of tests/cases/ci-pipelines (project in infra/live,
+    branch trunk, own role names) pass the same judges."""
+    workflow = GOLDEN / WORKFLOW_PATH
+    env = {**os.environ, "PATH": f"{Path(shellcheck).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    linted = subprocess.run([actionlint, str(workflow)], capture_output=True, text=True, env=env, check=False)
+    assert linted.returncode == 0, linted.stdout
+    schema = subprocess.run([check_jsonschema, "--builtin-schema", "vendor.github-workflows", str(workflow)],
+                            capture_output=True, text=True, check=False)
+    assert schema.returncode == 0, schema.stdout
+    parsed = subprocess.run([atlantis_judge, str(GOLDEN / ATLANTIS_PATH), "trunk"], capture_output=True, text=True,
+                            check=False)
+    assert parsed.returncode == 0, parsed.stderr
+    projects = json.loads(parsed.stdout)["projects"]
+    assert len(projects) == 8 and all(p["dir"].startswith("infra/live/output/environments/") for p in projects)
+    loaded = yaml.load(workflow.read_text("utf-8"), Loader=yaml.BaseLoader)
+    assert loaded["on"]["push"]["branches"] == ["trunk"]
+    assert loaded["env"]["TREE"] == "infra/live/output"
+    roles = {s["with"]["role-to-assume"] for job in loaded["jobs"].values() for s in job["steps"]
+             if "role-to-assume" in s.get("with", {})}
+    assert roles == {"arn:aws:iam::210987654321:role/gha-plan", "arn:aws:iam::210987654321:role/gha-apply",
+                     "arn:aws:iam::123456789012:role/gha-plan", "arn:aws:iam::123456789012:role/gha-apply"}
