@@ -20,7 +20,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,7 +92,6 @@ class Affected:
     changed_files: tuple[str, ...]
     apply: tuple[Waves, ...]
     destroy: tuple[Waves, ...]
-    warnings: tuple[Diagnostic, ...] = field(default_factory=tuple)
 
     @property
     def units(self) -> list[Entry]:

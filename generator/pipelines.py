@@ -79,13 +79,21 @@ def _project_name(unit: Unit) -> str:
 
 def _atlantis(project: Project, options: Mapping[str, Any], tree: str, header: str) -> Pipeline:
     wave = {u.key: number for number, group in enumerate(waves(project)) for u in group}
+    relative: dict[tuple[str, str], str] = {}  # (file, region directory) -> path from there
     projects = []
     for unit in project.units:
+        region_directory = unit.directory.rsplit("/", 2)[0]  # a unit lives in <region>/<layer>/<unit>
+        when_modified = ["terragrunt.hcl"]
+        for path in reads(unit)[1:]:
+            hit = relative.get((path, region_directory))
+            if hit is None:
+                hit = relative[path, region_directory] = relative_path(path, region_directory)
+            when_modified.append(f"../../{hit}")
         projects.append(
             {
                 "name": _project_name(unit),
                 "dir": _join(tree, unit.directory),
-                "when_modified": [relative_path(path, unit.directory) for path in reads(unit)],
+                "when_modified": when_modified,
                 "depends_on": [_project_name(w.target) for w in project.wiring.get(unit.key, ())],
                 "execution_order_group": wave[unit.key],
                 "protected": unit.environment.deletion_protection,
