@@ -24,6 +24,7 @@ from generator.cli import main
 from generator.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
 
 from .conftest import CASES, REPO, need_tool
+from .test_affected_oracle import git
 
 CI = """
 ci:
@@ -252,3 +253,102 @@ def test_the_golden_pipelines_pass_their_judges(actionlint: str, shellcheck: str
              if "role-to-assume" in s.get("with", {})}
     assert roles == {"arn:aws:iam::210987654321:role/gha-plan", "arn:aws:iam::210987654321:role/gha-apply",
                      "arn:aws:iam::123456789012:role/gha-plan", "arn:aws:iam::123456789012:role/gha-apply"}
+
+
+FAKE_TERRAGRUNT = r"""#!/usr/bin/env bash
+# Records each call; with --json-out-dir, writes a plan of one create, one update and one
+# replacement for every filtered unit, where Terragrunt would write it.
+echo "$PWD|$*" >> "$TG_LOG"
+out="" dirs=() args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --json-out-dir) out="${args[$((i + 1))]}" ;;
+    --filter=*) dirs+=("${args[$i]#--filter=./}") ;;
+  esac
+done
+if [ -n "$out" ]; then
+  for dir in "${dirs[@]}"; do
+    mkdir -p "$out/$dir"
+    echo '{"resource_changes": [{"change": {"actions": ["create"]}}, {"change": {"actions": ["update"]}},
+           {"change": {"actions": ["delete", "create"]}}]}' > "$out/$dir/tfplan.json"
+  done
+fi
+"""
+FAKE_GH = """#!/usr/bin/env bash
+echo "$*" >> "$GH_LOG"
+"""
+
+
+def _run_step(workflow: dict[str, Any], job: str, step_name: str, root: Path, env: dict[str, str]) -> None:
+    """Run one step's script as GitHub does with `shell: bash`, with the workflow's,
+    the job's and the step's env."""
+    (step,) = [s for s in workflow["jobs"][job]["steps"] if s.get("name", "").startswith(step_name)]
+    script = root / ".step.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    full = {**os.environ, **workflow["env"], **workflow["jobs"][job].get("env", {}), **step.get("env", {}), **env}
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=root, env=full,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_workflow_scripts_do_what_they_say(tmp_path: Path) -> None:
+    """The affected, plan and apply scripts, run by bash on a real change of the
+    reference project, with Terragrunt and gh replaced by recorders."""
+    need_tool("jq", shutil.which("jq"))
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copy2(REPO / "environments.yaml", root / "environments.yaml")
+    shutil.copytree(REPO / "catalog", root / "catalog")
+    with (root / "environments.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(CI)
+    api.render(root / "environments.yaml")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    base = git(root, "rev-parse", "HEAD")
+    config = root / "environments.yaml"
+    text = config.read_text("utf-8")
+    config.write_text(text.replace("db_instance_class: db.r6g.large", "db_instance_class: db.r6g.xlarge"), "utf-8")
+    api.render(config)
+    git(root, "commit", "-q", "-am", "bigger prod database")
+    head = git(root, "rev-parse", "HEAD")
+    workflow = yaml.load((root / "output" / WORKFLOW_PATH).read_text("utf-8"), Loader=yaml.BaseLoader)
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("terragrunt", FAKE_TERRAGRUNT), ("gh", FAKE_GH)):
+        (bin_dir / name).write_text(text, encoding="utf-8")
+        (bin_dir / name).chmod(0o755)
+    temp, outputs, summary = tmp_path / "runner", tmp_path / "outputs", tmp_path / "summary.md"
+    temp.mkdir()
+    common = {"PATH": f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+              "RUNNER_TEMP": str(temp), "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
+              "GITHUB_SHA": head, "TG_LOG": str(tmp_path / "terragrunt.log"), "GH_LOG": str(tmp_path / "gh.log")}
+
+    _run_step(workflow, "affected", "Affected units", root, {**common, "BASE": base})
+    found = dict(line.split("=", 1) for line in outputs.read_text("utf-8").splitlines())
+    prefix = "environments/prod/{}/{}"
+    assert json.loads(found["apply-prod"]) == [
+        [prefix.format("us-east-1", "02-data/rds"), prefix.format("eu-west-1", "02-data/rds")],
+        [prefix.format("us-east-1", "04-apps/orders-api"), prefix.format("eu-west-1", "04-apps/orders-api")],
+    ]
+    assert all(found[f"{a}-{e}"] == "[]" for a in ("apply", "destroy") for e in ("dev", "staging", "uat"))
+    assert "local.env.sizing.db_instance_class changed" in summary.read_text("utf-8")
+
+    job_env = {"APPLY_WAVES": found["apply-prod"], "DESTROY_WAVES": found["destroy-prod"]}
+    _run_step(workflow, "plan-prod", "Plan prod", root, {**common, **job_env, "PR_NUMBER": "7", "BASE_SHA": base})
+    (plan_call,) = (tmp_path / "terragrunt.log").read_text("utf-8").splitlines()
+    assert plan_call.startswith(f"{root / 'output'}|run --all --filter=./{prefix.format('us-east-1', '02-data/rds')} ")
+    assert plan_call.count("--filter=") == 4 and plan_call.endswith("-- plan -input=false -lock-timeout=5m")
+    table = (temp / "summary.md").read_text("utf-8")
+    assert f"| {prefix.format('eu-west-1', '04-apps/orders-api')} | 2 | 1 | 1 |" in table
+    assert (tmp_path / "gh.log").read_text("utf-8").startswith(f"pr comment 7 --body-file {temp / 'summary.md'}")
+
+    (tmp_path / "terragrunt.log").unlink()
+    _run_step(workflow, "apply-prod", "Apply prod", root, {**common, **job_env})
+    calls = (tmp_path / "terragrunt.log").read_text("utf-8").splitlines()
+    assert [c.split("|", 1)[1] for c in calls] == [
+        f"run --all --filter=./{prefix.format('us-east-1', d)} --filter=./{prefix.format('eu-west-1', d)} "
+        "-- apply -input=false -lock-timeout=5m"
+        for d in ("02-data/rds", "04-apps/orders-api")
+    ]
