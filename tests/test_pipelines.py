@@ -291,9 +291,10 @@ def _run_step(workflow: dict[str, Any], job: str, step_name: str, root: Path, en
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_workflow_scripts_do_what_they_say(tmp_path: Path) -> None:
-    """The affected, plan and apply scripts, run by bash on a real change of the
-    reference project, with Terragrunt and gh replaced by recorders."""
+def _change(tmp_path: Path, old: str, new: str) -> tuple[Path, str, dict[str, Any], dict[str, str]]:
+    """The reference project with pipelines, committed, then *old* replaced by *new* in
+    environments.yaml, rendered and committed: (repository, base commit, the workflow,
+    the runner's environment with recording terragrunt and gh first on PATH)."""
     need_tool("jq", shutil.which("jq"))
     root = tmp_path / "repo"
     root.mkdir()
@@ -308,25 +309,39 @@ def test_the_workflow_scripts_do_what_they_say(tmp_path: Path) -> None:
     base = git(root, "rev-parse", "HEAD")
     config = root / "environments.yaml"
     text = config.read_text("utf-8")
-    config.write_text(text.replace("db_instance_class: db.r6g.large", "db_instance_class: db.r6g.xlarge"), "utf-8")
-    api.render(config)
-    git(root, "commit", "-q", "-am", "bigger prod database")
+    assert old in text
+    config.write_text(text.replace(old, new, 1), "utf-8")
+    api.render(config, allow_orphan=True)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "the change")
     head = git(root, "rev-parse", "HEAD")
     workflow = yaml.load((root / "output" / WORKFLOW_PATH).read_text("utf-8"), Loader=yaml.BaseLoader)
-
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name, text in (("terragrunt", FAKE_TERRAGRUNT), ("gh", FAKE_GH)):
-        (bin_dir / name).write_text(text, encoding="utf-8")
+    for name, script in (("terragrunt", FAKE_TERRAGRUNT), ("gh", FAKE_GH)):
+        (bin_dir / name).write_text(script, encoding="utf-8")
         (bin_dir / name).chmod(0o755)
-    temp, outputs, summary = tmp_path / "runner", tmp_path / "outputs", tmp_path / "summary.md"
+    temp = tmp_path / "runner"
     temp.mkdir()
     common = {"PATH": f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-              "RUNNER_TEMP": str(temp), "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
-              "GITHUB_SHA": head, "TG_LOG": str(tmp_path / "terragrunt.log"), "GH_LOG": str(tmp_path / "gh.log")}
-
+              "RUNNER_TEMP": str(temp), "GITHUB_OUTPUT": str(tmp_path / "outputs"),
+              "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "GITHUB_SHA": head,
+              "TG_LOG": str(tmp_path / "terragrunt.log"), "GH_LOG": str(tmp_path / "gh.log")}
     _run_step(workflow, "affected", "Affected units", root, {**common, "BASE": base})
-    found = dict(line.split("=", 1) for line in outputs.read_text("utf-8").splitlines())
+    return root, base, workflow, common
+
+
+def _outputs(common: dict[str, str]) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in Path(common["GITHUB_OUTPUT"]).read_text("utf-8").splitlines())
+
+
+def test_the_workflow_scripts_do_what_they_say(tmp_path: Path) -> None:
+    """The affected, plan and apply scripts, run by bash on a real change of the
+    reference project, with Terragrunt and gh replaced by recorders."""
+    root, base, workflow, common = _change(tmp_path, "db_instance_class: db.r6g.large",
+                                           "db_instance_class: db.r6g.xlarge")
+    temp, summary = Path(common["RUNNER_TEMP"]), Path(common["GITHUB_STEP_SUMMARY"])
+    found = _outputs(common)
     prefix = "environments/prod/{}/{}"
     assert json.loads(found["apply-prod"]) == [
         [prefix.format("us-east-1", "02-data/rds"), prefix.format("eu-west-1", "02-data/rds")],
@@ -352,3 +367,18 @@ def test_the_workflow_scripts_do_what_they_say(tmp_path: Path) -> None:
         "-- apply -input=false -lock-timeout=5m"
         for d in ("02-data/rds", "04-apps/orders-api")
     ]
+
+
+def test_the_workflow_destroys_removed_units_from_the_base_revision(tmp_path: Path) -> None:
+    root, base, workflow, common = _change(tmp_path, "environments: [staging, uat, prod]", "environments: [uat, prod]")
+    found = _outputs(common)
+    assert json.loads(found["destroy-staging"]) == [["environments/staging/us-east-1/04-apps/orders-api"]]
+    assert found["apply-staging"] == "[]"
+    job_env = {"APPLY_WAVES": found["apply-staging"], "DESTROY_WAVES": found["destroy-staging"]}
+    _run_step(workflow, "apply-staging", "Destroy removed units of staging", root, {**common, **job_env,
+                                                                                     "BEFORE": base})
+    (call,) = Path(common["TG_LOG"]).read_text("utf-8").splitlines()
+    where = Path(common["RUNNER_TEMP"]) / "base" / "output"
+    assert call == (f"{where}|run --all --filter=./environments/staging/us-east-1/04-apps/orders-api "
+                    "-- destroy -input=false -lock-timeout=5m")
+    assert (where / "environments/staging/us-east-1/04-apps/orders-api/terragrunt.hcl").is_file()  # the base tree
