@@ -359,6 +359,15 @@ def test_the_workflow_scripts_do_what_they_say(tmp_path: Path) -> None:
     assert f"| {prefix.format('eu-west-1', '04-apps/orders-api')} | 2 | 1 | 1 |" in table
     assert (tmp_path / "gh.log").read_text("utf-8").startswith(f"pr comment 7 --body-file {temp / 'summary.md'}")
 
+    # the real Terragrunt selects exactly the units of a wave with those filters
+    terragrunt = _terragrunt()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"TG_NON_INTERACTIVE": "true", "HOME": str(tmp_path), "TG_LOG_LEVEL": "error"})
+    for wave in json.loads(found["apply-prod"]):
+        selected = subprocess.run([terragrunt, "find", *(f"--filter=./{d}" for d in wave)], cwd=root / "output",
+                                  capture_output=True, text=True, env=env, check=True, timeout=120)
+        assert sorted(selected.stdout.split()) == sorted(wave)
+
     (tmp_path / "terragrunt.log").unlink()
     _run_step(workflow, "apply-prod", "Apply prod", root, {**common, **job_env})
     calls = (tmp_path / "terragrunt.log").read_text("utf-8").splitlines()
