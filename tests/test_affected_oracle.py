@@ -28,6 +28,7 @@ from generator import api
 from generator.affected import affected
 
 from .conftest import CASES, REPO, need_tool
+from .realclient import find_tool
 
 PROJECTS = [*sorted(p.parent.name for p in CASES.glob("*/expected")), "reference"]
 NEW_REGIONS = ("ap-southeast-2", "ca-central-1", "sa-east-1")
@@ -280,10 +281,7 @@ def oracle(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def terragrunt() -> str:
-    bins = sorted(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")).glob("tfgen/tools/bin-*/terragrunt"))
-    candidates = [os.environ.get("TERRAGRUNT"), shutil.which("terragrunt"), *(str(b) for b in bins)]
-    found = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
-    return need_tool("terragrunt (eval \"$(bash scripts/build-tools.sh --env)\")", found)
+    return need_tool("terragrunt", find_tool("terragrunt"))
 
 
 _BASE: dict[str, dict[str, Any]] = {}

@@ -24,6 +24,7 @@ from generator.cli import main
 from generator.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
 
 from .conftest import CASES, REPO, need_tool
+from .realclient import find_tool, tools_dir
 from .test_affected_oracle import git
 
 CI = """
@@ -34,9 +35,7 @@ ci:
 
 
 def _cached(name: str, pattern: str) -> str | None:
-    cache = Path(os.environ.get("TFGEN_TOOLS_DIR") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                 / "tfgen" / "tools")
-    found = sorted(cache.glob(pattern))
+    found = sorted(tools_dir().glob(pattern))
     return str(found[-1]) if found else shutil.which(name)
 
 
@@ -200,10 +199,7 @@ def test_atlantis_parses_one_project_per_unit(opted_in: Path, atlantis_judge: st
 
 
 def _terragrunt() -> str:
-    bins = sorted(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")).glob("tfgen/tools/bin-*/terragrunt"))
-    candidates = [os.environ.get("TERRAGRUNT"), shutil.which("terragrunt"), *(str(b) for b in bins)]
-    found = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
-    return need_tool("terragrunt (eval \"$(bash scripts/build-tools.sh --env)\")", found)
+    return need_tool("terragrunt", find_tool("terragrunt"))
 
 
 def test_when_modified_is_exactly_what_terragrunt_says_each_unit_reads(opted_in: Path, tmp_path: Path) -> None:
