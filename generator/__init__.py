@@ -23,6 +23,7 @@ from .api import (
     Plan,
     Progress,
     ValidationResult,
+    affected,
     apply,
     check,
     diff,
@@ -44,6 +45,7 @@ from .errors import (
     OutputError,
     TfgenError,
 )
+from .features.affected import Affected
 from .features.explain import Explanation, ScopeExplanation, UnitExplanation
 from .features.graph import Edge, Graph
 from .hcl.literal import HclExpr
@@ -56,6 +58,7 @@ from .project.model import Environment, Module, Project, Region, Unit
 __all__ = [
     "DEFAULT_CONFIG",
     "STATUSES",
+    "Affected",
     "ArgumentError",
     "ArgumentProblem",
     "Change",
@@ -85,6 +88,7 @@ __all__ = [
     "UnsafeWriteError",
     "ValidationResult",
     "__version__",
+    "affected",
     "apply",
     "check",
     "diff",

@@ -1,6 +1,6 @@
 """The pipeline, short: project -> checks -> build -> output.
 
-One-shot calls (validate, render, check, graph, explain, init) and the staged calls
+One-shot calls (validate, render, check, graph, explain, affected, init) and the staged calls
 they are made of, for scripts that load a project once::
 
     loaded = load("environments.yaml")       # read, validate, model
@@ -23,14 +23,16 @@ from . import checks
 from .build.plan import PlannedFile
 from .build.plan import plan as plan_files
 from .build.render import Renderer
-from .errors import Diagnostic, InputError, Location, OutputError, display_path, sorted_diagnostics
+from .errors import Diagnostic, InputError, Location, OutputError, TfgenError, display_path, sorted_diagnostics
+from .features import affected as affected_units
+from .features.affected import Affected, Revision
 from .features.explain import Explanation
 from .features.explain import explain as explain_address
 from .features.graph import Graph, select
 from .features.scaffold import INIT, Options, project_name_for, scaffold_files
 from .output import disk
 from .output.sync import RenderResult, UnsafeWriteError, sync
-from .project import schema
+from .project import revision, schema
 from .project.catalog import LoadStats, blocking, load_catalog
 from .project.layout import Scope
 from .project.loader import load as load_document
@@ -287,6 +289,35 @@ def explain(config: Config = DEFAULT_CONFIG, address: str = "") -> Explanation:
     """Where every value of ENV, ENV/REGION or ENV/REGION/UNIT comes from."""
     project = load(config).project
     return explain_address(project, address, display_path(project.root / "output"))
+
+
+def _rendered(config: Path, label: str) -> Revision:
+    loaded = load(config)
+    return Revision(label, loaded.project, plan(loaded).desired)
+
+
+def _at_revision(config: Path, ref: str) -> Revision:
+    """The project as it was at git revision *ref*, rendered in memory; diagnostics
+    about its files name them as REF:path."""
+    files = revision.read(config, ref)
+    if files is None:
+        return Revision(ref, None, {})
+    with disk.temporary_tree(files, prefix="tfgen-rev-") as root:
+        try:
+            return _rendered(root / config.name, ref)
+        except TfgenError as error:
+            raise InputError([affected_units.relocate(d, str(root), ref) for d in error.diagnostics]) from None
+
+
+def affected(config: Config = DEFAULT_CONFIG, *, base: str, head: str | None = None) -> Affected:
+    """The units that change between git revision *base* and *head* (None: the working
+    tree), with reasons, in destroy and apply waves per environment."""
+    path = Path(config)
+    if not path.is_file() and head is None:
+        raise InputError([Diagnostic(f"{path}: no such file", Location(str(path)), rule="io")])
+    old = _at_revision(path, base)
+    new = _at_revision(path, head) if head is not None else _rendered(path, "working tree")
+    return affected_units.compare(old, new)
 
 
 def init(

@@ -13,6 +13,7 @@ without ``{{ section }}`` is formatted as a whole.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -60,6 +61,7 @@ def make_environment(project_templates: Path | None) -> jinja2.Environment:
     env.filters["hcl_key"] = hcl.key
     env.filters["hcl_string"] = hcl.string
     env.filters["hcl_comment"] = hcl.comment_text
+    env.filters["yaml"] = lambda value: json.dumps(value, ensure_ascii=False)  # a YAML 1.2 flow scalar
     env.globals["section"] = SECTION
     return env
 
@@ -142,6 +144,8 @@ class Renderer:
             raise InputError(
                 [Diagnostic(f"template error while rendering {planned.path}: {reason}", Location(source), rule="template")]
             ) from None
+        if not planned.path.endswith(".hcl"):  # CI pipelines (YAML) are written as the template lays them out
+            return text.encode("utf-8")
         return self.format(text).encode("utf-8")
 
     @staticmethod

@@ -95,6 +95,7 @@ def main() -> None:
       tfgen render --env uat         only environments/uat and the shared files it uses
       tfgen schema > schema.json     the JSON Schema, for editors
       tfgen graph                    units and dependencies in apply order (waves)
+      tfgen affected --base main     the units a change touches, and why, in waves
       tfgen explain prod/us-east-1/rds   every input of a unit and where it was set
       tfgen init my-infra            start a new project that renders as it is
 

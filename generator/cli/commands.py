@@ -13,6 +13,7 @@ import click
 
 from .. import api
 from ..errors import display_path
+from ..features import affected as affected_views
 from ..features import explain as explain_views
 from ..features import graph as graph_views
 from ..features import scaffold
@@ -439,4 +440,32 @@ def init(directory: Path, project: str | None, environments: str, regions: tuple
     )
 
 
-COMMANDS = (validate, render, schema_command, graph, explain, init)
+@click.command(context_settings=CONTEXT)
+@config_option
+@click.option("--base", required=True, metavar="REF", help="The git revision to compare with (branch, tag, commit).")
+@click.option("--head", metavar="REF", help="The revision with the change [default: the working tree].")
+@format_option
+def affected(config: Path, base: str, head: str | None, fmt: str) -> None:
+    """List the units a change touches, in the order to destroy, plan and apply them.
+
+    Both revisions of environments.yaml, catalog/ and templates/ are read from git and
+    rendered in memory. A unit is listed when a rendered file it reads changed (its
+    terragrunt.hcl, its _envcommon file, root.hcl) or a local it reads from env.hcl or
+    region.hcl changed, or when it depends on a listed unit; units no longer rendered
+    are listed for destroy. Each line says why. Units are grouped per environment in
+    waves: a wave's units do not depend on each other.
+
+    \b
+    Examples:
+      tfgen affected --base origin/main
+      tfgen affected --base HEAD~1 --head HEAD --format json
+    """
+    report.remember_format(fmt)
+    result = api.affected(config, base=base, head=head)
+    if fmt == "json":
+        click.echo(report.envelope("affected", result=affected_views.document(result)), nl=False)
+        return
+    click.echo(affected_views.to_text(result), nl=False)
+
+
+COMMANDS = (validate, render, schema_command, graph, explain, affected, init)

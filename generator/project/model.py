@@ -9,7 +9,7 @@ deployed where) and the locals of env.hcl, region.hcl and the project live here 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -525,6 +525,40 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
 def edges(project: Project) -> dict[Key, list[Key]]:
     """unit key -> keys of the units it depends on (placed, resolved)."""
     return {key: [w.target.key for w in wires] for key, wires in project.wiring.items()}
+
+
+def _levels(nodes: Sequence[Key], before: Mapping[Key, Sequence[Key]]) -> dict[Key, int]:
+    """0-based wave of every node: one more than the deepest node that must come before
+    it (only nodes in *nodes* count). Iterative, so long chains do not hit the recursion
+    limit; the graph must be acyclic (validation rejects cycles)."""
+    inside = set(nodes)
+    level: dict[Key, int] = {}
+    for start in nodes:
+        stack = [start]
+        while stack:
+            top = stack[-1]
+            if top in level:
+                stack.pop()
+                continue
+            pending = [k for k in before.get(top, ()) if k in inside and k not in level]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            level[top] = 1 + max((level[k] for k in before.get(top, ()) if k in inside), default=-1)
+    return level
+
+
+def _group(units: Iterable[Unit], level: Mapping[Key, int]) -> list[list[Unit]]:
+    grouped: dict[int, list[Unit]] = {}
+    for unit in units:
+        grouped.setdefault(level[unit.key], []).append(unit)
+    return [grouped[i] for i in sorted(grouped)]
+
+
+def waves(project: Project) -> list[list[Unit]]:
+    """Units grouped into apply waves: every unit's dependencies are in earlier waves."""
+    return _group(project.units, _levels([u.key for u in project.units], edges(project)))
 
 
 def find_cycle(project: Project) -> list[Unit] | None:
