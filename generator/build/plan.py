@@ -21,8 +21,8 @@ from ..project.model import (
     region_locals,
     wired_inputs,
 )
-from .pipelines import pipelines
 from ..project.values import HclExpr, dependencies_named, expressions, locals_used, reads_envcommon_include
+from .pipelines import pipelines
 
 #: Terraform commands for which a dependency's mock outputs may stand in.
 MOCK_COMMANDS = ("init", "validate", "plan")
@@ -213,8 +213,9 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
     )
 
 
-def plan(project: Project, scope: Scope = Scope(), source_name: str = "environments.yaml") -> list[PlannedFile]:
-    """Every file of the tree within *scope*, shared files first; sorted by path."""
+def plan(project: Project, scope: Scope | None = None, source_name: str = "environments.yaml") -> list[PlannedFile]:
+    """Every file of the tree within *scope* (everything by default); sorted by path."""
+    scope = scope or Scope()
     check_scope(project, scope)
     raw_source_name = source_name
     source_name = hcl.comment_text(source_name)

@@ -140,10 +140,10 @@ class Renderer:
             if not isinstance(exc, jinja2.TemplateError) and self._builtin(source):
                 raise  # tfgen's own template failed: a bug, not the user's input
             # a project template is the user's input, whatever it raises
-            reason = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
-            raise InputError(
-                [Diagnostic(f"template error while rendering {planned.path}: {reason}", Location(source), rule="template")]
-            ) from None
+            own = exc.message if isinstance(exc, jinja2.TemplateError) else None
+            reason = own or f"{type(exc).__name__}: {exc}"
+            message = f"template error while rendering {planned.path}: {reason}"
+            raise InputError([Diagnostic(message, Location(source), rule="template")]) from None
         if not planned.path.endswith(".hcl"):  # CI pipelines (YAML) are written as the template lays them out
             return text.encode("utf-8")
         return self.format(text).encode("utf-8")

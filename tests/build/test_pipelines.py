@@ -20,12 +20,12 @@ import yaml
 from click.testing import CliRunner
 
 from generator import api
-from generator.cli import main
 from generator.build.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
+from generator.cli import main
 
 from ..conftest import CASES, REPO, need_tool
-from ..realclient import find_tool, tools_dir
 from ..features.test_affected_oracle import git
+from ..realclient import find_tool, tools_dir
 
 CI = """
 ci:
