@@ -20,6 +20,8 @@ from .explain import explain as explain_address
 from .graph import Graph, select
 from .loader import CatalogLookup, Document, find_module_file, load
 from .model import Module, Project, build_module, build_project
+from .modules import lockfile
+from .modules import rules as _module_rules  # noqa: F401  (registers the module and settings rules)
 from .names import module_id_problem
 from .plan import PlannedFile, Scope, check_scope, plan
 from .render import Renderer
@@ -136,6 +138,8 @@ def _blocking(problems: list[Diagnostic]) -> bool:
 
 
 def _strict(warning: Diagnostic) -> Diagnostic:
+    if warning.rule == lockfile.NO_LOCK_RULE:
+        return warning  # informational: a project without remote modules locked yet
     hint = f"{warning.hint}; " if warning.hint else ""
     return replace(warning, severity="error", hint=f"{hint}an error under --strict")
 
@@ -166,6 +170,9 @@ def load_project(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, strict: boo
     if _blocking(problems):
         raise InputError(problems + catalog_errors)
     project, model_errors = build_project(root, doc, modules)
+    interfaces, interface_notes = lockfile.interfaces(project, display_path(lockfile.lock_path(root)))
+    object.__setattr__(project, "interfaces", interfaces)
+    model_errors += interface_notes
     # With a catalog file missing or broken, units of its module are not placed, and
     # rules that need every unit would be noise.
     unplaced = {s.name for s in project.unit_specs if s.module not in modules}
@@ -174,7 +181,9 @@ def load_project(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, strict: boo
     errors = [d for d in found if d.severity == "error"]
     warnings = [d for d in found if d.severity == "warning"]
     if strict:
-        errors, warnings = errors + [_strict(w) for w in warnings], []
+        escalated = [_strict(w) for w in warnings]
+        errors = errors + [w for w in escalated if w.severity == "error"]
+        warnings = [w for w in escalated if w.severity == "warning"]
     if errors:
         raise InputError(errors + warnings)
     return ValidationResult(project, sorted_diagnostics(warnings))
@@ -456,3 +465,42 @@ def init(
     options = ScaffoldOptions(project or project_name_for(target), tuple(environments), tuple(regions))
     written = write_new(target, scaffold_files(options))
     return [target / path for path in written]
+
+
+def modules_lock(
+    config: str | os.PathLike[str] = DEFAULT_CONFIG,
+    *,
+    hosts: dict[str, str] | None = None,
+) -> lockfile.LockResult:
+    """Download each pinned remote module version once and write catalog/.tfgen-modules.lock.json.
+
+    The project is validated first (without the interface rules' findings blocking:
+    a stale lock is what this command repairs)."""
+    project = _project_for_lock(config)
+    return lockfile.lock(project, hosts, shown=display_path(lockfile.lock_path(project.root)))
+
+
+def modules_lock_check(config: str | os.PathLike[str] = DEFAULT_CONFIG) -> list[Diagnostic]:
+    """Why the module lock does not match the catalog; empty when it does. Offline."""
+    project = _project_for_lock(config)
+    return lockfile.check_lock(project, display_path(lockfile.lock_path(project.root)))
+
+
+#: Findings that `tfgen modules lock` itself repairs or that need the lock to be judged.
+_LOCK_RULES = frozenset(
+    {"unknown-input", "required-input", "input-type", "unknown-output", "module-lock-stale", lockfile.NO_LOCK_RULE}
+)
+
+
+def _project_for_lock(config: str | os.PathLike[str]) -> Project:
+    try:
+        return load_project(config).project
+    except InputError as error:
+        blocking = [d for d in error.diagnostics if d.severity == "error" and d.rule not in _LOCK_RULES]
+        if blocking:
+            raise InputError(blocking) from None
+    # Only interface findings: model the project without them.
+    path = Path(config)
+    doc = load(path, display_path(path))
+    modules, _ = _load_catalog(path.resolve().parent, doc)
+    return build_project(path.resolve().parent, doc, modules)[0]

@@ -351,6 +351,72 @@ def schema_command(catalog: bool, output: Path | None) -> None:
 schema_command.name = "schema"
 
 
+@main.group(context_settings=CONTEXT)
+def modules() -> None:
+    """Module interfaces: the lock file of the pinned remote module versions."""
+
+
+def _registry_hosts(values: tuple[str, ...]) -> dict[str, str]:
+    hosts: dict[str, str] = {}
+    for value in values:
+        host, sep, url = value.partition("=")
+        if not sep or not host or not url.startswith(("http://", "https://")):
+            raise click.BadParameter(f"{value!r}: write HOST=URL, e.g. registry.terraform.io=http://127.0.0.1:8080")
+        hosts[host] = url
+    return hosts
+
+
+@modules.command("lock", context_settings=CONTEXT)
+@config_option
+@click.option("--check", is_flag=True, help="Download nothing; exit 1 if the lock does not match the catalog.")
+@click.option(
+    "--registry",
+    "registries",
+    multiple=True,
+    metavar="HOST=URL",
+    help="Reach registry HOST at URL (a mirror or a local server); repeatable. [default: https://HOST]",
+)
+def modules_lock(config: Path, check: bool, registries: tuple[str, ...]) -> None:
+    """Record the interface of every pinned remote module in catalog/.tfgen-modules.lock.json.
+
+    Each registry (tfr://) and git module version the catalog pins, and each version
+    promoted for an environment or unit, is downloaded once (the Terraform module
+    registry protocol: service discovery, then the X-Terraform-Get download URL, an
+    archive or git; //subdir for a module inside a package). Its variables (type,
+    default or required, nullable) and outputs are written to the lock file, which is
+    committed: validate and render read it offline. Local modules are read where
+    they are and need no lock.
+
+    \b
+    Exit codes: 0 written (or, with --check, in sync); 1 --check found the lock stale;
+    2 invalid input or a module that cannot be downloaded.
+
+    \b
+    Examples:
+      tfgen modules lock
+      tfgen modules lock --check          # in CI, with tfgen render --check
+      tfgen modules lock --registry registry.terraform.io=http://127.0.0.1:8080
+    """
+    try:
+        if check:
+            problems = api.modules_lock_check(config)
+            print_diagnostics(problems)
+            if problems:
+                click.echo("the module lock is stale: run `tfgen modules lock` and commit it", err=True)
+                sys.exit(1)
+            click.echo("the module lock matches the catalog")
+            return
+        result = api.modules_lock(config, hosts=_registry_hosts(registries))
+    except TfgenError as error:
+        fail(error)
+        return
+    state = "written" if result.changed else "unchanged"
+    click.echo(
+        f"{api.display_path(result.path)}: {state}: {len(result.entries)} module versions, "
+        f"{result.downloaded} packages downloaded"
+    )
+
+
 # --- shell completion: environment, region and unit names read from the project ----
 
 
