@@ -364,6 +364,7 @@ class UnitExplanation:
     files: tuple[tuple[str, str], ...]  # (path relative to output, what it holds)
     dependencies: tuple[DependencyExplanation, ...]
     inputs: tuple[InputExplanation, ...]
+    promoted_at: str = ""  # file:line:col of the unit's promoted version, if it has one
 
 
 @dataclass(frozen=True)
@@ -518,7 +519,8 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
     files.append((locals_.file("region", unit), "local.region: region-wide values"))
-    return UnitExplanation(unit, output, tuple(files), tuple(dependencies), tuple(explained))
+    promoted_at = str(project.document.locate(unit.version_path)) if unit.version is not None else ""
+    return UnitExplanation(unit, output, tuple(files), tuple(dependencies), tuple(explained), promoted_at)
 
 
 def explain_scope(
@@ -671,6 +673,10 @@ def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
     out = explanation.output.rstrip("/")
     lines = [
         f"{unit.address}: unit {unit.name}, module {unit.module.id} ({unit.module.file}), layer {unit.module.layer}",
+        f"Source: {unit.source_url}" + (
+            f" (version {unit.version} promoted at {explanation.promoted_at}; the catalog pins "
+            f"{unit.module.version or 'nothing'})" if unit.version is not None else ""
+        ),
         "",
         f"Rendered files (in {out}/):",
     ]
@@ -740,6 +746,9 @@ def to_json(explanation: Explanation, selector: str | None = None) -> str:
             "unit": unit.name,
             "module": unit.module.id,
             "catalog_file": unit.module.file,
+            "source": unit.source_url,
+            "version": unit.pin,
+            "promoted_at": explanation.promoted_at if unit.version is not None else None,
             "output": explanation.output,
             "directory": unit.directory,
             "files": [{"path": p, "holds": what} for p, what in explanation.files],

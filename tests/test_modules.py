@@ -456,3 +456,84 @@ def test_readme_documents_the_lock_command() -> None:
     readme = (REPO / "README.md").read_text()
     assert "tfgen modules lock" in readme
     assert textwrap.dedent("A promotion in three commits") in readme
+
+
+# --- promotion -----------------------------------------------------------------------------
+
+PROMOTION = """\
+version: 1
+project: {name: demo}
+state: {bucket: "{project}-{account_id}-tfstate", region: us-east-1}
+environments:
+  dev:
+    account_id: "111111111111"
+    regions:
+      us-east-1: {vpc_cidr: 10.10.0.0/16, azs: [a, b]}
+    units:
+      net: {version: 1.1.0, inputs: {cidrr: wide}}
+  prod:
+    account_id: "444444444444"
+    deletion_protection: true
+    regions:
+      us-east-1: {vpc_cidr: 10.40.0.0/16, azs: [a, b]}
+units:
+  net: {module: networking/net}
+"""
+
+
+def test_a_version_promoted_to_one_environment_is_locked_checked_rendered_and_explained(
+    make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, runner: CliRunner
+) -> None:
+    config = make_project({"environments.yaml": PROMOTION, "catalog/networking/net.yaml": NET})
+    monkeypatch.chdir(config.parent)
+    packages = {
+        ("acme", "net", "aws", "1.0.0"): package("1.0.0"),
+        ("acme", "net", "aws", "1.1.0"): package("1.1.0", 'variable "cidrr" {\n  type = string\n  default = null\n}\n'),
+    }
+    with ModuleRegistry(packages) as registry:
+        out = lock_with(registry, runner)
+    assert "2 module versions, 2 packages downloaded" in out
+    valid = runner.invoke(main, ["validate", "--strict"])
+    assert valid.exit_code == 0, valid.output
+
+    # Each placement is checked against the version it deploys: prod is still on 1.0.0.
+    config.write_text(PROMOTION.replace("      us-east-1: {vpc_cidr: 10.40.0.0/16, azs: [a, b]}\n",
+                                        "      us-east-1: {vpc_cidr: 10.40.0.0/16, azs: [a, b]}\n"
+                                        "    units:\n      net: {inputs: {cidrr: wide}}\n"))
+    refused = runner.invoke(main, ["validate"])
+    assert refused.exit_code == 2
+    assert "environments.yaml:17:22: environments.prod.units.net.inputs.cidrr: networking/net 1.0.0 has no " \
+           "variable 'cidrr'" in refused.stderr
+    config.write_text(PROMOTION)
+
+    diff = runner.invoke(main, ["render", "--diff"])
+    assert diff.exit_code == 0
+    assert '+  source = "tfr:///acme/net/aws?version=1.1.0"' in diff.stdout
+    assert runner.invoke(main, ["render"]).exit_code == 0
+    output = config.parent / "output"
+    dev_leaf = (output / "environments/dev/us-east-1/01-network/net/terragrunt.hcl").read_text()
+    prod_leaf = (output / "environments/prod/us-east-1/01-network/net/terragrunt.hcl").read_text()
+    assert "# Promoted: dev/us-east-1 deploys networking/net 1.1.0, not the catalog's 1.0.0." in dev_leaf
+    assert 'source = "tfr:///acme/net/aws?version=1.1.0"' in dev_leaf
+    assert "terraform {" not in prod_leaf
+    envcommon = (output / "_envcommon/networking/net.hcl").read_text()
+    assert 'source = "tfr:///acme/net/aws?version=1.0.0"' in envcommon
+
+    explained = runner.invoke(main, ["explain", "dev/us-east-1/net"])
+    assert ("Source: tfr:///acme/net/aws?version=1.1.0 (version 1.1.0 promoted at environments.yaml:10:22; "
+            "the catalog pins 1.0.0)") in explained.stdout
+    as_json = json.loads(runner.invoke(main, ["explain", "prod/us-east-1/net", "--format", "json"]).stdout)
+    assert (as_json["source"], as_json["version"], as_json["promoted_at"]) == (
+        "tfr:///acme/net/aws?version=1.0.0", "1.0.0", None)
+
+
+def test_a_version_promoted_on_a_local_module_is_refused(make_project: ProjectFactory,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    local = NET.replace("tfr:///acme/net/aws\nversion: 1.0.0", "./modules/net")
+    config = make_project({"environments.yaml": PROMOTION, "catalog/networking/net.yaml": local})
+    monkeypatch.chdir(config.parent)
+    with pytest.raises(InputError) as caught:
+        api.validate(config)
+    assert [str(d) for d in caught.value.diagnostics if d.severity == "error"] == [
+        "environments.yaml:10:22: environments.dev.units.net.version: a local path cannot be pinned: version 1.1.0 "
+        "would be appended as ?ref= (remove version: a local module is the code beside the catalog)"]

@@ -16,7 +16,6 @@ from ..errors import Diagnostic, KeyPath
 from ..loader import Document, HclExpr
 from ..model import Unit
 from .interface import Interface
-from .lockfile import COMMAND
 from .sources import parse_source, pin_of, pin_problems
 from .types import conversion_problem, parse_type
 
@@ -95,7 +94,7 @@ def inputs_declared(ctx: Context) -> Iterator[Diagnostic]:
                     source.doc.locate(path, key=True),
                     path,
                     rule="unknown-input",
-                    hint=did_you_mean(name, variables) or f"see {COMMAND} output in catalog/.tfgen-modules.lock.json",
+                    hint=did_you_mean(name, variables) or f"the variables are listed in {interface.origin}",
                 )
         for dep in unit.module.dependencies:
             for name in dep.outputs:
@@ -230,7 +229,7 @@ def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
 
 _DEPENDENCY_REF = re.compile(r"(?<![\w.-])dependency\.([A-Za-z_][\w-]*)(?:\.outputs\.([A-Za-z_][\w-]*))?")
 #: Terraform namespaces that a Terragrunt file cannot read.
-_FOREIGN = re.compile(r"(?<![\w.-])(var|module|data|each|count|self|terraform|resource)\.[A-Za-z_]")
+_FOREIGN = re.compile(r"(?<![\w.-])(var|module|data|each|count|self|terraform|resource)\.[A-Za-z_][\w-]*")
 _FOREIGN_HINT = {
     "var": "Terragrunt evaluates inputs itself and has no var.*: use local.env.*, local.region.* or a literal",
     "module": "module outputs reach a unit through dependency.<name>.outputs.<output>",
@@ -258,7 +257,7 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
                         reported.add(marker)
                         yield Diagnostic(
                             f"{namespace}.* does not exist in a Terragrunt file: "
-                            f"Terragrunt fails on {match.group(0)}...",
+                            f"Terragrunt fails on {match.group(0)}",
                             source.doc.locate(path),
                             path,
                             rule="hcl-namespace",
@@ -331,10 +330,10 @@ def _value_problem(value: Any, declaration: Mapping[str, Any]) -> str | None:
     if allowed_types is not None:
         wrong = not isinstance(value, allowed_types) or (kind == "number" and isinstance(value, bool))
         if wrong:
-            return f"is {kind}, not {_plain(value)}"
+            return f"is a {kind}, not {_plain(value)}"
     allowed = declaration.get("allowed")
     if allowed is not None and value not in allowed:
-        return f"{_plain(value)} is not one of {', '.join(map(_plain, allowed))}"
+        return f"is {_plain(value)}, not one of {', '.join(map(_plain, allowed))}"
     return None
 
 
@@ -430,8 +429,8 @@ def settings_are_read(ctx: Context) -> Iterator[Diagnostic]:
             if name in reads:
                 continue
             path = (*owner, name)
-            hint = did_you_mean(name, named)
-            if not hint and region is not None and name in by_env.get(env, set()):
+            hint = did_you_mean(name, [n for n in named if n != name])
+            if region is not None and name in by_env.get(env, set()):
                 hint = (
                     f"the modules there read local.env.settings.{name}, which a region's settings do not change: "
                     f"set it on environment {env}, or read local.region.settings.{name}"
