@@ -747,7 +747,7 @@ def to_json(explanation: Explanation, selector: str | None = None) -> str:
             "module": unit.module.id,
             "catalog_file": unit.module.file,
             "source": unit.source_url,
-            "version": unit.pin,
+            "module_version": unit.pin,
             "promoted_at": explanation.promoted_at if unit.version is not None else None,
             "output": explanation.output,
             "directory": unit.directory,

@@ -413,7 +413,7 @@ def test_archives_are_unpacked_safely_and_digested_by_content(tmp_path: Path) ->
     unpack(tar_gz({"main.tf": "# x\n"}, top="pkg-1.0.0"), "http://127.0.0.1/y.tgz", tmp_path / "b")
     # examples/ is not module code: the two packages hold the same code, so one digest.
     assert package_digest(tmp_path / "a") == package_digest(tmp_path / "b")
-    with pytest.raises(FetchError, match="not a tar.gz or zip"):
+    with pytest.raises(FetchError, match=r"not a tar\.gz or zip"):
         unpack(b"not an archive", "http://127.0.0.1/z.tar.gz", tmp_path / "c")
 
 
@@ -523,7 +523,7 @@ def test_a_version_promoted_to_one_environment_is_locked_checked_rendered_and_ex
     assert ("Source: tfr:///acme/net/aws?version=1.1.0 (version 1.1.0 promoted at environments.yaml:10:22; "
             "the catalog pins 1.0.0)") in explained.stdout
     as_json = json.loads(runner.invoke(main, ["explain", "prod/us-east-1/net", "--format", "json"]).stdout)
-    assert (as_json["source"], as_json["version"], as_json["promoted_at"]) == (
+    assert (as_json["source"], as_json["module_version"], as_json["promoted_at"]) == (
         "tfr:///acme/net/aws?version=1.0.0", "1.0.0", None)
 
 
