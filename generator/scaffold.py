@@ -15,6 +15,7 @@ from pathlib import Path
 from . import schema
 from .checks import AWS_REGIONS
 from .errors import Diagnostic, InputError, Location
+from .modules.lockfile import scaffold_lock
 
 SCHEMA_DIR = ".tfgen"
 ENVIRONMENTS_SCHEMA = f"{SCHEMA_DIR}/environments.schema.json"
@@ -265,6 +266,7 @@ def scaffold_files(options: Options) -> dict[str, str]:
         "environments.yaml": environments_yaml(options),
         "catalog/networking/vpc.yaml": VPC_YAML,
         "catalog/data/postgres.yaml": POSTGRES_YAML,
+        "catalog/.tfgen-modules.lock.json": scaffold_lock(),
         ENVIRONMENTS_SCHEMA: schema.schema_text(schema.ENVIRONMENTS),
         CATALOG_SCHEMA: schema.schema_text(schema.CATALOG),
         "README.md": readme(options),

@@ -118,7 +118,7 @@ def test_init_twice_refuses_and_names_every_file(runner: CliRunner, tmp_path: Pa
     before = tree(tmp_path / "p")
     second = runner.invoke(main, ["init", str(tmp_path / "p")])
     assert second.exit_code == 2
-    assert second.stderr.count("already exists") == 6
+    assert second.stderr.count("already exists") == 7  # the module lock is the seventh file
     assert tree(tmp_path / "p") == before
 
 

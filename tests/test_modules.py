@@ -537,3 +537,15 @@ def test_a_version_promoted_on_a_local_module_is_refused(make_project: ProjectFa
     assert [str(d) for d in caught.value.diagnostics if d.severity == "error"] == [
         "environments.yaml:10:22: environments.dev.units.net.version: a local path cannot be pinned: version 1.1.0 "
         "would be appended as ?ref= (remove version: a local module is the code beside the catalog)"]
+
+
+def test_the_scaffold_lock_is_the_reference_lock_for_the_same_versions() -> None:
+    from generator.modules.lockfile import scaffold_lock
+
+    reference = {(m["source"], m["version"]): m for m in json.loads((REPO / "catalog" / LOCK_NAME).read_text())[
+        "modules"]}
+    shipped = json.loads(scaffold_lock())["modules"]
+    assert [(m["module"], m["version"]) for m in shipped] == [("data/postgres", "6.10.0"), ("networking/vpc", "5.17.0")]
+    for entry in shipped:
+        same = reference[(entry["source"], entry["version"])]
+        assert {k: v for k, v in entry.items() if k != "module"} == {k: v for k, v in same.items() if k != "module"}

@@ -339,5 +339,13 @@ def interfaces(project: Project, shown: str) -> tuple[dict[tuple[str, str | None
     return found, notes
 
 
+def scaffold_lock() -> str:
+    """The lock of the catalog ``tfgen init`` writes (vpc 5.17.0, rds 6.10.0 as data/postgres):
+    the reference lock's entries for the same sources and versions."""
+    from importlib import resources
+
+    return resources.files("generator").joinpath("modules", "scaffold.lock.json").read_text(encoding="utf-8")
+
+
 #: The warning of a project with no lock at all: informational, --strict leaves it a warning.
 NO_LOCK_RULE = "module-interface-unknown"

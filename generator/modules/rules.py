@@ -223,6 +223,22 @@ def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
                         rule="unknown-output",
                         hint=did_you_mean(output, target.outputs, "outputs"),
                     )
+            for output in dep.mock_outputs:
+                if output in target.outputs:
+                    continue
+                mock_path: KeyPath = (*dep.path, "mock_outputs", output)
+                if (unit.module.file, mock_path) in reported:
+                    continue
+                reported.add((unit.module.file, mock_path))
+                yield Diagnostic(
+                    f"{_what(wire.target)} (unit '{wire.target.name}') has no output '{output}' to mock",
+                    unit.module.document.locate(mock_path, key=True),
+                    mock_path,
+                    severity="warning",
+                    rule="unknown-mock-output",
+                    hint=did_you_mean(output, target.outputs, "outputs")
+                    or "a plan with mocks would pass where the real output is missing",
+                )
 
 
 # --- !hcl references Terragrunt can resolve ----------------------------------------------
