@@ -10,7 +10,17 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..checks import Context, _get, _source_expressions, catalog_rule, code_of, did_you_mean, local_references, rule
+from ..checks import (
+    Context,
+    _get,
+    _Source,
+    _source_expressions,
+    catalog_rule,
+    code_of,
+    did_you_mean,
+    local_references,
+    rule,
+)
 from ..checks import unit_sources as _unit_sources
 from ..errors import Diagnostic, KeyPath
 from ..loader import Document, HclExpr
@@ -21,9 +31,13 @@ from .types import conversion_problem, parse_type
 
 
 def interface_of(ctx: Context, unit: Unit) -> Interface | None:
-    key = (unit.module.source, pin_of(parse_source(unit.module.source), unit.pin))
-    found = ctx.project.interfaces.get(key)
-    return found if isinstance(found, Interface) else None
+    cache: dict[tuple[str, str | None], Interface | None] = ctx.__dict__.setdefault("_module_interfaces", {})
+    memo = (unit.module.id, unit.pin)
+    if memo not in cache:
+        key = (unit.module.source, pin_of(parse_source(unit.module.source), unit.pin))
+        found = ctx.project.interfaces.get(key)
+        cache[memo] = found if isinstance(found, Interface) else None
+    return cache[memo]
 
 
 def _what(unit: Unit) -> str:
@@ -253,6 +267,28 @@ _FOREIGN_HINT = {
 }
 
 
+_Refs = tuple[tuple[KeyPath, tuple[re.Match[str], ...], tuple[tuple[str, str | None], ...]], ...]
+
+
+def _references(ctx: Context, source: _Source) -> _Refs:
+    """Per expression of *source*: Terraform-only traversals and dependency references;
+    computed once per place, whichever unit asks."""
+    cache: dict[tuple[str, ...], _Refs] = ctx.__dict__.setdefault("_hcl_references", {})
+    found = cache.get(source.key)
+    if found is None:
+        entries = []
+        for path, expr in _source_expressions(ctx, source):
+            code = code_of(expr.text)
+            if code is None:
+                continue
+            foreign = tuple(_FOREIGN.finditer(code))
+            dependencies = tuple((m.group(1), m.group(2)) for m in _DEPENDENCY_REF.finditer(code))
+            if foreign or dependencies:
+                entries.append((path, foreign, dependencies))
+        found = cache[source.key] = tuple(entries)
+    return found
+
+
 @catalog_rule
 def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
     """``dependency.<name>`` names a dependency of the unit's module, with an output its
@@ -262,11 +298,8 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
         declared = {d.name: d for d in unit.module.dependencies}
         targets = {w.dependency.name: w.target for w in ctx.project.wiring.get(unit.key, ())}
         for source in _unit_sources(ctx, unit):
-            for path, expr in _source_expressions(ctx, source):
-                code = code_of(expr.text)
-                if code is None:
-                    continue
-                for match in _FOREIGN.finditer(code):
+            for path, foreign, dependencies in _references(ctx, source):
+                for match in foreign:
                     namespace = match.group(1)
                     marker = (source.doc.file, path, namespace)
                     if marker not in reported:
@@ -279,8 +312,7 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
                             rule="hcl-namespace",
                             hint=_FOREIGN_HINT.get(namespace, "Terragrunt has local, dependency, include and feature"),
                         )
-                for match in _DEPENDENCY_REF.finditer(code):
-                    name, output = match.group(1), match.group(2)
+                for name, output in dependencies:
                     if name not in declared:
                         marker = (source.doc.file, path, f"dep:{name}:{unit.module.id}")
                         if marker in reported:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qsl
 
@@ -85,6 +86,7 @@ def is_local(text: str) -> bool:
     return text.startswith(("./", "../", "/")) or text in (".", "..")
 
 
+@lru_cache(maxsize=4096)
 def parse_source(text: str) -> ModuleSource:
     """The parts of *text*; anything not recognised as registry, git or local is HTTP."""
     match = _REGISTRY.match(text)
