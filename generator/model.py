@@ -136,9 +136,9 @@ class Unit:
     @property
     def source_url(self) -> str:
         """The pinned source of this unit (the catalog's unless a version is promoted)."""
-        from .modules.sources import pinned
+        from .modules.sources import promoted
 
-        return pinned(self.module.source, self.pin) if self.version is not None else self.module.source_url
+        return promoted(self.module.source, self.version) if self.version is not None else self.module.source_url
 
     @property
     def name(self) -> str:

@@ -22,10 +22,10 @@ from generator.loader import HclExpr
 from generator.modules.fetch import FetchError, package_digest, unpack
 from generator.modules.interface import read_module_dir
 from generator.modules.lockfile import LOCK_NAME, NO_LOCK_RULE
-from generator.modules.sources import parse_source, pin_problems, pinned
+from generator.modules.sources import parse_source, pin_problems, pinned, promoted
 from generator.modules.types import conversion_problem, parse_type
 
-from .conftest import REPO, ProjectFactory
+from .conftest import IN_CI, REPO, ProjectFactory
 from .module_registry import ModuleRegistry, tar_gz
 
 # --- sources ----------------------------------------------------------------------------
@@ -87,6 +87,19 @@ def test_conflicting_or_missing_pins_are_reported(source: str, version: str | No
                                                   severity: str) -> None:
     problems = pin_problems(parse_source(source), version)
     assert [p.severity for p in problems if fragment in p.message] == [severity], problems
+
+
+@pytest.mark.parametrize(
+    ("source", "version", "expected"),
+    [
+        ("git::https://x/m.git//net?ref=v1", "v2", "git::https://x/m.git//net?ref=v2"),
+        ("tfr:///a/b/aws?version=1.0.0", "1.1.0", "tfr:///a/b/aws?version=1.1.0"),
+        ("tfr:///a/b/aws", "1.1.0", "tfr:///a/b/aws?version=1.1.0"),
+        ("git::https://x/m.git?depth=1&ref=v1", "v2", "git::https://x/m.git?depth=1&ref=v2"),
+    ],
+)
+def test_a_promoted_version_replaces_the_source_pin(source: str, version: str, expected: str) -> None:
+    assert promoted(source, version) == expected
 
 
 @pytest.mark.parametrize(
@@ -349,9 +362,10 @@ def git(*args: str, cwd: Path) -> str:
     return done.stdout.strip()
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is needed for git module sources")
 def test_the_lock_reads_a_git_source_at_its_tag_and_commit(make_project: ProjectFactory, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch, runner: CliRunner) -> None:
+    if shutil.which("git") is None:
+        (pytest.fail if IN_CI else pytest.skip)("git is needed for git module sources")
     bare = tmp_path / "modules.git"
     work = tmp_path / "work"
     git("init", "--quiet", "--bare", str(bare), cwd=tmp_path)
@@ -386,6 +400,21 @@ def test_the_lock_reads_a_git_source_at_its_tag_and_commit(make_project: Project
     entry = json.loads((config.parent / "catalog" / LOCK_NAME).read_text())["modules"][0]
     assert entry["version"] == commit and entry["variables"]["ipv6"]["type"] == "bool"
     assert runner.invoke(main, ["validate", "--strict"]).exit_code == 0
+
+    # The catalog pins the tag in the source itself; dev promotes the commit, which
+    # replaces that ?ref= (one pin in the rendered source, each checked on its own).
+    (config.parent / "catalog/networking/net.yaml").write_text(
+        NET.replace("tfr:///acme/net/aws\nversion: 1.0.0", f"{url}?ref=v1.0.0"))
+    zone = "      us-east-1: {vpc_cidr: 10.10.0.0/16, azs: [a, b]}\n"
+    promotion = f'    units:\n      net: {{version: "{commit}", inputs: {{ipv6: true}}}}\n'
+    config.write_text(environments.replace(zone, zone + promotion))
+    assert runner.invoke(main, ["modules", "lock"]).exit_code == 0
+    versions = [m["version"] for m in json.loads((config.parent / "catalog" / LOCK_NAME).read_text())["modules"]]
+    assert versions == [commit, "v1.0.0"] or versions == ["v1.0.0", commit]
+    assert runner.invoke(main, ["validate", "--strict"]).exit_code == 0
+    assert runner.invoke(main, ["render"]).exit_code == 0
+    leaf = (config.parent / "output/environments/dev/us-east-1/01-network/net/terragrunt.hcl").read_text()
+    assert f'source = "{url}?ref={commit}"' in leaf
 
 
 def test_a_local_module_is_read_where_terragrunt_finds_it(make_project: ProjectFactory,

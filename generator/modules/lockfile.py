@@ -22,7 +22,7 @@ from ..loader import Document
 from ..model import Project
 from .fetch import FetchError, fetch_package, package_digest
 from .interface import Interface, InterfaceError, read_module_dir
-from .sources import ModuleSource, parse_source, pin_of, pin_problems
+from .sources import ModuleSource, parse_source, pin_of, pin_problems, without_pin
 
 LOCK_NAME = ".tfgen-modules.lock.json"
 LOCK_FORMAT = 1
@@ -38,10 +38,11 @@ class Pin:
     version: str | None  # the catalog's version or a promoted one; None: the source's own pin
     doc: Document
     path: KeyPath  # where the version (or the source) is written
+    promoted: bool = False  # a unit's version: it replaces the source's own pin
 
     @property
     def parsed(self) -> ModuleSource:
-        return parse_source(self.source)
+        return parse_source(without_pin(self.source) if self.promoted else self.source)
 
     @property
     def resolved_version(self) -> str | None:
@@ -67,7 +68,7 @@ def pins(project: Project) -> list[Pin]:
     for unit in project.units:
         if unit.version is not None:
             key = (unit.module.id, unit.module.source, unit.version)
-            pin = Pin(unit.module.id, unit.module.source, unit.version, project.document, unit.version_path)
+            pin = Pin(unit.module.id, unit.module.source, unit.version, project.document, unit.version_path, True)
             found.setdefault(key, pin)
     return sorted(found.values(), key=lambda p: (p.module, p.version or "", p.source))
 

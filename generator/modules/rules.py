@@ -26,7 +26,7 @@ from ..errors import Diagnostic, KeyPath
 from ..loader import Document, HclExpr
 from ..model import Unit
 from .interface import Interface
-from .sources import parse_source, pin_of, pin_problems
+from .sources import parse_source, pin_of, pin_problems, without_pin
 from .types import conversion_problem, parse_type
 
 
@@ -68,7 +68,8 @@ def module_sources_pinned(ctx: Context) -> Iterator[Diagnostic]:
         if unit.version is None or unit.version_path in seen:
             continue
         seen.add(unit.version_path)
-        source = parse_source(unit.module.source)
+        # A promoted version replaces the source's own ?ref= / ?version=, if it has one.
+        source = parse_source(without_pin(unit.module.source))
         version_problems = [p for p in pin_problems(source, unit.version) if p.on == "version"]
         for problem in version_problems:
             yield Diagnostic(

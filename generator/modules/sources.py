@@ -203,6 +203,22 @@ def pinned(text: str, version: str | None) -> str:
     return f"{text}{separator}{source.pin_param}={version}"
 
 
+def without_pin(text: str) -> str:
+    """*text* without its ``?ref=`` / ``?version=``: a promoted version replaces the
+    source's own pin rather than adding a second one."""
+    source = parse_source(text)
+    if source.kind == "local" or "?" not in text:
+        return text
+    base, _, query = text.partition("?")
+    kept = [part for part in query.split("&") if part.split("=", 1)[0] not in ("ref", "version")]
+    return base + ("?" + "&".join(kept) if kept else "")
+
+
+def promoted(text: str, version: str) -> str:
+    """The source of a unit that deploys *version* instead of the catalog's pin."""
+    return pinned(without_pin(text), version)
+
+
 def pin_of(source: ModuleSource, version: str | None) -> str | None:
     """The version the source ends up at (the catalog's version or the source's own pin)."""
     if version is not None:
