@@ -58,9 +58,14 @@ def registry_base(host: str, hosts: Mapping[str, str]) -> str:
     return hosts.get(host, f"https://{host}").rstrip("/")
 
 
+_DISCOVERED: dict[str, str] = {}
+
+
 def discover_modules_url(host: str, hosts: Mapping[str, str]) -> str:
-    """The registry's ``modules.v1`` endpoint, absolute."""
+    """The registry's ``modules.v1`` endpoint, absolute (asked once per registry URL)."""
     base = registry_base(host, hosts)
+    if base in _DISCOVERED:
+        return _DISCOVERED[base]
     url = f"{base}/.well-known/terraform.json"
     _, _, body = _get(url)
     try:
@@ -70,7 +75,8 @@ def discover_modules_url(host: str, hosts: Mapping[str, str]) -> str:
         raise FetchError(f"{url}: not a Terraform service discovery document with modules.v1") from None
     if not isinstance(endpoint, str):
         raise FetchError(f"{url}: modules.v1 is not a string")
-    return urllib.parse.urljoin(url, endpoint if endpoint.endswith("/") else endpoint + "/")
+    found = _DISCOVERED[base] = urllib.parse.urljoin(url, endpoint if endpoint.endswith("/") else endpoint + "/")
+    return found
 
 
 def registry_download_url(source: ModuleSource, version: str, hosts: Mapping[str, str]) -> str:
