@@ -488,7 +488,8 @@ def modules_lock_check(config: str | os.PathLike[str] = DEFAULT_CONFIG) -> list[
 
 #: Findings that `tfgen modules lock` itself repairs or that need the lock to be judged.
 _LOCK_RULES = frozenset(
-    {"unknown-input", "required-input", "input-type", "unknown-output", "module-lock-stale", lockfile.NO_LOCK_RULE}
+    {"unknown-input", "required-input", "input-type", "unknown-output", "module-lock", "module-lock-stale",
+     lockfile.NO_LOCK_RULE}
 )
 
 

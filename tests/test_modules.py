@@ -578,3 +578,22 @@ def test_the_scaffold_lock_is_the_reference_lock_for_the_same_versions() -> None
     for entry in shipped:
         same = reference[(entry["source"], entry["version"])]
         assert {k: v for k, v in entry.items() if k != "module"} == {k: v for k, v in same.items() if k != "module"}
+
+
+def test_a_broken_lock_is_repaired_by_modules_lock(registry_project: Path, runner: CliRunner) -> None:
+    lock = registry_project.parent / "catalog" / LOCK_NAME
+    lock.write_text("{not json\n")
+    with ModuleRegistry({("acme", "net", "aws", "1.0.0"): package("1.0.0")}) as registry:
+        lock_with(registry, runner)
+    assert json.loads(lock.read_text())["format"] == 1
+    assert runner.invoke(main, ["validate", "--strict"]).exit_code == 0
+
+
+def test_an_archive_location_with_a_subdirectory_is_that_package(tmp_path: Path) -> None:
+    from generator.modules.fetch import fetch_location
+
+    data = tar_gz({"wrapper/net/variables.tf": VARIABLES, "other.tf": "# not this\n"}, top="repo-1.0.0")
+    with ModuleRegistry({("acme", "net", "aws", "1.0.0"): data}) as registry:
+        fetch_location(f"{registry.url}/archives/acme-net-aws-1.0.0.tar.gz//wrapper/net", tmp_path / "pkg")
+    assert sorted(p.name for p in (tmp_path / "pkg").iterdir()) == ["variables.tf"]
+    assert "cidr" in read_module_dir(tmp_path / "pkg").variables

@@ -165,13 +165,24 @@ def git_clone(url: str, ref: str | None, destination: Path) -> None:
 
 
 def fetch_location(location: str, destination: Path) -> None:
-    """Bring the package at *location* (git:: URL or archive URL) into *destination*."""
+    """Bring the package at *location* (git:: URL or archive URL, maybe with a
+    ``//subdir`` that is then the package) into *destination*."""
     parsed = parse_source(location)
+    target = destination / ".package" if parsed.subdir else destination
     if parsed.kind == "git":
-        git_clone(parsed.address, parsed.ref, destination)
-        return
-    _, _, data = _get(location)
-    unpack(data, location, destination)
+        git_clone(parsed.address, parsed.ref, target)
+    else:
+        query = urllib.parse.urlencode(parsed.query)
+        url = parsed.address + (f"?{query}" if query else "")
+        _, _, data = _get(url)
+        unpack(data, url, target)
+    if parsed.subdir:
+        inner = target.joinpath(*parsed.subdir.split("/"))
+        if not inner.is_dir():
+            raise FetchError(f"{location}: the package has no directory {parsed.subdir}")
+        for child in inner.iterdir():
+            shutil.move(str(child), str(destination / child.name))
+        shutil.rmtree(target)
 
 
 def fetch_package(source: ModuleSource, version: str | None, destination: Path, hosts: Mapping[str, str]) -> None:
