@@ -81,6 +81,7 @@ def test_the_rendered_source_is_unchanged_where_it_was_right(source: str, versio
         ("tfr:///a/b/aws", None, "the registry source is not pinned", "warning"),
         ("tfr:///a/b/aws", "latest", "version 'latest' is not a pin", "warning"),
         ("tfr:///a/b/aws", "~>1.0", "not an exact version", "error"),
+        ("https://example.com/net-1.0.0.tar.gz", "1.0.0", "an archive URL is pinned by the URL itself", "error"),
     ],
 )
 def test_conflicting_or_missing_pins_are_reported(source: str, version: str | None, fragment: str,
@@ -105,7 +106,7 @@ def test_a_promoted_version_replaces_the_source_pin(source: str, version: str, e
 @pytest.mark.parametrize(
     ("source", "version"),
     [("tfr:///a/b/aws", "1.0.0"), ("git::https://x/m.git?ref=v1", None), ("git::https://x/m.git", "v1"),
-     ("./local", None)],
+     ("./local", None), ("https://example.com/net-1.0.0.zip", None)],
 )
 def test_good_pins_pass(source: str, version: str | None) -> None:
     assert pin_problems(parse_source(source), version) == []
@@ -597,3 +598,17 @@ def test_an_archive_location_with_a_subdirectory_is_that_package(tmp_path: Path)
         fetch_location(f"{registry.url}/archives/acme-net-aws-1.0.0.tar.gz//wrapper/net", tmp_path / "pkg")
     assert sorted(p.name for p in (tmp_path / "pkg").iterdir()) == ["variables.tf"]
     assert "cidr" in read_module_dir(tmp_path / "pkg").variables
+
+
+def test_an_archive_url_source_is_locked_from_its_url(make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch,
+                                                      runner: CliRunner) -> None:
+    with ModuleRegistry({("acme", "net", "aws", "1.0.0"): package("1.0.0")}) as registry:
+        url = f"{registry.url}/archives/acme-net-aws-1.0.0.tar.gz"
+        config = make_project({"environments.yaml": PROJECT.replace("  sub: {module: networking/sub}\n", ""),
+                               "catalog/networking/net.yaml": NET.replace("tfr:///acme/net/aws\nversion: 1.0.0", url)})
+        monkeypatch.chdir(config.parent)
+        assert runner.invoke(main, ["modules", "lock"]).exit_code == 0
+    entry = json.loads((config.parent / "catalog" / LOCK_NAME).read_text())["modules"][0]
+    assert (entry["source"], entry["version"], entry["outputs"]) == (url, None, ["private_subnets", "vpc_id"])
+    assert runner.invoke(main, ["validate", "--strict"]).exit_code == 0
+    assert runner.invoke(main, ["modules", "lock", "--check"]).exit_code == 0

@@ -146,6 +146,8 @@ def remote(pin: Pin) -> bool:
 
 def lockable(pin: Pin) -> bool:
     """A remote pin without an error in its source (a broken pin is reported by validate)."""
+    if pin.parsed.kind == "http":  # pinned by its URL
+        return not pin_problems(pin.parsed, pin.version)
     if not remote(pin) or pin.resolved_version is None or pin.resolved_version.lower() == "latest":
         return False  # unpinned: validate warns, and there is no one version to record
     return not any(p.severity == "error" for p in pin_problems(pin.parsed, pin.version))

@@ -136,6 +136,16 @@ def pin_problems(source: ModuleSource, version: str | None) -> list[PinProblem]:
                 PinProblem("a local path takes no ?ref= or ?version=", "remove the query: Terraform reads the files")
             )
         return problems
+    if source.kind == "http":
+        if version is not None:
+            problems.append(
+                PinProblem(
+                    f"an archive URL is pinned by the URL itself: version {version} would be appended as ?ref=",
+                    "remove version, or put the version in the archive's URL",
+                    on="version",
+                )
+            )
+        return problems
     param = source.pin_param
     own = source.values(param)
     other = "ref" if param == "version" else "version"
@@ -197,7 +207,7 @@ def pinned(text: str, version: str | None) -> str:
     if not version:
         return text
     source = parse_source(text)
-    if source.kind == "local":
+    if source.kind in ("local", "http"):
         return text
     separator = "&" if "?" in text else "?"
     return f"{text}{separator}{source.pin_param}={version}"
