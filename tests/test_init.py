@@ -33,6 +33,7 @@ def test_the_scaffold_validates_renders_and_graphs(runner: CliRunner, tmp_path: 
         ".tfgen/catalog.schema.json",
         ".tfgen/environments.schema.json",
         "README.md",
+        "catalog/.tfgen-modules.lock.json",
         "catalog/data/postgres.yaml",
         "catalog/networking/vpc.yaml",
         "environments.yaml",
