@@ -247,6 +247,9 @@ Infrastructure described in one file, `environments.yaml`, and rendered by tfgen
 - Add a service: a module file under `catalog/<category>/<module>.yaml` and one line
   under `units:`.
 - Change a size: edit a tier under `sizing:`, or pick another tier for an environment.
+- Add or upgrade a module: set its `source`/`version`, then `tfgen modules lock`, which
+  records the module's variables and outputs in `catalog/.tfgen-modules.lock.json`
+  (`tfgen validate` checks every input against them; commit the lock).
 
 After every change run `tfgen render` and commit `environments.yaml` and `output/` together.
 
