@@ -411,6 +411,12 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...]) -> None
     except TfgenError as error:
         fail(error)
         return
+    for module, version, old, new in result.republished:
+        click.echo(
+            f"{api.display_path(result.path)}: warning: {module} {version} now downloads other code "
+            f"({old} -> {new}): the release was published again; review the change before committing the lock",
+            err=True,
+        )
     state = "written" if result.changed else "unchanged"
     click.echo(
         f"{api.display_path(result.path)}: {state}: {len(result.entries)} module versions, "

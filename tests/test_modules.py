@@ -317,6 +317,15 @@ def test_the_lock_round_trips_against_a_local_registry(registry_project: Path, r
     assert warned.exit_code == 0 and "networking/net 1.1.0 is not in the module lock" in warned.stderr
     assert runner.invoke(main, ["validate", "--strict"]).exit_code == 2
 
+    # The same version published again with other code: locked, but said out loud.
+    net_yaml.write_text(NET)
+    with ModuleRegistry({("acme", "net", "aws", "1.0.0"): package("1.0.0", 'variable "x" {}\n')}) as registry:
+        republished = runner.invoke(main, ["modules", "lock", "--registry", f"registry.terraform.io={registry.url}"])
+    assert republished.exit_code == 0
+    assert "warning: networking/net 1.0.0 now downloads other code (sha256:" in republished.stderr
+    assert "warning: networking/sub 1.0.0 now downloads other code" in republished.stderr
+    net_yaml.write_text(NET.replace("1.0.0", "1.1.0"))
+
     packages[("acme", "net", "aws", "1.1.0")] = package("1.1.0", 'variable "cidrr" {\n  default = null\n}\n')
     with ModuleRegistry(packages) as registry:
         lock_with(registry, runner)

@@ -162,6 +162,8 @@ class LockResult:
     entries: list[Entry]
     downloaded: int  # packages downloaded
     changed: bool
+    #: (module, version, old digest, new digest): the same version now holds other code
+    republished: tuple[tuple[str, str | None, str, str], ...] = ()
 
 
 def lock(
@@ -211,6 +213,15 @@ def lock(
             entries.append(Entry(pin.module, pin.source, pin.resolved_version, digest, interface))
     if errors:
         raise InputError(errors)
+    try:
+        previous = {(e.source, e.version): e.digest for e in read_lock(path, shown) or []}
+    except InputError:
+        previous = {}  # a broken lock is what this command repairs
+    republished = tuple(
+        (e.module, e.version, previous[(e.source, e.version)], e.digest)
+        for e in entries
+        if previous.get((e.source, e.version), e.digest) != e.digest
+    )
     data = entries_bytes(entries)
     try:
         changed = path.read_bytes() != data
@@ -221,7 +232,7 @@ def lock(
         temporary = path.with_name(path.name + ".tmp")
         temporary.write_bytes(data)
         temporary.replace(path)
-    return LockResult(path, entries, downloaded, changed)
+    return LockResult(path, entries, downloaded, changed, republished)
 
 
 def check_lock(project: Project, shown: str) -> list[Diagnostic]:
