@@ -25,7 +25,7 @@ from generator.modules.lockfile import LOCK_NAME, NO_LOCK_RULE
 from generator.modules.sources import parse_source, pin_problems, pinned, promoted
 from generator.modules.types import conversion_problem, parse_type
 
-from .conftest import IN_CI, REPO, ProjectFactory
+from .conftest import IN_CI, REPO, ProjectFactory, need_tool
 from .module_registry import ModuleRegistry, tar_gz
 
 # --- sources ----------------------------------------------------------------------------
@@ -621,3 +621,27 @@ def test_an_archive_url_source_is_locked_from_its_url(make_project: ProjectFacto
     assert (entry["source"], entry["version"], entry["outputs"]) == (url, None, ["private_subnets", "vpc_id"])
     assert runner.invoke(main, ["validate", "--strict"]).exit_code == 0
     assert runner.invoke(main, ["modules", "lock", "--check"]).exit_code == 0
+
+
+def test_terragrunt_deploys_the_promoted_version_and_the_catalog_one_elsewhere(
+    make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, runner: CliRunner, tmp_path: Path
+) -> None:
+    """The real client decides: the leaf's terraform.source wins over the envcommon one."""
+    import os
+
+    found = os.environ.get("TERRAGRUNT") or shutil.which("terragrunt")
+    terragrunt = need_tool("terragrunt", found if found and os.access(found, os.X_OK) else None)
+    config = make_project({"environments.yaml": PROMOTION.replace(", inputs: {cidrr: wide}", ""),
+                           "catalog/networking/net.yaml": NET})
+    monkeypatch.chdir(config.parent)
+    assert runner.invoke(main, ["render"]).exit_code == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TG_", "TERRAGRUNT_"))}
+    env.update({"TG_NON_INTERACTIVE": "true", "HOME": str(tmp_path)})
+    sources = {}
+    for name in ("dev", "prod"):
+        unit = config.parent / "output" / "environments" / name / "us-east-1" / "01-network" / "net"
+        done = subprocess.run([terragrunt, "render", "--json"], cwd=unit, env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        sources[name] = json.loads(done.stdout)["terraform"]["source"]
+    assert sources == {"dev": "tfr:///acme/net/aws?version=1.1.0", "prod": "tfr:///acme/net/aws?version=1.0.0"}
