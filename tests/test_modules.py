@@ -645,3 +645,29 @@ def test_terragrunt_deploys_the_promoted_version_and_the_catalog_one_elsewhere(
         assert done.returncode == 0, done.stderr
         sources[name] = json.loads(done.stdout)["terraform"]["source"]
     assert sources == {"dev": "tfr:///acme/net/aws?version=1.1.0", "prod": "tfr:///acme/net/aws?version=1.0.0"}
+
+
+@pytest.mark.parametrize(
+    ("expression", "flagged"),
+    [
+        ("var.count * 2", ["var"]),
+        ("'module.vpc.vpc_id'", ["module"]),
+        ("'\"${data.aws_region.current.name}-x\"'", ["data"]),
+        ("'[for data in local.region.azs : data.name]'", []),
+        ("'{ for each, v in local.env.settings : each => v }'", []),
+        ("'\"var.count is only text\"'", []),
+        ("path_relative_to_include()", []),
+        ("terraform.workspace", ["terraform"]),
+    ],
+)
+def test_terraform_only_namespaces_are_refused_in_hcl(make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch,
+                                                      expression: str, flagged: list[str]) -> None:
+    config = make_project({"environments.yaml": PROJECT.replace("  sub: {module: networking/sub}\n", ""),
+                           "catalog/networking/net.yaml": NET + f"  probe: !hcl {expression}\n"})
+    monkeypatch.chdir(config.parent)
+    try:
+        found = api.validate(config).warnings
+    except InputError as error:
+        found = error.diagnostics
+    namespaces = [d.message.split(".")[0] for d in found if d.rule == "hcl-namespace"]
+    assert namespaces == flagged

@@ -261,6 +261,8 @@ def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
 _DEPENDENCY_REF = re.compile(r"(?<![\w.-])dependency\.([A-Za-z_][\w-]*)(?:\.outputs\.([A-Za-z_][\w-]*))?")
 #: Terraform namespaces that a Terragrunt file cannot read.
 _FOREIGN = re.compile(r"(?<![\w.-])(var|module|data|each|count|self|terraform|resource)\.[A-Za-z_][\w-]*")
+#: Names a for expression binds (``for k, v in ...``): ``data.x`` may be one of them.
+_FOR_BINDING = re.compile(r"\bfor\s+([A-Za-z_][\w-]*)(?:\s*,\s*([A-Za-z_][\w-]*))?\s+in\b")
 _FOREIGN_HINT = {
     "var": "Terragrunt evaluates inputs itself and has no var.*: use local.env.*, local.region.* or a literal",
     "module": "module outputs reach a unit through dependency.<name>.outputs.<output>",
@@ -282,7 +284,8 @@ def _references(ctx: Context, source: _Source) -> _Refs:
             code = code_of(expr.text)
             if code is None:
                 continue
-            foreign = tuple(_FOREIGN.finditer(code))
+            bound = {name for m in _FOR_BINDING.finditer(code) for name in m.groups() if name}
+            foreign = tuple(m for m in _FOREIGN.finditer(code) if m.group(1) not in bound)
             dependencies = tuple((m.group(1), m.group(2)) for m in _DEPENDENCY_REF.finditer(code))
             if foreign or dependencies:
                 entries.append((path, foreign, dependencies))
