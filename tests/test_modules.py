@@ -193,8 +193,10 @@ def test_variables_and_outputs_are_read_from_tf_files(tmp_path: Path) -> None:
     (tmp_path / "variables.tf").write_text(VARIABLES)
     (tmp_path / "outputs.tf").write_text(OUTPUTS)
     (tmp_path / "README.md").write_text("not terraform\n")
+    (tmp_path / "extra.tf.json").write_text('{"variable": {"ipv6": {"type": "bool", "default": false}}}\n')
     interface = read_module_dir(tmp_path)
     assert interface.outputs == ("private_subnets", "vpc_id")
+    assert interface.variables["ipv6"].as_json() == {"type": "bool", "required": False, "default": False}
     as_json = interface.as_json()["variables"]
     assert as_json["name"] == {"type": "string", "required": True}
     assert as_json["cidr"] == {"type": "string", "required": False, "default": "10.0.0.0/16"}

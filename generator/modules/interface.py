@@ -6,6 +6,7 @@ parser); stored in and read back from the lock file as plain JSON.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -82,16 +83,19 @@ def read_module_dir(directory: Path, origin: str | None = None) -> Interface:
         raise InterfaceError(f"{directory} is not a directory")
     variables: dict[str, Variable] = {}
     outputs: set[str] = set()
-    files = sorted(p for p in directory.iterdir() if p.suffix == ".tf" and p.is_file())
+    files = sorted(p for p in directory.iterdir() if p.name.endswith((".tf", ".tf.json")) and p.is_file())
     if not files:
         raise InterfaceError(f"{directory} holds no .tf files")
     for path in files:
         try:
-            body = pygohcl.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            body = json.loads(text) if path.name.endswith(".json") else pygohcl.loads(text)
         except (UnicodeDecodeError, OSError) as exc:
             raise InterfaceError(f"{path.name}: {exc}") from None
         except Exception as exc:  # pygohcl raises its own HCLParseError and ValueError
             raise InterfaceError(f"{path.name}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+        if not isinstance(body, dict):
+            raise InterfaceError(f"{path.name}: not a Terraform configuration")
         for name, spec in (body.get("variable") or {}).items():
             spec = spec if isinstance(spec, dict) else {}
             default = spec.get("default", _NO_DEFAULT)
