@@ -673,3 +673,29 @@ def test_terraform_only_namespaces_are_refused_in_hcl(make_project: ProjectFacto
         found = error.diagnostics
     namespaces = [d.message.split(".")[0] for d in found if d.rule == "hcl-namespace"]
     assert namespaces == flagged
+
+
+def test_version_overrides_merge_unit_then_environment_then_region(make_project: ProjectFactory) -> None:
+    text = PROMOTION.replace("  net: {module: networking/net}", "  net: {module: networking/net, version: 1.2.0}")
+    text = text.replace("      us-east-1: {vpc_cidr: 10.40.0.0/16, azs: [a, b]}\n",
+                        "      us-east-1:\n        vpc_cidr: 10.40.0.0/16\n        azs: [a, b]\n"
+                        "        units: {net: {version: 1.0.0}}\n")
+    config = make_project({"environments.yaml": text, "catalog/networking/net.yaml": NET})
+    project = api.validate(config).project
+    pins = {u.environment.name: (u.pin, u.version, u.source_url) for u in project.units}
+    assert pins == {
+        "dev": ("1.1.0", "1.1.0", "tfr:///acme/net/aws?version=1.1.0"),  # the environment's wins over the unit's
+        "prod": ("1.0.0", None, "tfr:///acme/net/aws?version=1.0.0"),  # the region's: the catalog's own, so none
+    }
+
+
+def test_zip_archives_are_unpacked(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("net-1.0.0/variables.tf", VARIABLES)
+        archive.writestr("net-1.0.0/outputs.tf", OUTPUTS)
+    unpack(buffer.getvalue(), "http://127.0.0.1/x?archive=zip", tmp_path / "pkg")
+    assert read_module_dir(tmp_path / "pkg").outputs == ("private_subnets", "vpc_id")
