@@ -96,6 +96,7 @@ def main() -> None:
       tfgen schema > schema.json     the JSON Schema, for editors
       tfgen graph                    units and dependencies in apply order (waves)
       tfgen explain prod/us-east-1/rds   every input of a unit and where it was set
+      tfgen modules lock             record the pinned modules' variables and outputs
       tfgen init my-infra            start a new project that renders as it is
 
     Exit codes: 0 success, 1 drift or an unsafe write refused, 2 invalid input,
