@@ -48,7 +48,8 @@ class Group(click.Group):
 
     @staticmethod
     def _command(ctx: click.Context) -> str:
-        return ctx.invoked_subcommand or ctx.info_name or "tfgen"
+        # A subcommand of a group (modules lock) names itself: the group alone is not the command.
+        return ctx.meta.get("tfgen.command") or ctx.invoked_subcommand or ctx.info_name or "tfgen"
 
     def _expected(self, ctx: click.Context, error: TfgenError) -> None:
         if ctx.meta.get("tfgen.format") == "json":

@@ -360,6 +360,7 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
       tfgen modules lock --registry registry.terraform.io=http://127.0.0.1:8080
     """
     report.remember_format(fmt)
+    report.remember_command("modules lock")
     lock_file = display_path(api.lock_path(config))
     if check:
         problems = api.modules_lock_check(config)

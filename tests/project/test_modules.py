@@ -339,6 +339,40 @@ def test_the_lock_round_trips_against_a_local_registry(registry_project: Path, r
     assert versions == [("networking/net", "1.1.0"), ("networking/sub", "1.0.0")]
 
 
+def test_modules_lock_prints_the_one_json_envelope(registry_project: Path, runner: CliRunner) -> None:
+    """--format json: the result, and a download failure, in the envelope every command prints."""
+    with ModuleRegistry({("acme", "net", "aws", "1.0.0"): package("1.0.0")}) as registry:
+        args = ["modules", "lock", "--format", "json", "--registry", f"registry.terraform.io={registry.url}"]
+        written = runner.invoke(main, args)
+    assert written.exit_code == 0, written.output
+    document = json.loads(written.stdout)
+    assert {k: document[k] for k in ("command", "ok", "exit_code", "errors")} == {
+        "command": "modules lock", "ok": True, "exit_code": 0, "errors": []}
+    assert document["result"] == {
+        "mode": "lock", "lock": "catalog/.tfgen-modules.lock.json", "changed": True, "downloaded": 1,
+        "modules": [{"module": "networking/net", "source": "tfr:///acme/net/aws", "version": "1.0.0"},
+                    {"module": "networking/sub", "source": "tfr:///acme/net/aws//modules/sub", "version": "1.0.0"}]}
+    lock = registry_project.parent / "catalog" / LOCK_NAME
+    assert not [p for p in lock.parent.iterdir() if p.name.startswith(f".{LOCK_NAME}.")]  # no temporary left
+
+    (registry_project.parent / "catalog/networking/net.yaml").write_text(NET.replace("1.0.0", "1.1.0"))
+    stale = runner.invoke(main, ["modules", "lock", "--check", "--format", "json"])
+    assert stale.exit_code == 1
+    document = json.loads(stale.stdout)
+    assert (document["ok"], document["result"]["in_sync"]) == (False, False)
+    assert document["errors"] and {e["rule"] for e in document["errors"]} == {"module-lock-stale"}
+
+    before = lock.read_bytes()
+    with ModuleRegistry({}) as registry:
+        failed = runner.invoke(main, ["modules", "lock", "--format", "json", "--registry",
+                                      f"registry.terraform.io={registry.url}"])
+    assert failed.exit_code == 2
+    document = json.loads(failed.stdout)
+    assert (document["command"], document["exit_code"], document["result"]) == ("modules lock", 2, None)
+    assert len(document["errors"]) == 2 and {e["rule"] for e in document["errors"]} == {"module-download"}
+    assert lock.read_bytes() == before  # a failed download leaves the lock as it was
+
+
 def test_a_missing_module_version_fails_with_one_line(registry_project: Path, runner: CliRunner) -> None:
     with ModuleRegistry({}) as registry:
         result = runner.invoke(main, ["modules", "lock", "--registry", f"registry.terraform.io={registry.url}"])
@@ -568,7 +602,7 @@ def test_a_version_promoted_to_one_environment_is_locked_checked_rendered_and_ex
     explained = runner.invoke(main, ["explain", "dev/us-east-1/net"])
     assert ("Source: tfr:///acme/net/aws?version=1.1.0 (version 1.1.0 promoted at environments.yaml:10:22; "
             "the catalog pins 1.0.0)") in explained.stdout
-    as_json = json.loads(runner.invoke(main, ["explain", "prod/us-east-1/net", "--format", "json"]).stdout)
+    as_json = json.loads(runner.invoke(main, ["explain", "prod/us-east-1/net", "--format", "json"]).stdout)["result"]
     assert (as_json["source"], as_json["module_version"], as_json["promoted_at"]) == (
         "tfr:///acme/net/aws?version=1.0.0", "1.0.0", None)
 
