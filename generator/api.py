@@ -37,6 +37,7 @@ from .project.catalog import LoadStats, blocking, load_catalog
 from .project.layout import Scope
 from .project.loader import load as load_document
 from .project.model import Project, build_project, check_scope
+from .project.modules import lockfile
 
 DEFAULT_CONFIG = "environments.yaml"
 Config = str | os.PathLike[str]
@@ -77,6 +78,8 @@ class Plan:
 
 
 def _strict(warning: Diagnostic) -> Diagnostic:
+    if warning.rule == lockfile.NO_LOCK_RULE:
+        return warning  # informational: a project without remote modules locked yet
     hint = f"{warning.hint}; " if warning.hint else ""
     return replace(warning, severity="error", hint=f"{hint}an error under strict=True")
 
@@ -112,6 +115,9 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
         raise InputError(problems + catalog_errors)
     stats.projects += 1
     project, model_errors = build_project(root, doc, modules)
+    interfaces, interface_notes = lockfile.interfaces(project, display_path(lockfile.lock_path(root)))
+    project = replace(project, interfaces=interfaces)
+    model_errors += interface_notes
     # With a catalog file missing or broken, units of its module are not placed, and
     # rules that need every unit would be noise.
     unplaced = {s.name for s in project.unit_specs if s.module not in modules}
@@ -121,7 +127,9 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     errors = [d for d in found if d.severity == "error"]
     warnings = [d for d in found if d.severity == "warning"]
     if strict:
-        errors, warnings = errors + [_strict(w) for w in warnings], []
+        escalated = [_strict(w) for w in warnings]
+        errors = errors + [w for w in escalated if w.severity == "error"]
+        warnings = [w for w in escalated if w.severity == "warning"]
     if errors:
         raise InputError(errors + warnings)
     return ValidationResult(project, sorted_diagnostics(warnings), path, stats, time.perf_counter() - started)
@@ -333,3 +341,51 @@ def init(
     written = disk.write_new(target, scaffold_files(options), INIT)
     return [target / path for path in written]
 
+
+def lock_path(config: Config = DEFAULT_CONFIG) -> Path:
+    """Where the module lock of the project *config* lives (catalog/.tfgen-modules.lock.json)."""
+    return lockfile.lock_path(Path(config).parent)
+
+
+def modules_lock(
+    config: Config = DEFAULT_CONFIG,
+    *,
+    hosts: dict[str, str] | None = None,
+) -> lockfile.LockResult:
+    """Download each pinned remote module version once and write catalog/.tfgen-modules.lock.json.
+
+    The project is validated first (without the interface rules' findings blocking:
+    a stale lock is what this command repairs)."""
+    project = _project_for_lock(config)
+    result = lockfile.lock(project, hosts, shown=display_path(lockfile.lock_path(project.root)))
+    if result.changed:
+        disk.write_atomic(result.path, result.data)
+    return result
+
+
+def modules_lock_check(config: Config = DEFAULT_CONFIG) -> list[Diagnostic]:
+    """Why the module lock does not match the catalog; empty when it does. Offline."""
+    project = _project_for_lock(config)
+    return lockfile.check_lock(project, display_path(lockfile.lock_path(project.root)))
+
+
+#: Findings that `tfgen modules lock` itself repairs or that need the lock to be judged.
+_LOCK_RULES = frozenset(
+    {"unknown-input", "required-input", "input-type", "unknown-output", "module-lock", "module-lock-stale",
+     lockfile.NO_LOCK_RULE}
+)
+
+
+def _project_for_lock(config: Config) -> Project:
+    try:
+        return load(config).project
+    except InputError as error:
+        found = [d for d in error.diagnostics if d.severity == "error" and d.rule not in _LOCK_RULES]
+        if found:
+            raise InputError(found) from None
+    # Only interface findings: model the project without them.
+    path = Path(config)
+    doc = load_document(path, display_path(path))
+    root = path.resolve().parent
+    modules, _ = load_catalog(root, doc, LoadStats())
+    return build_project(root, doc, modules)[0]

@@ -168,6 +168,14 @@ def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = Non
     )
 
 
+def _promotion(unit: Unit) -> dict[str, str] | None:
+    """A unit that deploys another version than the catalog's overrides the envcommon
+    terraform.source in its own terraform block (Terragrunt merges the child's over it)."""
+    if unit.version is None:
+        return None
+    return {"version": unit.version, "catalog": unit.module.version or "unpinned", "source": unit.source_url}
+
+
 def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
     inputs = _leaf_inputs(unit, project, shared)
     # Wired inputs read dependency outputs (dependency and output names are identifiers),
@@ -207,6 +215,7 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "mock_commands": shared.mock_commands,
             "inputs": inputs,
             "prevent_destroy": unit.environment.deletion_protection,
+            "promoted": _promotion(unit),
         },
         unit.environment.name,
         unit.region.name,
