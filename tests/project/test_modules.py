@@ -30,6 +30,7 @@ from generator.project.values import HclExpr
 
 from ..conftest import IN_CI, REPO, ProjectFactory, need_tool
 from ..module_registry import ModuleRegistry, tar_gz
+from ..realclient import find_tool
 
 # --- sources ----------------------------------------------------------------------------
 
@@ -666,8 +667,7 @@ def test_terragrunt_deploys_the_promoted_version_and_the_catalog_one_elsewhere(
     make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, runner: CliRunner, tmp_path: Path
 ) -> None:
     """The real client decides: the leaf's terraform.source wins over the envcommon one."""
-    found = os.environ.get("TERRAGRUNT") or shutil.which("terragrunt")
-    terragrunt = need_tool("terragrunt", found if found and os.access(found, os.X_OK) else None)
+    terragrunt = need_tool("terragrunt (run: bash scripts/build-tools.sh)", find_tool("terragrunt"))
     config = make_project({"environments.yaml": PROMOTION.replace(", inputs: {cidrr: wide}", ""),
                            "catalog/networking/net.yaml": NET})
     monkeypatch.chdir(config.parent)
