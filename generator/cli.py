@@ -466,6 +466,56 @@ def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...],
 
 @main.command(context_settings=CONTEXT)
 @config_option
+@click.option("--env", "environments", multiple=True, metavar="ENV", shell_complete=complete_environments,
+              help="Only this environment's units and what they depend on (repeatable).")
+@click.option("--region", "regions", multiple=True, metavar="REGION", shell_complete=complete_regions,
+              help="Only this region's units and what they depend on (repeatable).")
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Rehearse in DIR (new or empty) and leave the scratch tree, logs and reports there.")
+@click.option("--parallelism", type=click.IntRange(1), default=4, show_default=True,
+              help="Units Terragrunt runs at once.")
+@format_option
+def rehearse(
+    config: Path, environments: tuple[str, ...], regions: tuple[str, ...], keep: Path | None, parallelism: int,
+    fmt: str,
+) -> None:
+    """Apply, re-apply and destroy the tree for real, with local stand-ins for AWS.
+
+    Renders the project into a scratch directory, starts a local S3 on 127.0.0.1
+    (moto) for the state with the project's real backend settings, replaces every
+    module by a stand-in generated from the catalog and the AWS provider by tfgen's
+    stand-in, then runs `terragrunt run --all apply` (bootstrapping the backend), a
+    second apply that must change nothing, and `run --all destroy`. Reports the order
+    the units ran in, the dependency outputs that flowed from state into inputs, the
+    state objects, the units prevent_destroy kept, and every failure. Exit 0 only
+    when all of it held; never uses real AWS credentials.
+
+    \b
+    Examples:
+      tfgen rehearse
+      tfgen rehearse --env prod --keep /tmp/rehearsal --format json
+    """
+    from . import rehearse as rehearsal
+    from .rehearse import text, tools
+
+    try:
+        found = tools.find()
+        result = rehearsal.rehearse(
+            rehearsal.Options(
+                config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism
+            )
+        )
+    except TfgenError as error:
+        fail(error, fmt)
+        return
+    click.echo(json.dumps(result.to_json(), indent=2) if fmt == "json" else text.to_text(result), nl=False)
+    if fmt == "json":
+        click.echo()
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command(context_settings=CONTEXT)
+@config_option
 @click.argument("address", metavar="ENV[/REGION[/UNIT]]", shell_complete=complete_addresses)
 @click.argument("input_name", metavar="[INPUT]", required=False)
 @format_option

@@ -91,6 +91,22 @@ def provider_contents(project: Project) -> str:
     return hcl.format_hcl("\n".join(lines))
 
 
+def endpoint_config(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Backend settings for an S3-compatible state store (``state.endpoint``): the
+    endpoint, path-style addressing, and no STS calls (such stores have no STS)."""
+    if not state.get("endpoint"):
+        return {}
+    endpoints = {"s3": state["endpoint"]}
+    if state.get("dynamodb_endpoint"):
+        endpoints["dynamodb"] = state["dynamodb_endpoint"]
+    return {
+        "endpoints": endpoints,
+        "use_path_style": True,
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+    }
+
+
 def project_locals(project: Project) -> dict[str, Any]:
     return {"name": project.name, "tags": dict(project.tags)}
 
@@ -107,6 +123,7 @@ def _root(project: Project, header: str) -> PlannedFile:
         config["dynamodb_table"] = state["dynamodb_table"]
     else:
         config["use_lockfile"] = True
+    config.update(endpoint_config(state))
     constraints = {}
     if project.terraform.get("required_version"):
         constraints["terraform_version_constraint"] = project.terraform["required_version"]
