@@ -18,11 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import api
-from ..errors import Diagnostic, Location, OutputError
 from ..graph import select
 from ..model import Project, Unit
 from ..plan import Scope, check_scope
 from . import standins
+from .errors import cannot
 from .server import LocalS3
 from .state import StateStore
 from .versions import satisfying
@@ -86,6 +86,7 @@ class Flow:
 @dataclass
 class Report:
     scratch: str
+    kept: bool = False  # the scratch directory was left (--keep)
     endpoint: str = ""
     steps: list[Step] = field(default_factory=list)
     units: list[UnitResult] = field(default_factory=list)
@@ -104,7 +105,7 @@ class Report:
         return {
             "version": 1,
             "ok": self.ok,
-            "scratch": self.scratch,
+            "scratch": self.scratch if self.kept else None,
             "endpoint": self.endpoint,
             "seconds": round(self.seconds, 2),
             "steps": [vars(s) | {"seconds": round(s.seconds, 2)} for s in self.steps],
@@ -121,16 +122,12 @@ class _Failed(Exception):
     """A step failed; the report says why. Later steps are not run."""
 
 
-def _fail(message: str) -> OutputError:
-    return OutputError([Diagnostic(message, Location("tfgen rehearse"), rule="rehearse")])
-
-
 def rehearse(options: Options) -> Report:
     started = time.perf_counter()
     project = api.load_project(options.config).project
     check_scope(project, options.scope)
     scratch = _scratch(options.keep)
-    report = Report(str(scratch))
+    report = Report(str(scratch), kept=options.keep is not None)
     try:
         with LocalS3(scratch) as s3:
             report.endpoint = s3.endpoint
@@ -147,7 +144,7 @@ def _scratch(keep: Path | None) -> Path:
     if keep is None:
         return Path(tempfile.mkdtemp(prefix="tfgen-rehearse-"))
     if keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
-        raise _fail(f"--keep {keep}: not an empty directory; the rehearsal writes its scratch tree there")
+        raise cannot(f"--keep {keep}: not an empty directory; the rehearsal writes its scratch tree there")
     keep.mkdir(parents=True, exist_ok=True)
     return keep.resolve()
 
@@ -168,23 +165,22 @@ def non_local_urls(text: str) -> list[str]:
 
 
 def _walk_endpoints(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, value) of every leaf whose path names an endpoint (endpoint, sts_endpoint,
+    endpoints.s3, ...)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            here = f"{path}.{key}" if path else key
-            if "endpoint" in key and not isinstance(item, dict):
-                yield here, item
-            yield from _walk_endpoints(item, here) if "endpoint" not in key or isinstance(item, dict) else ()
+            yield from _walk_endpoints(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for item in value:
             yield from _walk_endpoints(item, path)
+    elif "endpoint" in path and value is not None:
+        yield path, value
 
 
 def remote_endpoints(config: Mapping[str, Any]) -> list[str]:
     """Endpoint settings of a backend config that leave the machine."""
     found = []
     for where, value in _walk_endpoints(dict(config)):
-        if isinstance(value, dict):
-            continue
         host = urlsplit(str(value)).hostname if "://" in str(value) else str(value)
         if (host or "") not in LOOPBACK:
             found.append(f"{where} = {value}")
@@ -215,7 +211,8 @@ class _Rehearsal:
         self.units: list[Unit] = list(self.graph.units)
         self.in_queue: list[Unit] = self._queue()
         self.rendered: dict[str, dict[str, Any]] = {}
-        self.state = StateStore(endpoint, self.certificate)
+        self.state = StateStore(endpoint, self.certificate, str(self.project.state.get("region", "us-east-1")))
+        self.server_log = s3.log
 
     # --- the steps ---------------------------------------------------------------
 
@@ -313,6 +310,11 @@ class _Rehearsal:
                     outputs.setdefault(name, mock)
         for unit in self.project.units:
             inputs = self.rendered.get(unit.address, {}).get("inputs") or {}
+            for name in sorted(inputs):
+                problem = standins.name_problem(name)
+                if problem:
+                    self.report.failures.append(Failure("stand-ins", unit.address, problem))
+            inputs = {k: v for k, v in inputs.items() if not standins.name_problem(k)}
             outputs = {name: standins.tagged(mock, unit.address) for name, mock in reads[unit.address].items()}
             module = self.scratch / "standins" / unit.directory
             standins.write(module, unit.address, inputs, outputs)
@@ -466,8 +468,11 @@ class _Rehearsal:
             changed = self._changed_units(result.stdout + result.stderr)
             for address in changed:
                 self.report.failures.append(Failure(name, address, "the second apply planned changes"))
-        ran = sum(1 for r in runs if r.get("Result") == "succeeded")
-        return f"{ran} units succeeded, {len(failed)} not (exit {result.returncode})"
+        counts: dict[str, int] = {}
+        for run in runs:
+            counts[str(run.get("Result"))] = counts.get(str(run.get("Result")), 0) + 1
+        listed = ", ".join(f"{n} {result_name}" for result_name, n in sorted(counts.items()))
+        return f"{listed or 'no units'} (exit {result.returncode})"
 
     def _only_protection_refused(self, result: subprocess.CompletedProcess[str]) -> bool:
         text = result.stdout + result.stderr
@@ -538,9 +543,10 @@ class _Rehearsal:
         locks = [o for o in self.report.state_objects if o.endswith(".tflock")]
         for lock in locks:
             self.report.failures.append(Failure("state", "", f"a lock was left behind: {lock}"))
-        lock_note = self.state.lock_summary(self.project.state)
-        if lock_note:
-            self.report.notes.append(lock_note)
+        note, problem = self.state.lock_check(self.project.state, self.server_log)
+        self.report.notes.append(note)
+        if problem:
+            self.report.failures.append(Failure("state", "", problem))
         return f"{len(seen)} state objects, one per unit"
 
     def _check_flows(self) -> str:

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from ..errors import Diagnostic, Location, OutputError
+from .errors import cannot
 
 HOST = "127.0.0.1"
 
@@ -84,15 +84,8 @@ class LocalS3:
 
     def start(self) -> None:
         if not available():
-            raise OutputError(
-                [
-                    Diagnostic(
-                        "tfgen rehearse needs moto's server mode for its local S3",
-                        Location("tfgen"),
-                        rule="rehearse",
-                        hint="pip install 'terragrunt-tfgen[rehearse]'",
-                    )
-                ]
+            raise cannot(
+                "tfgen rehearse needs moto's server mode for its local S3", "pip install 'terragrunt-tfgen[rehearse]'"
             )
         self.certificate, key = write_certificate(self.directory)
         for _attempt in range(3):
@@ -111,9 +104,7 @@ class LocalS3:
             if self._wait_ready():
                 return
             self.stop()
-        raise OutputError(
-            [Diagnostic(f"the local S3 (moto) did not start; see {self.log}", Location("tfgen"), rule="rehearse")]
-        )
+        raise cannot(f"the local S3 (moto) did not start; see {self.log}")
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + self.timeout

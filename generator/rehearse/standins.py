@@ -26,6 +26,20 @@ RESOURCE = "terraform_data.inputs"
 _TEMPLATE = re.compile(r"([$%])\{")
 
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+#: Names a Terraform module cannot give a variable.
+RESERVED = frozenset({"source", "version", "providers", "count", "for_each", "lifecycle", "depends_on", "locals"})
+
+
+def name_problem(name: str) -> str:
+    """Why no module can declare a variable *name* (Terragrunt would pass it in vain)."""
+    if not _IDENTIFIER.match(name):
+        return f"input {name!r} is not a valid variable name: no module can declare it, so it never arrives"
+    if name in RESERVED:
+        return f"input {name!r} is a reserved name: no module can declare a variable called {name}"
+    return ""
+
+
 def tagged(value: Any, address: str) -> Any:
     """*value* with every string leaf marked as produced by *address*."""
     if isinstance(value, str):

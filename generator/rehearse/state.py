@@ -11,9 +11,9 @@ import boto3  # installed with moto (the rehearse extra)
 
 
 class StateStore:
-    def __init__(self, endpoint: str, certificate: Path) -> None:
+    def __init__(self, endpoint: str, certificate: Path, region: str) -> None:
         session = boto3.session.Session(
-            aws_access_key_id="rehearsal", aws_secret_access_key="rehearsal", region_name="us-east-1"
+            aws_access_key_id="rehearsal", aws_secret_access_key="rehearsal", region_name=region
         )
         self.s3 = session.client("s3", endpoint_url=endpoint, verify=str(certificate))
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint, verify=str(certificate))
@@ -64,13 +64,25 @@ class StateStore:
     def outputs(state: Mapping[str, Any]) -> dict[str, Any]:
         return {name: o.get("value") for name, o in (state.get("outputs") or {}).items()}
 
-    def lock_summary(self, state: Mapping[str, Any]) -> str:
+    def lock_check(self, state: Mapping[str, Any], server_log: Path) -> tuple[str, str]:
+        """(what the locks show, a problem or ""): locks were taken and none is left."""
         if state.get("lock") != "dynamodb":
-            return "locking: S3 lock files (use_lockfile); none left behind"
+            try:
+                log = server_log.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                log = ""
+            taken = sum(1 for line in log.splitlines() if '"PUT ' in line and ".tflock" in line)
+            note = f"locking: S3 lock files (use_lockfile): {taken} locks taken"
+            return note, "" if taken else "no S3 lock file was ever written: use_lockfile did not lock"
         table = str(state.get("dynamodb_table", ""))
         try:
             items = self.dynamodb.scan(TableName=table).get("Items", [])
-        except Exception as exc:
-            return f"locking: DynamoDB table {table} not readable: {exc}"
+        except Exception as exc:  # ResourceNotFoundException: not bootstrapped
+            return f"locking: DynamoDB table {table}", f"the lock table {table} is not readable: {exc}"
         held = [i for i in items if not str(i.get("LockID", {}).get("S", "")).endswith("-md5")]
-        return f"locking: DynamoDB table {table} bootstrapped, {len(items)} entries, {len(held)} locks held"
+        digests = len(items) - len(held)
+        note = f"locking: DynamoDB table {table} (bootstrapped by Terragrunt), {digests} state digests"
+        problem = f"{len(held)} locks are still held in {table}" if held else ""
+        if not digests:
+            problem = problem or f"the lock table {table} holds no state digests: it was not used"
+        return note, problem

@@ -7,7 +7,8 @@ from .run import Report
 
 def to_text(report: Report) -> str:
     lines = [f"tfgen rehearse: {'OK' if report.ok else 'FAILED'} in {report.seconds:.1f} s"]
-    lines.append(f"  local S3 {report.endpoint or '(not started)'}, scratch {report.scratch}")
+    scratch = f"kept in {report.scratch}" if report.kept else "removed (--keep DIR keeps it)"
+    lines.append(f"  local S3 {report.endpoint or '(not started)'}; scratch tree {scratch}")
     lines.append("")
     lines.append("Steps:")
     for step in report.steps:

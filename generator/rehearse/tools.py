@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Diagnostic, Location, OutputError
+from .errors import cannot
 
 #: A source checkout: scripts/build-tools.sh builds all three into the tools cache.
 BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-tools.sh"
@@ -50,15 +50,9 @@ def find(build: bool = True) -> Tools:
     env["TOFU"] = env["TOFU"] or shutil.which("tofu") or ""
     missing = [k for k, v in env.items() if not v or not os.access(v, os.X_OK)]
     if missing:
-        raise OutputError(
-            [
-                Diagnostic(
-                    f"tfgen rehearse needs {', '.join('$' + m for m in missing)} (Terragrunt, OpenTofu and "
+        raise cannot(
+            f"tfgen rehearse needs {', '.join('$' + m for m in missing)} (Terragrunt, OpenTofu and "
                     "tfgen's stand-in AWS provider)",
-                    Location("tfgen"),
-                    rule="rehearse",
-                    hint='in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)"',
-                )
-            ]
+            'in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)"',
         )
     return Tools(env["TERRAGRUNT"], env["TOFU"], env["TFGEN_REHEARSAL_PROVIDER"])

@@ -1,0 +1,262 @@
+"""`tfgen rehearse`: the tree applied, re-applied and destroyed by Terragrunt and OpenTofu
+against a local S3 (moto), stand-in modules and tfgen's stand-in AWS provider.
+
+The end-to-end tests need Terragrunt, OpenTofu and the stand-in provider
+(``eval "$(bash scripts/build-tools.sh --env)"``) and moto (the rehearse extra): they
+fail under CI=true when one is missing and skip with that hint elsewhere."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from generator import api
+from generator.cli import main
+from generator.rehearse import standins
+from generator.rehearse import tools as tools_module
+from generator.rehearse._local_s3 import applicable
+from generator.rehearse.errors import CannotRehearse
+from generator.rehearse.run import Options, Report, local_project, non_local_urls, rehearse, remote_endpoints
+from generator.rehearse.server import available
+from generator.rehearse.versions import satisfying
+
+from .conftest import CASES, IN_CI, REPO
+
+GOLDEN = CASES / "rehearsal"
+HINT = 'eval "$(bash scripts/build-tools.sh --env)"; pip install -e ".[rehearse]"'
+
+
+# --- pieces, no tools needed ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("constraint", "version"),
+    [("~> 5.0", "5.999.0"), ("~> 5.62.1", "5.62.999"), ("= 5.1.0", "5.1.0"), (">= 5.0, < 5.5", "5.4.999"),
+     ("< 4.0", "3.999.0"), (None, "5.999.0")],
+)
+def test_the_stand_in_provider_takes_a_version_the_constraint_accepts(constraint: str | None, version: str) -> None:
+    assert satisfying(constraint) == version
+
+
+def test_an_impossible_constraint_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no version"):
+        satisfying(">= 6.0, < 5.0")
+
+
+def test_outputs_carry_the_address_of_the_unit_that_produced_them() -> None:
+    mock = {"ids": ["sg-1", 2], "name": "x", "ok": True}
+    assert standins.tagged(mock, "qa/us-west-2/net") == {
+        "ids": ["sg-1@qa/us-west-2/net", 2], "name": "x@qa/us-west-2/net", "ok": True,
+    }
+
+
+def test_a_stand_in_escapes_template_sequences_and_declares_every_input() -> None:
+    module = standins.standin("e/r/u", {"name": "a", "count_of": 3, "gone": None}, {"out": "${not} %{this}"})
+    assert module["output"]["out"]["value"] == "$${not} %%{this}"
+    assert module["variable"] == {
+        "count_of": {"type": "any"}, "gone": {"type": "any", "default": None}, "name": {"type": "string"},
+    }
+    resource = module["resource"]["terraform_data"]["inputs"]
+    assert resource["input"] == {"count_of": "${var.count_of}", "gone": "${var.gone}", "name": "${var.name}"}
+    assert [p["local-exec"].get("when") for p in resource["provisioner"]] == [None, "destroy"]
+
+
+@pytest.mark.parametrize(("name", "bad"), [("odd key", True), ("count", True), ("9lives", True), ("db_name", False)])
+def test_inputs_no_module_can_declare_are_named(name: str, bad: bool) -> None:
+    assert bool(standins.name_problem(name)) is bad
+
+
+def test_the_source_is_redirected_only_when_the_unit_has_no_terraform_block(tmp_path: Path) -> None:
+    unit = tmp_path / "terragrunt.hcl"
+    unit.write_text('include "root" {\n  path = "x"\n}\n')
+    standins.redirect(unit, tmp_path / "standin")
+    assert f'source = "{tmp_path / "standin"}"' in unit.read_text()
+    with pytest.raises(ValueError, match="own terraform block"):
+        standins.redirect(unit, tmp_path / "standin")
+
+
+def test_endpoints_that_leave_the_machine_are_found() -> None:
+    config = {"bucket": "b", "endpoints": {"s3": "https://127.0.0.1:9000", "sts": "https://sts.amazonaws.com"},
+              "dynamodb_endpoint": "http://localhost:8000", "iam_endpoint": "https://iam.example.com"}
+    assert remote_endpoints(config) == ["endpoints.sts = https://sts.amazonaws.com",
+                                        "iam_endpoint = https://iam.example.com"]
+    assert non_local_urls('s3 = "https://127.0.0.1:1" sts = "https://evil.example:443/x"') == ["https://evil.example:443/x"]
+
+
+def test_bucket_policies_apply_a_statement_only_when_its_conditions_hold() -> None:
+    tls = {"Sid": "EnforcedTLS", "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    root = {"Sid": "RootAccess", "Effect": "Allow"}
+    assert applicable({"Statement": [tls, root]})["Statement"] == [root]
+    secure = {"Sid": "X", "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": ["true"]}}}
+    assert applicable({"Statement": [secure]})["Statement"] == [{"Sid": "X", "Effect": "Deny"}]
+
+
+def test_state_endpoint_renders_an_s3_compatible_backend(copy_case) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    text = config.read_text().replace("  encrypt: true\n", "  encrypt: true\n  endpoint: https://minio.example:9000\n"
+                                      "  dynamodb_endpoint: https://dynamo.example:8000\n")
+    config.write_text(text)
+    api.render(config)
+    root = (config.parent / "output" / "root.hcl").read_text()
+    endpoints = '    endpoints = {\n      s3       = "https://minio.example:9000"\n'
+    assert endpoints + '      dynamodb = "https://dynamo.example:8000"\n    }\n' in root
+    for line in ("use_path_style              = true", "skip_credentials_validation = true",
+                 "skip_requesting_account_id  = true", 'dynamodb_table = "rehearsal-locks"'):
+        assert line in root
+
+
+def test_a_malformed_state_endpoint_is_a_one_line_error(copy_case, runner) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    config.write_text(config.read_text().replace("  encrypt: true\n", "  encrypt: true\n  endpoint: minio:9000\n"))
+    result = runner.invoke(main, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "state.endpoint" in result.output and ":" in result.output.splitlines()[0]
+    assert "Traceback" not in result.output
+
+
+def test_the_rehearsal_replaces_any_endpoint_of_the_user_with_the_local_one() -> None:
+    project = api.load_project(GOLDEN / "environments.yaml").project
+    local = local_project(project, "https://127.0.0.1:1")
+    assert local.state["endpoint"] == local.state["dynamodb_endpoint"] == "https://127.0.0.1:1"
+    assert local.state["bucket"] == project.state["bucket"] and local.state["lock"] == "dynamodb"
+
+
+# --- the rehearsal itself --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tools() -> tuple[str, str, str]:
+    """Terragrunt, OpenTofu and the stand-in provider ($TERRAGRUNT, $TOFU,
+    $TFGEN_REHEARSAL_PROVIDER, else built or found cached by scripts/build-tools.sh)."""
+    problems = [] if available() else ["moto[server] is not installed"]
+    try:
+        found = tools_module.find()
+    except CannotRehearse as error:
+        problems.append(str(error.diagnostics[0].message))
+    if problems:
+        message = f"{'; '.join(problems)}: {HINT}"
+        if IN_CI:
+            pytest.fail(f"{message} (required under CI=true)")
+        pytest.skip(message)
+    return found.terragrunt, found.tofu, found.provider
+
+
+def _rehearse(config: Path, tools: tuple[str, str, str], keep: Path | None = None) -> Report:
+    started = time.perf_counter()
+    report = rehearse(Options(config, *tools, keep=keep))
+    print(f"rehearsal of {config}: {time.perf_counter() - started:.1f} s wall")
+    return report
+
+
+def _failures(report: Report) -> str:
+    return "\n".join(f"{f.step} {f.unit}: {f.message}" for f in report.failures)
+
+
+@pytest.mark.slow
+def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: Path) -> None:
+    report = _rehearse(REPO / "environments.yaml", tools, keep=tmp_path / "scratch")
+    assert report.ok, _failures(report)
+    project = api.load_project(REPO / "environments.yaml").project
+    assert [s.name for s in report.steps] == [
+        "render", "check endpoints", "stand-ins", "apply", "state", "flows", "apply again", "destroy", "protection",
+        "order",
+    ]
+    # One state object per unit, at the unit's own key, and nothing else (no lock left).
+    expected = {f"{u.directory}/terraform.tfstate" for u in project.units}
+    assert {o.split("/", 3)[3] for o in report.state_objects} == expected
+    assert len(report.state_objects) == len(project.units) == 24
+    # Every wired input received its dependency's output from state, tagged by its producer.
+    flows = {(f.source, f.output, f.target, f.input) for f in report.flows}
+    assert ("prod/eu-west-1/rds", "db_instance_address", "prod/eu-west-1/orders-api",
+            "container_definitions.app.environment[0].value") in flows
+    assert ("dev/us-east-1/vpc", "private_subnets", "dev/us-east-1/ecs-capacity", "vpc_zone_identifier") in flows
+    assert all(f.ok for f in report.flows) and len(report.flows) == 27
+    # prevent_destroy kept every unit of uat and prod; dev and staging are gone.
+    kept = {u.address.split("/")[0] for u in report.units if u.kept}
+    destroyed = {u.address.split("/")[0] for u in report.units if u.destroyed_at}
+    assert kept == {"uat", "prod"} and destroyed == {"dev", "staging"}
+    # Resources were created dependencies first and destroyed dependents first.
+    by_address = {u.address: u for u in report.units}
+    for unit in project.units:
+        for wire in project.wiring.get(unit.key, ()):
+            mine, theirs = by_address[unit.address], by_address[wire.target.address]
+            assert theirs.applied_at is not None and mine.applied_at is not None
+            assert theirs.applied_at < mine.applied_at
+            if mine.destroyed_at or theirs.destroyed_at:
+                assert mine.destroyed_at and theirs.destroyed_at and mine.destroyed_at < theirs.destroyed_at
+    # The scratch copy carries the stand-ins; the user's output/ is untouched.
+    unit = "environments/dev/us-east-1/01-network/vpc/terragrunt.hcl"
+    assert "tfgen rehearse: the stand-in module" in (tmp_path / "scratch" / "tree" / unit).read_text()
+    assert "tfgen rehearse" not in (REPO / "output" / unit).read_text()
+
+
+@pytest.mark.slow
+def test_the_golden_project_rehearses_across_regions_with_a_lock_table(
+    tools: tuple[str, str, str], runner  # type: ignore[no-untyped-def]
+) -> None:
+    env = dict(zip(("TERRAGRUNT", "TOFU", "TFGEN_REHEARSAL_PROVIDER"), tools, strict=True))
+    result = runner.invoke(main, ["rehearse", "-c", str(GOLDEN / "environments.yaml"), "--format", "json"], env=env)
+    report = json.loads(result.output)
+    assert result.exit_code == 0, report["failures"]
+    assert report["ok"] and report["scratch"] is None
+    flows = {(f["source"], f["output"], f["target"], f["input"]) for f in report["flows"]}
+    # The DR region's watcher read the primary region's database from its state.
+    assert ("live/us-west-2/db", "db_instance_address", "live/us-east-1/watcher", "primary_endpoint") in flows
+    assert ("live/us-east-1/network", "extra_security_group_id", "live/us-east-1/db", "vpc_security_group_ids[1]") \
+        in flows
+    assert {u["address"] for u in report["units"] if u["kept"]} == {
+        "live/us-west-2/network", "live/us-west-2/db", "live/us-east-1/network", "live/us-east-1/db",
+        "live/us-east-1/watcher",
+    }
+    assert any("DynamoDB table rehearsal-locks (bootstrapped by Terragrunt)" in n for n in report["notes"])
+    assert len(report["state_objects"]) == 7
+
+
+@pytest.mark.slow
+def test_a_second_apply_that_changes_something_fails(tools: tuple[str, str, str], copy_case) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    watcher = config.parent / "catalog" / "apps" / "watcher.yaml"
+    watcher.write_text(watcher.read_text() + "  started: !hcl timestamp()\n")
+    report = _rehearse(config, tools)
+    assert not report.ok
+    assert [(f.step, f.unit) for f in report.failures] == [("apply again", "live/us-east-1/watcher")]
+    assert "planned changes" in report.failures[0].message
+
+
+@pytest.mark.slow
+def test_it_refuses_a_tree_that_reaches_a_real_endpoint(tools: tuple[str, str, str], copy_case) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    templates = config.parent / "templates"
+    templates.mkdir()
+    root = (REPO / "templates" / "root.hcl.j2").read_text()
+    root = root.replace("  config = {\n", '  config = {\n    sts_endpoint = "https://sts.us-west-2.amazonaws.com"\n')
+    (templates / "root.hcl.j2").write_text(root)
+    report = _rehearse(config, tools)
+    assert not report.ok
+    assert [s.name for s in report.steps] == ["render", "check endpoints"]
+    assert {f.message for f in report.failures} == {"remote state sts_endpoint = https://sts.us-west-2.amazonaws.com"}
+    assert "refused to run: the tree would reach a non-local endpoint" in report.notes
+
+
+@pytest.mark.slow
+def test_an_input_no_module_can_declare_fails_with_its_unit(tools: tuple[str, str, str]) -> None:
+    report = _rehearse(CASES / "every-key" / "environments.yaml", tools)
+    assert not report.ok
+    assert {(f.step, f.unit) for f in report.failures} == {
+        ("stand-ins", "test/us-west-2/network"), ("stand-ins", "live/us-west-2/network"),
+        ("stand-ins", "live/us-east-1/network"),
+    }
+    assert "'odd key' is not a valid variable name" in report.failures[0].message
+
+
+def test_without_the_tools_it_says_what_to_run(runner, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(tools_module, "BUILD_SCRIPT", tmp_path / "missing.sh")
+    env = {"TERRAGRUNT": "", "TOFU": "", "TFGEN_REHEARSAL_PROVIDER": "", "PATH": str(tmp_path)}
+    result = runner.invoke(main, ["rehearse", "-c", str(GOLDEN / "environments.yaml")], env=env)
+    assert result.exit_code == 2
+    assert "$TFGEN_REHEARSAL_PROVIDER" in result.output and "build-tools.sh --env" in result.output
+    assert shutil.which("terragrunt", path=str(tmp_path)) is None
