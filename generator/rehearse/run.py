@@ -278,7 +278,7 @@ class _Rehearsal:
                 self.report.failures.append(Failure("render", unit.address, f"no rendered configuration: {exc}"))
         for leftover in self.tree.rglob("terragrunt.rendered.json"):
             leftover.unlink()
-        return f"{len(data)} files in {self.tree}"
+        return f"{len(data)} files"
 
     # --- safety --------------------------------------------------------------------
 
