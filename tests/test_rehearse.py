@@ -162,8 +162,8 @@ def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: 
     assert report.ok, _failures(report)
     project = api.load_project(REPO / "environments.yaml").project
     assert [s.name for s in report.steps] == [
-        "render", "check endpoints", "stand-ins", "apply", "state", "flows", "apply again", "destroy", "protection",
-        "order",
+        "render", "check endpoints", "stand-ins", "apply", "provider", "state", "flows", "apply again", "destroy",
+        "protection", "order",
     ]
     # One state object per unit, at the unit's own key, and nothing else (no lock left).
     expected = {f"{u.directory}/terraform.tfstate" for u in project.units}
@@ -240,6 +240,23 @@ def test_it_refuses_a_tree_that_reaches_a_real_endpoint(tools: tuple[str, str, s
     assert [s.name for s in report.steps] == ["render", "check endpoints"]
     assert {f.message for f in report.failures} == {"remote state sts_endpoint = https://sts.us-west-2.amazonaws.com"}
     assert "refused to run: the tree would reach a non-local endpoint" in report.notes
+
+
+@pytest.mark.slow
+def test_a_provider_block_for_the_wrong_region_and_account_fails(tools: tuple[str, str, str], copy_case) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    (config.parent / "templates").mkdir()
+    root = (REPO / "templates" / "root.hcl.j2").read_text()
+    assert "{{ provider }}" in root
+    (config.parent / "templates" / "root.hcl.j2").write_text(
+        root.replace("{{ provider }}", 'provider "aws" {\n  region = "us-west-2"\n}\n')
+    )
+    report = _rehearse(config, tools)
+    assert [s.name for s in report.steps][-1] == "provider" and not report.ok
+    failures = {(f.unit, f.message) for f in report.failures}
+    assert ("live/us-east-1/db", "provider region is 'us-west-2', expected 'us-east-1'") in failures
+    assert ("qa/us-west-2/db", "provider allowed_account_ids is None, expected ['000000000011']") in failures
+    assert not any(f.unit.startswith("qa/") and "region" in f.message for f in report.failures)
 
 
 @pytest.mark.slow

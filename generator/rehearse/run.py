@@ -221,6 +221,7 @@ class _Rehearsal:
         self._step("check endpoints", self._check_endpoints)
         self._step("stand-ins", self._standins)
         self._step("apply", lambda: self._terragrunt("apply", ["apply", "-auto-approve", "-input=false"]))
+        self._step("provider", self._check_provider)
         self._step("state", self._check_state)
         self._step("flows", self._check_flows)
         before = self.log.read_text(encoding="utf-8") if self.log.exists() else ""
@@ -456,7 +457,7 @@ class _Rehearsal:
                 continue  # prevent_destroy at work; checked in the protection step
             address = self._address(directory)
             self.report.failures.append(Failure(name, address, self._message(result, directory, run)))
-        if result.returncode != 0 and not failed and not (destroy and self._only_protection_refused(result)):
+        if result.returncode != 0 and not failed:
             self.report.failures.append(Failure(name, "", _tail(result.stderr or result.stdout)))
         if log_before is not None:  # apply again: nothing may change
             after = self.log.read_text(encoding="utf-8") if self.log.exists() else ""
@@ -473,10 +474,6 @@ class _Rehearsal:
             counts[str(run.get("Result"))] = counts.get(str(run.get("Result")), 0) + 1
         listed = ", ".join(f"{n} {result_name}" for result_name, n in sorted(counts.items()))
         return f"{listed or 'no units'} (exit {result.returncode})"
-
-    def _only_protection_refused(self, result: subprocess.CompletedProcess[str]) -> bool:
-        text = result.stdout + result.stderr
-        return "prevent_destroy" in text or "protected" in text.lower()
 
     def _changed_units(self, text: str) -> list[str]:
         """Units whose second apply reported anything but 'no changes'."""
@@ -518,6 +515,35 @@ class _Rehearsal:
         self.report.failures.append(Failure(step, "", _tail(result.stderr or result.stdout)))
 
     # --- checks ----------------------------------------------------------------------
+
+    def _check_provider(self) -> str:
+        """Every unit configured the AWS provider for its own region and account."""
+        seen: dict[str, list[dict[str, Any]]] = {}
+        log = self.scratch / "provider.log"
+        for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
+            entry = json.loads(line)
+            rel = os.path.relpath(str(entry.get("dir", "")), self.tree)
+            unit = next((u for u in self.in_queue if rel == u.directory or rel.startswith(u.directory + "/")), None)
+            if unit is not None:
+                seen.setdefault(unit.address, []).append(entry.get("config") or {})
+        for unit in self.in_queue:
+            configs = seen.get(unit.address)
+            if not configs:
+                self.report.failures.append(Failure("provider", unit.address, "the AWS provider was never configured"))
+                continue
+            config = configs[0]
+            tags = ((config.get("default_tags") or [{}])[0] or {}).get("tags") or {}
+            expected = {
+                "region": (config.get("region"), unit.region.name),
+                "allowed_account_ids": (config.get("allowed_account_ids"), [unit.environment.account_id]),
+                "default_tags Environment": (tags.get("Environment"), unit.environment.name),
+            }
+            for name, (got, want) in expected.items():
+                if got != want:
+                    self.report.failures.append(
+                        Failure("provider", unit.address, f"provider {name} is {got!r}, expected {want!r}")
+                    )
+        return f"{len(seen)} units configured the AWS provider for their own region and account"
 
     def _check_state(self) -> str:
         seen: dict[tuple[str, str], str] = {}

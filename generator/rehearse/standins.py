@@ -91,6 +91,9 @@ def standin(address: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any])
             }
         },
     }
+    # Reading the stand-in provider's data source makes OpenTofu configure the provider
+    # block the tree generates (it configures no provider that nothing uses).
+    document["data"] = {"aws_tfgen_rehearsal": {"provider": {}}}
     if inputs:
         document["variable"] = {name: _variable(inputs[name]) for name in sorted(inputs)}
     if outputs:

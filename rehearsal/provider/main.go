@@ -1,8 +1,9 @@
 // Command terraform-provider-aws is tfgen's stand-in for hashicorp/aws in a rehearsal
 // (`tfgen rehearse`). It accepts the provider configuration a tfgen tree generates
 // (region, allowed_account_ids, default_tags, assume_role, endpoints, ...), checks what
-// can be checked without AWS, records what it was given, and defines no resources: the
-// stand-in modules of a rehearsal hold their inputs in terraform_data.
+// can be checked without AWS, records what it was given, and defines no resources (its
+// one data source, aws_tfgen_rehearsal, reports the configuration): the stand-in modules
+// of a rehearsal hold their inputs in terraform_data.
 //
 // It never talks to AWS or any other network service.
 package main
@@ -20,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -259,11 +261,61 @@ func (p *standIn) Configure(_ context.Context, req provider.ConfigureRequest, re
 	for _, problem := range problems {
 		resp.Diagnostics.AddError("Invalid AWS provider configuration (tfgen rehearsal)", problem)
 	}
+	resp.DataSourceData = config
 }
 
 func (p *standIn) Resources(_ context.Context) []func() resource.Resource { return nil }
 
-func (p *standIn) DataSources(_ context.Context) []func() datasource.DataSource { return nil }
+func (p *standIn) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{func() datasource.DataSource { return &configuration{} }}
+}
+
+// configuration is the data source aws_tfgen_rehearsal: the region and account ids the
+// provider was configured with. A stand-in module reads it, so OpenTofu must configure
+// the provider (it configures none that nothing uses).
+type configuration struct{ config map[string]any }
+
+type configurationModel struct {
+	Region            types.String `tfsdk:"region"`
+	AllowedAccountIDs types.List   `tfsdk:"allowed_account_ids"`
+	AssumeRoleARN     types.String `tfsdk:"assume_role_arn"`
+}
+
+func (d *configuration) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_tfgen_rehearsal"
+}
+
+func (d *configuration) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = dsschema.Schema{
+		Description: "The configuration of tfgen's stand-in AWS provider.",
+		Attributes: map[string]dsschema.Attribute{
+			"region":              dsschema.StringAttribute{Computed: true},
+			"allowed_account_ids": dsschema.ListAttribute{ElementType: types.StringType, Computed: true},
+			"assume_role_arn":     dsschema.StringAttribute{Computed: true},
+		},
+	}
+}
+
+func (d *configuration) Configure(_ context.Context, req datasource.ConfigureRequest, _ *datasource.ConfigureResponse) {
+	if config, ok := req.ProviderData.(map[string]any); ok {
+		d.config = config
+	}
+}
+
+func (d *configuration) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
+	region, _ := d.config["region"].(string)
+	role := ""
+	if roles, ok := d.config["assume_role"].([]any); ok && len(roles) > 0 {
+		if first, ok := roles[0].(map[string]any); ok {
+			role, _ = first["role_arn"].(string)
+		}
+	}
+	ids, diags := types.ListValueFrom(ctx, types.StringType, stringList(d.config["allowed_account_ids"]))
+	resp.Diagnostics.Append(diags...)
+	state := configurationModel{Region: types.StringValue(region), AllowedAccountIDs: ids,
+		AssumeRoleARN: types.StringValue(role)}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
 
 func main() {
 	var debug bool
