@@ -1065,3 +1065,5 @@ def run(project: Project, *, catalog_complete: bool = True) -> list[Diagnostic]:
     rules = RULES + (CATALOG_RULES if catalog_complete else [])
     return [d for check in rules for d in check(ctx)]
 
+
+from . import credentials as _credentials  # noqa: E402, F401 - registers the credentials rules

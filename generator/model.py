@@ -98,6 +98,7 @@ class Environment:
     regions: tuple[Region, ...]
     unit_overrides: Mapping[str, Any]
     path: KeyPath
+    role_arn: str | None = None  # the IAM role its backend and provider assume, placeholders filled in
 
     def region(self, name: str) -> Region | None:
         return next((r for r in self.regions if r.name == name), None)
@@ -229,6 +230,7 @@ def _environment(
     sizing: Mapping[str, Mapping[str, Any]],
     errors: list[Diagnostic],
     doc: Document,
+    project_name: str = "",
 ) -> Environment:
     merged = deep_merge(defaults, raw)
     path: KeyPath = ("environments", name)
@@ -270,7 +272,14 @@ def _environment(
         regions=regions,
         unit_overrides=merged.get("units") or {},
         path=path,
+        role_arn=_role_arn(merged.get("role_arn"), raw["account_id"], name, project_name),
     )
+
+
+def _role_arn(pattern: str | None, account_id: str, env: str, project: str) -> str | None:
+    if pattern is None:
+        return None
+    return pattern.replace("{account_id}", account_id).replace("{env}", env).replace("{project}", project)
 
 
 def _override_inputs(override: Any) -> Mapping[str, Any]:
@@ -294,7 +303,8 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     sizing = data.get("sizing") or {}
     defaults = data.get("defaults") or {}
     environments = tuple(
-        _environment(name, raw, defaults, sizing, errors, doc) for name, raw in data["environments"].items()
+        _environment(name, raw, defaults, sizing, errors, doc, data["project"]["name"])
+        for name, raw in data["environments"].items()
     )
     specs = tuple(
         UnitSpec(

@@ -58,6 +58,11 @@ def bucket_expression(template: str, project: str) -> str:
     return '"' + "".join(parts) + '"'
 
 
+def assumes_roles(project: Project) -> bool:
+    """Whether the environments assume a role each (role_arn; all or none, validated)."""
+    return any(env.role_arn for env in project.environments)
+
+
 def provider_contents(project: Project) -> str:
     """The generated provider.tf, escaped to be a heredoc body of root.hcl."""
     tags = {name: hcl.template_escape(hcl.string(value)) for name, value in project.tags.items()}
@@ -81,6 +86,7 @@ def provider_contents(project: Project) -> str:
         'region = "${local.region.aws_region}"',
         'allowed_account_ids = ["${local.env.account_id}"]',
         "",
+        *(["assume_role {", 'role_arn = "${local.env.role_arn}"', "}", ""] if assumes_roles(project) else []),
         "default_tags {",
         "tags = {",
         *(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items()),
@@ -123,6 +129,8 @@ def _root(project: Project, header: str) -> PlannedFile:
         config["dynamodb_table"] = state["dynamodb_table"]
     else:
         config["use_lockfile"] = True
+    if assumes_roles(project):
+        config["assume_role"] = {"role_arn": HclExpr("local.env.role_arn")}
     config.update(endpoint_config(state))
     constraints = {}
     if project.terraform.get("required_version"):
@@ -143,9 +151,11 @@ def _root(project: Project, header: str) -> PlannedFile:
 
 
 def env_locals(env: Environment) -> dict[str, Any]:
+    role = {"role_arn": env.role_arn} if env.role_arn else {}
     return {
         "environment": env.name,
         "account_id": env.account_id,
+        **role,
         "sizing_tier": env.sizing_tier,
         "sizing": dict(env.sizing),
         "deletion_protection": env.deletion_protection,

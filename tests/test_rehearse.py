@@ -118,6 +118,41 @@ def test_a_malformed_state_endpoint_is_a_one_line_error(copy_case, runner) -> No
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("  role_arn: \"arn:aws:iam::{account_id}:role/{project}-terragrunt\"\n", ""), None),
+        (("{account_id}:role/{project}", "000000000022:role/{project}"),
+         "qa would assume a role in account 000000000022, not its own (000000000011)"),
+        (("role/{project}-terragrunt", "role/{team}-terragrunt"), "unknown placeholder {team}"),
+        (("    account_id: \"000000000011\"\n", "    account_id: \"000000000011\"\n    role_arn: nope\n"),
+         "environments.qa.role_arn"),
+    ],
+    ids=["none", "wrong-account", "unknown-placeholder", "not-an-arn"],
+)
+def test_role_arn_is_validated(copy_case, runner, edit: tuple[str, str], message: str | None) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    text = config.read_text()
+    assert edit[0] in text
+    config.write_text(text.replace(edit[0], edit[1]))
+    result = runner.invoke(main, ["validate", "-c", str(config)])
+    if message is None:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_every_environment_assumes_a_role_or_none_does(copy_case, runner) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    text = config.read_text().replace("  role_arn: \"arn:aws:iam::{account_id}:role/{project}-terragrunt\"\n", "")
+    text = text.replace("    sizing: large\n", "    sizing: large\n    role_arn: arn:aws:iam::000000000022:role/x\n")
+    config.write_text(text)
+    result = runner.invoke(main, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "qa assumes no role while live does (role_arn)" in result.output
+
+
 def test_the_rehearsal_replaces_any_endpoint_of_the_user_with_the_local_one() -> None:
     project = api.load_project(GOLDEN / "environments.yaml").project
     local = local_project(project, "https://127.0.0.1:1")
@@ -212,7 +247,12 @@ def test_the_golden_project_rehearses_across_regions_with_a_lock_table(
         "live/us-west-2/network", "live/us-west-2/db", "live/us-east-1/network", "live/us-east-1/db",
         "live/us-east-1/watcher",
     }
-    assert any("DynamoDB table rehearsal-locks (bootstrapped by Terragrunt)" in n for n in report["notes"])
+    assert "locking: DynamoDB table rehearsal-locks in each of 2 accounts (bootstrapped by Terragrunt), " \
+        "7 state digests" in report["notes"]
+    # One run spanned both accounts: each environment's state is in its own account.
+    for env, account in (("qa", "000000000011"), ("live", "000000000022")):
+        role = f"arn:aws:iam::{account}:role/rehearsal-terragrunt"
+        assert f"credentials: {env} assumed {role}; its state is in {account}" in report["notes"]
     assert len(report["state_objects"]) == 7
 
 

@@ -242,6 +242,8 @@ class _Rehearsal:
             self.report.failures.append(Failure(name, "", f"timed out after {exc.timeout:.0f} s"))
         except (OSError, ValueError) as exc:
             self.report.failures.append(Failure(name, "", str(exc)))
+        except Exception as exc:  # a boto3 or tfgen error: reported, never a traceback
+            self.report.failures.append(Failure(name, "", f"unexpected error: {type(exc).__name__}: {exc}"))
         ok = len(self.report.failures) == failures
         self.report.steps.append(Step(name, ok, time.perf_counter() - started, detail))
         if not ok:
@@ -538,6 +540,9 @@ class _Rehearsal:
                 "allowed_account_ids": (config.get("allowed_account_ids"), [unit.environment.account_id]),
                 "default_tags Environment": (tags.get("Environment"), unit.environment.name),
             }
+            if unit.environment.role_arn:
+                role = ((config.get("assume_role") or [{}])[0] or {}).get("role_arn")
+                expected["assume_role role_arn"] = (role, unit.environment.role_arn)
             for name, (got, want) in expected.items():
                 if got != want:
                     self.report.failures.append(
@@ -565,15 +570,50 @@ class _Rehearsal:
             result.state_found = True
             if not self.state.has_resource(state, standins.RESOURCE):
                 self.report.failures.append(Failure("state", unit.address, f"{standins.RESOURCE} is not in its state"))
-        self.report.state_objects = self.state.objects()
+        roles = self._roles()
+        self.report.state_objects = self.state.objects(roles)
+        self._check_accounts()
         locks = [o for o in self.report.state_objects if o.endswith(".tflock")]
         for lock in locks:
             self.report.failures.append(Failure("state", "", f"a lock was left behind: {lock}"))
-        note, problem = self.state.lock_check(self.project.state, self.server_log)
+        note, problem = self.state.lock_check(self.project.state, self.server_log, roles)
         self.report.notes.append(note)
         if problem:
             self.report.failures.append(Failure("state", "", problem))
         return f"{len(seen)} state objects, one per unit"
+
+    def _roles(self) -> list[str | None]:
+        """The credentials the tree runs with: each environment's role, else the default."""
+        roles = sorted({u.environment.role_arn for u in self.in_queue if u.environment.role_arn})
+        return list(roles) or [None]
+
+    def _check_accounts(self) -> None:
+        """With a role per environment, each state bucket was created in its
+        environment's account (by Terragrunt's bootstrap, under the assumed role)."""
+        if self._roles() == [None]:
+            return
+        default = set(self.state.buckets())
+        environments = {u.environment.name: u.environment for u in self.in_queue}
+        for env in (environments[name] for name in sorted(environments)):
+            mine = {
+                str((self.rendered.get(u.address, {}).get("remote_state") or {}).get("config", {}).get("bucket"))
+                for u in self.in_queue
+                if u.environment is env
+            }
+            account = self.state.account(env.role_arn)
+            if account != env.account_id:
+                self.report.failures.append(
+                    Failure("state", env.name, f"its role {env.role_arn} acts in account {account}")
+                )
+            missing = mine - set(self.state.buckets(env.role_arn))
+            for bucket in sorted(missing):
+                self.report.failures.append(Failure("state", env.name, f"bucket {bucket} is not in account {account}"))
+            for bucket in sorted(mine & default):
+                self.report.failures.append(
+                    Failure("state", env.name, f"bucket {bucket} was created with the default credentials")
+                )
+            if not missing:
+                self.report.notes.append(f"credentials: {env.name} assumed {env.role_arn}; its state is in {account}")
 
     def _check_flows(self) -> str:
         for unit in self.in_queue:

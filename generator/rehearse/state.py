@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +11,39 @@ import boto3  # installed with moto (the rehearse extra)
 
 
 class StateStore:
+    """The local server as each account sees it: the default one of the dummy
+    credentials, and that of every role the environments assume (moto keeps one
+    set of buckets and tables per account, as AWS does)."""
+
     def __init__(self, endpoint: str, certificate: Path, region: str) -> None:
-        session = boto3.session.Session(
-            aws_access_key_id="rehearsal", aws_secret_access_key="rehearsal", region_name=region
-        )
-        self.s3 = session.client("s3", endpoint_url=endpoint, verify=str(certificate))
-        self.dynamodb = session.client("dynamodb", endpoint_url=endpoint, verify=str(certificate))
+        self.endpoint, self.verify, self.region = endpoint, str(certificate), region
+        self._sessions: dict[str | None, Any] = {}
+        self.s3 = self.client("s3")
+        self.dynamodb = self.client("dynamodb")
+
+    def _session(self, role_arn: str | None) -> Any:
+        if role_arn not in self._sessions:
+            if role_arn is None:
+                keys = {"aws_access_key_id": "rehearsal", "aws_secret_access_key": "rehearsal"}
+            else:
+                sts = self.client("sts")
+                found = sts.assume_role(RoleArn=role_arn, RoleSessionName="tfgen-rehearse")["Credentials"]
+                keys = {
+                    "aws_access_key_id": found["AccessKeyId"],
+                    "aws_secret_access_key": found["SecretAccessKey"],
+                    "aws_session_token": found["SessionToken"],
+                }
+            self._sessions[role_arn] = boto3.session.Session(region_name=self.region, **keys)
+        return self._sessions[role_arn]
+
+    def client(self, service: str, role_arn: str | None = None) -> Any:
+        return self._session(role_arn).client(service, endpoint_url=self.endpoint, verify=self.verify)
+
+    def account(self, role_arn: str | None = None) -> str:
+        return str(self.client("sts", role_arn).get_caller_identity()["Account"])
+
+    def buckets(self, role_arn: str | None = None) -> list[str]:
+        return sorted(b["Name"] for b in self.client("s3", role_arn).list_buckets().get("Buckets", []))
 
     def read(self, bucket: str, key: str) -> dict[str, Any] | None:
         try:
@@ -33,12 +60,13 @@ class StateStore:
         bucket, _, key = url[len("s3://") :].partition("/")
         return self.read(bucket, key)
 
-    def objects(self) -> list[str]:
-        found = []
-        for bucket in sorted(b["Name"] for b in self.s3.list_buckets().get("Buckets", [])):
-            pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for page in pages:
-                found += [f"s3://{bucket}/{o['Key']}" for o in page.get("Contents", [])]
+    def objects(self, roles: Sequence[str | None] = (None,)) -> list[str]:
+        found: set[str] = set()
+        for role in roles:
+            s3 = self.client("s3", role)
+            for bucket in self.buckets(role):
+                for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                    found.update(f"s3://{bucket}/{o['Key']}" for o in page.get("Contents", []))
         return sorted(found)
 
     @staticmethod
@@ -64,7 +92,9 @@ class StateStore:
     def outputs(state: Mapping[str, Any]) -> dict[str, Any]:
         return {name: o.get("value") for name, o in (state.get("outputs") or {}).items()}
 
-    def lock_check(self, state: Mapping[str, Any], server_log: Path) -> tuple[str, str]:
+    def lock_check(
+        self, state: Mapping[str, Any], server_log: Path, roles: Sequence[str | None] = (None,)
+    ) -> tuple[str, str]:
         """(what the locks show, a problem or ""): locks were taken and none is left."""
         if state.get("lock") != "dynamodb":
             try:
@@ -75,13 +105,17 @@ class StateStore:
             note = f"locking: S3 lock files (use_lockfile): {taken} locks taken"
             return note, "" if taken else "no S3 lock file was ever written: use_lockfile did not lock"
         table = str(state.get("dynamodb_table", ""))
-        try:
-            items = self.dynamodb.scan(TableName=table).get("Items", [])
-        except Exception as exc:  # ResourceNotFoundException: not bootstrapped
-            return f"locking: DynamoDB table {table}", f"the lock table {table} is not readable: {exc}"
+        items = []
+        for role in roles:
+            try:
+                items += self.client("dynamodb", role).scan(TableName=table).get("Items", [])
+            except Exception as exc:  # ResourceNotFoundException: not bootstrapped
+                account = self.account(role)
+                return f"locking: DynamoDB table {table}", f"the lock table {table} of {account} is not readable: {exc}"
         held = [i for i in items if not str(i.get("LockID", {}).get("S", "")).endswith("-md5")]
         digests = len(items) - len(held)
-        note = f"locking: DynamoDB table {table} (bootstrapped by Terragrunt), {digests} state digests"
+        where = f" in each of {len(roles)} accounts" if len(roles) > 1 else ""
+        note = f"locking: DynamoDB table {table}{where} (bootstrapped by Terragrunt), {digests} state digests"
         problem = f"{len(held)} locks are still held in {table}" if held else ""
         if not digests:
             problem = problem or f"the lock table {table} holds no state digests: it was not used"

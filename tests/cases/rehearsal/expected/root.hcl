@@ -23,6 +23,9 @@ remote_state {
     region         = "us-west-2"
     encrypt        = true
     dynamodb_table = "rehearsal-locks"
+    assume_role = {
+      role_arn = local.env.role_arn
+    }
   }
 }
 
@@ -42,6 +45,10 @@ terraform {
 provider "aws" {
   region              = "${local.region.aws_region}"
   allowed_account_ids = ["${local.env.account_id}"]
+
+  assume_role {
+    role_arn = "${local.env.role_arn}"
+  }
 
   default_tags {
     tags = {

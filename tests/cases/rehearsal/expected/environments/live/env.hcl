@@ -5,6 +5,7 @@
 locals {
   environment = "live"
   account_id  = "000000000022"
+  role_arn    = "arn:aws:iam::000000000022:role/rehearsal-terragrunt"
   sizing_tier = "large"
   sizing = {
     db_instance_class = "db.r6g.large"

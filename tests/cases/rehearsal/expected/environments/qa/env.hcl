@@ -5,6 +5,7 @@
 locals {
   environment = "qa"
   account_id  = "000000000011"
+  role_arn    = "arn:aws:iam::000000000011:role/rehearsal-terragrunt"
   sizing_tier = "small"
   sizing = {
     db_instance_class = "db.t3.small"
