@@ -1,6 +1,10 @@
-"""Per-environment credentials: ``role_arn`` (in ``defaults`` as a pattern, or per
-environment). Its backend (and Terragrunt's bootstrap) and the AWS provider assume the
-role, so one ``terragrunt run --all`` spans every account. Validation rules here."""
+"""Per-environment credentials and per-region state placement.
+
+``role_arn`` (in ``defaults`` as a pattern, or per environment): the environment's
+backend (and Terragrunt's bootstrap) and its AWS provider assume the role, so one
+``terragrunt run --all`` spans every account. ``state.region: "{region}"``: each
+region's state lives in that region, so a region's outage does not block the failover
+to another. Validation rules for both."""
 
 from __future__ import annotations
 
@@ -60,3 +64,15 @@ def role_arn_in_the_environments_account(ctx: Context) -> Iterator[Diagnostic]:
                 "credentials",
                 "write {account_id} for the environment's account",
             )
+
+
+@rule
+def state_follows_the_region_with_a_bucket_per_region(ctx: Context) -> Iterator[Diagnostic]:
+    state = ctx.project.state
+    if state.get("region") == "{region}" and "{region}" not in str(state.get("bucket", "")):
+        yield ctx.error(
+            ("state", "bucket"),
+            "state.region is {region}, so every region needs its own bucket: the name must hold {region}",
+            "bucket",
+            'for example "{project}-{account_id}-{region}-tfstate"',
+        )

@@ -122,7 +122,7 @@ def _root(project: Project, header: str) -> PlannedFile:
     config: dict[str, Any] = {
         "bucket": HclExpr(bucket_expression(state["bucket"], project.name)),
         "key": HclExpr('"${path_relative_to_include()}/terraform.tfstate"'),
-        "region": state["region"],
+        "region": HclExpr("local.region.aws_region") if state["region"] == "{region}" else state["region"],
         "encrypt": state.get("encrypt", True),
     }
     if state.get("lock", "lockfile") == "dynamodb":

@@ -143,6 +143,22 @@ def test_role_arn_is_validated(copy_case, runner, edit: tuple[str, str], message
     assert "Traceback" not in result.output
 
 
+def test_state_in_each_region_needs_a_bucket_per_region(copy_case, runner) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    config.write_text(config.read_text().replace("-{region}-tfstate", "-tfstate"))
+    result = runner.invoke(main, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "state.bucket: state.region is {region}, so every region needs its own bucket" in result.output
+
+
+def test_state_in_each_region_renders_the_units_region(copy_case) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    api.render(config)
+    root = (config.parent / "output" / "root.hcl").read_text()
+    assert "    region         = local.region.aws_region\n" in root
+    assert '"rehearsal-${local.env.environment}-${local.env.account_id}-${local.region.aws_region}-tfstate"' in root
+
+
 def test_every_environment_assumes_a_role_or_none_does(copy_case, runner) -> None:  # type: ignore[no-untyped-def]
     config = copy_case("rehearsal")
     text = config.read_text().replace("  role_arn: \"arn:aws:iam::{account_id}:role/{project}-terragrunt\"\n", "")
@@ -247,8 +263,12 @@ def test_the_golden_project_rehearses_across_regions_with_a_lock_table(
         "live/us-west-2/network", "live/us-west-2/db", "live/us-east-1/network", "live/us-east-1/db",
         "live/us-east-1/watcher",
     }
-    assert "locking: DynamoDB table rehearsal-locks in each of 2 accounts (bootstrapped by Terragrunt), " \
-        "7 state digests" in report["notes"]
+    assert "locking: DynamoDB table rehearsal-locks in each of 3 account/region pairs (bootstrapped by " \
+        "Terragrunt), 7 state digests" in report["notes"]
+    # state.region "{region}": each region's buckets were created in that region.
+    assert "state placement: rehearsal-live-000000000022-us-east-1-tfstate in us-east-1, " \
+        "rehearsal-live-000000000022-us-west-2-tfstate in us-west-2, " \
+        "rehearsal-qa-000000000011-us-west-2-tfstate in us-west-2" in report["notes"]
     # One run spanned both accounts: each environment's state is in its own account.
     for env, account in (("qa", "000000000011"), ("live", "000000000022")):
         role = f"arn:aws:iam::{account}:role/rehearsal-terragrunt"

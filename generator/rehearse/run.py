@@ -211,7 +211,7 @@ class _Rehearsal:
         self.units: list[Unit] = list(self.graph.units)
         self.in_queue: list[Unit] = self._queue()
         self.rendered: dict[str, dict[str, Any]] = {}
-        self.state = StateStore(endpoint, self.certificate, str(self.project.state.get("region", "us-east-1")))
+        self.state = StateStore(endpoint, self.certificate, self._home_region())
         self.server_log = s3.log
 
     # --- the steps ---------------------------------------------------------------
@@ -372,7 +372,7 @@ class _Rehearsal:
                 "PATH": os.pathsep.join([tools, env.get("PATH", "")]),
                 "AWS_ACCESS_KEY_ID": "rehearsal",
                 "AWS_SECRET_ACCESS_KEY": "rehearsal",
-                "AWS_REGION": str(self.project.state.get("region", "us-east-1")),
+                "AWS_REGION": self._home_region(),
                 "AWS_ENDPOINT_URL": self.endpoint,
                 "AWS_EC2_METADATA_DISABLED": "true",
                 # Go trusts only the local S3's certificate: nothing else over TLS.
@@ -394,6 +394,10 @@ class _Rehearsal:
             }
         )
         return env
+
+    def _home_region(self) -> str:
+        region = str(self.project.state.get("region", "us-east-1"))
+        return "us-east-1" if region == "{region}" else region
 
     def _queue(self) -> list[Unit]:
         """The units Terragrunt runs: those in scope and everything they depend on."""
@@ -552,9 +556,11 @@ class _Rehearsal:
 
     def _check_state(self) -> str:
         seen: dict[tuple[str, str], str] = {}
+        placed: dict[str, tuple[str, str]] = {}  # bucket -> (unit, region it must be in)
         for unit in self.in_queue:
             backend = (self.rendered.get(unit.address, {}).get("remote_state") or {}).get("config") or {}
             bucket, key = str(backend.get("bucket", "")), str(backend.get("key", ""))
+            placed.setdefault(bucket, (unit.address, str(backend.get("region", ""))))
             where = (bucket, key)
             if where in seen:
                 self.report.failures.append(
@@ -570,13 +576,30 @@ class _Rehearsal:
             result.state_found = True
             if not self.state.has_resource(state, standins.RESOURCE):
                 self.report.failures.append(Failure("state", unit.address, f"{standins.RESOURCE} is not in its state"))
+        for bucket, (address, region) in sorted(placed.items()):
+            location = self.state.location(bucket)
+            if location != region:
+                self.report.failures.append(
+                    Failure("state", address, f"bucket {bucket} is in {location}, not in {region} as configured")
+                )
+        self.report.notes.append(
+            "state placement: " + ", ".join(f"{b} in {r}" for b, (_a, r) in sorted(placed.items()))
+        )
         roles = self._roles()
         self.report.state_objects = self.state.objects(roles)
         self._check_accounts()
         locks = [o for o in self.report.state_objects if o.endswith(".tflock")]
         for lock in locks:
             self.report.failures.append(Failure("state", "", f"a lock was left behind: {lock}"))
-        note, problem = self.state.lock_check(self.project.state, self.server_log, roles)
+        places = sorted(
+            {
+                (u.environment.role_arn, str(((self.rendered.get(u.address, {}).get("remote_state") or {})
+                                              .get("config") or {}).get("region", "")))
+                for u in self.in_queue
+            },
+            key=str,
+        )
+        note, problem = self.state.lock_check(self.project.state, self.server_log, places)
         self.report.notes.append(note)
         if problem:
             self.report.failures.append(Failure("state", "", problem))

@@ -36,8 +36,15 @@ class StateStore:
             self._sessions[role_arn] = boto3.session.Session(region_name=self.region, **keys)
         return self._sessions[role_arn]
 
-    def client(self, service: str, role_arn: str | None = None) -> Any:
-        return self._session(role_arn).client(service, endpoint_url=self.endpoint, verify=self.verify)
+    def client(self, service: str, role_arn: str | None = None, region: str | None = None) -> Any:
+        session = self._session(role_arn)
+        region = region or self.region
+        return session.client(service, endpoint_url=self.endpoint, verify=self.verify, region_name=region)
+
+    def location(self, bucket: str) -> str:
+        """The region a bucket was created in."""
+        found = self.s3.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+        return str(found) if found else "us-east-1"
 
     def account(self, role_arn: str | None = None) -> str:
         return str(self.client("sts", role_arn).get_caller_identity()["Account"])
@@ -93,8 +100,12 @@ class StateStore:
         return {name: o.get("value") for name, o in (state.get("outputs") or {}).items()}
 
     def lock_check(
-        self, state: Mapping[str, Any], server_log: Path, roles: Sequence[str | None] = (None,)
+        self,
+        state: Mapping[str, Any],
+        server_log: Path,
+        places: Sequence[tuple[str | None, str]] = (),
     ) -> tuple[str, str]:
+        """*places*: the (role, region) pairs the tree keeps state in."""
         """(what the locks show, a problem or ""): locks were taken and none is left."""
         if state.get("lock") != "dynamodb":
             try:
@@ -106,15 +117,15 @@ class StateStore:
             return note, "" if taken else "no S3 lock file was ever written: use_lockfile did not lock"
         table = str(state.get("dynamodb_table", ""))
         items = []
-        for role in roles:
+        for role, region in places or [(None, self.region)]:
             try:
-                items += self.client("dynamodb", role).scan(TableName=table).get("Items", [])
+                items += self.client("dynamodb", role, region).scan(TableName=table).get("Items", [])
             except Exception as exc:  # ResourceNotFoundException: not bootstrapped
-                account = self.account(role)
-                return f"locking: DynamoDB table {table}", f"the lock table {table} of {account} is not readable: {exc}"
+                problem = f"the lock table {table} of {self.account(role)}/{region} is not readable: {exc}"
+                return f"locking: DynamoDB table {table}", problem
         held = [i for i in items if not str(i.get("LockID", {}).get("S", "")).endswith("-md5")]
         digests = len(items) - len(held)
-        where = f" in each of {len(roles)} accounts" if len(roles) > 1 else ""
+        where = f" in each of {len(places)} account/region pairs" if len(places) > 1 else ""
         note = f"locking: DynamoDB table {table}{where} (bootstrapped by Terragrunt), {digests} state digests"
         problem = f"{len(held)} locks are still held in {table}" if held else ""
         if not digests:

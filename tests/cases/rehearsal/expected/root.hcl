@@ -18,9 +18,9 @@ remote_state {
     if_exists = "overwrite_terragrunt"
   }
   config = {
-    bucket         = "rehearsal-${local.env.environment}-${local.env.account_id}-tfstate"
+    bucket         = "rehearsal-${local.env.environment}-${local.env.account_id}-${local.region.aws_region}-tfstate"
     key            = "${path_relative_to_include()}/terraform.tfstate"
-    region         = "us-west-2"
+    region         = local.region.aws_region
     encrypt        = true
     dynamodb_table = "rehearsal-locks"
     assume_role = {
