@@ -20,6 +20,7 @@ from .explain import explain as explain_address
 from .graph import Graph, select
 from .loader import CatalogLookup, Document, find_module_file, load
 from .model import Module, Project, build_module, build_project
+from .moves import Move, moves
 from .names import module_id_problem
 from .plan import PlannedFile, Scope, check_scope, plan
 from .render import Renderer
@@ -199,6 +200,7 @@ class RenderResult:
     kept: list[str] = field(default_factory=list)  # directories left because they hold files tfgen did not write
     force: bool = False
     allow_orphan: bool = False
+    moved: list[Move] = field(default_factory=list)  # units whose old files go now, state key kept
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.changes if c.status == status)
@@ -314,6 +316,20 @@ def render(
     return replace(result, seconds=time.perf_counter() - started)
 
 
+def _keep_moved_state(project: Project, survey: Survey) -> tuple[Survey, list[Move]]:
+    """The old files of a renamed or moved unit may go, even in a protected environment:
+    its state key stays where they were (``previous:``), nothing is orphaned."""
+    found = [m for m in moves(project) if any(c.path.startswith(m.state_directory + "/") for c in survey.changes)]
+    kept = tuple(m.state_directory + "/" for m in found)
+    if not kept:
+        return survey, []
+    changes = [
+        replace(c, protected=False) if c.protected and c.action == "delete" and c.path.startswith(kept) else c
+        for c in survey.changes
+    ]
+    return replace(survey, changes=changes), found
+
+
 def _displayed(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Diagnostics about output files, with paths as the user would type them."""
     return [replace(d, location=replace(d.location, file=display_path(Path(d.location.file)))) for d in diagnostics]
@@ -334,6 +350,7 @@ def _compare_and_apply(
         state = read_state(out, force=force)
         is_protected = _protection(project, state.manifest)
         survey = compare(out, desired, state, prune=lambda p: _path_in_scope(p, scope), protected=is_protected)
+        survey, moved = _keep_moved_state(project, survey)
         manifest = _next_manifest(project, scope, state, survey, desired, is_protected)
         result = RenderResult(
             out,
@@ -345,6 +362,7 @@ def _compare_and_apply(
             state.interrupted,
             force=force,
             allow_orphan=allow_orphan,
+            moved=moved,
         )
         if write:
             refused = result.refused

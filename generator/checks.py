@@ -1066,4 +1066,5 @@ def run(project: Project, *, catalog_complete: bool = True) -> list[Diagnostic]:
     return [d for check in rules for d in check(ctx)]
 
 
-from . import credentials as _credentials  # noqa: E402, F401 - registers the credentials rules
+from . import credentials as _credentials  # noqa: E402, F401 - registers their rules
+from . import moves as _moves  # noqa: E402, F401

@@ -288,6 +288,8 @@ def render(
             click.echo(line)
     for directory in result.kept:
         click.echo(f"{where}/{directory}: kept: it holds files tfgen did not write", err=True)
+    for move in result.moved:
+        click.echo(f"moved {move.address}: {move.state_directory} -> {move.directory} (its state key stays)")
     click.echo(result.summary(), err=mode == "diff")
     if result.interrupted and not write:
         click.echo(f"{where}: a previous render was interrupted; `tfgen render` repairs the tree", err=True)
@@ -474,10 +476,13 @@ def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...],
               help="Rehearse in DIR (new or empty) and leave the scratch tree, logs and reports there.")
 @click.option("--parallelism", type=click.IntRange(1), default=4, show_default=True,
               help="Units Terragrunt runs at once.")
+@click.option("--then", "then", type=click.Path(dir_okay=False, path_type=Path), metavar="CONFIG",
+              help="After the first apply, render CONFIG (the project changed, e.g. a unit renamed) and apply "
+              "again: no terraform_data may be replaced, no state orphaned.")
 @format_option
 def rehearse(
     config: Path, environments: tuple[str, ...], regions: tuple[str, ...], keep: Path | None, parallelism: int,
-    fmt: str,
+    then: Path | None, fmt: str,
 ) -> None:
     """Apply, re-apply and destroy the tree for real, with local stand-ins for AWS.
 
@@ -494,6 +499,7 @@ def rehearse(
     Examples:
       tfgen rehearse
       tfgen rehearse --env prod --keep /tmp/rehearsal --format json
+      tfgen rehearse -c before/environments.yaml --then environments.yaml   (a rename keeps its state)
     """
     from . import rehearse as rehearsal
     from .rehearse import text, tools
@@ -502,7 +508,8 @@ def rehearse(
         found = tools.find()
         result = rehearsal.rehearse(
             rehearsal.Options(
-                config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism
+                config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism,
+                then=then,
             )
         )
     except TfgenError as error:

@@ -115,6 +115,7 @@ class UnitSpec:
     regions: tuple[str, ...] | None
     inputs: Mapping[str, Any]
     path: KeyPath
+    previous: str | None = None  # NAME or LAYER/NAME when its state was created
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,16 @@ class Unit:
     @property
     def directory(self) -> str:
         return f"environments/{self.environment.name}/{self.region.name}/{self.module.layer}/{self.spec.name}"
+
+    @property
+    def state_directory(self) -> str:
+        """Where its state key lives: its directory, or where it was when its state was
+        created (``previous``), so that renames and moves keep the state."""
+        previous = self.spec.previous
+        if previous is None:
+            return self.directory
+        layer, _, name = previous.rpartition("/")
+        return f"environments/{self.environment.name}/{self.region.name}/{layer or self.module.layer}/{name}"
 
     def effective_inputs(self) -> Inputs:
         """Every input as Terraform finally sees it (catalog < unit < env < region)."""
@@ -315,6 +326,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             regions=tuple(raw["regions"]) if "regions" in raw else None,
             inputs=raw.get("inputs") or {},
             path=("units", name),
+            previous=raw.get("previous"),
         )
         for name, raw in data["units"].items()
     )

@@ -58,6 +58,13 @@ def bucket_expression(template: str, project: str) -> str:
     return '"' + "".join(parts) + '"'
 
 
+def moved_state(project: Project) -> dict[str, str]:
+    """Unit directory -> the directory its state key keeps (renamed or moved units)."""
+    from .moves import moves
+
+    return {m.directory: m.state_directory for m in moves(project)}
+
+
 def assumes_roles(project: Project) -> bool:
     """Whether the environments assume a role each (role_arn; all or none, validated)."""
     return any(env.role_arn for env in project.environments)
@@ -121,7 +128,7 @@ def _root(project: Project, header: str) -> PlannedFile:
     state = project.state
     config: dict[str, Any] = {
         "bucket": HclExpr(bucket_expression(state["bucket"], project.name)),
-        "key": HclExpr('"${path_relative_to_include()}/terraform.tfstate"'),
+        "key": HclExpr('"${path_relative_to_include()}/terraform.tfstate"'),  # moved units: below
         "region": HclExpr("local.region.aws_region") if state["region"] == "{region}" else state["region"],
         "encrypt": state.get("encrypt", True),
     }
@@ -129,6 +136,11 @@ def _root(project: Project, header: str) -> PlannedFile:
         config["dynamodb_table"] = state["dynamodb_table"]
     else:
         config["use_lockfile"] = True
+    moved = moved_state(project)
+    if moved:
+        config["key"] = HclExpr(
+            '"${lookup(local.moved, path_relative_to_include(), path_relative_to_include())}/terraform.tfstate"'
+        )
     if assumes_roles(project):
         config["assume_role"] = {"role_arn": HclExpr("local.env.role_arn")}
     config.update(endpoint_config(state))
@@ -145,6 +157,7 @@ def _root(project: Project, header: str) -> PlannedFile:
             "project": project,
             "constraints": constraints,
             "state_config": config,
+            "moved": moved,
             "provider": provider_contents(project),
         },
     )

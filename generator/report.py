@@ -135,6 +135,7 @@ def as_json(
         "ok": not errors and (result.in_sync or mode != "check"),
         "mode": mode,
         "output": output,
+        "moved": [{"unit": m.address, "from": m.state_directory, "to": m.directory} for m in result.moved],
         "in_sync": result.in_sync,
         "written": result.written,
         "counts": result.counts(),

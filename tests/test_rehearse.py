@@ -337,3 +337,76 @@ def test_without_the_tools_it_says_what_to_run(runner, monkeypatch, tmp_path: Pa
     assert result.exit_code == 2
     assert "$TFGEN_REHEARSAL_PROVIDER" in result.output and "build-tools.sh --env" in result.output
     assert shutil.which("terragrunt", path=str(tmp_path)) is None
+
+
+# --- renames and moves keep their state ------------------------------------------------
+
+
+def _renamed(config: Path, *, previous: str | None) -> Path:
+    """The project with unit db renamed to database (and what reads it)."""
+    text = config.read_text()
+    extra = f", previous: {previous}" if previous else ""
+    assert "  db: { module: data/postgres }\n" in text
+    renamed = f"  database: {{ module: data/postgres{extra} }}\n"
+    config.write_text(text.replace("  db: { module: data/postgres }\n", renamed))
+    watcher = config.parent / "catalog" / "apps" / "watcher.yaml"
+    watcher.write_text(watcher.read_text().replace("unit: db\n", "unit: database\n"))
+    return config
+
+
+def test_a_rename_with_previous_keeps_the_state_key_and_deletes_the_old_files(copy_case, runner) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    assert runner.invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    _renamed(config, previous="db")
+    result = runner.invoke(main, ["render", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    # live is protected, yet its old files go: the state stays at the old key.
+    assert "moved live/us-east-1/database: environments/live/us-east-1/02-data/db -> " \
+        "environments/live/us-east-1/02-data/database (its state key stays)" in result.output
+    out = config.parent / "output"
+    assert not (out / "environments/live/us-east-1/02-data/db").exists()
+    root = (out / "root.hcl").read_text()
+    assert '"environments/live/us-east-1/02-data/database" = "environments/live/us-east-1/02-data/db"' in root
+    assert "lookup(local.moved, path_relative_to_include(), path_relative_to_include())" in root
+    result = runner.invoke(main, ["render", "-c", str(config), "--check", "--format", "json"])
+    assert json.loads(result.output)["moved"] == []  # nothing left to move
+
+
+def test_a_rename_without_previous_is_refused_in_a_protected_environment(copy_case, runner) -> None:  # type: ignore[no-untyped-def]
+    config = copy_case("rehearsal")
+    assert runner.invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    _renamed(config, previous=None)
+    result = runner.invoke(main, ["render", "-c", str(config)])
+    assert result.exit_code == 1 and "deletion_protection: true" in result.output
+
+
+def test_previous_may_not_name_a_unit_that_still_exists(copy_case, runner) -> None:  # type: ignore[no-untyped-def]
+    config = _renamed(copy_case("rehearsal"), previous="01-network/network")
+    result = runner.invoke(main, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "units.database.previous: database would keep the state of network, which still exists" in result.output
+
+
+@pytest.mark.slow
+def test_apply_rename_apply_replaces_no_terraform_data(tools: tuple[str, str, str], copy_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    before = copy_case("rehearsal")
+    after = tmp_path / "after"
+    shutil.copytree(before.parent, after)
+    _renamed(after / "environments.yaml", previous="db")
+    report = rehearse(Options(before, *tools, then=after / "environments.yaml"))
+    assert report.ok, _failures(report)
+    names = [s.name for s in report.steps]
+    assert names[names.index("flows") + 1 :] == [
+        "then: render", "then: stand-ins", "then: apply", "then: state", "apply again", "destroy", "protection",
+        "order",
+    ]
+    assert {u.address for u in report.units} >= {"live/us-east-1/database", "qa/us-west-2/database"}
+    assert len(report.state_objects) == 7 and all("/02-data/db/" in o for o in report.state_objects if "02-data" in o)
+    # ... and without previous, the renamed units start from an empty state.
+    plain = tmp_path / "plain"
+    shutil.copytree(after, plain)
+    (plain / "environments.yaml").write_text((plain / "environments.yaml").read_text().replace(", previous: db", ""))
+    report = rehearse(Options(before, *tools, then=plain / "environments.yaml"))
+    assert not report.ok
+    assert [f.step for f in report.failures] == ["then: apply"]
+    assert report.failures[0].message.startswith("3 terraform_data replaced or created: ")

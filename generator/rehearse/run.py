@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from .. import api
 from ..graph import select
 from ..model import Project, Unit
+from ..moves import moves
 from ..plan import Scope, check_scope
 from . import standins
 from .errors import cannot
@@ -44,6 +45,10 @@ class Options:
     keep: Path | None = None
     parallelism: int = 4
     timeout: float = 1800.0
+    #: A second version of the project (a unit renamed or moved, say): after the first
+    #: apply the tree is rendered from it and applied again; nothing may be created or
+    #: destroyed. The rest of the rehearsal runs on it.
+    then: Path | None = None
 
 
 @dataclass
@@ -204,6 +209,7 @@ class _Rehearsal:
         self.options = options
         self.scratch = scratch
         self.tree = scratch / "tree"
+        self.standins_dir = scratch / "standins"
         self.endpoint = endpoint
         self.report = report
         self.log = scratch / "resources.log"
@@ -224,6 +230,13 @@ class _Rehearsal:
         self._step("provider", self._check_provider)
         self._step("state", self._check_state)
         self._step("flows", self._check_flows)
+        if self.options.then is not None:
+            self._step("then: render", self._render_then)
+            self._step("then: stand-ins", self._standins)
+            logged = self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+            apply = ["apply", "-auto-approve", "-input=false"]
+            self._step("then: apply", lambda: self._terragrunt("then: apply", apply, logged, updates=True))
+            self._step("then: state", self._check_state)
         before = self.log.read_text(encoding="utf-8") if self.log.exists() else ""
         self._step(
             "apply again", lambda: self._terragrunt("apply again", ["apply", "-auto-approve", "-input=false"], before)
@@ -251,13 +264,35 @@ class _Rehearsal:
 
     # --- render ------------------------------------------------------------------
 
-    def _render(self) -> str:
+    def _render_then(self) -> str:
+        """Switch to the second version of the project, rendered into a fresh tree (as
+        `tfgen render` would leave output/), with the same state store."""
+        assert self.options.then is not None
+        then = api.load_project(self.options.then).project
+        check_scope(then, self.options.scope)
+        self.project = local_project(then, self.endpoint)
+        self.graph = select(self.project, self.options.scope)
+        self.units = list(self.graph.units)
+        self.in_queue = self._queue()
+        self.tree = self.scratch / "tree-then"
+        self.standins_dir = self.scratch / "standins-then"
+        self.rendered = {}
+        self.report.units = []
+        self.__dict__.pop("_waves_cache", None)
+        moved = ", ".join(f"{m.address} (state at {m.state_directory})" for m in moves(then)) or "none"
+        self.report.notes.append(f"then: {self.options.then}; units that keep their state after a move: {moved}")
+        detail = self._render(cli_config=False)
+        self._check_endpoints()
+        return detail
+
+    def _render(self, cli_config: bool = True) -> str:
         _files, data = api.render_files(self.project, Scope(), self.project.document.file)
         for path, content in data.items():
             target = self.tree / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        self._write_cli_config()
+        if cli_config:
+            self._write_cli_config()
         result = self._run(
             [
                 "render",
@@ -318,9 +353,10 @@ class _Rehearsal:
                 if problem:
                     self.report.failures.append(Failure("stand-ins", unit.address, problem))
             inputs = {k: v for k, v in inputs.items() if not standins.name_problem(k)}
-            outputs = {name: standins.tagged(mock, unit.address) for name, mock in reads[unit.address].items()}
-            module = self.scratch / "standins" / unit.directory
-            standins.write(module, unit.address, inputs, outputs)
+            label = identity(unit)
+            outputs = {name: standins.tagged(mock, label) for name, mock in reads[unit.address].items()}
+            module = self.standins_dir / unit.directory
+            standins.write(module, label, inputs, outputs)
             standins.redirect(self.tree / unit.directory / "terragrunt.hcl", module)
         return f"{len(self.project.units)} stand-in modules"
 
@@ -413,7 +449,7 @@ class _Rehearsal:
 
     def _run(self, args: Sequence[str], name: str) -> subprocess.CompletedProcess[str]:
         command = [self.options.terragrunt, *args]
-        slug = name.replace(" ", "-")
+        slug = re.sub(r"[^a-z0-9]+", "-", name)
         result = subprocess.run(
             command,
             cwd=self.tree,
@@ -434,8 +470,13 @@ class _Rehearsal:
             args += ["--queue-include-dir", unit.directory]
         return [*args, "--queue-strict-include"]
 
-    def _terragrunt(self, name: str, tofu_args: list[str], log_before: str | None = None) -> str:
-        report_file = self.scratch / f"{name.replace(' ', '-')}.report.json"
+    def _terragrunt(
+        self, name: str, tofu_args: list[str], log_before: str | None = None, *, updates: bool = False
+    ) -> str:
+        """Run `terragrunt run --all`. With *log_before*, no resource may be created or
+        destroyed (the stand-ins' provisioners log both), and unless *updates* no unit
+        may plan any change."""
+        report_file = self.scratch / f"{re.sub(r'[^a-z0-9]+', '-', name)}.report.json"
         args = [
             "run",
             "--all",
@@ -468,12 +509,16 @@ class _Rehearsal:
         if log_before is not None:  # apply again: nothing may change
             after = self.log.read_text(encoding="utf-8") if self.log.exists() else ""
             if after != log_before:
-                created = after[len(log_before) :].split()
+                lines = after[len(log_before) :].splitlines()
+                what = "replaced or created" if updates else "created or destroyed"
+                hint = " (a unit renamed or moved without previous: starts from an empty state)" if updates else ""
                 self.report.failures.append(
-                    Failure(name, "", f"the second apply created or destroyed resources again: {' '.join(created)}")
+                    Failure(name, "", f"{len(lines)} terraform_data {what}: {'; '.join(lines)}{hint}")
                 )
             changed = self._changed_units(result.stdout + result.stderr)
-            for address in changed:
+            if updates and changed:
+                self.report.notes.append(f"{name}: updated in place (inputs changed): {', '.join(changed)}")
+            for address in [] if updates else changed:
                 self.report.failures.append(Failure(name, address, "the second apply planned changes"))
         counts: dict[str, int] = {}
         for run in runs:
@@ -587,6 +632,12 @@ class _Rehearsal:
         )
         roles = self._roles()
         self.report.state_objects = self.state.objects(roles)
+        owned = {f"s3://{bucket}/{key}" for bucket, key in seen}
+        for orphan in sorted(set(self.report.state_objects) - owned):
+            if orphan.endswith(".tfstate"):
+                self.report.failures.append(
+                    Failure("state", "", f"{orphan} belongs to no unit: its infrastructure would be orphaned")
+                )
         self._check_accounts()
         locks = [o for o in self.report.state_objects if o.endswith(".tflock")]
         for lock in locks:
@@ -702,13 +753,13 @@ class _Rehearsal:
             target.setdefault(address, len(target) + 1)
         for unit in self.in_queue:
             result = self._result(unit)
-            result.applied_at = applied.get(unit.address)
-            result.destroyed_at = destroyed.get(unit.address)
+            result.applied_at = applied.get(identity(unit))
+            result.destroyed_at = destroyed.get(identity(unit))
             for wire in self.project.wiring.get(unit.key, ()):
-                mine, theirs = applied.get(unit.address), applied.get(wire.target.address)
+                mine, theirs = applied.get(identity(unit)), applied.get(identity(wire.target))
                 if mine is not None and theirs is not None and mine < theirs:
                     self.report.order_problems.append(f"{unit.address} was applied before {wire.target.address}")
-                mine, theirs = destroyed.get(unit.address), destroyed.get(wire.target.address)
+                mine, theirs = destroyed.get(identity(unit)), destroyed.get(identity(wire.target))
                 if theirs is not None and (mine is None or theirs < mine):
                     self.report.order_problems.append(f"{wire.target.address} was destroyed before {unit.address}")
         for problem in self.report.order_problems:
@@ -731,6 +782,12 @@ class _Rehearsal:
             cached = select(self.project, Scope(tuple(sorted({u.environment.name for u in self.in_queue})))).waves()
             self.__dict__["_waves_cache"] = cached
         return cached
+
+
+def identity(unit: Unit) -> str:
+    """What a unit's resources are known by: env/region/NAME of the unit as its state
+    was created, so a renamed or moved unit (previous:) is the same infrastructure."""
+    return f"{unit.environment.name}/{unit.region.name}/{unit.state_directory.rsplit('/', 1)[-1]}"
 
 
 def _find(haystack: Any, needle: Any, path: str = "") -> str | None:
