@@ -131,6 +131,8 @@ def rehearse(options: Options) -> Report:
     started = time.perf_counter()
     project = api.load_project(options.config).project
     check_scope(project, options.scope)
+    if options.then is not None:  # invalid: exit 2 before anything starts
+        check_scope(api.load_project(options.then).project, options.scope)
     scratch = _scratch(options.keep)
     report = Report(str(scratch), kept=options.keep is not None)
     try:
