@@ -87,6 +87,17 @@ def test_endpoints_that_leave_the_machine_are_found() -> None:
     assert non_local_urls('s3 = "https://127.0.0.1:1" sts = "https://evil.example:443/x"') == ["https://evil.example:443/x"]
 
 
+def test_endpoints_of_a_generated_provider_are_found_and_tag_values_are_not() -> None:
+    from generator.rehearse.run import _provider_endpoints
+
+    contents = (
+        'provider "aws" {\n  default_tags {\n    tags = {\n      Repo = "https://git.example/infra"\n    }\n  }\n'
+        '  endpoints {\n    s3  = "https://127.0.0.1:9000"\n    sts = "https://sts.amazonaws.com"\n  }\n'
+        '  # endpoint = "https://commented.example"\n  sts_endpoint = "https://sts.example"\n}\n'
+    )
+    assert _provider_endpoints(contents) == ["https://sts.amazonaws.com", "https://sts.example"]
+
+
 def test_bucket_policies_apply_a_statement_only_when_its_conditions_hold() -> None:
     tls = {"Sid": "EnforcedTLS", "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
     root = {"Sid": "RootAccess", "Effect": "Allow"}

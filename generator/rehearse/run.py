@@ -195,10 +195,23 @@ def remote_endpoints(config: Mapping[str, Any]) -> list[str]:
 
 
 def _provider_endpoints(contents: str) -> list[str]:
-    """URLs inside endpoints / assume_role / sts settings of a generated provider file."""
+    """Non-local URLs a generated file gives as endpoints: inside an ``endpoints`` block,
+    or on a line that names an endpoint (``sts_endpoint = ...``). Other URLs (a tag
+    value, say) are not endpoints."""
     found = []
+    depth = 0  # > 0 inside an endpoints block
     for line in contents.splitlines():
-        if re.search(r"endpoint|sts_|=\s*\"https?://", line) and not re.match(r"\s*(#|//)", line):
+        if re.match(r"\s*(#|//)", line):
+            continue
+        if depth == 0 and re.match(r"\s*endpoints\s*(=\s*)?\{", line):
+            depth = 1
+            found += non_local_urls(line.split("{", 1)[1])
+            depth += line.split("{", 1)[1].count("{") - line.split("{", 1)[1].count("}")
+            continue
+        if depth > 0:
+            found += non_local_urls(line)
+            depth += line.count("{") - line.count("}")
+        elif "endpoint" in line:
             found += non_local_urls(line)
     return found
 
@@ -499,7 +512,7 @@ class _Rehearsal:
         runs = self._read_report(report_file)
         failed = [r for r in runs if r.get("Result") not in ("succeeded", None)]
         destroy = tofu_args[0] == "destroy"
-        protected = {u.directory for u in self.in_queue if u.environment.deletion_protection}
+        protected = {u.directory for u in self.in_queue if u.key in self._expected_kept()}
         for run in failed:
             directory = str(run.get("Name", ""))
             if destroy and run.get("Result") == "excluded" and directory in protected:
