@@ -354,7 +354,30 @@ class _Rehearsal:
 
     # --- stand-ins -----------------------------------------------------------------
 
+    def _provider_requirement(self) -> bool:
+        """Whether the stand-ins declare required_providers, as registry modules do.
+        They do when the tree pins the provider in an override file (*_override.tf):
+        OpenTofu then replaces the module's requirement. A plain generated file that
+        declares required_providers clashes with every module that declares its own
+        (a module has one required_providers block): noted, and stand-ins do not."""
+        pinned_plain = False
+        for config in self.rendered.values():
+            generate = config.get("generate") or {}
+            for block in generate.values() if isinstance(generate, dict) else ():
+                if isinstance(block, dict) and "required_providers" in str(block.get("contents", "")):
+                    if str(block.get("path", "")).endswith("_override.tf"):
+                        return True
+                    pinned_plain = True
+        if pinned_plain:
+            self.report.notes.append(
+                "the generated provider file declares required_providers outside an override file: a module "
+                "that declares its own (registry modules do) fails with 'Duplicate required providers "
+                "configuration'; stand-ins declare none, so this rehearsal does not show it"
+            )
+        return False
+
     def _standins(self) -> str:
+        requires_aws = self._provider_requirement()
         reads: dict[str, dict[str, Any]] = {u.address: {} for u in self.project.units}
         for unit in self.project.units:
             for wire in self.project.wiring.get(unit.key, ()):
@@ -371,9 +394,10 @@ class _Rehearsal:
             label = identity(unit)
             outputs = {name: standins.tagged(mock, label) for name, mock in reads[unit.address].items()}
             module = self.standins_dir / unit.directory
-            standins.write(module, label, inputs, outputs)
+            standins.write(module, label, inputs, outputs, requires_aws=requires_aws)
             standins.redirect(self.tree / unit.directory / "terragrunt.hcl", module)
-        return f"{len(self.project.units)} stand-in modules"
+        declared = ", each requiring hashicorp/aws" if requires_aws else ""
+        return f"{len(self.project.units)} stand-in modules{declared}"
 
     # --- Terragrunt ------------------------------------------------------------------
 

@@ -70,8 +70,11 @@ def _variable(value: Any) -> dict[str, Any]:
     return {"type": "string" if isinstance(value, str) else "any"}
 
 
-def standin(address: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The stand-in module (JSON syntax) of the unit at *address*."""
+def standin(
+    address: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any], *, requires_aws: bool = False
+) -> dict[str, Any]:
+    """The stand-in module (JSON syntax) of the unit at *address*. *requires_aws*: it
+    declares its own requirement on hashicorp/aws, as registry modules do."""
     document: dict[str, Any] = {
         "//": f"tfgen rehearse: stand-in module of {address}",
         "resource": {
@@ -91,6 +94,8 @@ def standin(address: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any])
             }
         },
     }
+    if requires_aws:
+        document["terraform"] = {"required_providers": {"aws": {"source": "hashicorp/aws"}}}
     # Reading the stand-in provider's data source makes OpenTofu configure the provider
     # block the tree generates (it configures no provider that nothing uses).
     document["data"] = {"aws_tfgen_rehearsal": {"provider": {}}}
@@ -105,9 +110,12 @@ def _sh(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def write(directory: Path, address: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
+def write(
+    directory: Path, address: str, inputs: Mapping[str, Any], outputs: Mapping[str, Any], *, requires_aws: bool = False
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(standin(address, inputs, outputs), indent=2, sort_keys=False) + "\n"
+    module = standin(address, inputs, outputs, requires_aws=requires_aws)
+    text = json.dumps(module, indent=2, sort_keys=False) + "\n"
     (directory / "main.tf.json").write_text(text, encoding="utf-8")
 
 
