@@ -372,6 +372,26 @@ def test_a_plain_provider_pin_is_noted_as_clashing_with_registry_modules(tools: 
 
 
 @pytest.mark.slow
+def test_the_stand_in_provider_refuses_a_role_outside_the_allowed_accounts(  # type: ignore[no-untyped-def]
+    tools: tuple[str, str, str], copy_case
+) -> None:
+    config = copy_case("rehearsal")
+    (config.parent / "templates").mkdir()
+    root = (REPO / "templates" / "root.hcl.j2").read_text()
+    assert "{{ provider }}EOF" in root
+    stray = (
+        'provider "aws" {\n  region = "${local.region.aws_region}"\n'
+        '  allowed_account_ids = ["${local.env.account_id}"]\n'
+        '  assume_role {\n    role_arn = "arn:aws:iam::999999999999:role/stray"\n  }\n}\n'
+    )
+    (config.parent / "templates" / "root.hcl.j2").write_text(root.replace("{{ provider }}EOF", stray + "EOF"))
+    report = _rehearse(config, tools)
+    assert not report.ok and report.steps[-1].name == "apply"
+    messages = " ".join(f.message for f in report.failures)
+    assert "assume_role.role_arn is in account 999999999999, not in allowed_account_ids" in messages
+
+
+@pytest.mark.slow
 def test_an_input_no_module_can_declare_fails_with_its_unit(tools: tuple[str, str, str]) -> None:
     report = _rehearse(CASES / "every-key" / "environments.yaml", tools)
     assert not report.ok
