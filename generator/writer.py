@@ -636,7 +636,8 @@ def explain_refusals(
                 "its files would orphan the live infrastructure they deployed, so nothing was deleted",
                 Location(display(output / directory) if directory else display(output)),
                 rule="orphan",
-                hint="to destroy it: put it back with deletion_protection: false, render, run "
+                hint="renamed or moved? give the unit previous: OLD-NAME (or LAYER/NAME) so it keeps this state; "
+                "to destroy it: put it back with deletion_protection: false, render, run "
                 "`terragrunt run --all destroy` in that directory, then remove it; "
                 "or pass --allow-orphan to leave it running unmanaged",
             )

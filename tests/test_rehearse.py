@@ -450,6 +450,7 @@ def test_a_rename_without_previous_is_refused_in_a_protected_environment(copy_ca
     _renamed(config, previous=None)
     result = runner.invoke(main, ["render", "-c", str(config)])
     assert result.exit_code == 1 and "deletion_protection: true" in result.output
+    assert "renamed or moved? give the unit previous: OLD-NAME (or LAYER/NAME)" in result.output
 
 
 def test_previous_may_not_name_a_unit_that_still_exists(copy_case, runner) -> None:  # type: ignore[no-untyped-def]
