@@ -492,8 +492,12 @@ def rehearse(
     stand-in, then runs `terragrunt run --all apply` (bootstrapping the backend), a
     second apply that must change nothing, and `run --all destroy`. Reports the order
     the units ran in, the dependency outputs that flowed from state into inputs, the
-    state objects, the units prevent_destroy kept, and every failure. Exit 0 only
-    when all of it held; never uses real AWS credentials.
+    state objects, the units prevent_destroy kept, and every failure. Never uses
+    real AWS credentials.
+
+    \b
+    Exit codes: 0 all of it held; 1 a step failed (the report says where);
+    2 invalid input, or the rehearsal cannot start (tools, moto, --keep).
 
     \b
     Examples:
