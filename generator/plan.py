@@ -21,6 +21,8 @@ BUCKET_PLACEHOLDERS = {
 }
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _LOCAL_REF = re.compile(r"\blocal\.(env|region|project)\b")
+_INCLUDE_REF = re.compile(r"\binclude\.envcommon\b")
+_DEPENDENCY_REF = re.compile(r"\bdependency\.([A-Za-z_][A-Za-z0-9_-]*)\b")
 
 
 @dataclass(frozen=True)
@@ -74,21 +76,7 @@ def provider_contents(project: Project) -> str:
     """The generated provider.tf, escaped to be a heredoc body of root.hcl."""
     tags = {name: hcl.template_escape(hcl.string(value)) for name, value in project.tags.items()}
     tags["Environment"] = '"${local.env.environment}"'
-    lines = []
-    version = project.terraform.get("aws_provider_version")
-    if version:
-        lines += [
-            "terraform {",
-            "required_providers {",
-            "aws = {",
-            'source = "hashicorp/aws"',
-            f"version = {hcl.template_escape(hcl.string(version))}",
-            "}",
-            "}",
-            "}",
-            "",
-        ]
-    lines += [
+    lines = [
         'provider "aws" {',
         'region = "${local.region.aws_region}"',
         'allowed_account_ids = ["${local.env.account_id}"]',
@@ -120,30 +108,73 @@ def endpoint_config(state: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def versions_override_contents(project: Project) -> str | None:
+    """The generated versions_override.tf that pins the AWS provider, or None (no pin).
+
+    A module may declare ``required_providers`` only once, and every pinned registry
+    module already does in its versions.tf, so the pin cannot be a second block. In an
+    override file (``*_override.tf``) OpenTofu and Terraform replace the module's own
+    requirement for ``aws`` with this one, whether or not the module declares it.
+    """
+    version = project.terraform.get("aws_provider_version")
+    if not version:
+        return None
+    lines = [
+        "terraform {",
+        "required_providers {",
+        "aws = {",
+        'source = "hashicorp/aws"',
+        f"version = {hcl.template_escape(hcl.string(version))}",
+        "}",
+        "}",
+        "}",
+    ]
+    return hcl.format_hcl("\n".join(lines))
+
+
 def project_locals(project: Project) -> dict[str, Any]:
     return {"name": project.name, "tags": dict(project.tags)}
 
 
-def _root(project: Project, header: str) -> PlannedFile:
+def state_config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
+    """The S3 backend settings of root.hcl: as rendered (bucket and key as interpolations),
+    or, for *unit*, the values Terragrunt resolves them to in that unit."""
     state = project.state
+    per_region = state["region"] == "{region}"  # each region's state in that region
+    if unit is None:
+        bucket: Any = HclExpr(bucket_expression(state["bucket"], project.name))
+        key: Any = HclExpr('"${path_relative_to_include()}/terraform.tfstate"')
+        if moved_state(project):  # renamed or moved units keep their state key (previous:)
+            key = HclExpr(
+                '"${lookup(local.moved, path_relative_to_include(), path_relative_to_include())}/terraform.tfstate"'
+            )
+        region: Any = HclExpr("local.region.aws_region") if per_region else state["region"]
+    else:
+        values = {"project": project.name, "env": unit.environment.name,
+                  "account_id": unit.environment.account_id, "region": unit.region.name}
+        bucket = _PLACEHOLDER.sub(lambda m: values[m.group(1)], state["bucket"])
+        key = f"{unit.state_directory}/terraform.tfstate"
+        region = unit.region.name if per_region else state["region"]
     config: dict[str, Any] = {
-        "bucket": HclExpr(bucket_expression(state["bucket"], project.name)),
-        "key": HclExpr('"${path_relative_to_include()}/terraform.tfstate"'),  # moved units: below
-        "region": HclExpr("local.region.aws_region") if state["region"] == "{region}" else state["region"],
+        "bucket": bucket,
+        "key": key,
+        "region": region,
         "encrypt": state.get("encrypt", True),
     }
     if state.get("lock", "lockfile") == "dynamodb":
         config["dynamodb_table"] = state["dynamodb_table"]
     else:
         config["use_lockfile"] = True
-    moved = moved_state(project)
-    if moved:
-        config["key"] = HclExpr(
-            '"${lookup(local.moved, path_relative_to_include(), path_relative_to_include())}/terraform.tfstate"'
-        )
     if assumes_roles(project):
-        config["assume_role"] = {"role_arn": HclExpr("local.env.role_arn")}
+        role = unit.environment.role_arn if unit is not None else HclExpr("local.env.role_arn")
+        config["assume_role"] = {"role_arn": role}
     config.update(endpoint_config(state))
+    return config
+
+
+def _root(project: Project, header: str) -> PlannedFile:
+    config = state_config(project)
+    moved = moved_state(project)
     constraints = {}
     if project.terraform.get("required_version"):
         constraints["terraform_version_constraint"] = project.terraform["required_version"]
@@ -159,6 +190,7 @@ def _root(project: Project, header: str) -> PlannedFile:
             "state_config": config,
             "moved": moved,
             "provider": provider_contents(project),
+            "versions_override": versions_override_contents(project),
         },
     )
 
@@ -237,7 +269,10 @@ class _Shared:
         if hit is not None and hit[0] is unit.overrides:
             return hit[1], hit[2]
         inputs = unit.leaf_inputs()
-        used = frozenset(m.group(1) for _path, expr in expressions(inputs) for m in _LOCAL_REF.finditer(expr.text))
+        texts = [expr.text for _path, expr in expressions(inputs)]
+        used = frozenset(m.group(1) for text in texts for m in _LOCAL_REF.finditer(text))
+        used |= frozenset("include" for text in texts if _INCLUDE_REF.search(text))
+        used |= frozenset(f"dependency.{m.group(1)}" for text in texts for m in _DEPENDENCY_REF.finditer(text))
         self._overridden[key] = (unit.overrides, inputs, used)
         return inputs, used
 
@@ -248,6 +283,17 @@ def _leaf_inputs(unit: Unit, project: Project, shared: _Shared) -> dict[str, Any
         inputs.update(shared.wired(wire.dependency))
     inputs.update(shared.overridden(unit)[0])
     return inputs
+
+
+def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = None) -> frozenset[str]:
+    """Names of the unit's dependencies whose outputs its inputs read: wired by the
+    catalog, or referenced as ``dependency.NAME`` by an override expression."""
+    used = (shared or _Shared(project)).overridden(unit)[1]
+    return frozenset(
+        wire.dependency.name
+        for wire in project.wiring.get(unit.key, ())
+        if wire.dependency.outputs or f"dependency.{wire.dependency.name}" in used
+    )
 
 
 def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
@@ -262,14 +308,20 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
         locals_["region"] = HclExpr('read_terragrunt_config(find_in_parent_folders("region.hcl")).locals')
     if "project" in used:
         locals_["project"] = shared.project_locals
+    # A dependency whose outputs nothing reads only orders the units: a `dependencies`
+    # path, so Terragrunt never runs `output` in it (nor needs its state) to plan this one.
+    read = read_dependencies(unit, project, shared)
+    wires = project.wiring.get(unit.key, ())
     dependencies = [
         {
             "name": wire.dependency.name,
             "config_path": wire.config_path,
             "mock_outputs": wire.dependency.mock_outputs,
         }
-        for wire in project.wiring.get(unit.key, ())
+        for wire in wires
+        if wire.dependency.name in read
     ]
+    ordering = [wire.config_path for wire in wires if wire.dependency.name not in read]
     return PlannedFile(
         f"{unit.directory}/terragrunt.hcl",
         "terragrunt.hcl.j2",
@@ -278,6 +330,8 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "unit": unit,
             "locals": locals_,
             "dependencies": dependencies,
+            "ordering": ordering,
+            "expose": "include" in used,
             "mock_commands": shared.mock_commands,
             "inputs": inputs,
             "prevent_destroy": unit.environment.deletion_protection,

@@ -33,15 +33,6 @@ generate "provider" {
   path      = "provider.tf"
   if_exists = "overwrite_terragrunt"
   contents  = <<EOF
-terraform {
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.62"
-    }
-  }
-}
-
 provider "aws" {
   region              = "${local.region.aws_region}"
   allowed_account_ids = ["${local.env.account_id}"]
@@ -54,6 +45,23 @@ provider "aws" {
     tags = {
       Project     = "rehearsal"
       Environment = "${local.env.environment}"
+    }
+  }
+}
+EOF
+}
+
+# The AWS provider pin, as an override file: it replaces the module's own requirement
+# for aws (a module may declare required_providers only once).
+generate "versions" {
+  path      = "versions_override.tf"
+  if_exists = "overwrite_terragrunt"
+  contents  = <<EOF
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.62"
     }
   }
 }

@@ -7,8 +7,7 @@ include "root" {
 }
 
 include "envcommon" {
-  path   = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/services/ecs-capacity.hcl"
-  expose = true
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/services/ecs-capacity.hcl"
 }
 
 dependency "vpc" {
@@ -20,13 +19,9 @@ dependency "vpc" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
-dependency "cluster" {
-  config_path = "../ecs-cluster"
-
-  mock_outputs = {
-    name = "mock-cluster"
-  }
-  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+# Applied after these units; none of their outputs is read.
+dependencies {
+  paths = ["../ecs-cluster"]
 }
 
 # prod has deletion_protection: Terragrunt refuses to destroy this unit.
