@@ -330,44 +330,31 @@ def test_a_provider_block_for_the_wrong_region_and_account_fails(tools: tuple[st
     assert not any(f.unit.startswith("qa/") and "region" in f.message for f in report.failures)
 
 
-VERSIONS_OVERRIDE = '''
-generate "versions" {
-  path      = "versions_override.tf"
-  if_exists = "overwrite_terragrunt"
-  contents  = <<EOF
-terraform {
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.62"
-    }
-  }
-}
-EOF
-}
-'''
-
-
 @pytest.mark.slow
-def test_a_provider_pin_in_an_override_file_works_with_modules_that_declare_their_own(  # type: ignore[no-untyped-def]
-    tools: tuple[str, str, str], copy_case
+def test_the_provider_pin_in_versions_override_works_with_modules_that_declare_their_own(
+    tools: tuple[str, str, str],
 ) -> None:
-    config = copy_case("rehearsal")
-    config.write_text(config.read_text().replace('  aws_provider_version: "~> 5.62"\n', ""))
-    (config.parent / "templates").mkdir()
-    (config.parent / "templates" / "root.hcl.j2").write_text(
-        (REPO / "templates" / "root.hcl.j2").read_text() + VERSIONS_OVERRIDE
-    )
-    report = _rehearse(config, tools)
+    """The pin is versions_override.tf: the stand-ins declare their own requirement on
+    hashicorp/aws, as registry modules do, and OpenTofu takes the override's."""
+    report = _rehearse(GOLDEN / "environments.yaml", tools)
     assert report.ok, _failures(report)
     assert report.steps[2].detail == "7 stand-in modules, each requiring hashicorp/aws"
     assert not any("Duplicate required providers" in n for n in report.notes)
 
 
 @pytest.mark.slow
-def test_a_plain_provider_pin_is_noted_as_clashing_with_registry_modules(tools: tuple[str, str, str]) -> None:
-    report = _rehearse(GOLDEN / "environments.yaml", tools)
+def test_a_pin_in_a_plain_file_is_noted_as_clashing_with_registry_modules(  # type: ignore[no-untyped-def]
+    tools: tuple[str, str, str], copy_case
+) -> None:
+    config = copy_case("rehearsal")
+    (config.parent / "templates").mkdir()
+    root = (REPO / "templates" / "root.hcl.j2").read_text()
+    assert 'path      = "versions_override.tf"' in root
+    root = root.replace('path      = "versions_override.tf"', 'path      = "versions.tf"')
+    (config.parent / "templates" / "root.hcl.j2").write_text(root)
+    report = _rehearse(config, tools)
     assert report.ok, _failures(report)
+    assert report.steps[2].detail == "7 stand-in modules"
     assert any("fails with 'Duplicate required providers configuration'" in n for n in report.notes)
 
 
