@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .. import api
 from ..graph import select
-from ..model import Project, Unit
+from ..model import Project, Unit, Wiring
 from ..moves import moves
 from ..plan import Scope, check_scope
 from . import standins
@@ -380,7 +380,7 @@ class _Rehearsal:
         requires_aws = self._provider_requirement()
         reads: dict[str, dict[str, Any]] = {u.address: {} for u in self.project.units}
         for unit in self.project.units:
-            for wire in self.project.wiring.get(unit.key, ()):
+            for wire in self._reading(unit):
                 outputs = reads.setdefault(wire.target.address, {})
                 for name, mock in wire.dependency.mock_outputs.items():
                     outputs.setdefault(name, mock)
@@ -728,11 +728,17 @@ class _Rehearsal:
             if not missing:
                 self.report.notes.append(f"credentials: {env.name} assumed {env.role_arn}; its state is in {account}")
 
+    def _reading(self, unit: Unit) -> list[Wiring]:
+        """The unit's dependencies that Terragrunt reads outputs from: those rendered as
+        `dependency` blocks (an order-only one is a `dependencies` path)."""
+        blocks = self.rendered.get(unit.address, {}).get("dependency") or {}
+        return [w for w in self.project.wiring.get(unit.key, ()) if w.dependency.name in blocks]
+
     def _check_flows(self) -> str:
         for unit in self.in_queue:
             target_state = self.state.read_unit(self._result(unit).state_key)
             inputs = self.state.resource_input(target_state, standins.RESOURCE) if target_state else None
-            for wire in self.project.wiring.get(unit.key, ()):
+            for wire in self._reading(unit):
                 source = self.state.read_unit(self._result(wire.target).state_key)
                 outputs = self.state.outputs(source) if source else {}
                 wired = {o for v in wire.dependency.outputs.values() for o in (v if isinstance(v, tuple) else (v,))}
