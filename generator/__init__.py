@@ -1,28 +1,98 @@
 """tfgen: render one declarative environments.yaml into a complete Terragrunt tree.
 
-The public API is small; the command line (``tfgen``) is a thin shell over it::
+The command line (``tfgen``) is a thin shell over this API::
 
-    from generator import render, validate
-    result = render("environments.yaml")
+    import generator
+    result = generator.render("environments.yaml")          # write output/
+    result = generator.check("environments.yaml")           # result.in_sync
+
+Scripts that work on one project several times load it once::
+
+    loaded = generator.load("environments.yaml")
+    planned = generator.plan(loaded, scope=generator.Scope(environments=("dev",)))
+    if not generator.diff(planned).in_sync:
+        generator.apply(planned)
+
+Expected failures raise :class:`TfgenError` subclasses carrying diagnostics;
+anything else is a bug.
 """
 
-__version__ = "0.1.0"
-
-from .api import RenderResult, ValidationResult, check, load_project, render, validate
-from .errors import Diagnostic, InputError, OutputError, TfgenError
-from .plan import Scope
+from ._version import __version__
+from .api import (
+    DEFAULT_CONFIG,
+    Plan,
+    Progress,
+    ValidationResult,
+    apply,
+    check,
+    diff,
+    explain,
+    graph,
+    init,
+    load,
+    plan,
+    render,
+    validate,
+)
+from .build.render import Renderer
+from .errors import (
+    ArgumentError,
+    ArgumentProblem,
+    Diagnostic,
+    InputError,
+    Location,
+    OutputError,
+    TfgenError,
+)
+from .features.explain import Explanation, ScopeExplanation, UnitExplanation
+from .features.graph import Edge, Graph
+from .hcl.literal import HclExpr
+from .output.diff import STATUSES, Change, Status
+from .output.sync import RenderResult, UnsafeWriteError
+from .project.catalog import LoadStats
+from .project.layout import Scope
+from .project.model import Environment, Module, Project, Region, Unit
 
 __all__ = [
+    "DEFAULT_CONFIG",
+    "STATUSES",
+    "ArgumentError",
+    "ArgumentProblem",
+    "Change",
     "Diagnostic",
+    "Edge",
+    "Environment",
+    "Explanation",
+    "Graph",
+    "HclExpr",
     "InputError",
+    "LoadStats",
+    "Location",
+    "Module",
     "OutputError",
+    "Plan",
+    "Progress",
+    "Project",
+    "Region",
     "RenderResult",
+    "Renderer",
     "Scope",
+    "ScopeExplanation",
+    "Status",
     "TfgenError",
+    "Unit",
+    "UnitExplanation",
+    "UnsafeWriteError",
     "ValidationResult",
     "__version__",
+    "apply",
     "check",
-    "load_project",
+    "diff",
+    "explain",
+    "graph",
+    "init",
+    "load",
+    "plan",
     "render",
     "validate",
 ]

@@ -7,6 +7,7 @@ the document, so the CLI can print ``file:line:col: key.path: message``.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -88,6 +89,15 @@ class Diagnostic:
         }
 
 
+def display_path(path: str | os.PathLike[str]) -> str:
+    """*path* relative to the current directory when it is below it, as a user types it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return os.fspath(path)
+    return relative if not relative.startswith("..") else os.fspath(path)
+
+
 def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     unique = {(d.sort_key(), d.severity, d.path): d for d in diagnostics}
     return [unique[k] for k in sorted(unique, key=lambda k: (k[0], k[1], str(k[2])))]
@@ -107,6 +117,40 @@ class TfgenError(Exception):
 
 class InputError(TfgenError):
     """environments.yaml or a catalog file is invalid (syntax, schema or semantics)."""
+
+
+@dataclass(frozen=True)
+class ArgumentProblem:
+    """An argument of a call that names something the project does not have."""
+
+    argument: str  # as the library knows it: scope.environments, project, regions
+    value: str  # the offending value as shown ("" when the argument as a whole is wrong)
+    message: str
+    hint: str = ""
+
+    def text(self, name: str | None = None) -> str:
+        """``name value: message``; *name* defaults to the argument's own name."""
+        shown = name or self.argument
+        return f"{shown} {self.value}: {self.message}" if self.value else f"{shown}: {self.message}"
+
+
+class ArgumentError(InputError):
+    """A call's arguments are wrong (an unknown environment in a scope, a bad project
+    name for init). The diagnostics speak of the arguments; the command line words
+    them with its own options (``--env qa``) from :attr:`problems`."""
+
+    def __init__(self, problems: Sequence[ArgumentProblem], location: Location, rule: str) -> None:
+        self.problems = list(problems)
+        self.location = location
+        self.rule = rule
+        super().__init__([Diagnostic(p.text(), location, rule=rule, hint=p.hint) for p in self.problems])
+
+    def worded(self, names: dict[str, str]) -> list[Diagnostic]:
+        """The diagnostics with each argument renamed by *names* (e.g. to a CLI option)."""
+        return [
+            Diagnostic(p.text(names.get(p.argument)), self.location, rule=self.rule, hint=p.hint)
+            for p in self.problems
+        ]
 
 
 class OutputError(TfgenError):

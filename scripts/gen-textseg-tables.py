@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate generator/_textseg_tables.py from go-textseg's grapheme cluster scanner.
+"""Regenerate generator/hcl/_textseg_tables.py from go-textseg's grapheme cluster scanner.
 
 hclfmt aligns ``=`` by counting grapheme clusters with go-textseg: hcl v2.24.0 (the hcl
 that Terragrunt v1.1.3 links) uses go-textseg v15 (Unicode 15.0). Python's ``regex``
@@ -28,7 +28,7 @@ DEFAULT_SOURCE = (
     Path.home() / "go/pkg/mod/github.com/apparentlymart/go-textseg"
     / f"v15@{TEXTSEG_VERSION}" / "textseg" / "grapheme_clusters.go"
 )
-TARGET = Path(__file__).resolve().parent.parent / "generator" / "_textseg_tables.py"
+TARGET = Path(__file__).resolve().parent.parent / "generator" / "hcl" / "_textseg_tables.py"
 ARRAYS = (
     "actions",
     "key_offsets",

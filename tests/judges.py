@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from generator.loader import HclExpr
+from generator.project.values import HclExpr
 
 #: Files per hclfmt process: one process per batch keeps the judge fast.
 BATCH = 400

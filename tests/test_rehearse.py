@@ -181,7 +181,7 @@ def test_every_environment_assumes_a_role_or_none_does(copy_case, runner) -> Non
 
 
 def test_the_rehearsal_replaces_any_endpoint_of_the_user_with_the_local_one() -> None:
-    project = api.load_project(GOLDEN / "environments.yaml").project
+    project = api.load(GOLDEN / "environments.yaml").project
     local = local_project(project, "https://127.0.0.1:1")
     assert local.state["endpoint"] == local.state["dynamodb_endpoint"] == "https://127.0.0.1:1"
     assert local.state["bucket"] == project.state["bucket"] and local.state["lock"] == "dynamodb"
@@ -222,7 +222,7 @@ def _failures(report: Report) -> str:
 def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: Path) -> None:
     report = _rehearse(REPO / "environments.yaml", tools, keep=tmp_path / "scratch")
     assert report.ok, _failures(report)
-    project = api.load_project(REPO / "environments.yaml").project
+    project = api.load(REPO / "environments.yaml").project
     assert [s.name for s in report.steps] == [
         "render", "check endpoints", "stand-ins", "apply", "provider", "state", "flows", "apply again", "destroy",
         "protection", "order",
@@ -251,18 +251,20 @@ def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: 
             if mine.destroyed_at or theirs.destroyed_at:
                 assert mine.destroyed_at and theirs.destroyed_at and mine.destroyed_at < theirs.destroyed_at
     # The scratch copy carries the stand-ins; the user's output/ is untouched.
-    unit = "environments/dev/us-east-1/01-network/vpc/terragrunt.hcl"
-    assert "tfgen rehearse: the stand-in module" in (tmp_path / "scratch" / "tree" / unit).read_text()
-    assert "tfgen rehearse" not in (REPO / "output" / unit).read_text()
+    unit_file = "environments/dev/us-east-1/01-network/vpc/terragrunt.hcl"
+    assert "tfgen rehearse: the stand-in module" in (tmp_path / "scratch" / "tree" / unit_file).read_text()
+    assert "tfgen rehearse" not in (REPO / "output" / unit_file).read_text()
 
 
 @pytest.mark.slow
-def test_the_golden_project_rehearses_across_regions_with_a_lock_table(
-    tools: tuple[str, str, str], runner  # type: ignore[no-untyped-def]
+def test_the_golden_project_rehearses_across_regions_with_a_lock_table(  # type: ignore[no-untyped-def]
+    tools: tuple[str, str, str], runner
 ) -> None:
     env = dict(zip(("TERRAGRUNT", "TOFU", "TFGEN_REHEARSAL_PROVIDER"), tools, strict=True))
     result = runner.invoke(main, ["rehearse", "-c", str(GOLDEN / "environments.yaml"), "--format", "json"], env=env)
-    report = json.loads(result.output)
+    document = json.loads(result.output)
+    assert document["command"] == "rehearse" and document["exit_code"] == result.exit_code
+    report = document["result"]
     assert result.exit_code == 0, report["failures"]
     assert report["ok"] and report["scratch"] is None
     flows = {(f["source"], f["output"], f["target"], f["input"]) for f in report["flows"]}
@@ -281,9 +283,9 @@ def test_the_golden_project_rehearses_across_regions_with_a_lock_table(
         "rehearsal-live-000000000022-us-west-2-tfstate in us-west-2, " \
         "rehearsal-qa-000000000011-us-west-2-tfstate in us-west-2" in report["notes"]
     # One run spanned both accounts: each environment's state is in its own account.
-    for env, account in (("qa", "000000000011"), ("live", "000000000022")):
+    for name, account in (("qa", "000000000011"), ("live", "000000000022")):
         role = f"arn:aws:iam::{account}:role/rehearsal-terragrunt"
-        assert f"credentials: {env} assumed {role}; its state is in {account}" in report["notes"]
+        assert f"credentials: {name} assumed {role}; its state is in {account}" in report["notes"]
     assert len(report["state_objects"]) == 7
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.writer import JOURNAL, MANIFEST
+from generator.output.state import JOURNAL, MANIFEST
 
 from .conftest import REPO, tree
 from .safety_project import DEV_CACHE, DEV_DB, DEV_ENV, PROD_ENV, PROD_EU, edit, tfgen, write_project
@@ -159,9 +159,12 @@ def test_json_report(project: Path) -> None:
     (out(project) / PROD_ENV).write_text((out(project) / PROD_ENV).read_text() + "# tweak\n")
     result = tfgen(project, "--check", "--format", "json")
     assert result.exit_code == 1
-    report = json.loads(result.stdout)
-    assert report["format"] == 1 and report["mode"] == "check"
-    assert report["ok"] is False and report["in_sync"] is False and report["written"] is False
+    envelope = json.loads(result.stdout)
+    assert envelope["format"] == 1 and envelope["command"] == "render" and envelope["exit_code"] == 1
+    assert envelope["ok"] is False and envelope["errors"] == []
+    report = envelope["result"]
+    assert report["mode"] == "check"
+    assert report["in_sync"] is False and report["written"] is False
     assert report["manifest"] == "changed" and report["interrupted"] is False
     assert report["counts"] == {"created": 1, "changed": 2, "stale": 1, "hand-edited": 1, "unowned": 0,
                                 "unchanged": 11, "deleted": 0}
@@ -172,12 +175,13 @@ def test_json_report(project: Path) -> None:
     assert files[PROD_ENV]["input_changed"] is False
     assert "diff" not in files[DEV_ENV]
     with_diff = json.loads(tfgen(project, "--diff", "--format", "json").stdout)
-    assert with_diff["ok"] is True and with_diff["mode"] == "diff"
-    assert "+    backup_retention_days = 9" in {f["path"]: f for f in with_diff["files"]}[DEV_ENV]["diff"]
+    assert with_diff["ok"] is True and with_diff["result"]["mode"] == "diff"
+    assert "+    backup_retention_days = 9" in {f["path"]: f for f in with_diff["result"]["files"]}[DEV_ENV]["diff"]
     refused = tfgen(project, "--format", "json")
     assert refused.exit_code == 1
     document = json.loads(refused.stdout)
     assert document["ok"] is False and document["errors"][0]["rule"] == "hand-edited"
+    assert document["result"]["written"] is False  # the comparison that was refused
 
 
 def test_ci_checks_the_reference_output_with_tfgen() -> None:
@@ -317,7 +321,7 @@ def test_hand_edit_and_input_change_on_one_file(project: Path) -> None:
     check = tfgen(project, "--check")
     assert (f"hand-edited  {PROD_ENV}  (edited by hand, and the input changed too; render refuses to overwrite "
             "it without --force)") in check.stdout.splitlines()
-    report = json.loads(tfgen(project, "--check", "--format", "json").stdout)
+    report = json.loads(tfgen(project, "--check", "--format", "json").stdout)["result"]
     entry = next(f for f in report["files"] if f["path"] == PROD_ENV)
     assert entry["status"] == "hand-edited" and entry["input_changed"] is True
     result = tfgen(project)

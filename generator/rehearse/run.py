@@ -18,10 +18,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import api
-from ..graph import select
-from ..model import Project, Unit, Wiring
-from ..moves import moves
-from ..plan import Scope, check_scope
+from ..build.plan import plan as plan_files
+from ..build.render import Renderer
+from ..features.graph import select
+from ..project.layout import Scope
+from ..project.model import Project, Unit, Wiring, check_scope
+from ..project.moves import moves
 from . import standins
 from .errors import cannot
 from .server import LocalS3
@@ -129,10 +131,10 @@ class _Failed(Exception):
 
 def rehearse(options: Options) -> Report:
     started = time.perf_counter()
-    project = api.load_project(options.config).project
+    project = api.load(options.config).project
     check_scope(project, options.scope)
     if options.then is not None:  # invalid: exit 2 before anything starts
-        check_scope(api.load_project(options.then).project, options.scope)
+        check_scope(api.load(options.then).project, options.scope)
     scratch = _scratch(options.keep)
     report = Report(str(scratch), kept=options.keep is not None)
     try:
@@ -283,7 +285,7 @@ class _Rehearsal:
         """Switch to the second version of the project, rendered into a fresh tree (as
         `tfgen render` would leave output/), with the same state store."""
         assert self.options.then is not None
-        then = api.load_project(self.options.then).project
+        then = api.load(self.options.then).project
         check_scope(then, self.options.scope)
         self.project = local_project(then, self.endpoint)
         self.graph = select(self.project, self.options.scope)
@@ -301,7 +303,8 @@ class _Rehearsal:
         return detail
 
     def _render(self, cli_config: bool = True) -> str:
-        _files, data = api.render_files(self.project, Scope(), self.project.document.file)
+        files = plan_files(self.project, Scope(), Path(self.project.document.file).name)
+        data = Renderer(self.project.root / "templates").render_all(files)
         for path, content in data.items():
             target = self.tree / path
             target.parent.mkdir(parents=True, exist_ok=True)

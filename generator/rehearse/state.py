@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import boto3  # installed with moto (the rehearse extra)
-
 
 class StateStore:
     """The local server as each account sees it: the default one of the dummy
@@ -22,6 +20,8 @@ class StateStore:
         self.dynamodb = self.client("dynamodb")
 
     def _session(self, role_arn: str | None) -> Any:
+        import boto3  # installed with moto (the rehearse extra); tfgen itself never needs it
+
         if role_arn not in self._sessions:
             if role_arn is None:
                 keys = {"aws_access_key_id": "rehearsal", "aws_secret_access_key": "rehearsal"}

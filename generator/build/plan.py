@@ -1,0 +1,273 @@
+"""From the model to the list of files to produce: path, template and context. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import Diagnostic, InputError, Location
+from ..hcl import literal as hcl
+from ..project import backend, layout
+from ..project.layout import Scope
+from ..project.model import (
+    Dependency,
+    Module,
+    Project,
+    Unit,
+    check_scope,
+    env_locals,
+    project_locals,
+    region_locals,
+    wired_inputs,
+)
+from ..project.values import HclExpr, dependencies_named, expressions, locals_used, reads_envcommon_include
+
+#: Terraform commands for which a dependency's mock outputs may stand in.
+MOCK_COMMANDS = ("init", "validate", "plan")
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    path: str  # posix path relative to the output directory
+    template: str
+    context: Mapping[str, Any]
+    environment: str | None = None  # None: shared by every environment
+    region: str | None = None
+
+
+def provider_contents(project: Project) -> str:
+    """The generated provider.tf, escaped to be a heredoc body of root.hcl."""
+    tags = {name: hcl.template_escape(hcl.string(value)) for name, value in project.tags.items()}
+    tags["Environment"] = '"${local.env.environment}"'
+    lines = [
+        'provider "aws" {',
+        'region = "${local.region.aws_region}"',
+        'allowed_account_ids = ["${local.env.account_id}"]',
+        "",
+        *(["assume_role {", 'role_arn = "${local.env.role_arn}"', "}", ""] if backend.assumes_roles(project) else []),
+        "default_tags {",
+        "tags = {",
+        *(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items()),
+        "}",
+        "}",
+        "}",
+    ]
+    return hcl.format_hcl("\n".join(lines))
+
+
+def versions_override_contents(project: Project) -> str | None:
+    """The generated versions_override.tf that pins the AWS provider, or None (no pin).
+
+    A module may declare ``required_providers`` only once, and every pinned registry
+    module already does in its versions.tf, so the pin cannot be a second block. In an
+    override file (``*_override.tf``) OpenTofu and Terraform replace the module's own
+    requirement for ``aws`` with this one, whether or not the module declares it.
+    """
+    version = project.terraform.get("aws_provider_version")
+    if not version:
+        return None
+    lines = [
+        "terraform {",
+        "required_providers {",
+        "aws = {",
+        'source = "hashicorp/aws"',
+        f"version = {hcl.template_escape(hcl.string(version))}",
+        "}",
+        "}",
+        "}",
+    ]
+    return hcl.format_hcl("\n".join(lines))
+
+
+def _root(project: Project, header: str) -> PlannedFile:
+    config = backend.config(project)
+    constraints = {}
+    if project.terraform.get("required_version"):
+        constraints["terraform_version_constraint"] = project.terraform["required_version"]
+    if project.terraform.get("terragrunt_version"):
+        constraints["terragrunt_version_constraint"] = project.terraform["terragrunt_version"]
+    return PlannedFile(
+        layout.ROOT,
+        "root.hcl.j2",
+        {
+            "header": header,
+            "project": project,
+            "constraints": constraints,
+            "state_config": config,
+            "moved": backend.moved(project),
+            "provider": provider_contents(project),
+            "versions_override": versions_override_contents(project),
+        },
+    )
+
+
+def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
+    return PlannedFile(
+        module.envcommon_path,
+        "envcommon.hcl.j2",
+        {
+            "header": header,
+            "module": module,
+            "project_locals": project_locals(project),
+            "inputs": dict(module.inputs),
+        },
+    )
+
+
+class _Shared:
+    """Values that many leaves have in common, computed once per plan and shared
+    (read-only), so that the renderer meets the same objects again."""
+
+    def __init__(self, project: Project) -> None:
+        self.mock_commands = list(MOCK_COMMANDS)
+        self.project_locals = project_locals(project)
+        self._wired: dict[int, tuple[Dependency, dict[str, HclExpr]]] = {}
+        self._overridden: dict[tuple[str, int], tuple[Mapping[str, Any], dict[str, Any], frozenset[str]]] = {}
+
+    def wired(self, dependency: Dependency) -> dict[str, HclExpr]:
+        """Inputs that read the outputs of *dependency*."""
+        hit = self._wired.get(id(dependency))
+        if hit is not None and hit[0] is dependency:
+            return hit[1]
+        inputs = wired_inputs(dependency)
+        self._wired[id(dependency)] = (dependency, inputs)
+        return inputs
+
+    def overridden(self, unit: Unit) -> tuple[dict[str, Any], frozenset[str]]:
+        """The unit's overridden inputs, fully merged, and the locals their expressions use."""
+        key = (unit.module.id, id(unit.overrides))
+        hit = self._overridden.get(key)
+        if hit is not None and hit[0] is unit.overrides:
+            return hit[1], hit[2]
+        inputs = unit.leaf_inputs()
+        texts = [expr.text for _path, expr in expressions(inputs)]
+        used = frozenset(scope for text in texts for scope in locals_used(text))
+        used |= frozenset("include" for text in texts if reads_envcommon_include(text))
+        used |= frozenset(f"dependency.{name}" for text in texts for name in dependencies_named(text))
+        self._overridden[key] = (unit.overrides, inputs, used)
+        return inputs, used
+
+
+def _leaf_inputs(unit: Unit, project: Project, shared: _Shared) -> dict[str, Any]:
+    """model.leaf_inputs, from the shared (cached) parts."""
+    inputs: dict[str, Any] = {}
+    for wire in project.wiring.get(unit.key, ()):
+        inputs.update(shared.wired(wire.dependency))
+    inputs.update(shared.overridden(unit)[0])
+    return inputs
+
+
+def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = None) -> frozenset[str]:
+    """Names of the unit's dependencies whose outputs its inputs read: wired by the
+    catalog, or referenced as ``dependency.NAME`` by an override expression."""
+    used = (shared or _Shared(project)).overridden(unit)[1]
+    return frozenset(
+        wire.dependency.name
+        for wire in project.wiring.get(unit.key, ())
+        if wire.dependency.outputs or f"dependency.{wire.dependency.name}" in used
+    )
+
+
+def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
+    inputs = _leaf_inputs(unit, project, shared)
+    # Wired inputs read dependency outputs (dependency and output names are identifiers),
+    # never a local: the overrides alone decide which locals the leaf needs.
+    used = shared.overridden(unit)[1]
+    locals_: dict[str, Any] = {}
+    if "env" in used:
+        locals_["env"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.ENV_FILE}")).locals')
+    if "region" in used:
+        locals_["region"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.REGION_FILE}")).locals')
+    if "project" in used:
+        locals_["project"] = shared.project_locals
+    # A dependency whose outputs nothing reads only orders the units: a `dependencies`
+    # path, so Terragrunt never runs `output` in it (nor needs its state) to plan this one.
+    read = read_dependencies(unit, project, shared)
+    wires = project.wiring.get(unit.key, ())
+    dependencies = [
+        {
+            "name": wire.dependency.name,
+            "config_path": wire.config_path,
+            "mock_outputs": wire.dependency.mock_outputs,
+        }
+        for wire in wires
+        if wire.dependency.name in read
+    ]
+    ordering = [wire.config_path for wire in wires if wire.dependency.name not in read]
+    return PlannedFile(
+        layout.unit_file(unit.directory),
+        "terragrunt.hcl.j2",
+        {
+            "header": header,
+            "unit": unit,
+            "locals": locals_,
+            "dependencies": dependencies,
+            "ordering": ordering,
+            "expose": "include" in used,
+            "mock_commands": shared.mock_commands,
+            "inputs": inputs,
+            "prevent_destroy": unit.environment.deletion_protection,
+        },
+        unit.environment.name,
+        unit.region.name,
+    )
+
+
+def plan(project: Project, scope: Scope = Scope(), source_name: str = "environments.yaml") -> list[PlannedFile]:
+    """Every file of the tree within *scope*, shared files first; sorted by path."""
+    check_scope(project, scope)
+    source_name = hcl.comment_text(source_name)
+    header = f"# Generated by tfgen from {source_name}. Do not edit: change {source_name} and run `tfgen render`."
+    units = [u for u in project.units if scope.includes(u.environment.name, u.region.name)]
+    files = [_root(project, header)]
+    modules = {u.module.id: u.module for u in units}
+    files += [_envcommon(modules[m], project, header) for m in sorted(modules)]
+    for env in project.environments:
+        if not any(scope.includes(env.name, region.name) for region in env.regions):
+            continue  # not selected, or none of its regions is
+        files.append(
+            PlannedFile(
+                layout.env_file(env.name),
+                "env.hcl.j2",
+                {"header": header, "locals": env_locals(env)},
+                env.name,
+            )
+        )
+        for region in env.regions:
+            if scope.includes(env.name, region.name):
+                files.append(
+                    PlannedFile(
+                        layout.region_file(env.name, region.name),
+                        "region.hcl.j2",
+                        {"header": header, "locals": region_locals(region)},
+                        env.name,
+                        region.name,
+                    )
+                )
+    shared = _Shared(project)
+    files += [_leaf(u, project, header, shared) for u in units]
+    _check_unique(files, project)
+    return sorted(files, key=lambda f: f.path)
+
+
+def _check_unique(files: Sequence[PlannedFile], project: Project) -> None:
+    seen: dict[str, PlannedFile] = {}
+    folded: dict[str, str] = {}
+    errors = []
+    for f in files:
+        other = folded.get(f.path.casefold())
+        if f.path in seen or (other is not None and other != f.path):
+            errors.append(
+                Diagnostic(
+                    f"two files would be written to {f.path}"
+                    + (f" (and {other})" if other and other != f.path else ""),
+                    Location(project.document.file),
+                    rule="path-collision",
+                    hint="unit names must be unique per environment, region and layer",
+                )
+            )
+        seen[f.path] = f
+        folded[f.path.casefold()] = f.path
+    if errors:
+        raise InputError(errors)

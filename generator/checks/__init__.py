@@ -1,0 +1,23 @@
+"""VALIDATE: semantic rules over the model, one small function per rule, by topic.
+
+Importing this package registers every rule (the topic modules register themselves
+with base.rule / base.catalog_rule); :func:`run` runs them.
+"""
+
+from . import credentials, expressions, inputs, moves, network, policy, references, state
+from .base import CATALOG_RULES, RULES, Context, run
+
+__all__ = [
+    "CATALOG_RULES",
+    "RULES",
+    "Context",
+    "credentials",
+    "expressions",
+    "inputs",
+    "moves",
+    "network",
+    "policy",
+    "references",
+    "run",
+    "state",
+]

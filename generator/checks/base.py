@@ -1,0 +1,187 @@
+"""The rule machinery: the Context rules read, the registry, and run().
+
+Each rule takes a :class:`Context` and yields diagnostics; ``run`` collects them all.
+No rule does I/O. Rules registered with ``@catalog_rule`` need every unit placed and
+run only when every catalog file loaded; the others need only environments.yaml.
+The rules live by topic in network.py, references.py, state.py, policy.py and
+expressions.py; importing the ``checks`` package registers them all.
+
+Pairwise rules (CIDR overlaps) sort and sweep, and per-unit rules remember what they
+already checked, so that validating 10,000 units stays linear.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Diagnostic, KeyPath
+from ..project.loader import Document
+from ..project.model import (
+    UNIT_INPUTS,
+    Environment,
+    Layer,
+    Module,
+    Project,
+    Region,
+    Unit,
+    env_locals,
+    region_locals,
+    value_at,
+)
+from ..project.values import HclExpr, expressions
+
+
+@dataclass
+class Context:
+    project: Project
+    _env_locals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _region_locals: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _expressions: dict[tuple[str, ...], tuple[tuple[KeyPath, HclExpr], ...]] = field(default_factory=dict)
+    _subnet_plans: dict[tuple[str, ...], Any] = field(default_factory=dict)  # network.SubnetPlan tuples
+    _sources: dict[tuple[str, ...], InputSource | None] = field(default_factory=dict)
+    _unit_sources: dict[tuple[str, str, str], tuple[InputSource, ...]] = field(default_factory=dict)
+
+    @property
+    def doc(self) -> Document:
+        return self.project.document
+
+    def error(self, path: KeyPath, message: str, rule: str, hint: str = "", *, key: bool = False) -> Diagnostic:
+        return Diagnostic(message, self.doc.locate(path, key=key), path, rule=rule, hint=hint)
+
+    def warning(self, path: KeyPath, message: str, rule: str, hint: str = "", *, key: bool = False) -> Diagnostic:
+        return Diagnostic(message, self.doc.locate(path, key=key), path, severity="warning", rule=rule, hint=hint)
+
+    def env_locals(self, env: Environment) -> dict[str, Any]:
+        """What env.hcl defines as locals, as the renderer writes it."""
+        if env.name not in self._env_locals:
+            self._env_locals[env.name] = env_locals(env)
+        return self._env_locals[env.name]
+
+    def region_locals(self, env: Environment, region: Region) -> dict[str, Any]:
+        key = (env.name, region.name)
+        if key not in self._region_locals:
+            self._region_locals[key] = region_locals(region)
+        return self._region_locals[key]
+
+
+Rule = Callable[[Context], Iterable[Diagnostic]]
+
+
+RULES: list[Rule] = []
+
+
+CATALOG_RULES: list[Rule] = []
+
+
+def rule(function: Rule) -> Rule:
+    """A rule over environments.yaml alone: runs whenever the document is schema-valid."""
+    RULES.append(function)
+    return function
+
+
+def catalog_rule(function: Rule) -> Rule:
+    """A rule that needs every unit placed: runs only when every catalog file loaded."""
+    CATALOG_RULES.append(function)
+    return function
+
+
+def did_you_mean(word: str, choices: Iterable[str], listing: str = "") -> str:
+    options = sorted(set(choices))
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"{listing}: {', '.join(options)}" if listing and options else ""
+
+
+def documents(ctx: Context) -> list[Document]:
+    return [ctx.doc] + [m.document for m in ctx.project.modules.values()]
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """Inputs written in one place (a catalog file, a unit, an override) that a unit uses."""
+
+    key: tuple[str, ...]  # the same key for the same place, whichever unit asks
+    doc: Document
+    path: KeyPath
+    inputs: Any
+
+
+def unit_sources(ctx: Context, unit: Unit) -> tuple[InputSource, ...]:
+    """Every place whose inputs reach *unit*'s rendered files, in merge order (UNIT_INPUTS);
+    worked out once per unit, each place read once whichever unit asks."""
+    found = ctx._unit_sources.get(unit.key)
+    if found is None:
+        found = ctx._unit_sources[unit.key] = tuple(_unit_sources(ctx, unit))
+    return found
+
+
+#: (index, layer, uses the unit name, the environment, the region) per UNIT_INPUTS layer.
+_LAYERS = tuple((str(i), layer, *layer.uses) for i, layer in enumerate(UNIT_INPUTS.layers))
+
+
+def _unit_sources(ctx: Context, unit: Unit) -> Iterator[InputSource]:
+    name, env, region = unit.spec.name, unit.environment.name, unit.region.name
+    for index, layer, uses_unit, uses_env, uses_region in _LAYERS:
+        if layer.catalog:
+            source = _source(ctx, index, layer, unit.module, "", "", "")
+        else:
+            source = _source(ctx, index, layer, None, name if uses_unit else "", env if uses_env else "",
+                             region if uses_region else "")
+        if source is not None:
+            yield source
+
+
+def _source(
+    ctx: Context, index: str, layer: Layer, module: Module | None, name: str, env: str, region: str
+) -> InputSource | None:
+    """The inputs one place gives (a catalog file, or a layer for these names), read once."""
+    place = (index, module.id) if module is not None else (index, name, env, region)
+    source = ctx._sources.get(place, ctx)
+    if source is ctx:
+        path = layer.key_path(unit=name, env=env, region=region)
+        key = ("catalog", module.id, *path) if module is not None else path
+        doc = module.document if module is not None else ctx.doc
+        inputs = value_at(doc.data, path)
+        source = InputSource(key, doc, path, inputs) if isinstance(inputs, Mapping) and inputs else None
+        ctx._sources[place] = source
+    return source if isinstance(source, InputSource) else None
+
+
+def input_sources(ctx: Context) -> Iterator[InputSource]:
+    """Every place that gives inputs: each placed module's catalog file, and each place in
+    environments.yaml a unit's inputs can be written (deployed there or not)."""
+    modules = {u.module.id: u.module for u in ctx.project.units}
+    envs = ctx.project.environments
+    for index, layer, uses_unit, uses_env, uses_region in _LAYERS:
+        places: list[tuple[Module | None, str, str, str]]
+        if layer.catalog:
+            places = [(m, "", "", "") for m in modules.values()]
+        else:
+            names = [s.name for s in ctx.project.unit_specs] if uses_unit else [""]
+            if uses_region:
+                regions = [(e.name, r.name) for e in envs for r in e.regions]
+            else:
+                regions = [(e.name, "") for e in envs] if uses_env else [("", "")]
+            places = [(None, n, e, r) for n in names for e, r in regions]
+        for module, name, env, region in places:
+            source = _source(ctx, index, layer, module, name, env, region)
+            if source is not None:
+                yield source
+
+
+def source_expressions(ctx: Context, source: InputSource) -> tuple[tuple[KeyPath, HclExpr], ...]:
+    found = ctx._expressions.get(source.key)
+    if found is None:
+        found = ctx._expressions[source.key] = tuple(expressions(source.inputs, source.path))
+    return found
+
+
+def run(project: Project, *, catalog_complete: bool = True) -> list[Diagnostic]:
+    """Every rule's findings; rules that need the whole catalog only when it loaded."""
+    ctx = Context(project)
+    rules = RULES + (CATALOG_RULES if catalog_complete else [])
+    return [d for check in rules for d in check(ctx)]

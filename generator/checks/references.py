@@ -1,0 +1,170 @@
+"""Rules on references: units, overrides, dependencies and local.* in !hcl expressions."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..errors import Diagnostic, KeyPath
+from ..project.loader import Document
+from ..project.model import (
+    Unit,
+    find_cycle,
+    project_locals,
+    value_at,
+)
+from ..project.values import HclExpr, local_references
+from .base import Context, InputSource, catalog_rule, did_you_mean, rule, source_expressions, unit_sources
+
+
+@rule
+def unit_references_exist(ctx: Context) -> Iterator[Diagnostic]:
+    project = ctx.project
+    env_names = [e.name for e in project.environments]
+    region_names = sorted({r.name for e in project.environments for r in e.regions})
+    unit_names = [s.name for s in project.unit_specs]
+    for spec in project.unit_specs:
+        for i, name in enumerate(spec.environments or ()):
+            if name not in env_names:
+                yield ctx.error(
+                    (*spec.path, "environments", i),
+                    f"unknown environment '{name}'",
+                    "unknown-reference",
+                    did_you_mean(name, env_names, "environments"),
+                )
+        for i, name in enumerate(spec.regions or ()):
+            if name not in region_names:
+                yield ctx.error(
+                    (*spec.path, "regions", i),
+                    f"no environment has region '{name}'",
+                    "unknown-reference",
+                    did_you_mean(name, region_names, "regions"),
+                )
+    owners: list[KeyPath] = [("defaults",)]
+    for env in project.environments:
+        owners.append(env.path)
+        owners += [r.path for r in env.regions]
+    for owner in owners:
+        overrides = value_at(ctx.doc.data, (*owner, "units"))
+        for name in overrides or {}:
+            if name not in unit_names:
+                yield ctx.error(
+                    (*owner, "units", name),
+                    f"override of unknown unit '{name}'",
+                    "unknown-reference",
+                    did_you_mean(name, unit_names, "units"),
+                    key=True,
+                )
+
+
+@catalog_rule
+def dependency_cycles(ctx: Context) -> Iterator[Diagnostic]:
+    cycle = find_cycle(ctx.project)
+    if not cycle:
+        return
+    steps = []
+    for unit, target in itertools.pairwise(cycle):
+        wire = next(w for w in ctx.project.wiring[unit.key] if w.target.key == target.key)
+        where = unit.module.document.locate(wire.dependency.path, key=True)
+        steps.append(f"{unit.name} -> {target.name} by dependency '{wire.dependency.name}' at {where}")
+    first = cycle[0]
+    yield ctx.error(
+        first.spec.path,
+        "dependency cycle: " + " -> ".join(u.address for u in cycle),
+        "dependency-cycle",
+        "; ".join(steps),
+        key=True,
+    )
+
+
+@rule
+def dependency_units_exist(ctx: Context) -> Iterator[Diagnostic]:
+    names = [s.name for s in ctx.project.unit_specs]
+    for module in ctx.project.modules.values():
+        for dep in module.dependencies:
+            if dep.unit not in names:
+                path = (*dep.path, "unit")
+                yield Diagnostic(
+                    f"dependency '{dep.name}' needs unit '{dep.unit}', which environments.yaml does not declare",
+                    module.document.locate(path),
+                    path,
+                    rule="dependency-missing",
+                    hint=did_you_mean(dep.unit, names, "units"),
+                )
+
+
+def _scopes(ctx: Context, unit: Unit) -> dict[str, Any]:
+    return {
+        "env": ctx.env_locals(unit.environment),
+        "region": ctx.region_locals(unit.environment, unit.region),
+        "project": project_locals(ctx.project),
+    }
+
+
+def undefined_reference(ref: tuple[str, ...], scopes: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(the first undefined part as local.a.b, a hint) when *ref* names nothing; None if fine
+    or unknowable (an !hcl value or a list on the way)."""
+    if ref[0] not in scopes:
+        return f"local.{ref[0]}", "the generated files define local.env, local.region and local.project"
+    value: Any = scopes[ref[0]]
+    walked = f"local.{ref[0]}"
+    for part in ref[1:]:
+        if isinstance(value, dict):
+            if part not in value:
+                return f"{walked}.{part}", did_you_mean(part, value, f"{walked} has") or f"{walked} is empty there"
+            value = value[part]
+            walked = f"{walked}.{part}"
+        elif isinstance(value, (HclExpr, list)):
+            return None
+        else:
+            return f"{walked}.{part}", f"{walked} is a single value, not a map"
+    return None
+
+
+@catalog_rule
+def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
+    """``local.env.sizing.<key>``, ``local.region.settings.<key>`` ... must exist wherever the
+    expression is rendered, or Terragrunt fails with "Unsupported attribute"."""
+    tiers = ctx.project.sizing
+    # Where each source is rendered: one unit per environment and per region stands for
+    # all (local.env depends on the environment only, local.region on the region).
+    placements: dict[tuple[str, ...], tuple[InputSource, dict[str, Unit], dict[tuple[str, str], Unit]]] = {}
+    for unit in ctx.project.units:
+        for source in unit_sources(ctx, unit):
+            placed = placements.setdefault(source.key, (source, {}, {}))
+            placed[1].setdefault(unit.environment.name, unit)
+            placed[2].setdefault((unit.environment.name, unit.region.name), unit)
+    found: dict[tuple[str, KeyPath, str], tuple[Document, KeyPath, str, list[str]]] = {}
+    scopes: dict[tuple[str, str], dict[str, Any]] = {}
+    for source, by_env, by_region in placements.values():
+        for path, expr in source_expressions(ctx, source):
+            for ref in local_references(expr.text):
+                units = by_region.values() if ref[0] == "region" else by_env.values()
+                for unit in units if ref[0] in ("env", "region") else list(by_env.values())[:1]:
+                    env, region = unit.environment, unit.region
+                    if ref[:2] == ("env", "sizing") and env.sizing_tier is not None and env.sizing_tier not in tiers:
+                        continue  # the unknown tier is reported already
+                    placement = (env.name, region.name)
+                    if placement not in scopes:
+                        scopes[placement] = _scopes(ctx, unit)
+                    missing = undefined_reference(ref, scopes[placement])
+                    if missing is None:
+                        continue
+                    place = env.name if ref[0] != "region" else f"{env.name}/{region.name}"
+                    entry = found.setdefault(
+                        (source.doc.file, path, missing[0]), (source.doc, path, missing[1], [])
+                    )
+                    if place not in entry[3]:
+                        entry[3].append(place)
+    for (_, _, name), (doc, path, hint, places) in found.items():
+        shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5 else "")
+        kind = "region" if name.startswith("local.region.") else "environment"
+        where = f" in {kind} {shown}" if name.startswith(("local.env.", "local.region.")) else ""
+        yield Diagnostic(
+            f"{name} is not defined{where}",
+            doc.locate(path),
+            path,
+            rule="undefined-local",
+            hint=hint,
+        )

@@ -1,0 +1,499 @@
+"""The tfgen commands: options -> one API call -> a view. Errors propagate to the one
+handler in cli/__init__.py, which maps every outcome to its exit code."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .. import api
+from ..errors import display_path
+from ..features import explain as explain_views
+from ..features import graph as graph_views
+from ..features import scaffold
+from ..output import disk
+from ..output.diff import Change
+from ..output.sync import UnsafeWriteError
+from ..project import schema
+from ..project.layout import Scope
+from ..rehearse import Options, text, tools
+from ..rehearse import rehearse as run_rehearsal
+from . import report
+from .completion import complete_addresses, complete_environments, complete_regions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def config_option(function: F) -> F:
+    return click.option(
+        "-c",
+        "--config",
+        "config",
+        default=api.DEFAULT_CONFIG,
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The project file; catalog/, templates/ and output/ are found beside it.",
+    )(function)
+
+
+def format_option(function: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Output format of the report.",
+    )(function)
+
+
+def is_terminal(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class ProgressBar:
+    """A progress bar on standard error for renders that take a while.
+
+    It appears only on a terminal and only once the render has run for DELAY seconds,
+    so quick renders and piped or captured output show nothing extra."""
+
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.enabled = is_terminal(sys.stderr)
+        self.stage = ""
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or time.monotonic() - self.started < self.DELAY:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label=f"{stage} {total} files", file=sys.stderr)
+            self.bar.render_progress()
+        if self.bar is not None:
+            self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
+
+
+@click.command(context_settings=CONTEXT)
+@config_option
+@format_option
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 2).")
+def validate(config: Path, fmt: str, strict: bool) -> None:
+    """Check environments.yaml and its catalog: schema and semantic rules.
+
+    Every problem is reported at once, in file and line order, as
+    FILE:LINE:COL: KEY.PATH: MESSAGE. Warnings (timestamp() in an expression, an
+    environment without units, a production-like environment without deletion
+    protection, ...) do not fail the run unless --strict is given.
+
+    \b
+    Examples:
+      tfgen validate
+      tfgen validate --strict
+      tfgen validate -c environments.yaml --format json
+    """
+    report.remember_format(fmt)
+    result = api.validate(config, strict=strict)
+    project = result.project
+    regions = sum(len(e.regions) for e in project.environments)
+    if fmt == "json":
+        counts = {"environments": len(project.environments), "regions": regions, "units": len(project.units),
+                  "modules": len(project.modules)}
+        click.echo(report.envelope("validate", warnings=result.warnings, result=counts), nl=False)
+        return
+    report.print_diagnostics(result.warnings)
+    warned = len(result.warnings)
+    click.echo(
+        f"{display_path(config)}: valid: {len(project.environments)} environments, {regions} regions, "
+        f"{len(project.units)} units from {len(project.modules)} modules"
+        + (f" ({warned} warning{'s' if warned != 1 else ''})" if warned else "")
+    )
+
+
+@click.command(context_settings=CONTEXT)
+@config_option
+@click.option("--env", "environments", multiple=True, metavar="ENV", help="Limit to this environment (repeatable).",
+              shell_complete=complete_environments)
+@click.option("--region", "regions", multiple=True, metavar="REGION", help="Limit to this region (repeatable).",
+              shell_complete=complete_regions)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory [default: output/ beside the config].",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if output/ differs from a fresh render.")
+@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of what would change.")
+@click.option("--dry-run", is_flag=True, help="Write nothing; list what would change.")
+@click.option("--force", is_flag=True, help="Overwrite hand-edited files and files tfgen did not write.")
+@click.option("--allow-orphan", is_flag=True, help="Delete the files of removed units of protected environments.")
+@format_option
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour diffs (auto: on a terminal, unless NO_COLOR is set).",
+)
+@click.option("--lock-timeout", type=float, default=30.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for another tfgen rendering into the same directory.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def render(
+    config: Path,
+    environments: tuple[str, ...],
+    regions: tuple[str, ...],
+    output: Path | None,
+    check: bool,
+    show_diff: bool,
+    dry_run: bool,
+    force: bool,
+    allow_orphan: bool,
+    fmt: str,
+    color: str,
+    lock_timeout: float,
+    strict: bool,
+) -> None:
+    """Render the Terragrunt tree into output/.
+
+    Only files whose bytes change are written; stale files tfgen wrote are deleted, with
+    the directories they leave empty. output/.tfgen-manifest.json records what tfgen
+    wrote: a file edited by hand, or one tfgen did not write, is never overwritten
+    without --force, and a file tfgen did not write is never deleted. Removing a unit,
+    region or environment of a protected environment (deletion_protection: true) fails
+    unless --allow-orphan. --env/--region limit writing, pruning and checking to those
+    subtrees and the shared files they use.
+
+    \b
+    Statuses: created, changed (the input changed), stale (no longer rendered: deleted),
+    hand-edited (bytes differ from what tfgen wrote), unowned (not written by tfgen),
+    unchanged.
+
+    \b
+    Exit codes: 0 done (or in sync); 1 --check found drift, or render refused a write,
+    or another tfgen holds the lock; 2 invalid input; 3 a bug in tfgen; 130 interrupted
+    (the next render finishes the tree).
+
+    \b
+    --format json prints the envelope every command prints:
+      {"format": 1, "command": "render", "ok": bool, "exit_code": N,
+       "errors": [DIAGNOSTIC], "warnings": [DIAGNOSTIC], "result": RESULT}
+    RESULT (null when the input is invalid):
+      {"mode": "render|check|diff|dry-run", "output": DIR,
+       "in_sync": bool, "written": bool, "manifest": "unchanged|changed|created",
+       "interrupted": bool, "counts": {STATUS: N, ..., "deleted": N},
+       "files": [{"path", "status", "action": "write|delete", "environment",
+                  "input_changed", "protected", "refused", "diff" (with --diff)}],
+       "kept_directories": [...], "seconds": N}
+    "files" lists every file that is not unchanged.
+
+    \b
+    Examples:
+      tfgen render
+      tfgen render --check                 # in CI: exit 1 when output/ drifted
+      tfgen render --diff --env prod       # review a change before writing it
+      tfgen render --env uat --region us-east-1
+      tfgen render -c infra/environments.yaml -o /tmp/tree
+    """
+    report.remember_format(fmt)
+    mode = "check" if check else "diff" if show_diff else "dry-run" if dry_run else "render"
+    write = mode == "render"
+    if write:
+        report.remember_writing(output or Path(config).parent / "output")
+    bar = ProgressBar() if write else None
+    try:
+        result = api.render(
+            config,
+            output=output,
+            scope=Scope(environments, regions),
+            write=write,
+            strict=strict,
+            force=force,
+            allow_orphan=allow_orphan,
+            lock_timeout=lock_timeout,
+            progress=bar,
+        )
+    except UnsafeWriteError as error:
+        refused_report(error, fmt, color)
+        return
+    finally:
+        if bar is not None:
+            bar.close()
+    where = display_path(result.output)
+    code = report.EXIT_DRIFT if check and not result.in_sync else report.EXIT_OK
+    if fmt == "json":
+        document = report.render_result(result, mode, where, diffs=show_diff)
+        click.echo(report.envelope("render", exit_code=code, warnings=result.warnings, result=document), nl=False)
+        sys.exit(code)
+    report.print_diagnostics(result.warnings)
+    if show_diff:
+        print_diffs([c for c in result.changes if c.status != "unchanged"], color, err=False)
+    if check or dry_run:
+        for line in report.listing(result.changes, result.manifest):
+            click.echo(line)
+    for directory in result.kept:
+        click.echo(f"{where}/{directory}: kept: it holds files tfgen did not write", err=True)
+    for move in result.moved:
+        click.echo(f"moved {move.address}: {move.state_directory} -> {move.directory} (its state key stays)")
+    click.echo(report.summary(result), err=mode == "diff")
+    if result.interrupted and not write:
+        click.echo(f"{where}: a previous render was interrupted; `tfgen render` repairs the tree", err=True)
+    if check and not result.in_sync:
+        needs = []
+        if any(c.status in ("hand-edited", "unowned") for c in result.refused):
+            needs.append("--force to overwrite hand-edited or unowned files")
+        if any(c.action == "delete" and c.protected for c in result.refused):
+            needs.append("--allow-orphan to delete protected units")
+        hint = f" (it needs {' and '.join(needs)})" if needs else ""
+        click.echo(f"{where} is not in sync with {config.name}: run `tfgen render`{hint}", err=True)
+        sys.exit(code)
+
+
+def print_diffs(changes: Sequence[Change], color: str, *, err: bool) -> None:
+    stream = sys.stderr if err else sys.stdout
+    colored = report.use_color(color, stream.isatty())
+    for change in changes:
+        text = report.unified_diff(change)
+        click.echo(report.colorize(text) if colored else text, nl=False, err=err, color=colored)
+
+
+def refused_report(error: UnsafeWriteError, fmt: str, color: str) -> None:
+    """Name every refused file, show the diffs of files that would be overwritten, exit 1."""
+    result = error.result
+    code = report.exit_code(error)
+    if fmt == "json":
+        document = report.render_result(result, "render", display_path(result.output))
+        click.echo(
+            report.envelope("render", exit_code=code, errors=error.diagnostics, warnings=result.warnings,
+                            result=document),
+            nl=False,
+        )
+        sys.exit(code)
+    report.print_diagnostics(result.warnings)
+    report.print_diagnostics(error.diagnostics)
+    print_diffs([c for c in result.refused if c.new is not None], color, err=True)
+    click.echo(f"render refused: nothing was written to {display_path(result.output)}", err=True)
+    sys.exit(code)
+
+
+@click.command("schema", context_settings=CONTEXT)
+@click.option("--catalog", is_flag=True, help="The schema of catalog/<category>/<module>.yaml files instead.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+def schema_command(catalog: bool, output: Path | None) -> None:
+    """Print the JSON Schema (draft 2020-12) of environments.yaml.
+
+    \b
+    Example, for editors with the YAML language server:
+      tfgen schema -o .tfgen/environments.schema.json
+    """
+    text = schema.schema_text(schema.CATALOG if catalog else schema.ENVIRONMENTS)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    disk.write_text(output, text)
+    click.echo(f"wrote {output}")
+
+
+
+
+# --- graph, explain, init --------------------------------------------------------
+
+
+@click.command(context_settings=CONTEXT)
+@config_option
+@click.option(
+    "--env",
+    "environments",
+    multiple=True,
+    metavar="ENV",
+    shell_complete=complete_environments,
+    help="Only this environment's units (repeatable).",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    shell_complete=complete_regions,
+    help="Only this region's units (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(graph_views.FORMATS)),
+    default="text",
+    show_default=True,
+    help="text: numbered waves; dot: Graphviz; mermaid: a Mermaid flowchart; json: for scripts.",
+)
+@click.option("--destroy", is_flag=True, help="The destroy order instead: a unit after every unit that needs it.")
+def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...], fmt: str, destroy: bool) -> None:
+    """Show the units and their dependencies, in apply order.
+
+    Units are grouped by environment and region; dependencies across regions are
+    shown too. The text view numbers the apply waves: the units of one wave do not
+    depend on each other and can run in parallel.
+
+    \b
+    Examples:
+      tfgen graph
+      tfgen graph --env prod --destroy
+      tfgen graph --format dot | dot -Tsvg -o graph.svg
+      tfgen graph --format mermaid      (paste into a ```mermaid block on GitHub)
+    """
+    report.remember_format("json" if fmt == "json" else "text")
+    result = api.graph(config, scope=Scope(environments, regions))
+    if fmt == "json":
+        click.echo(report.envelope("graph", result=graph_views.document(result, destroy=destroy)), nl=False)
+        return
+    click.echo(graph_views.FORMATS[fmt](result, destroy=destroy), nl=False)
+
+
+@click.command(context_settings=CONTEXT)
+@config_option
+@click.argument("address", metavar="ENV[/REGION[/UNIT]]", shell_complete=complete_addresses)
+@click.argument("input_name", metavar="[INPUT]", required=False)
+@format_option
+def explain(config: Path, address: str, input_name: str | None, fmt: str) -> None:
+    """Show where every value of a unit, region or environment comes from.
+
+    For a unit: each input with its final value, the YAML line that set it (catalog,
+    unit, environment or region override, defaults), the rendered file that carries
+    it, the dependency outputs it is wired to, and for an !hcl expression the locals
+    it reads and where those were set (sizing tier, sizing_overrides, settings).
+    For ENV or ENV/REGION: every local of env.hcl or region.hcl. INPUT limits the
+    list to one input (or a dotted path inside it).
+
+    \b
+    Examples:
+      tfgen explain prod/us-east-1/rds
+      tfgen explain prod/us-east-1/rds instance_class
+      tfgen explain uat --format json
+    """
+    report.remember_format(fmt)
+    explanation = api.explain(config, address)
+    if fmt == "json":
+        click.echo(report.envelope("explain", result=explain_views.document(explanation, input_name)), nl=False)
+        return
+    click.echo(explain_views.to_text(explanation, input_name), nl=False)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--project", metavar="NAME", help="Project name [default: from the directory name].")
+@click.option(
+    "--environments",
+    default="dev",
+    show_default=True,
+    metavar="NAMES",
+    help="Environments, comma-separated; production-like names (prod, prod-eu, live ...) get production settings.",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="REGION",
+    help="Region of every environment, repeatable or comma-separated; the first is primary. [default: us-east-1]",
+)
+def init(directory: Path, project: str | None, environments: str, regions: tuple[str, ...]) -> None:
+    """Start a new project in DIRECTORY (default: the current directory).
+
+    Writes environments.yaml (one region per environment), a small catalog (a VPC and
+    a PostgreSQL database wired to it), the JSON Schemas editors use, and a README
+    with the next steps. Existing files are never overwritten: init refuses and
+    names them. The new project validates and renders as it is.
+
+    \b
+    Examples:
+      tfgen init my-infra
+      tfgen init my-infra --environments dev,staging,prod --region us-east-1,eu-west-1
+    """
+    region_names = tuple(r for text in regions for r in scaffold.environment_names(text)) or ("us-east-1",)
+    written = api.init(
+        directory,
+        project=project,
+        environments=scaffold.environment_names(environments),
+        regions=region_names,
+    )
+    for path in written:
+        click.echo(f"created {display_path(path)}")
+    where = display_path(directory)
+    step = "" if where in (".", "") else f"cd {where}, then "
+    click.echo(
+        f"Next: {step}put your AWS account ids in environments.yaml and run `tfgen validate` and `tfgen render`."
+    )
+
+
+@click.command(context_settings=CONTEXT)
+@config_option
+@click.option("--env", "environments", multiple=True, metavar="ENV", shell_complete=complete_environments,
+              help="Only this environment's units and what they depend on (repeatable).")
+@click.option("--region", "regions", multiple=True, metavar="REGION", shell_complete=complete_regions,
+              help="Only this region's units and what they depend on (repeatable).")
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Rehearse in DIR (new or empty) and leave the scratch tree, logs and reports there.")
+@click.option("--parallelism", type=click.IntRange(1), default=4, show_default=True,
+              help="Units Terragrunt runs at once.")
+@click.option("--then", "then", type=click.Path(dir_okay=False, path_type=Path), metavar="CONFIG",
+              help="After the first apply, render CONFIG (the project changed, e.g. a unit renamed) and apply "
+              "again: no terraform_data may be replaced, no state orphaned.")
+@format_option
+def rehearse(
+    config: Path, environments: tuple[str, ...], regions: tuple[str, ...], keep: Path | None, parallelism: int,
+    then: Path | None, fmt: str,
+) -> None:
+    """Apply, re-apply and destroy the tree for real, with local stand-ins for AWS.
+
+    Renders the project into a scratch directory, starts a local S3 on 127.0.0.1
+    (moto) for the state with the project's real backend settings, replaces every
+    module by a stand-in generated from the catalog and the AWS provider by tfgen's
+    stand-in, then runs `terragrunt run --all apply` (bootstrapping the backend), a
+    second apply that must change nothing, and `run --all destroy`. Reports the order
+    the units ran in, the dependency outputs that flowed from state into inputs, the
+    state objects, the units prevent_destroy kept, and every failure. Never uses
+    real AWS credentials.
+
+    \b
+    Exit codes: 0 all of it held; 1 a step failed (the report says where);
+    2 invalid input, or the rehearsal cannot start (tools, moto, --keep).
+
+    \b
+    Examples:
+      tfgen rehearse
+      tfgen rehearse --env prod --keep /tmp/rehearsal --format json
+      tfgen rehearse -c before/environments.yaml --then environments.yaml   (a rename keeps its state)
+    """
+    report.remember_format(fmt)
+    found = tools.find()
+    options = Options(
+        config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism, then=then
+    )
+    result = run_rehearsal(options)
+    code = 0 if result.ok else 1
+    if fmt == "json":
+        click.echo(report.envelope("rehearse", exit_code=code, result=result.to_json()), nl=False)
+    else:
+        click.echo(text.to_text(result), nl=False)
+    sys.exit(code)
+
+
+COMMANDS = (validate, render, schema_command, graph, explain, init, rehearse)

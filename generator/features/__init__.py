@@ -1,0 +1,1 @@
+"""Features over the model, each with its views: the dependency graph, explain, init."""

@@ -1,0 +1,585 @@
+"""Provenance: every value tfgen renders, traced back to the YAML line that set it.
+
+``tfgen explain prod/us-east-1/rds`` answers "why does prod have this value?". The
+merges here mirror model.py step for step (maps deep-merge, lists and scalars
+replace), but every leaf remembers its source: the catalog file, the unit, the
+environment (with ``defaults`` under it), the region, a sizing tier or a sizing
+override. Tests check that the traced values equal the model's and what ``render``
+writes. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..build.plan import read_dependencies
+from ..errors import Diagnostic, InputError, KeyPath, Location, format_key_path
+from ..hcl import literal as hcl
+from ..project import backend, layout
+from ..project.model import Environment, Project, Region, Unit, leaf_inputs, why_not_placed
+from ..project.provenance import (
+    Source,
+    Traced,
+    traced_env_locals,
+    traced_inputs,
+    traced_project_locals,
+    traced_region_locals,
+)
+from ..project.values import (
+    LOCAL_SCOPES,
+    HclExpr,
+    dependency_expression,
+    dependency_reads,
+    expressions,
+    local_references,
+)
+
+__all__ = [
+    "DependencyExplanation",
+    "Explanation",
+    "InputExplanation",
+    "LocalExplanation",
+    "Read",
+    "ScopeExplanation",
+    "Source",
+    "UnitExplanation",
+    "addresses",
+    "document",
+    "explain",
+    "explain_scope",
+    "explain_unit",
+    "to_json",
+    "to_text",
+    "traced_env_locals",
+    "traced_inputs",
+    "traced_region_locals",
+]
+
+#: Version of the JSON document ``tfgen explain --format json`` prints (docs/explain.md).
+JSON_VERSION = 1
+
+
+# --- explanations -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Read:
+    """A reference inside an ``!hcl`` expression, resolved to the value it reads."""
+
+    reference: str  # as written: local.env.sizing.db_instance_class, dependency.vpc.outputs.id
+    file: str | None  # the rendered file that defines it (relative to the output directory)
+    value: Any = None
+    defined: bool = True
+    sources: tuple[tuple[KeyPath, Any, Source], ...] = ()  # leaf path below the reference, value, source
+    note: str = ""
+    unit: str | None = None  # for dependency.<name>.outputs.<output>: the address of that unit
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "file": self.file,
+            "defined": self.defined,
+            "value": jsonable(self.value),
+            "note": self.note or None,
+            "unit": self.unit,
+            "sources": [
+                {"path": list(path), "value": jsonable(value), "source": source.as_json()}
+                for path, value, source in self.sources
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class InputExplanation:
+    path: KeyPath  # (top-level input, nested key, ...)
+    value: Any  # a literal, or an HclExpr
+    source: Source
+    file: str  # the rendered file that carries it
+    reads: tuple[Read, ...] = ()
+    replaces: str | None = None  # the file whose value of the same input this one replaces
+
+    @property
+    def name(self) -> str:
+        return format_key_path(self.path)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "input": self.name,
+            "path": list(self.path),
+            "value": jsonable(self.value),
+            "source": self.source.as_json(),
+            "file": self.file,
+            "replaces": self.replaces,
+            "reads": [r.as_json() for r in self.reads],
+        }
+
+
+@dataclass(frozen=True)
+class DependencyExplanation:
+    name: str
+    target: str  # address
+    config_path: str
+    cross_region: bool
+    outputs: tuple[tuple[str, tuple[str, ...], bool], ...]  # input, output(s), whether a list
+    declared: Location
+    #: Whether the unit reads its outputs (a ``dependency`` block with its mock outputs),
+    #: or it only orders the units (a path of the ``dependencies`` block).
+    read: bool = True
+    mock_outputs: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "unit": self.target,
+            "config_path": self.config_path,
+            "cross_region": self.cross_region,
+            "block": "dependency" if self.read else "dependencies",
+            "mock_outputs": jsonable(self.mock_outputs) if self.read else None,
+            "declared": str(self.declared),
+            "outputs": [
+                {"input": name, "outputs": list(outs), "list": is_list} for name, outs, is_list in self.outputs
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class LocalExplanation:
+    path: KeyPath
+    value: Any
+    source: Source
+
+    @property
+    def name(self) -> str:
+        return format_key_path(self.path)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "local": self.name,
+            "path": list(self.path),
+            "value": jsonable(self.value),
+            "source": self.source.as_json(),
+        }
+
+
+@dataclass(frozen=True)
+class UnitExplanation:
+    unit: Unit
+    output: str  # the output directory as the user sees it
+    files: tuple[tuple[str, str], ...]  # (path relative to output, what it holds)
+    dependencies: tuple[DependencyExplanation, ...]
+    inputs: tuple[InputExplanation, ...]
+    source: str = ""  # terraform.source, version pinned
+    remote_state: Mapping[str, Any] = field(default_factory=dict)  # backend config as resolved
+    prevent_destroy: bool = False
+
+
+@dataclass(frozen=True)
+class ScopeExplanation:
+    """An environment (region None) or one region of it."""
+
+    environment: Environment
+    region: Region | None
+    output: str
+    file: str
+    locals: tuple[LocalExplanation, ...]
+    units: tuple[Unit, ...]
+
+
+Explanation = UnitExplanation | ScopeExplanation
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-ready copy: an !hcl expression becomes {"hcl": text}."""
+    if isinstance(value, HclExpr):
+        return {"hcl": value.text}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class _Locals:
+    """The traced locals a unit's expressions can read, built once per explanation."""
+
+    project: Project
+    env: Environment
+    region: Region
+    cache: dict[str, Traced] = field(default_factory=dict)
+
+    def tree(self, scope: str) -> Traced:
+        if scope not in self.cache:
+            if scope == "env":
+                self.cache[scope] = traced_env_locals(self.env, self.project)
+            elif scope == "region":
+                self.cache[scope] = traced_region_locals(self.env, self.region, self.project)
+            else:
+                self.cache[scope] = traced_project_locals(self.project)
+        return self.cache[scope]
+
+    def file(self, scope: str, unit: Unit) -> str:
+        if scope == "env":
+            return layout.env_file(self.env.name)
+        if scope == "region":
+            return layout.region_file(self.env.name, self.region.name)
+        return unit.module.envcommon_path  # local.project is written into the file that uses it
+
+
+def _reads(value: Any, unit: Unit, project: Project, locals_: _Locals, file: str) -> tuple[Read, ...]:
+    found: list[Read] = []
+    seen: set[str] = set()
+    for _path, expr in expressions(value):
+        for ref in local_references(expr.text):
+            if ref[0] not in LOCAL_SCOPES:
+                continue
+            reference = "local." + ".".join(ref)
+            if reference in seen:
+                continue
+            seen.add(reference)
+            scope = ref[0]
+            path: KeyPath = ref[1:]
+            node = locals_.tree(scope).find(path)
+            where = file if scope == "project" else locals_.file(scope, unit)
+            if node is None:
+                found.append(Read(reference, where, defined=False, note=f"not defined in {where}"))
+                continue
+            sources = tuple((leaf_path, leaf.plain(), leaf.source) for leaf_path, leaf in node.leaves())
+            found.append(Read(reference, where, node.plain(), sources=sources))
+        for name, output in dependency_reads(expr.text):
+            reference = f"dependency.{name}.outputs.{output}"
+            if reference in seen:
+                continue
+            seen.add(reference)
+            wire = next((w for w in project.wiring.get(unit.key, ()) if w.dependency.name == name), None)
+            if wire is None:
+                found.append(Read(reference, None, defined=False, note=f"no dependency '{name}'"))
+                continue
+            declared = unit.module.document.locate(wire.dependency.path, key=True)
+            found.append(
+                Read(
+                    reference,
+                    layout.unit_file(unit.directory),
+                    note=f"output {output} of {wire.target.address} (dependency {wire.dependency.name}, "
+                    f"declared at {declared}), known once that unit is applied",
+                    unit=wire.target.address,
+                )
+            )
+    return tuple(found)
+
+
+def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitExplanation:
+    leaf = layout.unit_file(unit.directory)
+    envcommon = unit.module.envcommon_path
+    catalog_names = set(unit.module.inputs)
+    locals_ = _Locals(project, unit.environment, unit.region)
+    inputs = traced_inputs(unit, project)
+    overridden = set(unit.overrides)
+    wired: dict[str, Traced] = {}
+    dependencies: list[DependencyExplanation] = []
+    read = read_dependencies(unit, project)
+    for wire in project.wiring.get(unit.key, ()):
+        dep = wire.dependency
+        outputs = []
+        for name, output_name in dep.outputs.items():
+            where = (*dep.path, "outputs", name)
+            source = Source(
+                "dependency",
+                f"dependency {dep.name} -> {wire.target.address}",
+                unit.module.document.locate(where),
+                where,
+            )
+            wired[name] = Traced(source, value=dependency_expression(dep.name, output_name))
+            names = output_name if isinstance(output_name, tuple) else (output_name,)
+            outputs.append((name, names, isinstance(output_name, tuple)))
+        dependencies.append(
+            DependencyExplanation(
+                dep.name,
+                wire.target.address,
+                wire.config_path,
+                wire.target.region.name != unit.region.name,
+                tuple(outputs),
+                unit.module.document.locate(dep.path, key=True),
+                dep.name in read,
+                dep.mock_outputs,
+            )
+        )
+    top = dict(inputs.children or {})
+    for name, node in wired.items():
+        if name not in overridden:  # an override replaces the wiring (plan.leaf_inputs)
+            top[name] = node
+    # The leaf lists wired inputs first, then overrides; _envcommon inputs come from the catalog.
+    rendered = list(leaf_inputs(unit, project))
+    order = rendered + [n for n in top if n not in rendered]
+    explained: list[InputExplanation] = []
+    for name in order:
+        file = leaf if name in rendered else envcommon
+        replaces = envcommon if name in rendered and name in catalog_names else None
+        for path, node in top[name].leaves((name,)):
+            value = node.plain()
+            # A wired input's dependency is its source already; other expressions are resolved.
+            reads = () if node.source.kind == "dependency" else _reads(value, unit, project, locals_, file)
+            explained.append(InputExplanation(path, value, node.source, file, reads, replaces))
+    files = [(leaf, "the unit: includes, dependencies, overridden and wired inputs")]
+    files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
+    files.append((locals_.file("env", unit), "local.env: environment-wide values"))
+    files.append((locals_.file("region", unit), "local.region: region-wide values"))
+    return UnitExplanation(
+        unit,
+        output,
+        tuple(files),
+        tuple(dependencies),
+        tuple(explained),
+        unit.module.source_url,
+        {"backend": "s3", "config": backend.config(project, unit)},
+        unit.environment.deletion_protection,
+    )
+
+
+def explain_scope(
+    env: Environment, region: Region | None, project: Project, output: str = "output"
+) -> ScopeExplanation:
+    if region is None:
+        tree = traced_env_locals(env, project)
+        file = layout.env_file(env.name)
+    else:
+        tree = traced_region_locals(env, region, project)
+        file = layout.region_file(env.name, region.name)
+    locals_ = tuple(LocalExplanation(path, node.plain(), node.source) for path, node in tree.leaves())
+    units = tuple(
+        u for u in project.units if u.environment.name == env.name and (region is None or u.region.name == region.name)
+    )
+    return ScopeExplanation(env, region, output, file, locals_, units)
+
+
+def addresses(project: Project) -> list[str]:
+    """Every address ``tfgen explain`` accepts, in project order."""
+    by_region: dict[tuple[str, str], list[str]] = {}
+    for unit in project.units:
+        by_region.setdefault((unit.environment.name, unit.region.name), []).append(unit.address)
+    found: list[str] = []
+    for env in project.environments:
+        found.append(env.name)
+        for region in env.regions:
+            found.append(f"{env.name}/{region.name}")
+            found += by_region.get((env.name, region.name), [])
+    return found
+
+
+def _not_found(project: Project, address: str, parts: list[str]) -> InputError:
+    known = addresses(project)
+    kinds = {1: "environment", 2: "region", 3: "unit"}
+    kind = kinds.get(len(parts), "address")
+    message = f"explain: no {kind} '{address}'"
+    if len(parts) == 3:
+        env, region, name = parts
+        spec = next((s for s in project.unit_specs if s.name == name), None)
+        if spec is not None and project.environment(env) is not None:
+            reason = _why_not_placed(project, spec.name, env, region)
+            if reason:
+                message = f"explain: unit '{name}' is not deployed in {env}/{region}: {reason}"
+    same_depth = [a for a in known if a.count("/") == len(parts) - 1]
+    close = difflib.get_close_matches(address, same_depth, n=3, cutoff=0.6) or difflib.get_close_matches(
+        address, known, n=3, cutoff=0.6
+    )
+    if close:
+        hint = "did you mean " + ", ".join(close) + "?"
+    else:
+        hint = "environments: " + ", ".join(e.name for e in project.environments)
+    return InputError([Diagnostic(message, Location("tfgen"), rule="explain-address", hint=hint)])
+
+
+def _why_not_placed(project: Project, name: str, env_name: str, region_name: str) -> str:
+    spec = next(s for s in project.unit_specs if s.name == name)
+    env = project.environment(env_name)
+    if env is None:
+        return ""
+    region = env.region(region_name)
+    if region is None:
+        return f"{env_name} has no region {region_name}"
+    reason = why_not_placed(spec, env, region)
+    if reason:
+        return reason
+    if spec.module not in project.modules:
+        return f"module {spec.module} is missing"
+    return ""
+
+
+def explain(project: Project, address: str, output: str = "output") -> Explanation:
+    """Explain ENV, ENV/REGION or ENV/REGION/UNIT; InputError (exit 2) when unknown."""
+    parts = [p for p in address.strip().strip("/").split("/")]
+    if not 1 <= len(parts) <= 3 or not all(parts):
+        raise InputError(
+            [
+                Diagnostic(
+                    f"explain: '{address}' is not an address",
+                    Location("tfgen"),
+                    rule="explain-address",
+                    hint="write ENV, ENV/REGION or ENV/REGION/UNIT, e.g. prod/us-east-1/rds",
+                )
+            ]
+        )
+    env = project.environment(parts[0])
+    if env is None:
+        raise _not_found(project, address, parts)
+    if len(parts) == 1:
+        return explain_scope(env, None, project, output)
+    region = env.region(parts[1])
+    if region is None:
+        raise _not_found(project, address, parts)
+    if len(parts) == 2:
+        return explain_scope(env, region, project, output)
+    unit = project.unit((parts[0], parts[1], parts[2]))
+    if unit is None:
+        raise _not_found(project, address, parts)
+    return explain_unit(unit, project, output)
+
+
+# --- views ------------------------------------------------------------------------
+
+
+def inline(value: Any) -> str:
+    """A value as one line of HCL."""
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{hcl.key(str(k))} = {inline(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(inline(v) for v in value) + "]"
+    return hcl.literal(value)
+
+
+def _matches(path: KeyPath, selector: str | None) -> bool:
+    if not selector:
+        return True
+    name = format_key_path(path)
+    return name == selector or name.startswith(selector + ".") or name.startswith(selector + "[")
+
+
+def _read_lines(read: Read, indent: str) -> list[str]:
+    """A read: the reference, its value and file, then where each value below it was set."""
+    pad = " " * len(indent)
+    if not read.defined or not read.sources:
+        return [f"{indent}{read.reference}: {read.note}"]
+    where = f" in {read.file}" if read.file else ""
+    if len(read.sources) == 1 and not read.sources[0][0]:
+        _, value, source = read.sources[0]
+        return [f"{indent}{read.reference} = {inline(value)}{where}", f"{pad}  set by {source}"]
+    lines = [f"{indent}{read.reference}{where}:"]
+    for path, value, source in read.sources:
+        lines.append(f"{pad}  {format_key_path(path)} = {inline(value)}, set by {source}")
+    return lines
+
+
+def _columns(rows: list[tuple[str, str]], indent: str = "  ") -> list[str]:
+    width = max((len(left) for left, _ in rows), default=0)
+    return [f"{indent}{left:<{width}}  {right}".rstrip() for left, right in rows]
+
+
+def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
+    unit = explanation.unit
+    out = explanation.output.rstrip("/")
+    lines = [
+        f"{unit.address}: unit {unit.name}, module {unit.module.id} ({unit.module.file}), layer {unit.module.layer}",
+        "",
+        f"Rendered files (in {out}/):",
+    ]
+    lines += _columns(list(explanation.files))
+    lines += ["", "Dependencies:" if explanation.dependencies else "Dependencies: none"]
+    for dep in explanation.dependencies:
+        cross = ", another region" if dep.cross_region else ""
+        lines.append(f"  {dep.name} -> {dep.target} (config_path {dep.config_path}{cross}; declared at {dep.declared})")
+        for name, outputs, is_list in dep.outputs:
+            shown = "[" + ", ".join(outputs) + "]" if is_list else outputs[0]
+            lines.append(f"    input {name} <- output {shown}")
+    chosen = [i for i in explanation.inputs if _matches(i.path, selector)]
+    heading = "Inputs (final value, where it was set, the file that carries it):"
+    if selector:
+        heading = f"Inputs matching '{selector}':" if chosen else f"No input matches '{selector}'."
+    lines += ["", heading]
+    for item in chosen:
+        lines.append(f"  {item.name} = {inline(item.value)}")
+        lines.append(f"      set by {item.source}")
+        carried = f"      in {item.file}"
+        if item.replaces:
+            carried += f" (replaces the value in {item.replaces})"
+        lines.append(carried)
+        for read in item.reads:
+            lines += _read_lines(read, "      reads ")
+    return "\n".join(lines) + "\n"
+
+
+def scope_text(explanation: ScopeExplanation, selector: str | None = None) -> str:
+    env, region = explanation.environment, explanation.region
+    out = explanation.output.rstrip("/")
+    if region is None:
+        regions = ", ".join(f"{r.name} ({r.role})" if r.role else r.name for r in env.regions)
+        lines = [
+            f"{env.name}: environment, account {env.account_id}, sizing tier {env.sizing_tier or '(none)'}, "
+            f"deletion_protection {str(env.deletion_protection).lower()}",
+            f"Regions: {regions}",
+        ]
+        scope = "local.env"
+    else:
+        lines = [f"{env.name}/{region.name}: region of {env.name}" + (f", role {region.role}" if region.role else "")]
+        scope = "local.region"
+    lines += ["", f"Units ({len(explanation.units)}):"]
+    lines += _columns([(u.address, u.module.id) for u in explanation.units])
+    chosen = [x for x in explanation.locals if _matches(x.path, selector)]
+    lines += ["", f"{scope} in {out}/{explanation.file} (value <- where it was set):"]
+    lines += _columns([(f"{x.name} = {inline(x.value)}", f"<- {x.source}") for x in chosen])
+    return "\n".join(lines) + "\n"
+
+
+def to_text(explanation: Explanation, selector: str | None = None) -> str:
+    if isinstance(explanation, UnitExplanation):
+        return unit_text(explanation, selector)
+    return scope_text(explanation, selector)
+
+
+def document(explanation: Explanation, selector: str | None = None) -> dict[str, Any]:
+    """The explanation as a stable JSON-ready document (format described in docs/explain.md)."""
+    document: dict[str, Any]
+    if isinstance(explanation, UnitExplanation):
+        unit = explanation.unit
+        document = {
+            "version": JSON_VERSION,
+            "kind": "unit",
+            "address": unit.address,
+            "environment": unit.environment.name,
+            "region": unit.region.name,
+            "unit": unit.name,
+            "module": unit.module.id,
+            "catalog_file": unit.module.file,
+            "output": explanation.output,
+            "directory": unit.directory,
+            "files": [{"path": p, "holds": what} for p, what in explanation.files],
+            "source": explanation.source,
+            "remote_state": jsonable(explanation.remote_state),
+            "prevent_destroy": explanation.prevent_destroy,
+            "dependencies": [d.as_json() for d in explanation.dependencies],
+            "inputs": [i.as_json() for i in explanation.inputs if _matches(i.path, selector)],
+        }
+    else:
+        env, region = explanation.environment, explanation.region
+        document = {
+            "version": JSON_VERSION,
+            "kind": "environment" if region is None else "region",
+            "address": env.name if region is None else f"{env.name}/{region.name}",
+            "environment": env.name,
+            "region": region.name if region else None,
+            "output": explanation.output,
+            "file": explanation.file,
+            "units": [u.address for u in explanation.units],
+            "locals": [x.as_json() for x in explanation.locals if _matches(x.path, selector)],
+        }
+    return document
+
+
+def to_json(explanation: Explanation, selector: str | None = None) -> str:
+    """:func:`document` as JSON text."""
+    return json.dumps(document(explanation, selector), indent=2, ensure_ascii=False) + "\n"

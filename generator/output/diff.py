@@ -1,0 +1,131 @@
+"""The desired tree against the disk: one :class:`Change` per path. Reads only."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..errors import Diagnostic, Location, OutputError
+from ..project.layout import environment_of
+from .state import State, digest
+
+#: What comparing one path finds. ``stale``: tfgen wrote it, it is no longer rendered;
+#: ``hand-edited``: its bytes differ from what tfgen wrote; ``unowned``: tfgen is about
+#: to write a path that holds a file tfgen did not write.
+Status = Literal["created", "changed", "unchanged", "stale", "hand-edited", "unowned"]
+STATUSES: tuple[Status, ...] = ("created", "changed", "stale", "hand-edited", "unowned", "unchanged")
+Action = Literal["write", "delete", "none"]
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    status: Status
+    old: bytes | None  # on disk now; None: absent
+    new: bytes | None  # what tfgen renders; None: no longer rendered
+    input_changed: bool = False  # hand-edited: the render also differs from what tfgen last wrote
+    protected: bool = False  # stale in an environment with deletion_protection
+    adopted: bool = False  # unchanged, but not (yet) recorded in the manifest
+
+    @property
+    def action(self) -> Action:
+        if self.status == "unchanged":
+            return "none"
+        return "write" if self.new is not None else "delete"
+
+    @property
+    def environment(self) -> str | None:
+        return environment_of(self.path)
+
+    def refused(self, *, force: bool = False, allow_orphan: bool = False) -> bool:
+        """Whether an applying render must refuse this change."""
+        if self.status in ("hand-edited", "unowned") and not force:
+            return True
+        return self.action == "delete" and self.protected and not allow_orphan
+
+
+@dataclass(frozen=True)
+class Survey:
+    changes: list[Change]  # every desired path plus every stale owned path in scope, by path
+    vanished: list[str] = field(default_factory=list)  # owned, in scope, gone from disk and not rendered
+
+    def refused(self, *, force: bool = False, allow_orphan: bool = False) -> list[Change]:
+        return [c for c in self.changes if c.refused(force=force, allow_orphan=allow_orphan)]
+
+
+def _regular_file(target: str, *, strict: bool = True) -> os.stat_result | None:
+    """The file's stat, None when there is no file. Something else in its place is an
+    error where tfgen must write (*strict*), and counts as no file where it would delete."""
+    try:
+        info = os.stat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        if not strict:
+            return None
+        raise OutputError(
+            [Diagnostic("exists and is not a regular file; tfgen will not replace it", Location(target),
+                        rule="unowned")]
+        )
+    return info
+
+
+def _read(target: str) -> bytes:
+    with open(target, "rb") as handle:
+        return handle.read()
+
+
+def compare(
+    output: Path,
+    desired: Mapping[str, bytes],
+    state: State,
+    *,
+    prune: Callable[[str], bool] = lambda path: True,
+    protected: Callable[[str], bool] = lambda environment: False,
+) -> Survey:
+    """What rendering *desired* into *output* would do. Owned paths (manifest and
+    journal) that are not desired and for which *prune* is true are stale; *protected*
+    says whether an environment's stale files must not be deleted. Sizes are compared
+    before contents are read, and hashes computed only for files that differ."""
+    root = os.fspath(output)
+    recorded = state.manifest.files if state.manifest else {}
+    journal = state.journal or {}
+    changes: list[Change] = []
+    for path in sorted(desired):
+        new = desired[path]
+        target = os.path.join(root, path)
+        info = _regular_file(target)
+        if info is None:
+            changes.append(Change(path, "created", None, new))
+            continue
+        old = _read(target) if info.st_size == len(new) else None
+        if old == new:
+            changes.append(Change(path, "unchanged", old, new, adopted=path not in recorded and path not in journal))
+            continue
+        old = old if old is not None else _read(target)
+        known = state.known(path)
+        if not known:
+            changes.append(Change(path, "unowned", old, new))
+        elif digest(old) in known:
+            changes.append(Change(path, "changed", old, new))
+        else:
+            changes.append(Change(path, "hand-edited", old, new, input_changed=recorded.get(path) != digest(new)))
+    vanished: list[str] = []
+    for path in sorted(state.owned() - set(desired)):
+        if not prune(path):
+            continue
+        environment = environment_of(path)
+        guarded = environment is not None and protected(environment)
+        target = os.path.join(root, path)
+        if _regular_file(target, strict=False) is None:
+            vanished.append(path)
+            continue
+        old = _read(target)
+        status: Status = "stale" if digest(old) in state.known(path) else "hand-edited"
+        changes.append(Change(path, status, old, None, input_changed=True, protected=guarded))
+    changes.sort(key=lambda c: c.path)
+    return Survey(changes, vanished)

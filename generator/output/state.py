@@ -1,0 +1,220 @@
+"""What the output directory says about tfgen's previous renders: the manifest, the
+journal of an interrupted render, and leftover temporary files. Reads only.
+
+Ownership: ``.tfgen-manifest.json`` records every file tfgen wrote with the hash of the
+bytes it wrote, and which environments were rendered with ``deletion_protection``.
+A file is tfgen's to change or delete only if its bytes on disk still hash to what the
+manifest recorded; anything else is a hand edit (refused without ``force``) or a file
+tfgen never wrote (never deleted, never overwritten without ``force``).
+
+The manifest is read once per render (:func:`read_state`); its bytes travel in the
+:class:`State`, so neither the report nor the writer reads it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._version import __version__
+from ..errors import Diagnostic, Location, OutputError
+
+MANIFEST = ".tfgen-manifest.json"
+JOURNAL = ".tfgen-journal.json"
+TEMP_SUFFIX = ".tfgen-tmp"
+MANIFEST_FORMAT = 1
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+
+
+def digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def is_safe_path(path: str) -> bool:
+    """A relative posix path that stays inside the output directory."""
+    if not path or path.startswith("/") or "\\" in path or "\0" in path or path in (MANIFEST, JOURNAL):
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
+# --- manifest and journal ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Manifest:
+    files: Mapping[str, str]  # path -> digest of the bytes tfgen wrote
+    #: environments rendered with deletion_protection: true; None when the manifest
+    #: predates this record (protection then unknown, assumed for removed environments)
+    protected: tuple[str, ...] | None = ()
+    version: str = __version__
+
+    def to_bytes(self) -> bytes:
+        body = {
+            "generator": "tfgen",
+            "format": MANIFEST_FORMAT,
+            "tfgen_version": self.version,
+            "protected": sorted(self.protected or ()),
+            "files": dict(sorted(self.files.items())),
+        }
+        return (json.dumps(body, indent=1, ensure_ascii=True) + "\n").encode("utf-8")
+
+
+def _corrupt(path: Path, reason: str) -> OutputError:
+    return OutputError(
+        [
+            Diagnostic(
+                f"the manifest is corrupt ({reason}); tfgen deletes and overwrites nothing until it is repaired",
+                Location(str(path)),
+                rule="manifest",
+                hint="restore it from version control, or pass force=True to treat it as missing: "
+                "tfgen then adopts files whose bytes match and deletes nothing",
+            )
+        ]
+    )
+
+
+def read_manifest(output: Path) -> Manifest | None:
+    """The manifest of *output*, None when there is none; a corrupt one is an OutputError."""
+    raw = _manifest_bytes(output)
+    return None if raw is None else parse_manifest(raw, output / MANIFEST)
+
+
+def _manifest_bytes(output: Path) -> bytes | None:
+    try:
+        return (output / MANIFEST).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def parse_manifest(raw: bytes, path: Path) -> Manifest:
+    """The manifest in *raw* (read from *path*); a corrupt one is an OutputError."""
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise _corrupt(path, f"not JSON: {exc}") from None
+    if not isinstance(body, dict) or body.get("generator") != "tfgen":
+        raise _corrupt(path, "not a tfgen manifest")
+    files = body.get("files")
+    if not isinstance(files, dict):
+        raise _corrupt(path, "'files' is not a mapping")
+    for name, value in files.items():
+        if not is_safe_path(name):
+            raise _corrupt(path, f"unsafe path {name!r}")
+        if not isinstance(value, str) or not _DIGEST.match(value):
+            raise _corrupt(path, f"bad hash for {name}")
+    protected = body.get("protected")
+    if protected is not None and (
+        not isinstance(protected, list) or not all(isinstance(e, str) for e in protected)
+    ):
+        raise _corrupt(path, "'protected' is not a list of environment names")
+    return Manifest(
+        files,
+        tuple(protected) if protected is not None else None,
+        str(body.get("tfgen_version", "")),
+    )
+
+
+def read_journal(output: Path) -> dict[str, frozenset[str]] | None:
+    """The journal an interrupted render left behind (path -> hashes it was writing)."""
+    try:
+        raw = (output / JOURNAL).read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        body = json.loads(raw)
+        files = body["files"]
+        return {
+            path: frozenset(hashes)
+            for path, hashes in files.items()
+            if is_safe_path(path) and all(isinstance(h, str) and _DIGEST.match(h) for h in hashes)
+        }
+    except (ValueError, KeyError, TypeError, AttributeError):
+        # Written atomically, so only a stray edit corrupts it. Ignoring it can only make
+        # tfgen more careful (more files look hand-edited), never delete anything.
+        return {}
+
+
+def journal_bytes(files: Mapping[str, Iterable[str]]) -> bytes:
+    body = {"generator": "tfgen", "files": {p: sorted(set(h)) for p, h in sorted(files.items())}}
+    return (json.dumps(body, indent=1) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class State:
+    """What the output directory says about tfgen's previous renders."""
+
+    manifest: Manifest | None
+    journal: Mapping[str, frozenset[str]] | None  # None: the previous render completed
+    leftovers: tuple[str, ...]  # temporary files in the output root
+    warnings: tuple[Diagnostic, ...] = ()
+    has_files: bool = False  # the output directory holds anything at all
+    manifest_bytes: bytes | None = None  # the manifest file as read (None: there is none)
+
+    def manifest_status(self, manifest: Manifest) -> str:
+        """What writing *manifest* does to the file: unchanged, changed or created."""
+        if self.manifest_bytes is None:
+            return "created"
+        return "unchanged" if self.manifest_bytes == manifest.to_bytes() else "changed"
+
+    @property
+    def interrupted(self) -> bool:
+        return self.journal is not None or bool(self.leftovers)
+
+    def known(self, path: str) -> frozenset[str]:
+        """Every hash of *path* that tfgen wrote (or was writing when interrupted)."""
+        hashes = self.journal.get(path, frozenset()) if self.journal else frozenset()
+        recorded = self.manifest.files.get(path) if self.manifest else None
+        return hashes | {recorded} if recorded else hashes
+
+    def owned(self) -> set[str]:
+        paths = set(self.manifest.files) if self.manifest else set()
+        return paths | set(self.journal or ())
+
+
+def read_state(output: Path, *, force: bool = False) -> State:
+    """Manifest, journal and leftovers of *output*. A corrupt manifest is an error,
+    unless *force*: then it is treated as missing (nothing is deleted)."""
+    warnings: list[Diagnostic] = []
+    raw = _manifest_bytes(output)
+    try:
+        manifest = None if raw is None else parse_manifest(raw, output / MANIFEST)
+    except OutputError:
+        if not force:
+            raise
+        manifest = None
+        warnings.append(
+            Diagnostic(
+                "the manifest is corrupt; force=True treats it as missing: nothing is deleted, "
+                "differing files are overwritten",
+                Location(str(output / MANIFEST)),
+                severity="warning",
+                rule="manifest",
+            )
+        )
+    try:
+        entries = [e.name for e in os.scandir(output)]
+    except (FileNotFoundError, NotADirectoryError):
+        entries = []
+    leftovers = tuple(sorted(n for n in entries if is_temp(n)))
+    has_files = any(n not in (MANIFEST, JOURNAL) and not is_temp(n) for n in entries)
+    if manifest is None and has_files and not warnings:
+        warnings.append(
+            Diagnostic(
+                "no manifest: tfgen cannot tell which files it wrote; it adopts files whose bytes match "
+                "the render, refuses to overwrite the others without force=True, and deletes nothing",
+                Location(str(output / MANIFEST)),
+                severity="warning",
+                rule="manifest",
+            )
+        )
+    return State(manifest, read_journal(output), leftovers, tuple(warnings), has_files, raw)
+
+
+def is_temp(name: str) -> bool:
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)

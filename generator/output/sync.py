@@ -1,0 +1,229 @@
+"""The ownership and protection policy: what a render may write and delete, which
+environments are protected, the manifest it leaves, and why a write is refused.
+:func:`sync` runs one comparison (and, when writing, one apply) under the lock; the
+mechanism lives in state.py (reading), diff.py (comparing) and disk.py (writing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import Diagnostic, Location, OutputError
+from ..project.layout import Scope, environment_of, parent
+from ..project.model import Project
+from ..project.moves import Move, moves
+from . import disk
+from .diff import STATUSES, Change, Survey, compare
+from .state import Manifest, State, digest, read_state
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render found (and, when *written*, did), file by file."""
+
+    output: Path
+    changes: list[Change]
+    warnings: list[Diagnostic]
+    seconds: float
+    written: bool
+    manifest: str = "unchanged"  # the manifest render writes vs the one on disk: unchanged|changed|created
+    interrupted: bool = False  # a previous render was killed before it finished
+    kept: list[str] = field(default_factory=list)  # directories left because they hold files tfgen did not write
+    force: bool = False
+    allow_orphan: bool = False
+    moved: list[Move] = field(default_factory=list)  # units whose old files go now, state key kept
+
+    def count(self, status: str) -> int:
+        return sum(1 for c in self.changes if c.status == status)
+
+    @property
+    def files(self) -> int:
+        """How many files the render produces (stale files are not counted)."""
+        return sum(1 for c in self.changes if c.new is not None)
+
+    @property
+    def in_sync(self) -> bool:
+        unchanged = all(c.status == "unchanged" for c in self.changes)
+        return unchanged and self.manifest == "unchanged" and not self.interrupted
+
+    @property
+    def refused(self) -> list[Change]:
+        return [c for c in self.changes if c.refused(force=self.force, allow_orphan=self.allow_orphan)]
+
+    def counts(self) -> dict[str, int]:
+        """Files per status, and what applying does: written as created/changed, deleted."""
+        counts: dict[str, int] = {status: self.count(status) for status in STATUSES}
+        counts["deleted"] = sum(1 for c in self.changes if c.action == "delete") if self.written else 0
+        return counts
+
+
+class UnsafeWriteError(OutputError):
+    """render refused: hand-edited or unowned files, or protected infrastructure would be
+    orphaned. Nothing was written; *result* holds the full comparison (for diffs)."""
+
+    def __init__(self, diagnostics: list[Diagnostic], result: RenderResult) -> None:
+        super().__init__(diagnostics)
+        self.result = result
+
+
+def protection(project: Project, manifest: Manifest | None) -> Callable[[str], bool]:
+    """Whether deleting an environment's rendered files would orphan protected
+    infrastructure. The manifest's record of the last render decides (it is what the
+    live infrastructure was deployed from, and it survives the environment's removal
+    from the YAML); protection in the current YAML also counts. A manifest too old to
+    record protection makes environments missing from the YAML count as protected."""
+    current = {e.name for e in project.environments if e.deletion_protection}
+    known = {e.name for e in project.environments}
+
+    def protected(environment: str) -> bool:
+        if environment in current:
+            return True
+        if manifest is None or manifest.protected is None:
+            return environment not in known
+        return environment in manifest.protected
+
+    return protected
+
+
+def next_manifest(
+    project: Project,
+    scope: Scope,
+    state: State,
+    survey: Survey,
+    desired: dict[str, bytes],
+    was_protected: Callable[[str], bool],
+) -> Manifest:
+    """Out-of-scope entries as they were, in-scope ones as this render leaves them."""
+    old = dict(state.manifest.files) if state.manifest else {}
+    dropped = {c.path for c in survey.changes if c.action == "delete"} | set(survey.vanished)
+    files = {p: h for p, h in old.items() if p not in dropped}
+    files.update({p: digest(data) for p, data in desired.items()})
+    rendered = {e.name: e.deletion_protection for e in project.environments if scope.includes(e.name)}
+    environments = {e for e in map(environment_of, files) if e is not None}
+    protected = sorted(e for e in environments if rendered.get(e, was_protected(e)))
+    return Manifest(files, tuple(protected))
+
+
+def sync(
+    out: Path,
+    project: Project,
+    scope: Scope,
+    desired: dict[str, bytes],
+    *,
+    write: bool,
+    force: bool = False,
+    allow_orphan: bool = False,
+    lock_timeout: float = 30.0,
+    progress: Callable[[int, int], None] | None = None,
+    display: Callable[[Path], str] = str,
+) -> RenderResult:
+    """Compare *desired* with *out* and, when *write*, apply it; all under one lock
+    and one reading of the manifest. Raises UnsafeWriteError, writing nothing, when
+    the policy refuses a change."""
+    with disk.locked(out, exclusive=write, timeout=lock_timeout):
+        state = read_state(out, force=force)
+        is_protected = protection(project, state.manifest)
+        survey = compare(out, desired, state, prune=scope.may_prune, protected=is_protected)
+        survey, moved = keep_moved_state(project, survey)
+        manifest = next_manifest(project, scope, state, survey, desired, is_protected)
+        result = RenderResult(
+            out,
+            survey.changes,
+            list(state.warnings),
+            0.0,
+            False,
+            state.manifest_status(manifest),
+            state.interrupted,
+            force=force,
+            allow_orphan=allow_orphan,
+            moved=moved,
+        )
+        if write:
+            refused = result.refused
+            if refused:
+                raise UnsafeWriteError(explain_refusals(out, refused, display), result)
+            disk.apply(out, survey, manifest, state, progress=progress)
+            deleted = [c.path for c in survey.changes if c.action == "delete"]
+            kept = disk.kept_directories(out, deleted, manifest.files) if deleted else []
+            result = replace(result, written=True, kept=kept)
+    return result
+
+
+def keep_moved_state(project: Project, survey: Survey) -> tuple[Survey, list[Move]]:
+    """The old files of a renamed or moved unit may go, even in a protected environment:
+    its state key stays where they were (``previous:``), nothing is orphaned."""
+    found = [m for m in moves(project) if any(c.path.startswith(m.state_directory + "/") for c in survey.changes)]
+    kept = tuple(m.state_directory + "/" for m in found)
+    if not kept:
+        return survey, []
+    changes = [
+        replace(c, protected=False) if c.protected and c.action == "delete" and c.path.startswith(kept) else c
+        for c in survey.changes
+    ]
+    return replace(survey, changes=changes), found
+
+
+def _orphaned_directories(changes: Iterable[Change]) -> dict[str, str]:
+    """The top-most directories whose files a refused deletion would remove -> environment."""
+    directories = {parent(c.path): c.environment or "" for c in changes}
+    return {
+        d: e
+        for d, e in sorted(directories.items())
+        if not any(d.startswith(other + "/") for other in directories if other != d)
+    }
+
+
+def explain_refusals(
+    output: Path, refused: Iterable[Change], display: Callable[[Path], str] = str
+) -> list[Diagnostic]:
+    """One diagnostic per refused file (per directory for protected deletions)."""
+    diagnostics: list[Diagnostic] = []
+    orphans: list[Change] = []
+    for change in refused:
+        where = Location(display(output / change.path))
+        if change.status == "unowned":
+            diagnostics.append(
+                Diagnostic(
+                    "exists but tfgen did not write it (it is not in the manifest) and it differs from the render; "
+                    "not overwritten",
+                    where,
+                    rule="unowned",
+                    hint="move it away, or pass force=True to replace it",
+                )
+            )
+        elif change.status == "hand-edited" and change.new is None:
+            diagnostics.append(
+                Diagnostic(
+                    "edited by hand since tfgen wrote it, and no longer rendered; not deleted",
+                    where,
+                    rule="hand-edited",
+                    hint="pass force=True to delete it",
+                )
+            )
+        elif change.status == "hand-edited":
+            also = " (and the input changed it too)" if change.input_changed else ""
+            diagnostics.append(
+                Diagnostic(
+                    f"edited by hand since tfgen wrote it{also}; not overwritten",
+                    where,
+                    rule="hand-edited",
+                    hint="move the edit into the YAML, or pass force=True to discard it",
+                )
+            )
+        else:
+            orphans.append(change)
+    for directory, environment in _orphaned_directories(orphans).items():
+        diagnostics.append(
+            Diagnostic(
+                f"removed from the YAML, but environment {environment} has deletion_protection: true; deleting "
+                "its files would orphan the live infrastructure they deployed, so nothing was deleted",
+                Location(display(output / directory) if directory else display(output)),
+                rule="orphan",
+                hint="renamed or moved? give the unit previous: OLD-NAME (or LAYER/NAME) so it keeps this state; "
+                "to destroy it: put it back with deletion_protection: false, render, run "
+                "`terragrunt run --all destroy` in that directory, then remove it; "
+                "or pass allow_orphan=True to leave it running unmanaged",
+            )
+        )
+    return diagnostics

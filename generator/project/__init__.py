@@ -1,0 +1,1 @@
+"""INPUT: environments.yaml and the catalog -> a validated, positioned model."""

@@ -1,0 +1,111 @@
+"""Every path of the output tree, which environment owns a path, and scopes. Pure.
+
+The tree (relative to the output directory, posix separators)::
+
+    root.hcl
+    _envcommon/<category>/<module>.hcl
+    environments/<env>/env.hcl
+    environments/<env>/<region>/region.hcl
+    environments/<env>/<region>/<layer>/<unit>/terragrunt.hcl
+
+Files under ``environments/<env>/`` belong to that environment; the others are
+shared by every environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROOT = "root.hcl"
+ENVCOMMON = "_envcommon"
+ENVIRONMENTS = "environments"
+ENV_FILE = "env.hcl"
+REGION_FILE = "region.hcl"
+UNIT_FILE = "terragrunt.hcl"
+#: A unit's state object, below its directory's path in the bucket (path_relative_to_include()).
+STATE_FILE = "terraform.tfstate"
+
+
+def envcommon_file(category: str, module: str) -> str:
+    return f"{ENVCOMMON}/{category}/{module}.hcl"
+
+
+def environment_directory(environment: str) -> str:
+    return f"{ENVIRONMENTS}/{environment}"
+
+
+def env_file(environment: str) -> str:
+    return f"{ENVIRONMENTS}/{environment}/{ENV_FILE}"
+
+
+def region_file(environment: str, region: str) -> str:
+    return f"{ENVIRONMENTS}/{environment}/{region}/{REGION_FILE}"
+
+
+def unit_directory(environment: str, region: str, layer: str, unit: str) -> str:
+    return f"{ENVIRONMENTS}/{environment}/{region}/{layer}/{unit}"
+
+
+def unit_file(directory: str) -> str:
+    """The leaf terragrunt.hcl of a unit directory."""
+    return f"{directory}/{UNIT_FILE}"
+
+
+def state_key(directory: str) -> str:
+    """The key of a unit's state in the bucket, as Terragrunt resolves it."""
+    return f"{directory}/{STATE_FILE}"
+
+
+def environment_of(path: str) -> str | None:
+    """``environments/<env>/...`` -> ``<env>``; shared files -> None."""
+    parts = path.split("/")
+    return parts[1] if len(parts) >= 3 and parts[0] == ENVIRONMENTS else None
+
+
+def relative_path(target: str, start: str) -> str:
+    """``posixpath.relpath`` for two clean relative paths below the same root (no ``.``,
+    ``..`` or empty parts, which the schema guarantees for every directory name),
+    without the file-system lookups of the current directory it makes each call."""
+    to, here = target.split("/"), start.split("/")
+    common = 0
+    for a, b in zip(to, here, strict=False):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(here) - common) + to[common:]) or "."
+
+
+def parent(path: str) -> str:
+    """The posix parent directory of *path* ("" at the top)."""
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which environments and regions a command works on (empty: all)."""
+
+    environments: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+    def includes(self, environment: str | None, region: str | None = None) -> bool:
+        if environment is not None and self.environments and environment not in self.environments:
+            return False
+        return not (region is not None and self.regions and region not in self.regions)
+
+    @property
+    def everything(self) -> bool:
+        return not self.environments and not self.regions
+
+    def may_prune(self, path: str) -> bool:
+        """Whether an owned path that is no longer rendered may be pruned in this scope.
+        Shared files are pruned only by a full render; an environment's own files
+        (env.hcl) only when no region limits the render (its other regions may remain)."""
+        if self.everything:
+            return True
+        parts = path.split("/")
+        if parts[0] != ENVIRONMENTS or len(parts) < 3:
+            return False
+        environment = parts[1]
+        if len(parts) == 3:
+            return not self.regions and self.includes(environment)
+        return self.includes(environment, parts[2])

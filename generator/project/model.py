@@ -1,0 +1,645 @@
+"""The project model: frozen dataclasses built from schema-valid documents.
+
+All merging lives here, and the merge orders are declared once, as data
+(:data:`UNIT_INPUTS`, :data:`SETTINGS`, :data:`SIZING_OVERRIDES`): the model folds the
+values found at those places, and provenance (``tfgen explain``) folds the same places
+with their YAML positions, so the two cannot drift apart. Placement (which unit is
+deployed where) and the locals of env.hcl, region.hcl and the project live here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import ArgumentError, ArgumentProblem, Diagnostic, KeyPath, Location
+from . import layout
+from .layout import Scope
+from .loader import Document
+from .values import HclExpr, dependency_expression
+
+Inputs = dict[str, Any]
+Key = tuple[str, str, str]  # (environment, region, unit)
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Maps merge deeply; lists, scalars and expressions in *override* replace."""
+    merged = dict(base)
+    for name, value in override.items():
+        current = merged.get(name)
+        if isinstance(current, Mapping) and isinstance(value, Mapping):
+            merged[name] = deep_merge(current, value)
+        else:
+            merged[name] = value
+    return merged
+
+
+# --- the merge orders, declared once ------------------------------------------------
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One place that sets values in a merge order: a key path in environments.yaml
+    (or, for *catalog*, in the unit's catalog file) with ``{unit}``, ``{env}`` and
+    ``{region}`` standing for the names of the place asked about."""
+
+    kind: str  # catalog | unit | defaults | environment | region
+    path: tuple[str, ...]
+    catalog: bool = False
+
+    @cached_property
+    def uses(self) -> tuple[bool, bool, bool]:
+        """Whether the path names the unit, the environment, the region: the names that
+        tell this layer's places apart."""
+        return ("{unit}" in self.path, "{env}" in self.path, "{region}" in self.path)
+
+    def place(self, *, unit: str = "", env: str = "", region: str = "") -> tuple[str, str, str]:
+        """The names that tell this layer's places apart (the others blank): a cheap key
+        for remembering what was read at a place."""
+        uses_unit, uses_env, uses_region = self.uses
+        return (unit if uses_unit else "", env if uses_env else "", region if uses_region else "")
+
+    def key_path(self, *, unit: str = "", env: str = "", region: str = "") -> tuple[str, ...]:
+        return tuple(
+            unit if part == "{unit}" else env if part == "{env}" else region if part == "{region}" else part
+            for part in self.path
+        )
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Values merged in order, later wins (maps merge deeply, anything else replaces).
+    A part that is a Merge of its own is merged first and then counts as one value:
+    ``defaults`` merge under an environment before the environment goes over the unit."""
+
+    parts: tuple[Layer | Merge, ...]
+
+    @cached_property
+    def layers(self) -> tuple[Layer, ...]:
+        """Every layer, in order."""
+        return tuple(layer for part in self.parts for layer in (part.layers if isinstance(part, Merge) else (part,)))
+
+    def combine(self, read: Callable[[Layer], T], merge: Callable[[T, T], T]) -> T:
+        """The merged value: *read* gives each layer's value, *merge* puts one over another."""
+        values = [part.combine(read, merge) if isinstance(part, Merge) else read(part) for part in self.parts]
+        result = values[0]
+        for value in values[1:]:
+            result = merge(result, value)
+        return result
+
+
+_DEFAULTS_UNDER_ENVIRONMENT = Merge(
+    (
+        Layer("defaults", ("defaults", "units", "{unit}", "inputs")),
+        Layer("environment", ("environments", "{env}", "units", "{unit}", "inputs")),
+    )
+)
+#: What a unit's own terragrunt.hcl overrides: unit < (defaults < environment) < region.
+UNIT_OVERRIDES = Merge(
+    (
+        Layer("unit", ("units", "{unit}", "inputs")),
+        _DEFAULTS_UNDER_ENVIRONMENT,
+        Layer("region", ("environments", "{env}", "regions", "{region}", "units", "{unit}", "inputs")),
+    )
+)
+#: Every input of a unit: the catalog's inputs, then the overrides.
+UNIT_INPUTS = Merge((Layer("catalog", ("inputs",), catalog=True), UNIT_OVERRIDES))
+#: local.env.settings: defaults < environment.
+ENV_SETTINGS = Merge(
+    (Layer("defaults", ("defaults", "settings")), Layer("environment", ("environments", "{env}", "settings")))
+)
+#: local.region.settings: the environment's settings < region.
+REGION_SETTINGS = Merge((ENV_SETTINGS, Layer("region", ("environments", "{env}", "regions", "{region}", "settings"))))
+#: local.env.sizing: the sizing tier's values, then these, key by key (no deep merge).
+SIZING_OVERRIDES = Merge(
+    (
+        Layer("defaults", ("defaults", "sizing_overrides")),
+        Layer("environment", ("environments", "{env}", "sizing_overrides")),
+    )
+)
+
+
+def merged(order: Merge, read: Callable[[Layer], Mapping[str, Any]]) -> dict[str, Any]:
+    """*order* merged over the values *read* gives for its layers."""
+
+    def over(base: Mapping[str, Any], override: Mapping[str, Any]) -> Mapping[str, Any]:
+        return deep_merge(base, override)
+
+    result: Mapping[str, Any] = order.combine(read, over)
+    return dict(result)
+
+
+def _reader(data: Any, *, unit: str = "", env: str = "", region: str = "") -> Callable[[Layer], Mapping[str, Any]]:
+    """Reads each layer's mapping for one unit, environment and region from *data*."""
+
+    def read(layer: Layer) -> Mapping[str, Any]:
+        return mapping_at(data, layer.key_path(unit=unit, env=env, region=region))
+
+    return read
+
+
+def value_at(data: Any, path: KeyPath) -> Any:
+    """The value at *path* inside loaded data, None when a step is missing."""
+    for part in path:
+        # dict first: it is what the loader builds, and much cheaper to test than Mapping
+        if isinstance(part, str) and (isinstance(data, dict) or isinstance(data, Mapping)):  # noqa: SIM101
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def mapping_at(data: Any, path: KeyPath) -> Mapping[str, Any]:
+    """The mapping at *path*, empty when it is absent or not a mapping (``false``)."""
+    value = value_at(data, path)
+    return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True)
+class Dependency:
+    name: str  # the dependency block label
+    unit: str
+    region: str | None  # None: the depending unit's own region
+    outputs: Mapping[str, str | tuple[str, ...]]  # module input <- output(s)
+    mock_outputs: Mapping[str, Any]
+    path: KeyPath  # where it is declared in the catalog file
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str  # <category>/<module>
+    category: str
+    name: str
+    description: str
+    source: str
+    version: str | None
+    layer: str
+    dependencies: tuple[Dependency, ...]
+    inputs: Mapping[str, Any]
+    document: Document = field(repr=False, compare=False)
+
+    @property
+    def file(self) -> str:
+        return self.document.file
+
+    @property
+    def source_url(self) -> str:
+        """The Terraform source with its version pinned (?version= or ?ref=)."""
+        if not self.version:
+            return self.source
+        param = "version" if self.source.startswith("tfr:") else "ref"
+        separator = "&" if "?" in self.source else "?"
+        return f"{self.source}{separator}{param}={self.version}"
+
+    @property
+    def envcommon_path(self) -> str:
+        return layout.envcommon_file(self.category, self.name)
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    vpc_cidr: str
+    azs: tuple[str, ...]
+    role: str | None
+    settings: Mapping[str, Any]  # environment settings deep-merged with the region's
+    unit_overrides: Mapping[str, Any]
+    path: KeyPath
+
+    @property
+    def zones(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}{suffix}" for suffix in self.azs)
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    account_id: str
+    sizing_tier: str | None
+    sizing: Mapping[str, Any]
+    deletion_protection: bool
+    multi_az: bool
+    settings: Mapping[str, Any]
+    regions: tuple[Region, ...]
+    unit_overrides: Mapping[str, Any]
+    path: KeyPath
+    role_arn: str | None = None  # the IAM role its backend and provider assume, placeholders filled in
+
+    def region(self, name: str) -> Region | None:
+        return next((r for r in self.regions if r.name == name), None)
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """A unit as declared under ``units:``; placed once per environment and region."""
+
+    name: str
+    module: str
+    description: str
+    environments: tuple[str, ...] | None
+    regions: tuple[str, ...] | None
+    inputs: Mapping[str, Any]
+    path: KeyPath
+    previous: str | None = None  # NAME or LAYER/NAME when its state was created
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit placed in one environment and region: one leaf terragrunt.hcl."""
+
+    spec: UnitSpec
+    module: Module
+    environment: Environment
+    region: Region
+    overrides: Mapping[str, Any]  # the UNIT_OVERRIDES layers, merged
+    layers: tuple[Mapping[str, Any], ...] = field(repr=False, compare=False)  # each UNIT_OVERRIDES layer
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.environment.name, self.region.name, self.spec.name)
+
+    @property
+    def address(self) -> str:
+        return "/".join(self.key)
+
+    @property
+    def directory(self) -> str:
+        return layout.unit_directory(self.environment.name, self.region.name, self.module.layer, self.spec.name)
+
+    @property
+    def state_directory(self) -> str:
+        """Where its state key lives: its directory, or where it was when its state was
+        created (``previous``), so that renames and moves keep the state."""
+        previous = self.spec.previous
+        if previous is None:
+            return self.directory
+        layer, _, name = previous.rpartition("/")
+        return layout.unit_directory(self.environment.name, self.region.name, layer or self.module.layer, name)
+
+    def effective_inputs(self) -> Inputs:
+        """Every input as Terraform finally sees it: UNIT_INPUTS, merged."""
+        values = dict(zip(UNIT_INPUTS.layers, (self.module.inputs, *self.layers), strict=True))
+        return merged(UNIT_INPUTS, values.__getitem__)
+
+    def leaf_inputs(self) -> Inputs:
+        """Overridden top-level inputs, fully merged: Terragrunt merges the included
+        envcommon inputs shallowly, so the leaf must carry the whole merged value."""
+        effective = self.effective_inputs()
+        return {name: effective[name] for name in self.overrides}
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """A resolved dependency of a placed unit."""
+
+    dependency: Dependency
+    target: Unit
+    config_path: str  # relative from the unit's directory
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    document: Document = field(repr=False)
+    name: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    terraform: Mapping[str, str] = field(default_factory=dict)
+    state: Mapping[str, Any] = field(default_factory=dict)
+    sizing: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    environments: tuple[Environment, ...] = ()
+    unit_specs: tuple[UnitSpec, ...] = ()
+    modules: Mapping[str, Module] = field(default_factory=dict)
+    units: tuple[Unit, ...] = ()
+    wiring: Mapping[tuple[str, str, str], tuple[Wiring, ...]] = field(default_factory=dict)
+
+    def environment(self, name: str) -> Environment | None:
+        return next((e for e in self.environments if e.name == name), None)
+
+    def unit(self, key: tuple[str, str, str]) -> Unit | None:
+        return self._units_by_key().get(key)
+
+    def _units_by_key(self) -> dict[tuple[str, str, str], Unit]:
+        cache: dict[tuple[str, str, str], Unit] | None = self.__dict__.get("_by_key")
+        if cache is None:
+            cache = {u.key: u for u in self.units}
+            object.__setattr__(self, "_by_key", cache)
+        return cache
+
+
+# --- building ---------------------------------------------------------------------
+
+
+def build_module(module_id: str, doc: Document) -> Module:
+    data = doc.data
+    category, name = module_id.split("/", 1)
+    dependencies = tuple(
+        Dependency(
+            name=dep_name,
+            unit=dep["unit"],
+            region=dep.get("region"),
+            outputs={k: tuple(v) if isinstance(v, list) else v for k, v in (dep.get("outputs") or {}).items()},
+            mock_outputs=dep.get("mock_outputs") or {},
+            path=("dependencies", dep_name),
+        )
+        for dep_name, dep in (data.get("dependencies") or {}).items()
+    )
+    return Module(
+        id=module_id,
+        category=category,
+        name=name,
+        description=data.get("description", ""),
+        source=data["source"],
+        version=str(data["version"]) if data.get("version") is not None else None,
+        layer=data["layer"],
+        dependencies=dependencies,
+        inputs=data.get("inputs") or {},
+        document=doc,
+    )
+
+
+def _environment(
+    name: str,
+    raw: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    sizing: Mapping[str, Mapping[str, Any]],
+    errors: list[Diagnostic],
+    doc: Document,
+    project_name: str = "",
+) -> Environment:
+    own = deep_merge(defaults, raw)  # the environment's own keys over defaults
+    path: KeyPath = ("environments", name)
+    tier = own.get("sizing")
+    values: dict[str, Any] = {}
+    if tier is not None:
+        if tier in sizing:
+            values = dict(sizing[tier])
+        else:
+            where = (*path, "sizing") if "sizing" in raw else ("defaults", "sizing")
+            known = ", ".join(sizing) or "none defined"
+            errors.append(
+                Diagnostic(
+                    f"unknown sizing tier '{tier}' (tiers: {known})", doc.locate(where), where, rule="sizing-tier"
+                )
+            )
+    data = doc.data
+    values.update(merged(SIZING_OVERRIDES, _reader(data, env=name)))
+    settings = merged(ENV_SETTINGS, _reader(data, env=name))
+    regions = tuple(
+        Region(
+            name=region_name,
+            vpc_cidr=region["vpc_cidr"],
+            azs=tuple(region["azs"]),
+            role=region.get("role"),
+            settings=merged(REGION_SETTINGS, _reader(data, env=name, region=region_name)),
+            unit_overrides=region.get("units") or {},
+            path=(*path, "regions", region_name),
+        )
+        for region_name, region in raw["regions"].items()
+    )
+    return Environment(
+        name=name,
+        account_id=raw["account_id"],
+        sizing_tier=tier,
+        sizing=values,
+        deletion_protection=bool(own.get("deletion_protection", False)),
+        multi_az=bool(own.get("multi_az", False)),
+        settings=settings,
+        regions=regions,
+        unit_overrides=own.get("units") or {},
+        path=path,
+        role_arn=_role_arn(own.get("role_arn"), raw["account_id"], name, project_name),
+    )
+
+
+def _role_arn(pattern: str | None, account_id: str, env: str, project: str) -> str | None:
+    if pattern is None:
+        return None
+    return pattern.replace("{account_id}", account_id).replace("{env}", env).replace("{project}", project)
+
+
+def _units_of(data: Any, layer: Layer, env: str, region: str) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """The mapping of units a layer holds in *env*/*region*, and the path below a unit."""
+    cut = layer.path.index("{unit}")
+    return mapping_at(data, layer.key_path(env=env, region=region)[:cut]), layer.path[cut + 1 :]
+
+
+def why_not_placed(spec: UnitSpec, env: Environment, region: Region) -> str:
+    """Why the unit *spec* is not deployed in *env*/*region*; "" when it is."""
+    if spec.environments is not None and env.name not in spec.environments:
+        return f"units.{spec.name}.environments is [{', '.join(spec.environments)}]"
+    if spec.regions is not None and region.name not in spec.regions:
+        return f"units.{spec.name}.regions is [{', '.join(spec.regions)}]"
+    if env.unit_overrides.get(spec.name) is False:
+        return f"environments.{env.name}.units.{spec.name} is false"
+    if region.unit_overrides.get(spec.name) is False:
+        return f"environments.{env.name}.regions.{region.name}.units.{spec.name} is false"
+    return ""
+
+
+def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> tuple[Project, list[Diagnostic]]:
+    """Build the model from a schema-valid document; reference errors are returned."""
+    data = doc.data
+    errors: list[Diagnostic] = []
+    sizing = data.get("sizing") or {}
+    defaults = data.get("defaults") or {}
+    environments = tuple(
+        _environment(name, raw, defaults, sizing, errors, doc, data["project"]["name"])
+        for name, raw in data["environments"].items()
+    )
+    specs = tuple(
+        UnitSpec(
+            name=name,
+            module=raw["module"],
+            description=raw.get("description", ""),
+            environments=tuple(raw["environments"]) if "environments" in raw else None,
+            regions=tuple(raw["regions"]) if "regions" in raw else None,
+            inputs=raw.get("inputs") or {},
+            path=("units", name),
+            previous=raw.get("previous"),
+        )
+        for name, raw in data["units"].items()
+    )
+    units: list[Unit] = []
+    # Units with the same overrides share one merged mapping (read-only), so that
+    # thousands of units in regions without overrides cost one merge, not thousands.
+    shared: dict[tuple[int, ...], Mapping[str, Any]] = {}
+    override_layers = UNIT_OVERRIDES.layers
+    for env in environments:
+        for region in env.regions:
+            # Each layer's path is <the units of a place>/<unit>/<rest>: the units mapping
+            # is found once per region, then each unit costs one lookup per layer.
+            places = [_units_of(data, layer, env.name, region.name) for layer in override_layers]
+            for spec in specs:
+                module = modules.get(spec.module)
+                if module is None or why_not_placed(spec, env, region):
+                    continue
+                layers = tuple(mapping_at(found.get(spec.name), rest) for found, rest in places)
+                key = tuple(id(layer) if layer else 0 for layer in layers)
+                overrides = shared.get(key)
+                if overrides is None:
+                    values = dict(zip(override_layers, layers, strict=True))
+                    overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
+                units.append(Unit(spec, module, env, region, overrides, layers))
+    project = Project(
+        root=root,
+        document=doc,
+        name=data["project"]["name"],
+        tags=data["project"].get("tags") or {},
+        terraform=data.get("terraform") or {},
+        state=data["state"],
+        sizing=sizing,
+        environments=environments,
+        unit_specs=specs,
+        modules=dict(modules),
+        units=tuple(units),
+    )
+    wiring, wiring_errors = resolve_dependencies(project)
+    object.__setattr__(project, "wiring", wiring)
+    return project, errors + wiring_errors
+
+
+def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], tuple[Wiring, ...]], list[Diagnostic]]:
+    """Each placed unit's dependencies, resolved to placed units; misses are errors.
+
+    A dependency on a unit nobody declares, or on one whose catalog file could not be
+    loaded, is not reported here: the checks and the catalog loader report it once."""
+    wiring: dict[tuple[str, str, str], tuple[Wiring, ...]] = {}
+    errors: list[Diagnostic] = []
+    doc = project.document
+    placeable = {s.name for s in project.unit_specs if s.module in project.modules}
+    for unit in project.units:
+        resolved: list[Wiring] = []
+        for dep in unit.module.dependencies:
+            region = dep.region or unit.region.name
+            target = project.unit((unit.environment.name, region, dep.unit))
+            if target is None:
+                if dep.unit not in placeable:
+                    continue
+                declared = unit.module.document.locate((*dep.path, "unit"))
+                errors.append(
+                    Diagnostic(
+                        f"unit '{unit.name}' depends on '{dep.unit}' (dependency '{dep.name}' in {declared}), "
+                        f"which is not deployed in {unit.environment.name}/{region}",
+                        doc.locate(unit.spec.path, key=True),
+                        unit.spec.path,
+                        rule="dependency-missing",
+                        hint=f"deploy '{dep.unit}' there, or limit '{unit.name}' with environments:/regions:",
+                    )
+                )
+                continue
+            relative = layout.relative_path(target.directory, unit.directory)
+            resolved.append(Wiring(dep, target, relative))
+        wiring[unit.key] = tuple(resolved)
+    return wiring, errors
+
+
+def edges(project: Project) -> dict[Key, list[Key]]:
+    """unit key -> keys of the units it depends on (placed, resolved)."""
+    return {key: [w.target.key for w in wires] for key, wires in project.wiring.items()}
+
+
+def find_cycle(project: Project) -> list[Unit] | None:
+    """One dependency cycle as a list of units (first repeated at the end), or None."""
+    graph = edges(project)
+    state: dict[Key, int] = {}
+    for start in graph:
+        if state.get(start):
+            continue
+        stack: list[tuple[Key, int]] = [(start, 0)]
+        trail: list[Key] = []
+        while stack:
+            node, index = stack.pop()
+            if index == 0:
+                state[node] = 1
+                trail.append(node)
+            targets = graph.get(node, [])
+            if index < len(targets):
+                stack.append((node, index + 1))
+                nxt = targets[index]
+                if state.get(nxt) == 1:
+                    cycle = [*trail[trail.index(nxt) :], nxt]
+                    return [u for k in cycle if (u := project.unit(k)) is not None]
+                if not state.get(nxt):
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                trail.pop()
+    return None
+
+
+# --- what the generated files define ------------------------------------------------
+
+
+def project_locals(project: Project) -> dict[str, Any]:
+    """local.project, written into the files whose expressions read it."""
+    return {"name": project.name, "tags": dict(project.tags)}
+
+
+def env_locals(env: Environment) -> dict[str, Any]:
+    """The locals of environments/<env>/env.hcl (local.env)."""
+    role = {"role_arn": env.role_arn} if env.role_arn else {}
+    return {
+        "environment": env.name,
+        "account_id": env.account_id,
+        **role,
+        "sizing_tier": env.sizing_tier,
+        "sizing": dict(env.sizing),
+        "deletion_protection": env.deletion_protection,
+        "multi_az": env.multi_az,
+        "settings": dict(env.settings),
+    }
+
+
+def region_locals(region: Region) -> dict[str, Any]:
+    """The locals of environments/<env>/<region>/region.hcl (local.region)."""
+    return {
+        "aws_region": region.name,
+        "azs": list(region.zones),
+        "vpc_cidr": region.vpc_cidr,
+        "role": region.role,
+        "settings": dict(region.settings),
+    }
+
+
+def wired_inputs(dependency: Dependency) -> dict[str, HclExpr]:
+    """The inputs that read the outputs of *dependency*."""
+    return {name: dependency_expression(dependency.name, output) for name, output in dependency.outputs.items()}
+
+
+def leaf_inputs(unit: Unit, project: Project) -> Inputs:
+    """The inputs a unit's own terragrunt.hcl sets: those wired to dependency outputs,
+    then the unit's overrides (fully merged); later wins."""
+    inputs: Inputs = {}
+    for wire in project.wiring.get(unit.key, ()):
+        inputs.update(wired_inputs(wire.dependency))
+    inputs.update(unit.leaf_inputs())
+    return inputs
+
+
+def check_scope(project: Project, scope: Scope) -> None:
+    """ArgumentError naming every environment or region of *scope* the project lacks."""
+    known_envs = [e.name for e in project.environments]
+    known_regions = sorted({r.name for e in project.environments for r in e.regions})
+    problems = [
+        ArgumentProblem("scope.environments", e, f"no such environment (environments: {', '.join(known_envs)})")
+        for e in scope.environments
+        if e not in known_envs
+    ]
+    problems += [
+        ArgumentProblem("scope.regions", r, f"no such region (regions: {', '.join(known_regions)})")
+        for r in scope.regions
+        if r not in known_regions
+    ]
+    if problems:
+        raise ArgumentError(problems, Location(project.document.file), rule="scope")

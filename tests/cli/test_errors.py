@@ -1,0 +1,91 @@
+"""The one error handler: every outcome maps to one exit code, and --format json prints
+one envelope shape whatever happened."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import Group, main
+from generator.cli import report as cli_report
+
+from ..conftest import REPO
+
+ENVELOPE = {"format", "command", "ok", "exit_code", "errors", "warnings", "result"}
+
+
+def _group(*commands: click.Command) -> click.Group:
+    group = Group("tfgen")
+    for command in commands:
+        group.add_command(command)
+    return group
+
+
+def test_a_bug_exits_3_with_one_line_asking_for_a_report(runner: CliRunner) -> None:
+    @click.command("boom")
+    def boom() -> None:
+        raise ZeroDivisionError("division by zero")
+
+    result = runner.invoke(_group(boom), ["boom"])
+    assert result.exit_code == 3
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "internal error in `tfgen boom`: ZeroDivisionError: division by zero" in lines[0]
+    assert "please report it" in lines[0]
+
+
+def test_ctrl_c_exits_130_and_says_the_next_render_finishes_the_tree(runner: CliRunner, tmp_path: Path) -> None:
+    @click.command("render")
+    def render() -> None:
+        cli_report.remember_writing(tmp_path / "out")
+        raise KeyboardInterrupt
+
+    @click.command("graph")
+    def graph() -> None:
+        raise KeyboardInterrupt
+
+    group = _group(render, graph)
+    interrupted = runner.invoke(group, ["render"])
+    assert interrupted.exit_code == 130
+    assert "may be partially updated" in interrupted.stderr
+    assert "the next `tfgen render` finishes it" in interrupted.stderr
+    reading = runner.invoke(group, ["graph"])
+    assert reading.exit_code == 130 and "nothing was written" in reading.stderr
+
+
+def _envelope(text: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(text)
+    assert set(document) == ENVELOPE
+    return document
+
+
+@pytest.mark.parametrize(
+    "args, command, code",
+    [
+        (["validate", "-c", str(REPO / "environments.yaml")], "validate", 0),
+        (["graph", "-c", str(REPO / "environments.yaml")], "graph", 0),
+        (["explain", "-c", str(REPO / "environments.yaml"), "prod"], "explain", 0),
+        (["graph", "-c", str(REPO / "environments.yaml"), "--env", "qa"], "graph", 2),
+        (["explain", "-c", str(REPO / "environments.yaml"), "nope"], "explain", 2),
+        (["validate", "-c", "missing.yaml"], "validate", 2),
+        (["render", "-c", str(REPO / "environments.yaml"), "--check", "--env", "qa"], "render", 2),
+    ],
+)
+def test_every_outcome_prints_the_same_envelope(runner: CliRunner, args: list[str], command: str, code: int) -> None:
+    result = runner.invoke(main, [*args, "--format", "json"])
+    assert result.exit_code == code, result.output
+    document = _envelope(result.stdout)
+    assert document["command"] == command and document["exit_code"] == code and document["ok"] is (code == 0)
+    assert (document["result"] is None) is (code != 0)
+    assert bool(document["errors"]) is (code != 0)
+
+
+def test_json_errors_name_the_options_as_typed(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["graph", "-c", str(REPO / "environments.yaml"), "--env", "qa", "--format", "json"])
+    message = _envelope(result.stdout)["errors"][0]["message"]
+    assert message.startswith("--env qa: no such environment")

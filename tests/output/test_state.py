@@ -1,0 +1,57 @@
+"""The manifest on its own: format, round trip, corruption, old formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.errors import OutputError
+from generator.output.state import MANIFEST, Manifest, digest, read_manifest
+
+
+def test_manifest_bytes_do_not_depend_on_insertion_order() -> None:
+    a = Manifest({"b": digest(b"1"), "a": digest(b"2")}, ("prod", "uat"))
+    b = Manifest({"a": digest(b"2"), "b": digest(b"1")}, ("uat", "prod"))
+    assert a.to_bytes() == b.to_bytes()
+    assert a.to_bytes().endswith(b"}\n")
+
+
+def test_manifest_round_trip(tmp_path: Path) -> None:
+    manifest = Manifest({"root.hcl": digest(b"x"), "environments/dev/env.hcl": digest(b"y")}, ("dev",))
+    (tmp_path / MANIFEST).write_bytes(manifest.to_bytes())
+    read = read_manifest(tmp_path)
+    assert read is not None
+    assert dict(read.files) == dict(manifest.files) and read.protected == ("dev",)
+    assert read_manifest(tmp_path / "nowhere") is None
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        ({"../etc/passwd": digest(b"")}, "unsafe path"),
+        ({"/etc/passwd": digest(b"")}, "unsafe path"),
+        ({"a/./b": digest(b"")}, "unsafe path"),
+        ({"a\\b": digest(b"")}, "unsafe path"),
+        ({MANIFEST: digest(b"")}, "unsafe path"),
+        ({"a": "sha1:abc"}, "bad hash"),
+        ({"a": 3}, "bad hash"),
+        ([], "'files' is not a mapping"),
+    ],
+)
+def test_manifest_that_could_mislead_deletion_is_corrupt(tmp_path: Path, files: object, reason: str) -> None:
+    (tmp_path / MANIFEST).write_text(json.dumps({"generator": "tfgen", "files": files}))
+    with pytest.raises(OutputError) as caught:
+        read_manifest(tmp_path)
+    assert reason in str(caught.value)
+    assert caught.value.exit_code == 1
+
+
+def test_old_manifest_without_protection_record_reads_as_unknown(tmp_path: Path) -> None:
+    (tmp_path / MANIFEST).write_text(json.dumps({"generator": "tfgen", "format": 1, "files": {}}))
+    manifest = read_manifest(tmp_path)
+    assert manifest is not None and manifest.protected is None
+
+
+# --- classification -----------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""The layout's rules, checked on the source (ARCHITECTURE.md): imports run down the
+pipeline and none hides inside a function, no exported name shadows a submodule, and
+only output/disk.py writes files."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import generator
+
+PACKAGE = Path(generator.__file__).parent
+#: Each stage may import the stages below it (a lower rank) and its own modules.
+RANK = {
+    "_version": 0, "errors": 0, "hcl": 1, "project": 2, "checks": 3, "build": 4, "output": 4,
+    "features": 5, "api": 6, "rehearse": 6.5, "cli": 7, "__init__": 8, "__main__": 9,
+}
+
+
+def modules() -> dict[str, Path]:
+    return {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def imported(module: str, path: Path) -> list[tuple[str, int, bool]]:
+    """(tfgen module imported, line, at module level) for every import in *path*."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    top = {id(node) for node in tree.body} | {
+        id(n) for node in tree.body if isinstance(node, ast.Try) for n in node.body + node.handlers}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.split(".")[: len(package.split(".")) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+            names = [target] if node.module else [f"{target}.{a.name}" for a in node.names]
+            found += [(name, node.lineno, id(node) in top) for name in names]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [(n, node.lineno, id(node) in top) for n in names if n.split(".")[0] == "generator"]
+    return found
+
+
+def test_imports_run_down_the_pipeline_and_none_hides_in_a_function() -> None:
+    wrong = []
+    for module, path in modules().items():
+        own = stage(module)
+        for target, line, at_top in imported(module, path):
+            where = f"{path.relative_to(PACKAGE.parent)}:{line}: {target}"
+            if not at_top:
+                wrong.append(f"{where} is imported inside a function")
+            other = stage(target)
+            if other != own and RANK[other] >= RANK[own]:
+                wrong.append(f"{where} runs up or across the pipeline ({own} -> {other})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_exported_name_shadows_a_submodule() -> None:
+    for info in pkgutil.walk_packages(generator.__path__, "generator."):
+        importlib.import_module(info.name)
+    for name in generator.__all__:
+        assert not (PACKAGE / f"{name}.py").exists() and not (PACKAGE / name).is_dir(), name
+        assert getattr(generator, name) is getattr(importlib.import_module("generator"), name)
+    assert callable(generator.render) and callable(generator.graph) and callable(generator.explain)
+
+
+_WRITES = re.compile(
+    r"(?<!disk)\.write_text\(|\.write_bytes\(|\bopen\([^)]*[\"'][wxa]b?[\"']|os\.(?:replace|rename|unlink|remove|rmdir|makedirs)\("
+    r"|\.mkdir\(|\.unlink\(|\.touch\(|mkstemp\(|shutil\."
+)
+
+
+def test_only_output_disk_writes_files() -> None:
+    writers = {m for m, p in modules().items() if _WRITES.search(p.read_text(encoding="utf-8"))}
+    # The rehearsal writes its own scratch directory (never the output tree).
+    assert {w for w in writers if not w.startswith("generator.rehearse.")} == {"generator.output.disk"}
