@@ -430,7 +430,7 @@ def test_a_rename_with_previous_keeps_the_state_key_and_deletes_the_old_files(co
     assert '"environments/live/us-east-1/02-data/database" = "environments/live/us-east-1/02-data/db"' in root
     assert "lookup(local.moved, path_relative_to_include(), path_relative_to_include())" in root
     result = runner.invoke(main, ["render", "-c", str(config), "--check", "--format", "json"])
-    assert json.loads(result.output)["moved"] == []  # nothing left to move
+    assert json.loads(result.output)["result"]["moved"] == []  # nothing left to move
 
 
 def test_a_rename_without_previous_is_refused_in_a_protected_environment(copy_case, runner) -> None:  # type: ignore[no-untyped-def]
