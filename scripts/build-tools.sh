@@ -100,7 +100,19 @@ ln -sfn "$TOOLS_DIR/terragrunt-$TERRAGRUNT_VERSION/terragrunt" "$bin_dir/terragr
 ln -sfn "$TOOLS_DIR/tofu-$TOFU_VERSION/tofu" "$bin_dir/tofu"
 ln -sfn "$hclfmt_dest/hclfmt" "$bin_dir/hclfmt"
 
+# tfgen's stand-in AWS provider for `tfgen rehearse` (our own Go code, keyed by its sources).
+rehearsal_env=""
+if [[ -d "$(dirname "${BASH_SOURCE[0]}")/../rehearsal/provider" ]]; then
+  flock -u 9
+  if ((EMIT_ENV)); then
+    rehearsal_env="$(bash "$(dirname "${BASH_SOURCE[0]}")/build-rehearsal-provider.sh" --env)"
+  else
+    bash "$(dirname "${BASH_SOURCE[0]}")/build-rehearsal-provider.sh" >/dev/null
+  fi
+fi
+
 if ((EMIT_ENV)); then
+  [[ -n "$rehearsal_env" ]] && echo "$rehearsal_env"
   printf 'export TERRAGRUNT=%q\nexport TOFU=%q\nexport HCLFMT=%q\nexport TFGEN_TOOLS_BIN=%q\n' \
     "$bin_dir/terragrunt" "$bin_dir/tofu" "$bin_dir/hclfmt" "$bin_dir"
 else

@@ -5,16 +5,18 @@ with base.rule / base.catalog_rule); :func:`run` runs them. modules.py holds the
 on module sources, interfaces and settings.
 """
 
-from . import expressions, inputs, modules, network, policy, references, state
+from . import credentials, expressions, inputs, modules, moves, network, policy, references, state
 from .base import CATALOG_RULES, RULES, Context, run
 
 __all__ = [
     "CATALOG_RULES",
     "RULES",
     "Context",
+    "credentials",
     "expressions",
     "inputs",
     "modules",
+    "moves",
     "network",
     "policy",
     "references",

@@ -279,7 +279,7 @@ def region_names_are_aws_regions(ctx: Context) -> Iterator[Diagnostic]:
             if found:
                 yield ctx.error(region.path, found[0], "region-name", found[1], key=True)
     state_region = ctx.project.state.get("region")
-    if isinstance(state_region, str):
+    if isinstance(state_region, str) and state_region != "{region}":  # {region}: checks/credentials.py
         found = problem(state_region)
         if found:
             yield ctx.error(("state", "region"), found[0], "region-name", found[1])

@@ -258,6 +258,7 @@ def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool =
     return {
         "mode": mode,
         "output": output,
+        "moved": [{"unit": m.address, "from": m.state_directory, "to": m.directory} for m in result.moved],
         "in_sync": result.in_sync,
         "written": result.written,
         "counts": result.counts(),

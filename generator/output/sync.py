@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import Diagnostic, Location, OutputError
 from ..project.layout import Scope, environment_of, parent
 from ..project.model import Project
+from ..project.moves import Move, moves
 from . import disk
 from .diff import STATUSES, Change, Survey, compare
 from .state import Manifest, State, digest, read_state
@@ -31,6 +32,7 @@ class RenderResult:
     kept: list[str] = field(default_factory=list)  # directories left because they hold files tfgen did not write
     force: bool = False
     allow_orphan: bool = False
+    moved: list[Move] = field(default_factory=list)  # units whose old files go now, state key kept
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.changes if c.status == status)
@@ -123,6 +125,7 @@ def sync(
         state = read_state(out, force=force)
         is_protected = protection(project, state.manifest)
         survey = compare(out, desired, state, prune=scope.may_prune, protected=is_protected)
+        survey, moved = keep_moved_state(project, survey)
         manifest = next_manifest(project, scope, state, survey, desired, is_protected)
         result = RenderResult(
             out,
@@ -134,6 +137,7 @@ def sync(
             state.interrupted,
             force=force,
             allow_orphan=allow_orphan,
+            moved=moved,
         )
         if write:
             refused = result.refused
@@ -144,6 +148,20 @@ def sync(
             kept = disk.kept_directories(out, deleted, manifest.files) if deleted else []
             result = replace(result, written=True, kept=kept)
     return result
+
+
+def keep_moved_state(project: Project, survey: Survey) -> tuple[Survey, list[Move]]:
+    """The old files of a renamed or moved unit may go, even in a protected environment:
+    its state key stays where they were (``previous:``), nothing is orphaned."""
+    found = [m for m in moves(project) if any(c.path.startswith(m.state_directory + "/") for c in survey.changes)]
+    kept = tuple(m.state_directory + "/" for m in found)
+    if not kept:
+        return survey, []
+    changes = [
+        replace(c, protected=False) if c.protected and c.action == "delete" and c.path.startswith(kept) else c
+        for c in survey.changes
+    ]
+    return replace(survey, changes=changes), found
 
 
 def _orphaned_directories(changes: Iterable[Change]) -> dict[str, str]:
@@ -202,7 +220,8 @@ def explain_refusals(
                 "its files would orphan the live infrastructure they deployed, so nothing was deleted",
                 Location(display(output / directory) if directory else display(output)),
                 rule="orphan",
-                hint="to destroy it: put it back with deletion_protection: false, render, run "
+                hint="renamed or moved? give the unit previous: OLD-NAME (or LAYER/NAME) so it keeps this state; "
+                "to destroy it: put it back with deletion_protection: false, render, run "
                 "`terragrunt run --all destroy` in that directory, then remove it; "
                 "or pass allow_orphan=True to leave it running unmanaged",
             )

@@ -10,6 +10,7 @@ from typing import Any
 from ..hcl import literal as hcl
 from . import layout
 from .model import Environment, Project, Region, Unit
+from .moves import moves
 from .values import HclExpr
 
 #: placeholder -> the HCL interpolation that fills it in root.hcl (None: the project
@@ -58,24 +59,63 @@ def expression(template: str, project: str) -> str:
     return '"' + "".join(parts) + '"'
 
 
+def moved(project: Project) -> dict[str, str]:
+    """Unit directory -> the directory its state key keeps (renamed or moved units)."""
+    return {m.directory: m.state_directory for m in moves(project)}
+
+
+def assumes_roles(project: Project) -> bool:
+    """Whether the environments assume a role each (role_arn; all or none, validated)."""
+    return any(env.role_arn for env in project.environments)
+
+
+def endpoint_config(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Backend settings for an S3-compatible state store (``state.endpoint``): the
+    endpoint, path-style addressing, and no STS calls (such stores have no STS)."""
+    if not state.get("endpoint"):
+        return {}
+    endpoints = {"s3": state["endpoint"]}
+    if state.get("dynamodb_endpoint"):
+        endpoints["dynamodb"] = state["dynamodb_endpoint"]
+    return {
+        "endpoints": endpoints,
+        "use_path_style": True,
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+    }
+
+
 def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
     """The S3 backend settings of root.hcl: as rendered (bucket and key as interpolations),
     or, for *unit*, the values Terragrunt resolves them to in that unit."""
     state = project.state
+    per_region = state["region"] == "{region}"  # each region's state in that region
     if unit is None:
         bucket: Any = HclExpr(expression(state["bucket"], project.name))
         key: Any = HclExpr('"${path_relative_to_include()}/' + layout.STATE_FILE + '"')
+        if moved(project):  # renamed or moved units keep their state key (previous:)
+            key = HclExpr(
+                '"${lookup(local.moved, path_relative_to_include(), path_relative_to_include())}/'
+                + layout.STATE_FILE
+                + '"'
+            )
+        region: Any = HclExpr("local.region.aws_region") if per_region else state["region"]
     else:
         bucket = fill(state["bucket"], values(project, unit.environment, unit.region))
-        key = layout.state_key(unit.directory)
+        key = layout.state_key(unit.state_directory)
+        region = unit.region.name if per_region else state["region"]
     settings: dict[str, Any] = {
         "bucket": bucket,
         "key": key,
-        "region": state["region"],
+        "region": region,
         "encrypt": state.get("encrypt", True),
     }
     if state.get("lock", "lockfile") == "dynamodb":
         settings["dynamodb_table"] = state["dynamodb_table"]
     else:
         settings["use_lockfile"] = True
+    if assumes_roles(project):
+        role = unit.environment.role_arn if unit is not None else HclExpr("local.env.role_arn")
+        settings["assume_role"] = {"role_arn": role}
+    settings.update(endpoint_config(state))
     return settings

@@ -227,6 +227,7 @@ class Environment:
     regions: tuple[Region, ...]
     unit_overrides: Mapping[str, Any]
     path: KeyPath
+    role_arn: str | None = None  # the IAM role its backend and provider assume, placeholders filled in
 
     def region(self, name: str) -> Region | None:
         return next((r for r in self.regions if r.name == name), None)
@@ -244,6 +245,7 @@ class UnitSpec:
     inputs: Mapping[str, Any]
     path: KeyPath
     version: str | None = None  # a promoted module version for every placement of the unit
+    previous: str | None = None  # NAME or LAYER/NAME when its state was created
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,16 @@ class Unit:
     @property
     def directory(self) -> str:
         return layout.unit_directory(self.environment.name, self.region.name, self.module.layer, self.spec.name)
+
+    @property
+    def state_directory(self) -> str:
+        """Where its state key lives: its directory, or where it was when its state was
+        created (``previous``), so that renames and moves keep the state."""
+        previous = self.spec.previous
+        if previous is None:
+            return self.directory
+        layer, _, name = previous.rpartition("/")
+        return layout.unit_directory(self.environment.name, self.region.name, layer or self.module.layer, name)
 
     def effective_inputs(self) -> Inputs:
         """Every input as Terraform finally sees it: UNIT_INPUTS, merged."""
@@ -376,6 +388,7 @@ def _environment(
     sizing: Mapping[str, Mapping[str, Any]],
     errors: list[Diagnostic],
     doc: Document,
+    project_name: str = "",
 ) -> Environment:
     own = deep_merge(defaults, raw)  # the environment's own keys over defaults
     path: KeyPath = ("environments", name)
@@ -418,7 +431,14 @@ def _environment(
         regions=regions,
         unit_overrides=own.get("units") or {},
         path=path,
+        role_arn=_role_arn(own.get("role_arn"), raw["account_id"], name, project_name),
     )
+
+
+def _role_arn(pattern: str | None, account_id: str, env: str, project: str) -> str | None:
+    if pattern is None:
+        return None
+    return pattern.replace("{account_id}", account_id).replace("{env}", env).replace("{project}", project)
 
 
 def _units_of(data: Any, layer: Layer, env: str, region: str) -> tuple[Mapping[str, Any], tuple[str, ...]]:
@@ -459,7 +479,8 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     sizing = data.get("sizing") or {}
     defaults = data.get("defaults") or {}
     environments = tuple(
-        _environment(name, raw, defaults, sizing, errors, doc) for name, raw in data["environments"].items()
+        _environment(name, raw, defaults, sizing, errors, doc, data["project"]["name"])
+        for name, raw in data["environments"].items()
     )
     specs = tuple(
         UnitSpec(
@@ -471,6 +492,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             inputs=raw.get("inputs") or {},
             path=("units", name),
             version=str(raw["version"]) if raw.get("version") is not None else None,
+            previous=raw.get("previous"),
         )
         for name, raw in data["units"].items()
     )
@@ -629,9 +651,11 @@ def project_locals(project: Project) -> dict[str, Any]:
 
 def env_locals(env: Environment) -> dict[str, Any]:
     """The locals of environments/<env>/env.hcl (local.env)."""
+    role = {"role_arn": env.role_arn} if env.role_arn else {}
     return {
         "environment": env.name,
         "account_id": env.account_id,
+        **role,
         "sizing_tier": env.sizing_tier,
         "sizing": dict(env.sizing),
         "deletion_protection": env.deletion_protection,

@@ -225,6 +225,11 @@ def traced_env_locals(env: Environment, project: Project) -> Traced:
             either("deletion_protection", "tfgen default (false)"), value=values["deletion_protection"]
         ),
         "multi_az": Traced(either("multi_az", "tfgen default (false)"), value=values["multi_az"]),
+        **(
+            {"role_arn": Traced(either("role_arn", "no role"), value=values["role_arn"])}
+            if "role_arn" in values
+            else {}
+        ),
         "settings": settings or Traced(Source("tfgen", "no settings"), children={}),
     }
     return Traced(Source("environment", own, doc.locate(base, key=True), base), children=children)

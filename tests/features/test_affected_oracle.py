@@ -107,11 +107,15 @@ def setting_change(root: Path) -> Edit | None:
     if not scalar:
         return None
     key = scalar[0]
+    # A declared setting keeps to its allowed values (validate refuses the others).
+    allowed = ((data.get("settings_schema") or {}).get(key) or {}).get("allowed")
+    others = [v for v in allowed or () if v != merged[key]]
+    value = others[0] if others else _bumped(merged[key])
 
     def edit(root: Path) -> None:
         doc = read_yaml(root / "environments.yaml")
         env = doc["environments"][name]
-        env["settings"] = {**(env.get("settings") or {}), key: _bumped(merged[key])}
+        env["settings"] = {**(env.get("settings") or {}), key: value}
         write_yaml(root / "environments.yaml", doc)
 
     return edit

@@ -212,7 +212,8 @@ def test_explain_agrees_with_the_rendered_files_both_ways(runner: CliRunner, con
 
 @pytest.mark.parametrize(
     ("config", "address"),
-    [(REFERENCE, "uat"), (REFERENCE, "prod/eu-west-1"), (EVERY_KEY, "test"), (EVERY_KEY, "live/us-east-1")],
+    [(REFERENCE, "uat"), (REFERENCE, "prod/eu-west-1"), (EVERY_KEY, "test"), (EVERY_KEY, "live/us-east-1"),
+     (CASES / "rehearsal" / "environments.yaml", "live")],
 )
 def test_environment_and_region_locals_agree_with_env_hcl_and_region_hcl(
     runner: CliRunner, config: Path, address: str, tmp_path: Path

@@ -1,0 +1,862 @@
+"""The rehearsal itself: render into a scratch directory, point the tree at local
+stand-ins, run Terragrunt (apply, apply again, destroy) and check what held."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .. import api
+from ..build.plan import plan as plan_files
+from ..build.render import Renderer
+from ..features.graph import select
+from ..project.layout import Scope
+from ..project.model import Project, Unit, Wiring, check_scope
+from ..project.moves import moves
+from . import standins
+from .errors import cannot
+from .server import LocalS3
+from .state import StateStore
+from .versions import satisfying
+
+#: Hosts a rehearsal may reach.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+PROVIDER_ADDRESS = "registry.opentofu.org/hashicorp/aws"
+_URL = re.compile(r"\bhttps?://[^\s\"'}]+")
+_NO_CHANGES = re.compile(r"No changes\.|Resources: 0 added, 0 changed, 0 destroyed")
+
+
+@dataclass(frozen=True)
+class Options:
+    config: Path
+    terragrunt: str
+    tofu: str
+    provider: str
+    scope: Scope = field(default_factory=Scope)
+    keep: Path | None = None
+    parallelism: int = 4
+    timeout: float = 1800.0
+    #: A second version of the project (a unit renamed or moved, say): after the first
+    #: apply the tree is rendered from it and applied again; nothing may be created or
+    #: destroyed. The rest of the rehearsal runs on it.
+    then: Path | None = None
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class Failure:
+    step: str
+    unit: str  # address, or "" when the step failed as a whole
+    message: str
+
+
+@dataclass
+class UnitResult:
+    address: str
+    directory: str
+    wave: int  # 1-based apply wave of `tfgen graph`
+    protected: bool
+    applied_at: int | None = None  # position in the order resources were created
+    destroyed_at: int | None = None
+    state_key: str = ""
+    state_found: bool = False
+    kept: bool = False  # resources still in state after destroy
+
+
+@dataclass
+class Flow:
+    source: str  # address of the unit whose state held the output
+    output: str
+    target: str  # address of the unit whose inputs received it
+    input: str  # input path in the target, "" when not found
+    ok: bool
+
+
+@dataclass
+class Report:
+    scratch: str
+    kept: bool = False  # the scratch directory was left (--keep)
+    endpoint: str = ""
+    steps: list[Step] = field(default_factory=list)
+    units: list[UnitResult] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+    state_objects: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    order_problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and all(s.ok for s in self.steps) and bool(self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "ok": self.ok,
+            "scratch": self.scratch if self.kept else None,
+            "endpoint": self.endpoint,
+            "seconds": round(self.seconds, 2),
+            "steps": [vars(s) | {"seconds": round(s.seconds, 2)} for s in self.steps],
+            "units": [vars(u) for u in self.units],
+            "flows": [vars(f) for f in self.flows],
+            "state_objects": self.state_objects,
+            "failures": [vars(f) for f in self.failures],
+            "order_problems": self.order_problems,
+            "notes": self.notes,
+        }
+
+
+class _Failed(Exception):
+    """A step failed; the report says why. Later steps are not run."""
+
+
+def rehearse(options: Options) -> Report:
+    started = time.perf_counter()
+    project = api.load(options.config).project
+    check_scope(project, options.scope)
+    if options.then is not None:  # invalid: exit 2 before anything starts
+        check_scope(api.load(options.then).project, options.scope)
+    scratch = _scratch(options.keep)
+    report = Report(str(scratch), kept=options.keep is not None)
+    try:
+        with LocalS3(scratch) as s3:
+            report.endpoint = s3.endpoint
+            with contextlib.suppress(_Failed):  # the report says which step failed
+                _Rehearsal(project, options, scratch, s3, report).run()
+    finally:
+        report.seconds = time.perf_counter() - started
+        if options.keep is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return report
+
+
+def _scratch(keep: Path | None) -> Path:
+    if keep is None:
+        return Path(tempfile.mkdtemp(prefix="tfgen-rehearse-"))
+    if keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+        raise cannot(f"--keep {keep}: not an empty directory; the rehearsal writes its scratch tree there")
+    keep.mkdir(parents=True, exist_ok=True)
+    return keep.resolve()
+
+
+def local_project(project: Project, endpoint: str) -> Project:
+    """The project with its state store pointed at *endpoint* (every other backend
+    setting as the user wrote it)."""
+    state = {k: v for k, v in project.state.items() if k not in ("endpoint", "dynamodb_endpoint")}
+    state["endpoint"] = endpoint
+    if state.get("lock") == "dynamodb":
+        state["dynamodb_endpoint"] = endpoint
+    return replace(project, state=state)
+
+
+def non_local_urls(text: str) -> list[str]:
+    """URLs in *text* whose host is not loopback."""
+    return [u for u in _URL.findall(text) if (urlsplit(u).hostname or "") not in LOOPBACK]
+
+
+def _walk_endpoints(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, value) of every leaf whose path names an endpoint (endpoint, sts_endpoint,
+    endpoints.s3, ...)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk_endpoints(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk_endpoints(item, path)
+    elif "endpoint" in path and value is not None:
+        yield path, value
+
+
+def remote_endpoints(config: Mapping[str, Any]) -> list[str]:
+    """Endpoint settings of a backend config that leave the machine."""
+    found = []
+    for where, value in _walk_endpoints(dict(config)):
+        host = urlsplit(str(value)).hostname if "://" in str(value) else str(value)
+        if (host or "") not in LOOPBACK:
+            found.append(f"{where} = {value}")
+    return found
+
+
+def _provider_endpoints(contents: str) -> list[str]:
+    """Non-local URLs a generated file gives as endpoints: inside an ``endpoints`` block,
+    or on a line that names an endpoint (``sts_endpoint = ...``). Other URLs (a tag
+    value, say) are not endpoints."""
+    found = []
+    depth = 0  # > 0 inside an endpoints block
+    for line in contents.splitlines():
+        if re.match(r"\s*(#|//)", line):
+            continue
+        if depth == 0 and re.match(r"\s*endpoints\s*(=\s*)?\{", line):
+            depth = 1
+            found += non_local_urls(line.split("{", 1)[1])
+            depth += line.split("{", 1)[1].count("{") - line.split("{", 1)[1].count("}")
+            continue
+        if depth > 0:
+            found += non_local_urls(line)
+            depth += line.count("{") - line.count("}")
+        elif "endpoint" in line:
+            found += non_local_urls(line)
+    return found
+
+
+class _Rehearsal:
+    def __init__(self, project: Project, options: Options, scratch: Path, s3: LocalS3, report: Report) -> None:
+        endpoint = s3.endpoint
+        self.certificate = s3.certificate
+        self.project = local_project(project, endpoint)
+        self.options = options
+        self.scratch = scratch
+        self.tree = scratch / "tree"
+        self.standins_dir = scratch / "standins"
+        self.endpoint = endpoint
+        self.report = report
+        self.log = scratch / "resources.log"
+        self.graph = select(self.project, options.scope)
+        self.units: list[Unit] = list(self.graph.units)
+        self.in_queue: list[Unit] = self._queue()
+        self.rendered: dict[str, dict[str, Any]] = {}
+        self.state = StateStore(endpoint, self.certificate, self._home_region())
+        self.server_log = s3.log
+
+    # --- the steps ---------------------------------------------------------------
+
+    def run(self) -> None:
+        self._step("render", self._render)
+        self._step("check endpoints", self._check_endpoints)
+        self._step("stand-ins", self._standins)
+        self._step("apply", lambda: self._terragrunt("apply", ["apply", "-auto-approve", "-input=false"]))
+        self._step("provider", self._check_provider)
+        self._step("state", self._check_state)
+        self._step("flows", self._check_flows)
+        if self.options.then is not None:
+            self._step("then: render", self._render_then)
+            self._step("then: stand-ins", self._standins)
+            logged = self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+            apply = ["apply", "-auto-approve", "-input=false"]
+            self._step("then: apply", lambda: self._terragrunt("then: apply", apply, logged, updates=True))
+            self._step("then: state", self._check_state)
+        before = self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+        self._step(
+            "apply again", lambda: self._terragrunt("apply again", ["apply", "-auto-approve", "-input=false"], before)
+        )
+        self._step("destroy", lambda: self._terragrunt("destroy", ["destroy", "-auto-approve", "-input=false"]))
+        self._step("protection", self._check_protection)
+        self._step("order", self._check_order)
+
+    def _step(self, name: str, action: Any) -> None:
+        started = time.perf_counter()
+        failures = len(self.report.failures)
+        detail = ""
+        try:
+            detail = action() or ""
+        except subprocess.TimeoutExpired as exc:
+            self.report.failures.append(Failure(name, "", f"timed out after {exc.timeout:.0f} s"))
+        except (OSError, ValueError) as exc:
+            self.report.failures.append(Failure(name, "", str(exc)))
+        except Exception as exc:  # a boto3 or tfgen error: reported, never a traceback
+            self.report.failures.append(Failure(name, "", f"unexpected error: {type(exc).__name__}: {exc}"))
+        ok = len(self.report.failures) == failures
+        self.report.steps.append(Step(name, ok, time.perf_counter() - started, detail))
+        if not ok:
+            raise _Failed(name)
+
+    # --- render ------------------------------------------------------------------
+
+    def _render_then(self) -> str:
+        """Switch to the second version of the project, rendered into a fresh tree (as
+        `tfgen render` would leave output/), with the same state store."""
+        assert self.options.then is not None
+        then = api.load(self.options.then).project
+        check_scope(then, self.options.scope)
+        self.project = local_project(then, self.endpoint)
+        self.graph = select(self.project, self.options.scope)
+        self.units = list(self.graph.units)
+        self.in_queue = self._queue()
+        self.tree = self.scratch / "tree-then"
+        self.standins_dir = self.scratch / "standins-then"
+        self.rendered = {}
+        self.report.units = []
+        self.__dict__.pop("_waves_cache", None)
+        moved = ", ".join(f"{m.address} (state at {m.state_directory})" for m in moves(then)) or "none"
+        self.report.notes.append(f"then: {self.options.then}; units that keep their state after a move: {moved}")
+        detail = self._render(cli_config=False)
+        self._check_endpoints()
+        return detail
+
+    def _render(self, cli_config: bool = True) -> str:
+        files = plan_files(self.project, Scope(), Path(self.project.document.file).name)
+        data = Renderer(self.project.root / "templates").render_all(files)
+        for path, content in data.items():
+            target = self.tree / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        if cli_config:
+            self._write_cli_config()
+        result = self._run(
+            [
+                "render",
+                "--all",
+                "--json",
+                "-w",
+                "--experiment",
+                "optional-dependency-outputs",
+                "--no-dependency-outputs",
+            ],
+            "render",
+        )
+        if result.returncode != 0:
+            self._terragrunt_failure("render", result)
+            return ""
+        for unit in self.project.units:
+            rendered = self.tree / unit.directory / "terragrunt.rendered.json"
+            try:
+                self.rendered[unit.address] = json.loads(rendered.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                self.report.failures.append(Failure("render", unit.address, f"no rendered configuration: {exc}"))
+        for leftover in self.tree.rglob("terragrunt.rendered.json"):
+            leftover.unlink()
+        return f"{len(data)} files"
+
+    # --- safety --------------------------------------------------------------------
+
+    def _check_endpoints(self) -> str:
+        for unit in self.project.units:
+            config = self.rendered.get(unit.address, {})
+            backend = (config.get("remote_state") or {}).get("config") or {}
+            for problem in remote_endpoints(backend):
+                self.report.failures.append(Failure("check endpoints", unit.address, f"remote state {problem}"))
+            generate = config.get("generate") or {}
+            for block in generate.values() if isinstance(generate, dict) else ():
+                contents = block.get("contents", "") if isinstance(block, dict) else ""
+                for url in _provider_endpoints(str(contents)):
+                    self.report.failures.append(
+                        Failure("check endpoints", unit.address, f"generated file reaches {url}: not local")
+                    )
+        if self.report.failures:
+            self.report.notes.append("refused to run: the tree would reach a non-local endpoint")
+        return f"every endpoint is {urlsplit(self.endpoint).hostname}"
+
+    # --- stand-ins -----------------------------------------------------------------
+
+    def _provider_requirement(self) -> bool:
+        """Whether the stand-ins declare required_providers, as registry modules do.
+        They do when the tree pins the provider in an override file (*_override.tf):
+        OpenTofu then replaces the module's requirement. A plain generated file that
+        declares required_providers clashes with every module that declares its own
+        (a module has one required_providers block): noted, and stand-ins do not."""
+        pinned_plain = False
+        for config in self.rendered.values():
+            generate = config.get("generate") or {}
+            for block in generate.values() if isinstance(generate, dict) else ():
+                if isinstance(block, dict) and "required_providers" in str(block.get("contents", "")):
+                    if str(block.get("path", "")).endswith("_override.tf"):
+                        return True
+                    pinned_plain = True
+        if pinned_plain:
+            self.report.notes.append(
+                "the generated provider file declares required_providers outside an override file: a module "
+                "that declares its own (registry modules do) fails with 'Duplicate required providers "
+                "configuration'; stand-ins declare none, so this rehearsal does not show it"
+            )
+        return False
+
+    def _standins(self) -> str:
+        requires_aws = self._provider_requirement()
+        reads: dict[str, dict[str, Any]] = {u.address: {} for u in self.project.units}
+        for unit in self.project.units:
+            for wire in self._reading(unit):
+                outputs = reads.setdefault(wire.target.address, {})
+                for name, mock in wire.dependency.mock_outputs.items():
+                    outputs.setdefault(name, mock)
+        for unit in self.project.units:
+            inputs = self.rendered.get(unit.address, {}).get("inputs") or {}
+            for name in sorted(inputs):
+                problem = standins.name_problem(name)
+                if problem:
+                    self.report.failures.append(Failure("stand-ins", unit.address, problem))
+            inputs = {k: v for k, v in inputs.items() if not standins.name_problem(k)}
+            label = identity(unit)
+            outputs = {name: standins.tagged(mock, label) for name, mock in reads[unit.address].items()}
+            module = self.standins_dir / unit.directory
+            standins.write(module, label, inputs, outputs, requires_aws=requires_aws)
+            standins.redirect(self.tree / unit.directory / "terragrunt.hcl", module)
+        declared = ", each requiring hashicorp/aws" if requires_aws else ""
+        return f"{len(self.project.units)} stand-in modules{declared}"
+
+    # --- Terragrunt ------------------------------------------------------------------
+
+    def _write_cli_config(self) -> None:
+        """An OpenTofu CLI configuration that installs hashicorp/aws from a filesystem
+        mirror holding only the stand-in provider, at a version the tree's constraint
+        accepts, and nothing from any registry."""
+        version = satisfying(self.project.terraform.get("aws_provider_version"))
+        (self.scratch / "tofurc").write_text("", encoding="utf-8")
+        platform = json.loads(
+            subprocess.run(
+                [self.options.tofu, "version", "-json"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+                env=self.env(),
+            ).stdout
+        )["platform"]
+        mirror = self.scratch / "providers"
+        package = mirror / PROVIDER_ADDRESS / version / platform
+        package.mkdir(parents=True)
+        shutil.copy2(self.options.provider, package / f"terraform-provider-aws_v{version}")
+        (self.scratch / "tofurc").write_text(
+            "# tfgen rehearse: hashicorp/aws is tfgen's stand-in; nothing comes from a registry.\n"
+            "provider_installation {\n"
+            "  filesystem_mirror {\n"
+            f"    path    = {json.dumps(str(mirror))}\n"
+            f"    include = [{json.dumps(PROVIDER_ADDRESS)}]\n"
+            "  }\n"
+            "}\n",
+            encoding="utf-8",
+        )
+        self.report.notes.append(f"provider: tfgen's stand-in hashicorp/aws as version {version} ({platform})")
+        (self.scratch / "aws").mkdir(exist_ok=True)
+        for name in ("config", "credentials"):
+            (self.scratch / "aws" / name).write_text("", encoding="utf-8")
+
+    def env(self) -> dict[str, str]:
+        """A clean environment: the user's AWS, Terraform and Terragrunt settings are
+        dropped; dummy credentials and every AWS endpoint point at the local server."""
+        dropped = ("AWS_", "TF_", "TG_", "TERRAGRUNT_", "TERRAFORM_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+        tools = os.path.dirname(self.options.tofu)
+        env.update(
+            {
+                "PATH": os.pathsep.join([tools, env.get("PATH", "")]),
+                "AWS_ACCESS_KEY_ID": "rehearsal",
+                "AWS_SECRET_ACCESS_KEY": "rehearsal",
+                "AWS_REGION": self._home_region(),
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                # Go trusts only the local S3's certificate: nothing else over TLS.
+                "SSL_CERT_FILE": str(self.certificate),
+                "SSL_CERT_DIR": str(self.scratch / "aws"),
+                "AWS_CONFIG_FILE": str(self.scratch / "aws" / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(self.scratch / "aws" / "credentials"),
+                "TF_CLI_CONFIG_FILE": str(self.scratch / "tofurc"),
+                "TF_IN_AUTOMATION": "1",
+                "CHECKPOINT_DISABLE": "1",
+                "TG_TF_PATH": self.options.tofu,
+                # Caches stay in the scratch directory: the stand-in provider must never
+                # reach the user's provider cache (~/.cache/terragrunt) as hashicorp/aws.
+                "XDG_CACHE_HOME": str(self.scratch / "cache"),
+                "TG_NON_INTERACTIVE": "true",
+                "TG_NO_COLOR": "true",
+                standins.LOG_ENV: str(self.log),
+                "TFGEN_REHEARSAL_PROVIDER_LOG": str(self.scratch / "provider.log"),
+            }
+        )
+        return env
+
+    def _home_region(self) -> str:
+        region = str(self.project.state.get("region", "us-east-1"))
+        return "us-east-1" if region == "{region}" else region
+
+    def _queue(self) -> list[Unit]:
+        """The units Terragrunt runs: those in scope and everything they depend on."""
+        keys = {u.key for u in self.units}
+        pending = list(self.units)
+        while pending:
+            unit = pending.pop()
+            for wire in self.project.wiring.get(unit.key, ()):
+                if wire.target.key not in keys:
+                    keys.add(wire.target.key)
+                    pending.append(wire.target)
+        return [u for u in self.project.units if u.key in keys]
+
+    def _run(self, args: Sequence[str], name: str) -> subprocess.CompletedProcess[str]:
+        command = [self.options.terragrunt, *args]
+        slug = re.sub(r"[^a-z0-9]+", "-", name)
+        result = subprocess.run(
+            command,
+            cwd=self.tree,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=self.options.timeout,
+            check=False,
+        )
+        (self.scratch / f"{slug}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+        return result
+
+    def _queue_args(self) -> list[str]:
+        if not self.options.scope.environments and not self.options.scope.regions:
+            return []
+        args = []
+        for unit in self.in_queue:
+            args += ["--queue-include-dir", unit.directory]
+        return [*args, "--queue-strict-include"]
+
+    def _terragrunt(
+        self, name: str, tofu_args: list[str], log_before: str | None = None, *, updates: bool = False
+    ) -> str:
+        """Run `terragrunt run --all`. With *log_before*, no resource may be created or
+        destroyed (the stand-ins' provisioners log both), and unless *updates* no unit
+        may plan any change."""
+        report_file = self.scratch / f"{re.sub(r'[^a-z0-9]+', '-', name)}.report.json"
+        args = [
+            "run",
+            "--all",
+            "--non-interactive",
+            "--backend-bootstrap",
+            "--no-auto-provider-cache-dir",
+            "--parallelism",
+            str(self.options.parallelism),
+            "--report-file",
+            str(report_file),
+            "--report-format",
+            "json",
+            *self._queue_args(),
+            "--",
+            *tofu_args,
+        ]
+        result = self._run(args, name)
+        runs = self._read_report(report_file)
+        failed = [r for r in runs if r.get("Result") not in ("succeeded", None)]
+        destroy = tofu_args[0] == "destroy"
+        protected = {u.directory for u in self.in_queue if u.key in self._expected_kept()}
+        for run in failed:
+            directory = str(run.get("Name", ""))
+            if destroy and run.get("Result") == "excluded" and directory in protected:
+                continue  # prevent_destroy at work; checked in the protection step
+            address = self._address(directory)
+            self.report.failures.append(Failure(name, address, self._message(result, directory, run)))
+        if result.returncode != 0 and not failed:
+            self.report.failures.append(Failure(name, "", _tail(result.stderr or result.stdout)))
+        if log_before is not None:  # apply again: nothing may change
+            after = self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+            if after != log_before:
+                lines = after[len(log_before) :].splitlines()
+                what = "replaced or created" if updates else "created or destroyed"
+                hint = " (a unit renamed or moved without previous: starts from an empty state)" if updates else ""
+                self.report.failures.append(
+                    Failure(name, "", f"{len(lines)} terraform_data {what}: {'; '.join(lines)}{hint}")
+                )
+            changed = self._changed_units(result.stdout + result.stderr)
+            if updates and changed:
+                self.report.notes.append(f"{name}: updated in place (inputs changed): {', '.join(changed)}")
+            for address in [] if updates else changed:
+                self.report.failures.append(Failure(name, address, "the second apply planned changes"))
+        counts: dict[str, int] = {}
+        for run in runs:
+            counts[str(run.get("Result"))] = counts.get(str(run.get("Result")), 0) + 1
+        listed = ", ".join(f"{n} {result_name}" for result_name, n in sorted(counts.items()))
+        return f"{listed or 'no units'} (exit {result.returncode})"
+
+    def _changed_units(self, text: str) -> list[str]:
+        """Units whose second apply reported anything but 'no changes'."""
+        changed = []
+        for unit in self.in_queue:
+            lines = [line for line in text.splitlines() if f"[{unit.directory}]" in line]
+            if lines and not any(_NO_CHANGES.search(line) for line in lines):
+                changed.append(unit.address)
+        return changed
+
+    def _read_report(self, path: Path) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
+
+    def _address(self, directory: str) -> str:
+        rel = os.path.relpath(directory, self.tree) if os.path.isabs(directory) else directory
+        for unit in self.project.units:
+            if unit.directory == rel:
+                return unit.address
+        return rel
+
+    def _message(self, result: subprocess.CompletedProcess[str], directory: str, run: Mapping[str, Any]) -> str:
+        if run.get("Result") == "early exit":
+            return f"did not run: a unit it depends on failed ({run.get('Cause', '?')})"
+        rel = os.path.relpath(directory, self.tree) if os.path.isabs(directory) else directory
+        prefix = f"[{rel}]"
+        lines = []
+        for line in (result.stdout + result.stderr).splitlines():
+            head, found, rest = line.partition(prefix)
+            if found and ("ERROR" in head or "WARN" in head) and rest.strip():
+                lines.append(rest.strip())
+        reason = f"{run.get('Result')}: " if run.get("Result") else ""
+        return reason + (" | ".join(lines[-8:]) if lines else _tail(result.stderr))
+
+    def _terragrunt_failure(self, step: str, result: subprocess.CompletedProcess[str]) -> None:
+        self.report.failures.append(Failure(step, "", _tail(result.stderr or result.stdout)))
+
+    # --- checks ----------------------------------------------------------------------
+
+    def _check_provider(self) -> str:
+        """Every unit configured the AWS provider for its own region and account."""
+        seen: dict[str, list[dict[str, Any]]] = {}
+        log = self.scratch / "provider.log"
+        for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
+            entry = json.loads(line)
+            rel = os.path.relpath(str(entry.get("dir", "")), self.tree)
+            unit = next((u for u in self.in_queue if rel == u.directory or rel.startswith(u.directory + "/")), None)
+            if unit is not None:
+                seen.setdefault(unit.address, []).append(entry.get("config") or {})
+        for unit in self.in_queue:
+            configs = seen.get(unit.address)
+            if not configs:
+                self.report.failures.append(Failure("provider", unit.address, "the AWS provider was never configured"))
+                continue
+            config = configs[0]
+            tags = ((config.get("default_tags") or [{}])[0] or {}).get("tags") or {}
+            expected = {
+                "region": (config.get("region"), unit.region.name),
+                "allowed_account_ids": (config.get("allowed_account_ids"), [unit.environment.account_id]),
+                "default_tags Environment": (tags.get("Environment"), unit.environment.name),
+            }
+            if unit.environment.role_arn:
+                role = ((config.get("assume_role") or [{}])[0] or {}).get("role_arn")
+                expected["assume_role role_arn"] = (role, unit.environment.role_arn)
+            for name, (got, want) in expected.items():
+                if got != want:
+                    self.report.failures.append(
+                        Failure("provider", unit.address, f"provider {name} is {got!r}, expected {want!r}")
+                    )
+        return f"{len(seen)} units configured the AWS provider for their own region and account"
+
+    def _check_state(self) -> str:
+        seen: dict[tuple[str, str], str] = {}
+        placed: dict[str, tuple[str, str]] = {}  # bucket -> (unit, region it must be in)
+        for unit in self.in_queue:
+            backend = (self.rendered.get(unit.address, {}).get("remote_state") or {}).get("config") or {}
+            bucket, key = str(backend.get("bucket", "")), str(backend.get("key", ""))
+            placed.setdefault(bucket, (unit.address, str(backend.get("region", ""))))
+            where = (bucket, key)
+            if where in seen:
+                self.report.failures.append(
+                    Failure("state", unit.address, f"shares its state object s3://{bucket}/{key} with {seen[where]}")
+                )
+            seen[where] = unit.address
+            state = self.state.read(bucket, key)
+            result = self._result(unit)
+            result.state_key = f"s3://{bucket}/{key}"
+            if state is None:
+                self.report.failures.append(Failure("state", unit.address, f"no state object at s3://{bucket}/{key}"))
+                continue
+            result.state_found = True
+            if not self.state.has_resource(state, standins.RESOURCE):
+                self.report.failures.append(Failure("state", unit.address, f"{standins.RESOURCE} is not in its state"))
+        for bucket, (address, region) in sorted(placed.items()):
+            location = self.state.location(bucket)
+            if location != region:
+                self.report.failures.append(
+                    Failure("state", address, f"bucket {bucket} is in {location}, not in {region} as configured")
+                )
+        self.report.notes.append(
+            "state placement: " + ", ".join(f"{b} in {r}" for b, (_a, r) in sorted(placed.items()))
+        )
+        roles = self._roles()
+        self.report.state_objects = self.state.objects(roles)
+        owned = {f"s3://{bucket}/{key}" for bucket, key in seen}
+        for orphan in sorted(set(self.report.state_objects) - owned):
+            if orphan.endswith(".tfstate"):
+                self.report.failures.append(
+                    Failure("state", "", f"{orphan} belongs to no unit: its infrastructure would be orphaned")
+                )
+        self._check_accounts()
+        locks = [o for o in self.report.state_objects if o.endswith(".tflock")]
+        for lock in locks:
+            self.report.failures.append(Failure("state", "", f"a lock was left behind: {lock}"))
+        places = sorted(
+            {
+                (u.environment.role_arn, str(((self.rendered.get(u.address, {}).get("remote_state") or {})
+                                              .get("config") or {}).get("region", "")))
+                for u in self.in_queue
+            },
+            key=str,
+        )
+        note, problem = self.state.lock_check(self.project.state, self.server_log, places)
+        self.report.notes.append(note)
+        if problem:
+            self.report.failures.append(Failure("state", "", problem))
+        return f"{len(seen)} state objects, one per unit"
+
+    def _roles(self) -> list[str | None]:
+        """The credentials the tree runs with: each environment's role, else the default."""
+        roles = sorted({u.environment.role_arn for u in self.in_queue if u.environment.role_arn})
+        return list(roles) or [None]
+
+    def _check_accounts(self) -> None:
+        """With a role per environment, each state bucket was created in its
+        environment's account (by Terragrunt's bootstrap, under the assumed role)."""
+        if self._roles() == [None]:
+            return
+        default = set(self.state.buckets())
+        environments = {u.environment.name: u.environment for u in self.in_queue}
+        for env in (environments[name] for name in sorted(environments)):
+            mine = {
+                str((self.rendered.get(u.address, {}).get("remote_state") or {}).get("config", {}).get("bucket"))
+                for u in self.in_queue
+                if u.environment is env
+            }
+            account = self.state.account(env.role_arn)
+            if account != env.account_id:
+                self.report.failures.append(
+                    Failure("state", env.name, f"its role {env.role_arn} acts in account {account}")
+                )
+            missing = mine - set(self.state.buckets(env.role_arn))
+            for bucket in sorted(missing):
+                self.report.failures.append(Failure("state", env.name, f"bucket {bucket} is not in account {account}"))
+            for bucket in sorted(mine & default):
+                self.report.failures.append(
+                    Failure("state", env.name, f"bucket {bucket} was created with the default credentials")
+                )
+            if not missing:
+                self.report.notes.append(f"credentials: {env.name} assumed {env.role_arn}; its state is in {account}")
+
+    def _reading(self, unit: Unit) -> list[Wiring]:
+        """The unit's dependencies that Terragrunt reads outputs from: those rendered as
+        `dependency` blocks (an order-only one is a `dependencies` path)."""
+        blocks = self.rendered.get(unit.address, {}).get("dependency") or {}
+        return [w for w in self.project.wiring.get(unit.key, ()) if w.dependency.name in blocks]
+
+    def _check_flows(self) -> str:
+        for unit in self.in_queue:
+            target_state = self.state.read_unit(self._result(unit).state_key)
+            inputs = self.state.resource_input(target_state, standins.RESOURCE) if target_state else None
+            for wire in self._reading(unit):
+                source = self.state.read_unit(self._result(wire.target).state_key)
+                outputs = self.state.outputs(source) if source else {}
+                wired = {o for v in wire.dependency.outputs.values() for o in (v if isinstance(v, tuple) else (v,))}
+                for name in sorted(wire.dependency.mock_outputs):
+                    if name not in outputs:
+                        self.report.failures.append(
+                            Failure("flows", wire.target.address, f"output {name} is not in its state")
+                        )
+                        continue
+                    path = _find(inputs, outputs[name]) if inputs is not None else None
+                    flow = Flow(wire.target.address, name, unit.address, path or "", path is not None)
+                    if path is None and name not in wired:
+                        self.report.notes.append(
+                            f"{unit.address}: dependency {wire.dependency.name} mocks output {name}, no input reads it"
+                        )
+                        continue
+                    self.report.flows.append(flow)
+                    if path is None:
+                        message = f"{wire.target.address} output {name} did not reach its inputs"
+                        self.report.failures.append(Failure("flows", unit.address, message))
+        return f"{sum(f.ok for f in self.report.flows)} outputs flowed from state into inputs"
+
+    def _check_protection(self) -> str:
+        expected = self._expected_kept()
+        for unit in self.in_queue:
+            result = self._result(unit)
+            state = self.state.read_unit(result.state_key)
+            result.kept = bool(state and self.state.has_resource(state, standins.RESOURCE))
+            if result.kept and unit.key not in expected:
+                self.report.failures.append(Failure("protection", unit.address, "not destroyed"))
+            if not result.kept and unit.key in expected:
+                why = "prevent_destroy" if unit.environment.deletion_protection else "a protected unit needs it"
+                self.report.failures.append(Failure("protection", unit.address, f"destroyed despite {why}"))
+        kept = sum(1 for u in self.in_queue if self._result(u).kept)
+        return f"{kept} units kept by prevent_destroy, {len(self.in_queue) - kept} destroyed"
+
+    def _expected_kept(self) -> set[tuple[str, str, str]]:
+        """Protected units and, transitively, what they depend on (Terragrunt does not
+        destroy a dependency of a unit that stays)."""
+        kept = {u.key for u in self.in_queue if u.environment.deletion_protection}
+        pending = list(kept)
+        while pending:
+            key = pending.pop()
+            for wire in self.project.wiring.get(key, ()):
+                if wire.target.key not in kept:
+                    kept.add(wire.target.key)
+                    pending.append(wire.target.key)
+        return kept
+
+    def _check_order(self) -> str:
+        lines = self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
+        applied: dict[str, int] = {}
+        destroyed: dict[str, int] = {}
+        for line in lines:
+            verb, _, address = line.partition(" ")
+            target = applied if verb == "apply" else destroyed
+            target.setdefault(address, len(target) + 1)
+        for unit in self.in_queue:
+            result = self._result(unit)
+            result.applied_at = applied.get(identity(unit))
+            result.destroyed_at = destroyed.get(identity(unit))
+            for wire in self.project.wiring.get(unit.key, ()):
+                mine, theirs = applied.get(identity(unit)), applied.get(identity(wire.target))
+                if mine is not None and theirs is not None and mine < theirs:
+                    self.report.order_problems.append(f"{unit.address} was applied before {wire.target.address}")
+                mine, theirs = destroyed.get(identity(unit)), destroyed.get(identity(wire.target))
+                if theirs is not None and (mine is None or theirs < mine):
+                    self.report.order_problems.append(f"{wire.target.address} was destroyed before {unit.address}")
+        for problem in self.report.order_problems:
+            self.report.failures.append(Failure("order", "", problem))
+        self.report.units.sort(key=lambda u: (u.applied_at is None, u.applied_at or 0, u.address))
+        return "every unit ran after its dependencies and was destroyed before them"
+
+    def _result(self, unit: Unit) -> UnitResult:
+        for result in self.report.units:
+            if result.address == unit.address:
+                return result
+        waves = {u.key: i for i, wave in enumerate(self._waves(), 1) for u in wave}
+        result = UnitResult(unit.address, unit.directory, waves.get(unit.key, 0), unit.environment.deletion_protection)
+        self.report.units.append(result)
+        return result
+
+    def _waves(self) -> list[list[Unit]]:
+        cached: list[list[Unit]] | None = self.__dict__.get("_waves_cache")
+        if cached is None:
+            cached = select(self.project, Scope(tuple(sorted({u.environment.name for u in self.in_queue})))).waves()
+            self.__dict__["_waves_cache"] = cached
+        return cached
+
+
+def identity(unit: Unit) -> str:
+    """What a unit's resources are known by: env/region/NAME of the unit as its state
+    was created, so a renamed or moved unit (previous:) is the same infrastructure."""
+    return f"{unit.environment.name}/{unit.region.name}/{unit.state_directory.rsplit('/', 1)[-1]}"
+
+
+def _find(haystack: Any, needle: Any, path: str = "") -> str | None:
+    """Where *needle* occurs in *haystack* (equal, or inside a string), as an input path."""
+    if haystack == needle:
+        return path
+    if isinstance(needle, str) and isinstance(haystack, str) and needle in haystack:
+        return path
+    if isinstance(haystack, dict):
+        for key, item in haystack.items():
+            found = _find(item, needle, f"{path}.{key}" if path else key)
+            if found is not None:
+                return found
+    if isinstance(haystack, list):
+        for index, item in enumerate(haystack):
+            found = _find(item, needle, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _tail(text: str, lines: int = 8) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(kept[-lines:]) if kept else "(no output)"
