@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import checks, schema
+from . import checks, schema, stacks
 from .errors import Diagnostic, InputError, KeyPath, Location, OutputError, sorted_diagnostics
 from .explain import Explanation
 from .explain import explain as explain_address
@@ -21,7 +21,7 @@ from .graph import Graph, select
 from .loader import CatalogLookup, Document, find_module_file, load
 from .model import Module, Project, build_module, build_project
 from .names import module_id_problem
-from .plan import PlannedFile, Scope, check_scope, plan
+from .plan import PlannedFile, Scope, check_scope
 from .render import Renderer
 from .scaffold import Options as ScaffoldOptions
 from .scaffold import project_name_for, scaffold_files, write_new
@@ -199,6 +199,8 @@ class RenderResult:
     kept: list[str] = field(default_factory=list)  # directories left because they hold files tfgen did not write
     force: bool = False
     allow_orphan: bool = False
+    #: set when this render replaces the tree of the other style (see stacks.style_switch)
+    switch: stacks.StyleSwitch | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.changes if c.status == status)
@@ -261,7 +263,7 @@ def render_files(
     progress: Progress | None = None,
 ) -> tuple[list[PlannedFile], dict[str, bytes]]:
     """The desired tree, in memory: planned files and their bytes."""
-    files = plan(project, scope or Scope(), source_name)
+    files = stacks.plan_style(project, scope or Scope(), source_name)
     renderer = renderer or Renderer(project.root / "templates")
     return files, renderer.render_all(files, _stage(progress, "rendering"))
 
@@ -283,9 +285,13 @@ def render(
     allow_orphan: bool = False,
     lock_timeout: float = 30.0,
     progress: Progress | None = None,
+    style: str | None = None,
+    switch_style: bool = False,
 ) -> RenderResult:
     """Render the project and compare it with the output tree; apply it unless *write*
-    is false. Raises UnsafeWriteError (writing nothing) when applying would overwrite a
+    is false. *style* (classic or stacks) replaces the project's ``style:``; a render that
+    would delete the other style's tree of the same units refuses (UnsafeWriteError) unless
+    *switch_style*. Raises UnsafeWriteError (writing nothing) when applying would overwrite a
     hand edit or a file tfgen did not write (unless *force*), or delete the files of
     protected infrastructure (unless *allow_orphan*). *progress*, if given, is called
     as files are rendered and written."""
@@ -293,11 +299,14 @@ def render(
     scope = scope or Scope()
     validated = load_project(config, strict=strict)
     project = validated.project
+    if style is not None:
+        project = replace(project, style=style)
     out = Path(output) if output is not None else project.root / "output"
     desired = render_files(project, scope, Path(config).name, progress=progress)[1]
     try:
         result = _compare_and_apply(
-            out, project, scope, desired, write, force, allow_orphan, lock_timeout, _stage(progress, "writing")
+            out, project, scope, desired, write, force, allow_orphan, lock_timeout, _stage(progress, "writing"),
+            switch_style,
         )
     except UnsafeWriteError as error:
         error.result = replace(error.result, warnings=validated.warnings + _displayed(error.result.warnings))
@@ -329,11 +338,17 @@ def _compare_and_apply(
     allow_orphan: bool,
     lock_timeout: float,
     progress: Callable[[int, int], None] | None = None,
+    switch_style: bool = False,
 ) -> RenderResult:
     with locked(out, exclusive=write, timeout=lock_timeout):
         state = read_state(out, force=force)
         is_protected = _protection(project, state.manifest)
         survey = compare(out, desired, state, prune=lambda p: _path_in_scope(p, scope), protected=is_protected)
+        switch = stacks.style_switch(project, scope, [c.path for c in survey.changes if c.action == "delete"])
+        if switch is not None:  # the units stay: deleting the other style's files of them orphans nothing
+            dropped = set(switch.dropped)
+            survey = replace(survey, changes=[replace(c, protected=False) if c.path in dropped else c
+                                              for c in survey.changes])
         manifest = _next_manifest(project, scope, state, survey, desired, is_protected)
         result = RenderResult(
             out,
@@ -345,9 +360,12 @@ def _compare_and_apply(
             state.interrupted,
             force=force,
             allow_orphan=allow_orphan,
+            switch=switch,
         )
         if write:
             refused = result.refused
+            if switch is not None and not switch_style:
+                raise UnsafeWriteError([stacks.refusal(switch, display_path(out))], result)
             if refused:
                 raise UnsafeWriteError(explain_refusals(out, refused, display_path), result)
             apply(out, survey, manifest, state, progress=progress)

@@ -185,6 +185,10 @@ def validate(config: Path, fmt: str, strict: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Write nothing; list what would change.")
 @click.option("--force", is_flag=True, help="Overwrite hand-edited files and files tfgen did not write.")
 @click.option("--allow-orphan", is_flag=True, help="Delete the files of removed units of protected environments.")
+@click.option("--style", type=click.Choice(["classic", "stacks"]), default=None,
+              help="Render this style instead of the one environments.yaml names (style:).")
+@click.option("--switch-style", is_flag=True,
+              help="Confirm replacing the other style's tree (classic <-> stacks) of the same units.")
 @format_option
 @click.option(
     "--color",
@@ -206,6 +210,8 @@ def render(
     dry_run: bool,
     force: bool,
     allow_orphan: bool,
+    style: str | None,
+    switch_style: bool,
     fmt: str,
     color: str,
     lock_timeout: float,
@@ -263,6 +269,8 @@ def render(
             allow_orphan=allow_orphan,
             lock_timeout=lock_timeout,
             progress=bar,
+            style=style,
+            switch_style=switch_style,
         )
     except api.UnsafeWriteError as error:
         if bar is not None:
@@ -281,6 +289,9 @@ def render(
         click.echo(json.dumps(report.as_json(result, mode, where, diffs=show_diff), indent=2))
         sys.exit(1 if check and not result.in_sync else 0)
     print_diagnostics(result.warnings)
+    if result.switch is not None:
+        for line in result.switch.lines():
+            click.echo(line, err=True)
     if show_diff:
         print_diffs([c for c in result.changes if c.status != "unchanged"], color, err=False)
     if check or dry_run:

@@ -145,4 +145,5 @@ def as_json(
         "errors": [d.as_json() for d in errors],
         "warnings": [w.as_json() for w in result.warnings],
         "seconds": round(result.seconds, 3),
+        "style_switch": result.switch.as_json() if result.switch is not None else None,
     }
