@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import checks, schema, stacks
+from . import checks, schema, stacks, stacks_views
 from .errors import Diagnostic, InputError, KeyPath, Location, OutputError, sorted_diagnostics
 from .explain import Explanation
 from .explain import explain as explain_address
@@ -299,8 +299,7 @@ def render(
     scope = scope or Scope()
     validated = load_project(config, strict=strict)
     project = validated.project
-    if style is not None:
-        project = replace(project, style=style)
+    project = _styled(project, style)
     out = Path(output) if output is not None else project.root / "output"
     desired = render_files(project, scope, Path(config).name, progress=progress)[1]
     try:
@@ -448,18 +447,27 @@ def _path_in_scope(path: str, scope: Scope) -> bool:
     return scope.includes(environment, parts[2])
 
 
-def graph(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, scope: Scope | None = None) -> Graph:
+def graph(
+    config: str | os.PathLike[str] = DEFAULT_CONFIG, *, scope: Scope | None = None, style: str | None = None
+) -> Graph:
     """The dependency graph of the units within *scope* (all units by default)."""
     scope = scope or Scope()
-    project = load_project(config).project
+    project = _styled(load_project(config).project, style)
     check_scope(project, scope)
-    return select(project, scope)
+    return stacks_views.graph(select(project, scope), project)
 
 
-def explain(config: str | os.PathLike[str] = DEFAULT_CONFIG, address: str = "") -> Explanation:
+def _styled(project: Project, style: str | None) -> Project:
+    return replace(project, style=style) if style is not None else project
+
+
+def explain(
+    config: str | os.PathLike[str] = DEFAULT_CONFIG, address: str = "", *, style: str | None = None
+) -> Explanation:
     """Where every value of ENV, ENV/REGION or ENV/REGION/UNIT comes from."""
-    project = load_project(config).project
-    return explain_address(project, address, display_path(project.root / "output"))
+    project = _styled(load_project(config).project, style)
+    found = explain_address(project, address, display_path(project.root / "output"))
+    return stacks_views.explanation(found, project)
 
 
 def init(

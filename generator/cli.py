@@ -330,6 +330,9 @@ def refused_report(error: api.UnsafeWriteError, fmt: str, color: str) -> None:
         sys.exit(error.exit_code)
     print_diagnostics(result.warnings)
     print_diagnostics(error.diagnostics)
+    if result.switch is not None:
+        for line in result.switch.lines():
+            click.echo(line, err=True)
     print_diffs([c for c in result.refused if c.new is not None], color, err=True)
     click.echo(f"render refused: nothing was written to {api.display_path(result.output)}", err=True)
     sys.exit(error.exit_code)
@@ -453,7 +456,11 @@ def complete_addresses(ctx: click.Context, param: click.Parameter, incomplete: s
     help="text: numbered waves; dot: Graphviz; mermaid: a Mermaid flowchart; json: for scripts.",
 )
 @click.option("--destroy", is_flag=True, help="The destroy order instead: a unit after every unit that needs it.")
-def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...], fmt: str, destroy: bool) -> None:
+@click.option("--style", type=click.Choice(["classic", "stacks"]), default=None,
+              help="The directories of this style instead of the one environments.yaml names.")
+def graph(
+    config: Path, environments: tuple[str, ...], regions: tuple[str, ...], fmt: str, destroy: bool, style: str | None
+) -> None:
     """Show the units and their dependencies, in apply order.
 
     Units are grouped by environment and region; dependencies across regions are
@@ -468,7 +475,7 @@ def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...],
       tfgen graph --format mermaid      (paste into a ```mermaid block on GitHub)
     """
     try:
-        result = api.graph(config, scope=Scope(environments, regions))
+        result = api.graph(config, scope=Scope(environments, regions), style=style)
     except TfgenError as error:
         fail(error, "json" if fmt == "json" else "text")
         return
@@ -480,7 +487,9 @@ def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...],
 @click.argument("address", metavar="ENV[/REGION[/UNIT]]", shell_complete=complete_addresses)
 @click.argument("input_name", metavar="[INPUT]", required=False)
 @format_option
-def explain(config: Path, address: str, input_name: str | None, fmt: str) -> None:
+@click.option("--style", type=click.Choice(["classic", "stacks"]), default=None,
+              help="Name the files of this style instead of the one environments.yaml names.")
+def explain(config: Path, address: str, input_name: str | None, fmt: str, style: str | None) -> None:
     """Show where every value of a unit, region or environment comes from.
 
     For a unit: each input with its final value, the YAML line that set it (catalog,
@@ -497,7 +506,7 @@ def explain(config: Path, address: str, input_name: str | None, fmt: str) -> Non
       tfgen explain uat --format json
     """
     try:
-        explanation = api.explain(config, address)
+        explanation = api.explain(config, address, style=style)
     except TfgenError as error:
         fail(error, fmt)
         return

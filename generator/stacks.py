@@ -41,8 +41,10 @@ from .plan import (
     check_unique,
     environment_files,
     header_for,
-    plan as classic_plan,
     root_file,
+)
+from .plan import (
+    plan as classic_plan,
 )
 
 STYLES = ("classic", "stacks")
@@ -194,8 +196,9 @@ def _unit_block(unit: Unit, project: Project, shared: _Shared) -> tuple[dict[str
     return block, used
 
 
-def plan(project: Project, scope: Scope = Scope(), source_name: str = "environments.yaml") -> list[PlannedFile]:
-    """Every file of the stacks tree within *scope*; sorted by path."""
+def plan(project: Project, scope: Scope | None = None, source_name: str = "environments.yaml") -> list[PlannedFile]:
+    """Every file of the stacks tree within *scope* (default: everything); sorted by path."""
+    scope = scope or Scope()
     check_scope(project, scope)
     header = header_for(source_name)
     units = [u for u in project.units if scope.includes(u.environment.name, u.region.name)]
@@ -238,10 +241,13 @@ def plan(project: Project, scope: Scope = Scope(), source_name: str = "environme
     return sorted(files, key=lambda f: f.path)
 
 
-def plan_style(project: Project, scope: Scope = Scope(), source_name: str = "environments.yaml") -> list[PlannedFile]:
+def plan_style(
+    project: Project, scope: Scope | None = None, source_name: str = "environments.yaml"
+) -> list[PlannedFile]:
     """The tree of the project's own style."""
-    planner = plan if project.style == "stacks" else classic_plan
-    return planner(project, scope, source_name)
+    if project.style == "stacks":
+        return plan(project, scope, source_name)
+    return classic_plan(project, scope or Scope(), source_name)
 
 
 # --- switching an existing tree from one style to the other -------------------------
@@ -271,8 +277,8 @@ class StyleSwitch:
     moves: tuple[StateMove, ...]  # empty: every state key stays the same
 
     def lines(self) -> list[str]:
-        found = f"output/ holds the {self.old} tree of {self.units} units; style: {self.new} replaces it"
-        lines = [f"{found} ({len(self.dropped)} {self.old} files are deleted)."]
+        gone = f"the {len(self.dropped)} {self.old} files of {self.units} units go"
+        lines = [f"Switching from {self.old} to {self.new}: {gone}."]
         if not self.moves:
             lines.append(f"State keys stay the same for all {self.units} units: no state moves.")
         else:
@@ -344,7 +350,8 @@ def style_switch(project: Project, scope: Scope, deleted: Iterable[str]) -> Styl
 
 def refusal(switch: StyleSwitch, where: str) -> Diagnostic:
     return Diagnostic(
-        f"render refused to drop the {switch.old} tree: " + " ".join(switch.lines()),
+        f"render refused to drop the {switch.old} tree ({len(switch.dropped)} files of {switch.units} units): "
+        f"style: {switch.new} replaces it",
         Location(where),
         rule="style-switch",
         hint="pass --switch-style to confirm",

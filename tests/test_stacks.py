@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from generator.cli import main
 from generator.writer import MANIFEST
 
 from .conftest import CASES, REPO, need_tool, tree
+from .judges import hcl_files, hclfmt_check
 from .stacks_judge import evaluate
 
 GOLDEN = sorted(p.parent.name for p in CASES.glob("*/expected"))
@@ -51,8 +53,6 @@ def render_style(name: str, style: str, out: Path, **options: Any) -> api.Render
 
 
 def project_of(name: str, style: str = "classic") -> Any:
-    from dataclasses import replace
-
     return replace(api.load_project(config_of(name)).project, style=style)
 
 
@@ -82,8 +82,6 @@ def test_dot_terragrunt_stack_moves_only_the_state_keys(tmp_path: Path, terragru
     api.render(config, output=tmp_path / "stacks", style="stacks")
     stacked = evaluate(tmp_path / "stacks", tmp_path / "eval-stacks", *terragrunt)
     classic = evaluate(CASES / "every-key" / "expected", tmp_path / "eval-classic", *terragrunt)
-    from dataclasses import replace
-
     project = replace(api.load_project(config).project, style="stacks")
     moved = {u.directory: stacks.generated_directory(u, project) for u in project.units}
     assert all("/.terragrunt-stack/" in d for d in moved.values())
@@ -104,7 +102,7 @@ def test_switch_refuses_until_confirmed_and_keeps_state_keys(reference_project: 
     result = runner.invoke(main, ["render", "-c", str(reference_project), "--style", "stacks"])
     assert result.exit_code == 1, result.output
     assert "render refused to drop the classic tree" in result.output
-    assert "State keys stay the same for all 29 units: no state moves." in result.output
+    assert "State keys stay the same for all 24 units: no state moves." in result.output
     assert "--switch-style" in result.output
     assert tree(out) == before  # nothing written
     result = runner.invoke(main, ["render", "-c", str(reference_project), "--style", "stacks", "--switch-style"])
@@ -135,7 +133,7 @@ def test_switch_prints_the_exact_state_moves(reference_project: Path, runner: Cl
     assert result.exit_code == 1
     report = json.loads(result.output)
     moves = report["style_switch"]["state_moves"]
-    assert len(moves) == 29
+    assert len(moves) == 24
     assert {
         "unit": "prod/eu-west-1/rds",
         "bucket": "terragrunt-starter-444444444444-tfstate",
@@ -209,7 +207,7 @@ def test_graph_is_the_same_on_both_styles_except_directories(reference_project: 
     assert classic.exit_code == 0 and stacked.exit_code == 0
     assert json.loads(classic.output) == json.loads(stacked.output)  # no_dot: the same directories
     text = runner.invoke(main, ["graph", "-c", str(reference_project), "--style", "stacks"])
-    assert "prod/eu-west-1/orders-api  needs ecs-cluster, vpc, rds" in text.output
+    assert "prod/eu-west-1/orders-api       needs ecs-cluster, vpc, rds" in text.output
     reference_project.write_text(reference_project.read_text() + "\nstacks: { no_dot_terragrunt_stack: false }\n")
     hidden = runner.invoke(main, ["graph", "-c", str(reference_project), "--format", "json", "--style", "stacks"])
     assert "environments/prod/eu-west-1/.terragrunt-stack/04-apps/orders-api" in hidden.output
@@ -233,8 +231,6 @@ def test_unit_bound_override_is_refused_in_stacks_style(tmp_path: Path, runner: 
 
 
 def test_stacks_files_are_canonical(tmp_path: Path, hclfmt: str) -> None:
-    from .judges import hcl_files, hclfmt_check
-
     for name in PROJECTS:
         render_style(name, "stacks", tmp_path / name)
         assert hclfmt_check(hclfmt, hcl_files(tmp_path / name)) == [], name
