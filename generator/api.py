@@ -171,6 +171,8 @@ def load_project(config: str | os.PathLike[str] = DEFAULT_CONFIG, *, strict: boo
     unplaced = {s.name for s in project.unit_specs if s.module not in modules}
     found = problems + catalog_errors + model_errors
     found += checks.run(project, catalog_complete=not unplaced)
+    if project.style == "stacks" and not unplaced:
+        found += stacks.problems(project)
     errors = [d for d in found if d.severity == "error"]
     warnings = [d for d in found if d.severity == "warning"]
     if strict:
@@ -365,6 +367,9 @@ def _compare_and_apply(
             refused = result.refused
             if switch is not None and not switch_style:
                 raise UnsafeWriteError([stacks.refusal(switch, display_path(out))], result)
+            leftovers = _generated_leftovers(out, project, scope) if project.style == "classic" else []
+            if leftovers:  # whatever the flags: Terragrunt would merge them into the classic units
+                raise UnsafeWriteError(leftovers, result)
             if refused:
                 raise UnsafeWriteError(explain_refusals(out, refused, display_path), result)
             apply(out, survey, manifest, state, progress=progress)
@@ -374,6 +379,28 @@ def _compare_and_apply(
     return result
 
 
+def _generated_leftovers(out: Path, project: Project, scope: Scope) -> list[Diagnostic]:
+    """Files ``terragrunt stack generate`` left in classic unit directories that Terragrunt
+    reads in any unit: an autoinclude is merged into the unit, values feed ``values.*``."""
+    found = []
+    for unit in project.units:
+        if not scope.includes(unit.environment.name, unit.region.name):
+            continue
+        for name in stacks.GENERATED_FILES:
+            path = out / unit.directory / name
+            if path.is_file():
+                found.append(
+                    Diagnostic(
+                        "written by `terragrunt stack generate` (style: stacks); Terragrunt would merge it into "
+                        "the classic unit, so tfgen renders nothing while it is there",
+                        Location(display_path(path)),
+                        rule="style-switch",
+                        hint="delete the files stack generate wrote in the unit directories, then render again",
+                    )
+                )
+    return found
+
+
 def check(
     config: str | os.PathLike[str] = DEFAULT_CONFIG,
     *,
@@ -381,9 +408,12 @@ def check(
     scope: Scope | None = None,
     strict: bool = False,
     lock_timeout: float = 30.0,
+    style: str | None = None,
 ) -> RenderResult:
     """Compare a fresh render with the output tree; write nothing. ``result.in_sync``."""
-    return render(config, output=output, scope=scope, write=False, strict=strict, lock_timeout=lock_timeout)
+    return render(
+        config, output=output, scope=scope, write=False, strict=strict, lock_timeout=lock_timeout, style=style
+    )
 
 
 def _protection(project: Project, manifest: Manifest | None) -> Callable[[str], bool]:

@@ -50,6 +50,9 @@ from .plan import (
 STYLES = ("classic", "stacks")
 UNITS_DIR = "_units"
 STACK_FILE = "terragrunt.stack.hcl"
+#: What ``terragrunt stack generate`` writes into a unit directory besides terragrunt.hcl,
+#: and Terragrunt reads in any unit that has them.
+GENERATED_FILES = ("terragrunt.autoinclude.hcl", "terragrunt.values.hcl")
 DOT_STACK = ".terragrunt-stack"
 
 #: Terragrunt functions whose result depends on the directory of the file that calls them.
@@ -151,6 +154,13 @@ def unit_bound_problems(unit: Unit, project: Project, overrides: Mapping[str, An
     return problems
 
 
+def problems(project: Project, units: Iterable[Unit] | None = None) -> list[Diagnostic]:
+    """What the stacks style cannot render faithfully (see unit_bound_problems)."""
+    shared = _Shared(project)
+    chosen = project.units if units is None else units
+    return [p for u in chosen for p in unit_bound_problems(u, project, shared.overridden(u)[0])]
+
+
 def _catalog_unit(module: Module, project: Project, header: str, shared: _Shared) -> PlannedFile:
     return PlannedFile(
         f"{catalog_directory(module)}/terragrunt.hcl",
@@ -202,10 +212,10 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
     check_scope(project, scope)
     header = header_for(source_name)
     units = [u for u in project.units if scope.includes(u.environment.name, u.region.name)]
+    found = problems(project, units)
+    if found:
+        raise InputError(found)
     shared = _Shared(project)
-    problems = [p for u in units for p in unit_bound_problems(u, project, shared.overridden(u)[0])]
-    if problems:
-        raise InputError(problems)
     files = [root_file(project, header)]
     modules = {u.module.id: u.module for u in units}
     files += [_catalog_unit(modules[m], project, header, shared) for m in sorted(modules)]

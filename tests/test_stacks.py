@@ -228,6 +228,9 @@ def test_unit_bound_override_is_refused_in_stacks_style(tmp_path: Path, runner: 
     assert "get_terragrunt_dir()" in result.output and "Traceback" not in result.output
     assert not (source / "output").exists()
     assert runner.invoke(main, ["render", "-c", str(config)]).exit_code == 0  # classic evaluates it in the unit
+    config.write_text(text + "style: stacks\n")
+    validated = runner.invoke(main, ["validate", "-c", str(config)])
+    assert validated.exit_code == 2 and "units.vpc.inputs.here" in validated.output
 
 
 def test_stacks_files_are_canonical(tmp_path: Path, hclfmt: str) -> None:
@@ -244,3 +247,20 @@ def test_classic_bytes_do_not_change(tmp_path: Path) -> None:
         rendered.pop(MANIFEST)
         expected.pop(MANIFEST, None)
         assert rendered == expected, name
+
+
+def test_back_to_classic_refuses_while_generated_units_are_there(reference_project: Path, runner: CliRunner) -> None:
+    """A terragrunt.autoinclude.hcl left by stack generate would be merged into the classic
+    unit: no flag makes tfgen render classic over it."""
+    config = str(reference_project)
+    assert runner.invoke(main, ["render", "-c", config, "--style", "stacks", "--switch-style"]).exit_code == 0
+    unit = reference_project.parent / "output/environments/prod/us-east-1/02-data/rds"
+    unit.mkdir(parents=True)
+    (unit / "terragrunt.autoinclude.hcl").write_text('inputs = { x = "y" }\n')
+    before = tree(reference_project.parent / "output")
+    result = runner.invoke(main, ["render", "-c", config, "--switch-style", "--force"])
+    assert result.exit_code == 1
+    assert "02-data/rds/terragrunt.autoinclude.hcl: written by `terragrunt stack generate`" in result.output
+    assert tree(reference_project.parent / "output") == before
+    (unit / "terragrunt.autoinclude.hcl").unlink()
+    assert runner.invoke(main, ["render", "-c", config, "--switch-style"]).exit_code == 0
