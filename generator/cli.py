@@ -227,6 +227,11 @@ def render(
     unless --allow-orphan. --env/--region limit writing, pruning and checking to those
     subtrees and the shared files they use.
 
+    --style stacks renders Terragrunt Stacks (terragrunt.stack.hcl per environment and
+    region, a units catalog in _units/) instead of the classic tree, as style: stacks in
+    environments.yaml does. Replacing one style's tree by the other's is refused until
+    --switch-style; the render then says whether state keys stay or which state moves.
+
     \b
     Statuses: created, changed (the input changed), stale (no longer rendered: deleted),
     hand-edited (bytes differ from what tfgen wrote), unowned (not written by tfgen),

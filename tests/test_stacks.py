@@ -264,3 +264,23 @@ def test_back_to_classic_refuses_while_generated_units_are_there(reference_proje
     assert tree(reference_project.parent / "output") == before
     (unit / "terragrunt.autoinclude.hcl").unlink()
     assert runner.invoke(main, ["render", "-c", config, "--switch-style"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("caption", "path"),
+    [
+        ("(`_units/services/ecs-service/terragrunt.hcl`, shortened):", "_units/services/ecs-service/terragrunt.hcl"),
+        ("(`environments/prod/eu-west-1/terragrunt.stack.hcl`, shortened):",
+         "environments/prod/eu-west-1/terragrunt.stack.hcl"),
+    ],
+)
+def test_readme_shows_real_stacks_output(caption: str, path: str, tmp_path: Path) -> None:
+    """Every line the README quotes is in the rendered file, in the same order ("..." elides)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split(caption, 1)[1].split("```hcl\n", 1)[1].split("```", 1)[0]
+    render_style("reference", "stacks", tmp_path / "out")
+    lines = iter((tmp_path / "out" / path).read_text(encoding="utf-8").splitlines())
+    for quoted in block.splitlines():
+        if quoted.strip() == "...":
+            continue
+        assert any(line == quoted for line in lines), f"{path}: {quoted!r} not found (in order)"
