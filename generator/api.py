@@ -21,7 +21,7 @@ from .graph import Graph, select
 from .loader import CatalogLookup, Document, find_module_file, load
 from .model import Module, Project, build_module, build_project
 from .names import module_id_problem
-from .plan import PlannedFile, Scope, check_scope
+from .plan import PlannedFile, Scope, check_scope, plan
 from .render import Renderer
 from .scaffold import Options as ScaffoldOptions
 from .scaffold import project_name_for, scaffold_files, write_new
@@ -265,7 +265,8 @@ def render_files(
     progress: Progress | None = None,
 ) -> tuple[list[PlannedFile], dict[str, bytes]]:
     """The desired tree, in memory: planned files and their bytes."""
-    files = stacks.plan_style(project, scope or Scope(), source_name)
+    planner = stacks.plan if project.style == "stacks" else plan
+    files = planner(project, scope or Scope(), source_name)
     renderer = renderer or Renderer(project.root / "templates")
     return files, renderer.render_all(files, _stage(progress, "rendering"))
 

@@ -33,11 +33,11 @@ PROJECTS = [*GOLDEN, "reference"]
 @pytest.fixture(scope="module")
 def terragrunt() -> tuple[str, str]:
     """(terragrunt, the directory holding it and tofu): scripts/build-tools.sh --env."""
-    binary = os.environ.get("TERRAGRUNT")
-    tools_bin = os.environ.get("TFGEN_TOOLS_BIN") or (str(Path(binary).parent) if binary else None)
-    found = binary if binary and os.access(binary, os.X_OK) else None
-    need_tool('terragrunt (eval "$(bash scripts/build-tools.sh --env)")', found)
-    return str(found), str(tools_bin)
+    candidates = [os.environ.get("TERRAGRUNT"), shutil.which("terragrunt")]
+    found = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+    found = need_tool('terragrunt (eval "$(bash scripts/build-tools.sh --env)")', found)
+    tools_bin = os.environ.get("TFGEN_TOOLS_BIN") or str(Path(found).parent)  # tofu sits beside it
+    return found, tools_bin
 
 
 def config_of(name: str) -> Path:
