@@ -368,6 +368,9 @@ def _compare_and_apply(
             refused = result.refused
             if switch is not None and not switch_style:
                 raise UnsafeWriteError([stacks.refusal(switch, display_path(out))], result)
+            orphans = [] if allow_orphan else _dropped_unit_blocks(out, result.changes, is_protected)
+            if orphans:
+                raise UnsafeWriteError(orphans, result)
             leftovers = _generated_leftovers(out, project, scope) if project.style == "classic" else []
             if leftovers:  # whatever the flags: Terragrunt would merge them into the classic units
                 raise UnsafeWriteError(leftovers, result)
@@ -378,6 +381,28 @@ def _compare_and_apply(
             kept = kept_directories(out, deleted, manifest.files) if deleted else []
             result = replace(result, written=True, kept=kept)
     return result
+
+
+def _dropped_unit_blocks(out: Path, changes: list[Change], protected: Callable[[str], bool]) -> list[Diagnostic]:
+    """Unit blocks that a rewrite drops from the stack file of a protected environment."""
+    found = []
+    for change in changes:
+        if change.action != "write" or change.environment is None or not protected(change.environment):
+            continue
+        for address in stacks.orphaned_units(change.path, change.old, change.new):
+            found.append(
+                Diagnostic(
+                    f"unit {address} was removed from the YAML, but environment {change.environment} has "
+                    "deletion_protection: true; dropping its unit block would orphan the live infrastructure "
+                    "it deployed, so nothing was written",
+                    Location(display_path(out / change.path)),
+                    rule="orphan",
+                    hint="to destroy it: put it back with deletion_protection: false, render, run "
+                    "`terragrunt destroy` in its directory, then remove it; or pass --allow-orphan to leave it "
+                    "running unmanaged",
+                )
+            )
+    return found
 
 
 def _generated_leftovers(out: Path, project: Project, scope: Scope) -> list[Diagnostic]:

@@ -260,6 +260,26 @@ def plan_style(
     return classic_plan(project, scope or Scope(), source_name)
 
 
+_UNIT_BLOCK = re.compile(r'^unit "((?:[^"\\]|\\.)*)" \{$', re.MULTILINE)
+
+
+def unit_blocks(text: bytes | None) -> list[str]:
+    """The unit names of a stack file tfgen rendered (canonical layout: one block a line)."""
+    if text is None:
+        return []
+    return [m.group(1) for m in _UNIT_BLOCK.finditer(text.decode("utf-8", "replace"))]
+
+
+def orphaned_units(path: str, old: bytes | None, new: bytes | None) -> list[str]:
+    """Units whose block a rewrite of the stack file *path* drops: in the stacks style the
+    block is the unit's rendered directory, so dropping it orphans what it deployed."""
+    if not path.endswith(f"/{STACK_FILE}"):
+        return []
+    kept = set(unit_blocks(new))
+    where = path[: -len(STACK_FILE) - 1].removeprefix("environments/")
+    return [f"{where}/{name}" for name in unit_blocks(old) if name not in kept]
+
+
 # --- switching an existing tree from one style to the other -------------------------
 
 

@@ -284,3 +284,24 @@ def test_readme_shows_real_stacks_output(caption: str, path: str, tmp_path: Path
         if quoted.strip() == "...":
             continue
         assert any(line == quoted for line in lines), f"{path}: {quoted!r} not found (in order)"
+
+
+def test_dropping_a_protected_unit_block_is_refused(reference_project: Path, runner: CliRunner) -> None:
+    """In the stacks style a unit's rendered form is its block in the stack file: removing
+    the unit from a protected environment rewrites that file, and render refuses it like the
+    classic tree refuses deleting the unit's directory."""
+    text = reference_project.read_text().replace("style: stacks\n", "") + "\nstyle: stacks\n"
+    reference_project.write_text(text)
+    config = str(reference_project)
+    assert runner.invoke(main, ["render", "-c", config, "--switch-style"]).exit_code == 0
+    reference_project.write_text(text.replace("environments: [staging, uat, prod]", "environments: [staging]"))
+    out = reference_project.parent / "output"
+    before = tree(out)
+    result = runner.invoke(main, ["render", "-c", config])
+    assert result.exit_code == 1
+    assert "unit uat/us-east-1/orders-api was removed from the YAML" in result.output
+    assert "unit prod/eu-west-1/orders-api was removed from the YAML" in result.output
+    assert tree(out) == before
+    assert runner.invoke(main, ["render", "-c", config, "--allow-orphan"]).exit_code == 0
+    assert 'unit "orders-api"' not in (out / "environments/prod/us-east-1/terragrunt.stack.hcl").read_text()
+    assert 'unit "orders-api"' in (out / "environments/staging/us-east-1/terragrunt.stack.hcl").read_text()
