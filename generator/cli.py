@@ -249,6 +249,8 @@ def render(
        "files": [{"path", "status", "action": "write|delete", "environment",
                   "input_changed", "protected", "refused", "diff" (with --diff)}],
        "kept_directories": [...], "errors": [DIAGNOSTIC], "warnings": [DIAGNOSTIC],
+       "style_switch": null or {"from", "to", "dropped", "units",
+                                "state_moves": [{"unit", "bucket", "from", "to"}]},
        "seconds": N}
     "files" lists every file that is not unchanged.
 

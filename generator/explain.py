@@ -364,6 +364,7 @@ class UnitExplanation:
     files: tuple[tuple[str, str], ...]  # (path relative to output, what it holds)
     dependencies: tuple[DependencyExplanation, ...]
     inputs: tuple[InputExplanation, ...]
+    directory: str | None = None  # where Terragrunt runs the unit, when not unit.directory (style: stacks)
 
 
 @dataclass(frozen=True)
@@ -741,7 +742,7 @@ def to_json(explanation: Explanation, selector: str | None = None) -> str:
             "module": unit.module.id,
             "catalog_file": unit.module.file,
             "output": explanation.output,
-            "directory": unit.directory,
+            "directory": explanation.directory or unit.directory,
             "files": [{"path": p, "holds": what} for p, what in explanation.files],
             "dependencies": [d.as_json() for d in explanation.dependencies],
             "inputs": [i.as_json() for i in explanation.inputs if _matches(i.path, selector)],

@@ -47,7 +47,7 @@ def explanation(found: Explanation, project: Project) -> Explanation:
         *[(path, what) for path, what in found.files if path not in names],
         (here, "where `terragrunt stack generate` writes the unit"),
     ]
-    return replace(found, files=tuple(files), inputs=inputs, dependencies=dependencies)
+    return replace(found, files=tuple(files), inputs=inputs, dependencies=dependencies, directory=here)
 
 
 def _key(address: str) -> tuple[str, str, str]:

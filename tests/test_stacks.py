@@ -211,6 +211,12 @@ def test_graph_is_the_same_on_both_styles_except_directories(reference_project: 
     reference_project.write_text(reference_project.read_text() + "\nstacks: { no_dot_terragrunt_stack: false }\n")
     hidden = runner.invoke(main, ["graph", "-c", str(reference_project), "--format", "json", "--style", "stacks"])
     assert "environments/prod/eu-west-1/.terragrunt-stack/04-apps/orders-api" in hidden.output
+    explained = runner.invoke(
+        main, ["explain", "-c", str(reference_project), "--style", "stacks", "--format", "json", "prod/us-east-1/rds"]
+    )
+    document = json.loads(explained.output)
+    assert document["directory"] == "environments/prod/us-east-1/.terragrunt-stack/02-data/rds"
+    assert document["dependencies"][0]["config_path"] == "../../01-network/vpc"  # both under .terragrunt-stack
 
 
 def test_unit_bound_override_is_refused_in_stacks_style(tmp_path: Path, runner: CliRunner) -> None:
