@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 from click.shell_completion import CompletionItem
 
-from . import __version__, api, report, scaffold, schema
+from . import __version__, api, report, scaffold, schema, stacks
 from . import explain as explain_views
 from . import graph as graph_views
 from .errors import Diagnostic, TfgenError
@@ -185,7 +185,7 @@ def validate(config: Path, fmt: str, strict: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Write nothing; list what would change.")
 @click.option("--force", is_flag=True, help="Overwrite hand-edited files and files tfgen did not write.")
 @click.option("--allow-orphan", is_flag=True, help="Delete the files of removed units of protected environments.")
-@click.option("--style", type=click.Choice(["classic", "stacks"]), default=None,
+@click.option("--style", type=click.Choice(stacks.STYLES), default=None,
               help="Render this style instead of the one environments.yaml names (style:).")
 @click.option("--switch-style", is_flag=True,
               help="Confirm replacing the other style's tree (classic <-> stacks) of the same units.")
@@ -463,7 +463,7 @@ def complete_addresses(ctx: click.Context, param: click.Parameter, incomplete: s
     help="text: numbered waves; dot: Graphviz; mermaid: a Mermaid flowchart; json: for scripts.",
 )
 @click.option("--destroy", is_flag=True, help="The destroy order instead: a unit after every unit that needs it.")
-@click.option("--style", type=click.Choice(["classic", "stacks"]), default=None,
+@click.option("--style", type=click.Choice(stacks.STYLES), default=None,
               help="The directories of this style instead of the one environments.yaml names.")
 def graph(
     config: Path, environments: tuple[str, ...], regions: tuple[str, ...], fmt: str, destroy: bool, style: str | None
@@ -494,7 +494,7 @@ def graph(
 @click.argument("address", metavar="ENV[/REGION[/UNIT]]", shell_complete=complete_addresses)
 @click.argument("input_name", metavar="[INPUT]", required=False)
 @format_option
-@click.option("--style", type=click.Choice(["classic", "stacks"]), default=None,
+@click.option("--style", type=click.Choice(stacks.STYLES), default=None,
               help="Name the files of this style instead of the one environments.yaml names.")
 def explain(config: Path, address: str, input_name: str | None, fmt: str, style: str | None) -> None:
     """Show where every value of a unit, region or environment comes from.

@@ -43,9 +43,7 @@ from .plan import (
     header_for,
     root_file,
 )
-from .plan import (
-    plan as classic_plan,
-)
+from .plan import plan as classic_plan
 
 STYLES = ("classic", "stacks")
 UNITS_DIR = "_units"
@@ -146,8 +144,9 @@ def unit_bound_problems(unit: Unit, project: Project, overrides: Mapping[str, An
                     where,
                     path,
                     rule="stacks-unit-bound",
-                    hint="move the expression into the catalog module's inputs (the reusable unit evaluates "
-                    "them in the unit), or keep style: classic",
+                    hint="a stack evaluates an overridden input, merged whole, in the stack file: move the "
+                    "expression into a catalog input that no unit overrides (the reusable unit evaluates those "
+                    "in the unit), or keep style: classic",
                 )
             )
             break

@@ -311,3 +311,21 @@ def test_dropping_a_protected_unit_block_is_refused(reference_project: Path, run
     assert runner.invoke(main, ["render", "-c", config, "--allow-orphan"]).exit_code == 0
     assert 'unit "orders-api"' not in (out / "environments/prod/us-east-1/terragrunt.stack.hcl").read_text()
     assert 'unit "orders-api"' in (out / "environments/staging/us-east-1/terragrunt.stack.hcl").read_text()
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_stacks_golden_trees(name: str, tmp_path: Path, update_golden: bool) -> None:
+    """tests/cases/<name>/expected-stacks: the stacks tree, byte for byte (--update-golden rewrites it)."""
+    render_style(name, "stacks", tmp_path / "out")
+    rendered = tree(tmp_path / "out")
+    rendered.pop(MANIFEST)
+    expected_dir = CASES / name / "expected-stacks"
+    if update_golden:
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        for path, data in rendered.items():
+            (expected_dir / path).parent.mkdir(parents=True, exist_ok=True)
+            (expected_dir / path).write_bytes(data)
+    expected = tree(expected_dir)
+    assert sorted(rendered) == sorted(expected)
+    for path, data in expected.items():
+        assert rendered[path] == data, f"{name}: {path} differs (rerun with --update-golden if intended)"
