@@ -175,6 +175,7 @@ class UnitExplanation:
     source: str = ""  # terraform.source, version pinned
     remote_state: Mapping[str, Any] = field(default_factory=dict)  # backend config as resolved
     prevent_destroy: bool = False
+    directory: str | None = None  # where Terragrunt runs the unit, when not unit.directory (style: stacks)
 
 
 @dataclass(frozen=True)
@@ -556,7 +557,7 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
             "module": unit.module.id,
             "catalog_file": unit.module.file,
             "output": explanation.output,
-            "directory": unit.directory,
+            "directory": explanation.directory or unit.directory,
             "files": [{"path": p, "holds": what} for p, what in explanation.files],
             "source": explanation.source,
             "remote_state": jsonable(explanation.remote_state),
