@@ -333,3 +333,21 @@ def test_stacks_golden_trees(name: str, tmp_path: Path, update_golden: bool) -> 
     assert sorted(rendered) == sorted(expected)
     for path, data in expected.items():
         assert rendered[path] == data, f"{name}: {path} differs (rerun with --update-golden if intended)"
+
+
+def test_order_only_dependencies_are_paths_in_the_autoinclude(tmp_path: Path) -> None:
+    """As in the classic leaf: a dependency whose outputs nothing reads is a `dependencies`
+    path (Terragrunt never reads its state), one whose outputs are read a dependency block."""
+    render_style("reference", "stacks", tmp_path / "out")
+    stack = (tmp_path / "out" / "environments/prod/eu-west-1/terragrunt.stack.hcl").read_text()
+    cluster = stack[stack.index('unit "ecs-cluster" {') : stack.index('unit "ecs-capacity" {')]
+    assert "dependencies {\n      paths = [unit.vpc.path]\n    }" in cluster
+    assert "dependency " not in cluster
+    classic = (REPO / "output/environments/prod/eu-west-1/03-services/ecs-cluster/terragrunt.hcl").read_text()
+    assert 'paths = ["../../01-network/vpc"]' in classic and "dependency " not in classic
+
+
+def test_an_unknown_style_is_an_argument_error() -> None:
+    with pytest.raises(api.ArgumentError) as raised:
+        api.graph(REPO / "environments.yaml", style="nested")
+    assert raised.value.diagnostics[0].message == "style nested: expected one of classic, stacks"
