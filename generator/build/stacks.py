@@ -7,9 +7,10 @@
   ``values``: ``values.env`` and ``values.region`` (the locals of env.hcl and region.hcl,
   as ``local.env`` / ``local.region``) and ``values.inputs`` (the unit's overrides).
 - ``environments/<env>/<region>/terragrunt.stack.hcl``: one ``unit`` block per unit of
-  that environment and region, with its values, and an ``autoinclude`` block holding the
-  unit's dependency blocks (``config_path = unit.<name>.path``) and the inputs that read
-  dependency outputs, which ``values`` cannot carry (a stack evaluates values when it is
+  that environment and region, with its values, and an ``autoinclude`` block holding,
+  as the classic leaf does, a dependency block (``config_path = unit.<name>.path``, with
+  its mocks) for each dependency whose outputs are read, a ``dependencies { paths }``
+  block for the order-only ones, and the inputs that read dependency outputs, which ``values`` cannot carry (a stack evaluates values when it is
   generated, before any dependency has outputs; Terragrunt keeps ``dependency.*`` in an
   autoinclude verbatim and merges it into the unit, autoinclude winning, as a leaf
   ``terragrunt.hcl`` wins over its ``_envcommon`` include).
