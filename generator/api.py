@@ -20,18 +20,29 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import checks
+from .build import stacks
 from .build.plan import PlannedFile
-from .build.plan import plan as plan_files
 from .build.render import Renderer
-from .errors import Diagnostic, InputError, Location, OutputError, TfgenError, display_path, sorted_diagnostics
+from .errors import (
+    ArgumentError,
+    ArgumentProblem,
+    Diagnostic,
+    InputError,
+    Location,
+    OutputError,
+    TfgenError,
+    display_path,
+    sorted_diagnostics,
+)
 from .features import affected as affected_units
+from .features import stacks as stacks_views
 from .features.affected import Affected, Revision
 from .features.explain import Explanation
 from .features.explain import explain as explain_address
 from .features.graph import Graph, select
 from .features.scaffold import INIT, Options, project_name_for, scaffold_files
 from .output import disk
-from .output.sync import RenderResult, UnsafeWriteError, sync
+from .output.sync import RenderResult, Reviewer, UnsafeWriteError, sync
 from .project import revision, schema
 from .project.catalog import LoadStats, blocking, load_catalog
 from .project.layout import Scope
@@ -124,6 +135,8 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     found = problems + catalog_errors + model_errors
     stats.check_runs += 1
     found += checks.run(project, catalog_complete=not unplaced)
+    if project.style == "stacks" and not unplaced:
+        found += stacks.problems(project)
     errors = [d for d in found if d.severity == "error"]
     warnings = [d for d in found if d.severity == "warning"]
     if strict:
@@ -152,15 +165,19 @@ def plan(
     scope: Scope | None = None,
     renderer: Renderer | None = None,
     progress: Progress | None = None,
+    style: str | None = None,
 ) -> Plan:
     """The desired tree of *loaded* within *scope* (everything by default), rendered in
     memory. ArgumentError when the scope names an environment or region the project
-    lacks. *renderer* (one per run by default) may be passed to share or inspect it."""
+    lacks. *renderer* (one per run by default) may be passed to share or inspect it.
+    *style* (classic or stacks) replaces the project's ``style:``."""
     started = time.perf_counter()
     scope = scope or Scope()
+    if style is not None and style != loaded.project.style:
+        loaded = replace(loaded, project=_styled(loaded.project, style))
     project = loaded.project
     check_scope(project, scope)
-    files = plan_files(project, scope, loaded.config.name)
+    files = stacks.plan_style(project, scope, loaded.config.name)
     renderer = renderer or Renderer(project.root / "templates")
     desired = renderer.render_all(files, _stage(progress, "rendering"))
     return Plan(loaded, scope, files, desired, loaded.seconds + time.perf_counter() - started)
@@ -180,10 +197,14 @@ def _sync(
     allow_orphan: bool,
     lock_timeout: float,
     progress: Progress | None,
+    switch_style: bool = False,
 ) -> RenderResult:
     started = time.perf_counter()
     out = Path(output) if output is not None else planned.output
     warnings = planned.loaded.warnings
+    review: Reviewer = stacks_views.reviewer(
+        planned.project, planned.scope, switch_style=switch_style, allow_orphan=allow_orphan, display=display_path
+    )
     try:
         result = sync(
             out,
@@ -196,6 +217,7 @@ def _sync(
             lock_timeout=lock_timeout,
             progress=_stage(progress, "writing"),
             display=display_path,
+            review=review,
         )
     except UnsafeWriteError as error:
         error.result = replace(error.result, warnings=warnings + _displayed(error.result.warnings))
@@ -234,11 +256,13 @@ def apply(
     allow_orphan: bool = False,
     lock_timeout: float = 30.0,
     progress: Progress | None = None,
+    switch_style: bool = False,
 ) -> RenderResult:
     """Write *planned* into the output tree: only files whose bytes change, deleting the
     stale files tfgen wrote. Raises UnsafeWriteError (writing nothing) when that would
     overwrite a hand edit or a file tfgen did not write (unless *force*), or delete the
-    files of protected infrastructure (unless *allow_orphan*). The comparison is made
+    files of protected infrastructure (unless *allow_orphan*), or replace the other
+    style's tree of the same units (unless *switch_style*). The comparison is made
     afresh under the write lock."""
     return _sync(
         planned,
@@ -248,6 +272,7 @@ def apply(
         allow_orphan=allow_orphan,
         lock_timeout=lock_timeout,
         progress=progress,
+        switch_style=switch_style,
     )
 
 
@@ -262,14 +287,24 @@ def render(
     allow_orphan: bool = False,
     lock_timeout: float = 30.0,
     progress: Progress | None = None,
+    style: str | None = None,
+    switch_style: bool = False,
 ) -> RenderResult:
     """load, plan and apply (or, unless *write*, diff). *progress*, if given, is called
-    as files are rendered and written."""
-    planned = plan(load(config, strict=strict), scope=scope, progress=progress)
+    as files are rendered and written. *style* (classic or stacks) replaces the
+    project's ``style:``; replacing the other style's tree of the same units is refused
+    (UnsafeWriteError) unless *switch_style*."""
+    planned = plan(load(config, strict=strict), scope=scope, progress=progress, style=style)
     if not write:
         return diff(planned, output=output, force=force, lock_timeout=lock_timeout)
     return apply(
-        planned, output=output, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout, progress=progress
+        planned,
+        output=output,
+        force=force,
+        allow_orphan=allow_orphan,
+        lock_timeout=lock_timeout,
+        progress=progress,
+        switch_style=switch_style,
     )
 
 
@@ -280,23 +315,38 @@ def check(
     scope: Scope | None = None,
     strict: bool = False,
     lock_timeout: float = 30.0,
+    style: str | None = None,
 ) -> RenderResult:
     """Compare a fresh render with the output tree; write nothing. ``result.in_sync``."""
-    return render(config, output=output, scope=scope, write=False, strict=strict, lock_timeout=lock_timeout)
+    return render(
+        config, output=output, scope=scope, write=False, strict=strict, lock_timeout=lock_timeout, style=style
+    )
 
 
-def graph(config: Config = DEFAULT_CONFIG, *, scope: Scope | None = None) -> Graph:
-    """The dependency graph of the units within *scope* (all units by default)."""
+def _styled(project: Project, style: str | None) -> Project:
+    if style is None:
+        return project
+    if style not in stacks.STYLES:
+        problem = ArgumentProblem("style", style, f"expected one of {', '.join(stacks.STYLES)}")
+        raise ArgumentError([problem], Location(project.document.file), "style")
+    return replace(project, style=style)
+
+
+def graph(config: Config = DEFAULT_CONFIG, *, scope: Scope | None = None, style: str | None = None) -> Graph:
+    """The dependency graph of the units within *scope* (all units by default); the
+    directories are those of *style* (the project's own by default)."""
     scope = scope or Scope()
-    project = load(config).project
+    project = _styled(load(config).project, style)
     check_scope(project, scope)
-    return select(project, scope)
+    return stacks_views.graph(select(project, scope), project)
 
 
-def explain(config: Config = DEFAULT_CONFIG, address: str = "") -> Explanation:
-    """Where every value of ENV, ENV/REGION or ENV/REGION/UNIT comes from."""
-    project = load(config).project
-    return explain_address(project, address, display_path(project.root / "output"))
+def explain(config: Config = DEFAULT_CONFIG, address: str = "", *, style: str | None = None) -> Explanation:
+    """Where every value of ENV, ENV/REGION or ENV/REGION/UNIT comes from, in the files
+    of *style* (the project's own by default)."""
+    project = _styled(load(config).project, style)
+    found = explain_address(project, address, display_path(project.root / "output"))
+    return stacks_views.explanation(found, project)
 
 
 def _rendered(config: Path, label: str) -> Revision:

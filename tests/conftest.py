@@ -24,7 +24,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-golden",
         action="store_true",
         default=False,
-        help="Rewrite the expected trees of tests/cases/*/expected from a fresh render.",
+        help="Rewrite the expected trees of tests/cases/*/expected (and expected-stacks) from a fresh render.",
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from .. import api
+from ..build.stacks import STYLES
 from ..errors import Diagnostic, Location, display_path
 from ..features import affected as affected_views
 from ..features import explain as explain_views
@@ -144,6 +145,10 @@ def validate(config: Path, fmt: str, strict: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Write nothing; list what would change.")
 @click.option("--force", is_flag=True, help="Overwrite hand-edited files and files tfgen did not write.")
 @click.option("--allow-orphan", is_flag=True, help="Delete the files of removed units of protected environments.")
+@click.option("--style", type=click.Choice(STYLES), default=None,
+              help="Render this style instead of the one environments.yaml names (style:).")
+@click.option("--switch-style", is_flag=True,
+              help="Confirm replacing the other style's tree (classic <-> stacks) of the same units.")
 @format_option
 @click.option(
     "--color",
@@ -165,6 +170,8 @@ def render(
     dry_run: bool,
     force: bool,
     allow_orphan: bool,
+    style: str | None,
+    switch_style: bool,
     fmt: str,
     color: str,
     lock_timeout: float,
@@ -179,6 +186,11 @@ def render(
     region or environment of a protected environment (deletion_protection: true) fails
     unless --allow-orphan. --env/--region limit writing, pruning and checking to those
     subtrees and the shared files they use.
+
+    --style stacks renders Terragrunt Stacks (terragrunt.stack.hcl per environment and
+    region, a units catalog in _units/) instead of the classic tree, as style: stacks in
+    environments.yaml does. Replacing one style's tree by the other's is refused until
+    --switch-style; the render then says whether state keys stay or which state moves.
 
     \b
     Statuses: created, changed (the input changed), stale (no longer rendered: deleted),
@@ -200,7 +212,9 @@ def render(
        "interrupted": bool, "counts": {STATUS: N, ..., "deleted": N},
        "files": [{"path", "status", "action": "write|delete", "environment",
                   "input_changed", "protected", "refused", "diff" (with --diff)}],
-       "kept_directories": [...], "seconds": N}
+       "kept_directories": [...], "seconds": N,
+       "style_switch": null or {"from", "to", "dropped", "units",
+                                "state_moves": [{"unit", "bucket", "from", "to"}]}}
     "files" lists every file that is not unchanged.
 
     \b
@@ -228,6 +242,8 @@ def render(
             allow_orphan=allow_orphan,
             lock_timeout=lock_timeout,
             progress=bar,
+            style=style,
+            switch_style=switch_style,
         )
     except UnsafeWriteError as error:
         refused_report(error, fmt, color)
@@ -242,6 +258,9 @@ def render(
         click.echo(report.envelope("render", exit_code=code, warnings=result.warnings, result=document), nl=False)
         sys.exit(code)
     report.print_diagnostics(result.warnings)
+    if result.switch is not None:
+        for line in result.switch.lines():
+            click.echo(line, err=True)
     if show_diff:
         print_diffs([c for c in result.changes if c.status != "unchanged"], color, err=False)
     if check or dry_run:
@@ -287,6 +306,9 @@ def refused_report(error: UnsafeWriteError, fmt: str, color: str) -> None:
         sys.exit(code)
     report.print_diagnostics(result.warnings)
     report.print_diagnostics(error.diagnostics)
+    if result.switch is not None:
+        for line in result.switch.lines():
+            click.echo(line, err=True)
     print_diffs([c for c in result.refused if c.new is not None], color, err=True)
     click.echo(f"render refused: nothing was written to {display_path(result.output)}", err=True)
     sys.exit(code)
@@ -439,7 +461,11 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
     help="text: numbered waves; dot: Graphviz; mermaid: a Mermaid flowchart; json: for scripts.",
 )
 @click.option("--destroy", is_flag=True, help="The destroy order instead: a unit after every unit that needs it.")
-def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...], fmt: str, destroy: bool) -> None:
+@click.option("--style", type=click.Choice(STYLES), default=None,
+              help="The directories of this style instead of the one environments.yaml names.")
+def graph(
+    config: Path, environments: tuple[str, ...], regions: tuple[str, ...], fmt: str, destroy: bool, style: str | None
+) -> None:
     """Show the units and their dependencies, in apply order.
 
     Units are grouped by environment and region; dependencies across regions are
@@ -454,7 +480,7 @@ def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...],
       tfgen graph --format mermaid      (paste into a ```mermaid block on GitHub)
     """
     report.remember_format("json" if fmt == "json" else "text")
-    result = api.graph(config, scope=Scope(environments, regions))
+    result = api.graph(config, scope=Scope(environments, regions), style=style)
     if fmt == "json":
         click.echo(report.envelope("graph", result=graph_views.document(result, destroy=destroy)), nl=False)
         return
@@ -466,7 +492,9 @@ def graph(config: Path, environments: tuple[str, ...], regions: tuple[str, ...],
 @click.argument("address", metavar="ENV[/REGION[/UNIT]]", shell_complete=complete_addresses)
 @click.argument("input_name", metavar="[INPUT]", required=False)
 @format_option
-def explain(config: Path, address: str, input_name: str | None, fmt: str) -> None:
+@click.option("--style", type=click.Choice(STYLES), default=None,
+              help="Name the files of this style instead of the one environments.yaml names.")
+def explain(config: Path, address: str, input_name: str | None, fmt: str, style: str | None) -> None:
     """Show where every value of a unit, region or environment comes from.
 
     For a unit: each input with its final value, the YAML line that set it (catalog,
@@ -483,7 +511,7 @@ def explain(config: Path, address: str, input_name: str | None, fmt: str) -> Non
       tfgen explain uat --format json
     """
     report.remember_format(fmt)
-    explanation = api.explain(config, address)
+    explanation = api.explain(config, address, style=style)
     if fmt == "json":
         click.echo(report.envelope("explain", result=explain_views.document(explanation, input_name)), nl=False)
         return

@@ -36,12 +36,13 @@ OPTION_NAMES = {
     "project": "--project",
     "environments": "--environments",
     "regions": "--region",
+    "style": "--style",
 }
 
 
 #: How the library names its keyword arguments in messages, as the command line spells them.
 _KEYWORDS = {"force=True": "--force", "allow_orphan=True": "--allow-orphan", "lock_timeout": "--lock-timeout",
-             "strict=True": "--strict"}
+             "strict=True": "--strict", "switch_style=True": "--switch-style"}
 _KEYWORD = re.compile("|".join(re.escape(k) for k in _KEYWORDS))
 
 
@@ -267,4 +268,5 @@ def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool =
         "files": files,
         "kept_directories": result.kept,
         "seconds": round(result.seconds, 3),
+        "style_switch": result.switch.as_json() if result.switch is not None else None,
     }

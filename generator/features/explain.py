@@ -176,6 +176,7 @@ class UnitExplanation:
     remote_state: Mapping[str, Any] = field(default_factory=dict)  # backend config as resolved
     prevent_destroy: bool = False
     promoted_at: str = ""  # file:line:col of the unit's promoted version, if it has one
+    directory: str | None = None  # where Terragrunt runs the unit, when not unit.directory (style: stacks)
 
 
 @dataclass(frozen=True)
@@ -565,7 +566,7 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
             "module_version": unit.pin,
             "promoted_at": explanation.promoted_at if unit.version is not None else None,
             "output": explanation.output,
-            "directory": unit.directory,
+            "directory": explanation.directory or unit.directory,
             "files": [{"path": p, "holds": what} for p, what in explanation.files],
             "source": explanation.source,
             "remote_state": jsonable(explanation.remote_state),

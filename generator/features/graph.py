@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -40,6 +41,8 @@ class Graph:
     nodes: tuple[Unit, ...]  # selected and outside units, in project order
     edges: tuple[Edge, ...]  # in project order of the depending unit, then declaration order
     selection: frozenset[Key] = frozenset()
+    #: where Terragrunt runs a unit when that is not Unit.directory (style: stacks, .terragrunt-stack)
+    directories: Mapping[Key, str] = field(default_factory=dict)
 
     @property
     def units(self) -> tuple[Unit, ...]:
@@ -262,7 +265,7 @@ def document(graph: Graph, *, destroy: bool = False) -> dict[str, Any]:
                 "unit": u.name,
                 "module": u.module.id,
                 "layer": u.module.layer,
-                "directory": u.directory,
+                "directory": graph.directories.get(u.key, u.directory),
                 "protected": u.environment.deletion_protection,
                 "selected": graph.selected(u),
                 "wave": wave.get(u.key),

@@ -5,9 +5,10 @@ mechanism lives in state.py (reading), diff.py (comparing) and disk.py (writing)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Protocol
 
 from ..errors import Diagnostic, Location, OutputError
 from ..project.layout import Scope, environment_of, parent
@@ -16,6 +17,28 @@ from ..project.moves import Move, moves
 from . import disk
 from .diff import STATUSES, Change, Survey, compare
 from .state import Manifest, State, digest, read_state
+
+
+class Notice(Protocol):
+    """Something a render has to tell beside its changes (a style switch: build/stacks.py)."""
+
+    def lines(self) -> list[str]: ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the planning stage adds to the policy of one render, decided on the
+    comparison made under the lock (style: stacks, features/stacks.py)."""
+
+    unprotected: frozenset[str] = frozenset()  # deletions that orphan nothing: not protected
+    refusals: Sequence[Diagnostic] = ()  # applying must refuse, writing nothing, for these
+    notice: Notice | None = None
+
+
+#: ``review(out, changes, protected)``, called once per comparison.
+Reviewer = Callable[[Path, Sequence[Change], Callable[[str], bool]], Review]
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,8 @@ class RenderResult:
     force: bool = False
     allow_orphan: bool = False
     moved: list[Move] = field(default_factory=list)  # units whose old files go now, state key kept
+    #: set when this render replaces the tree of the other style (build/stacks.py StyleSwitch)
+    switch: Notice | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.changes if c.status == status)
@@ -117,15 +142,22 @@ def sync(
     lock_timeout: float = 30.0,
     progress: Callable[[int, int], None] | None = None,
     display: Callable[[Path], str] = str,
+    review: Reviewer | None = None,
 ) -> RenderResult:
     """Compare *desired* with *out* and, when *write*, apply it; all under one lock
     and one reading of the manifest. Raises UnsafeWriteError, writing nothing, when
-    the policy refuses a change."""
+    the policy (and *review*, if given) refuses a change."""
     with disk.locked(out, exclusive=write, timeout=lock_timeout):
         state = read_state(out, force=force)
         is_protected = protection(project, state.manifest)
         survey = compare(out, desired, state, prune=scope.may_prune, protected=is_protected)
         survey, moved = keep_moved_state(project, survey)
+        reviewed = review(out, survey.changes, is_protected) if review is not None else Review()
+        if reviewed.unprotected:
+            survey = replace(
+                survey,
+                changes=[replace(c, protected=False) if c.path in reviewed.unprotected else c for c in survey.changes],
+            )
         manifest = next_manifest(project, scope, state, survey, desired, is_protected)
         result = RenderResult(
             out,
@@ -138,8 +170,11 @@ def sync(
             force=force,
             allow_orphan=allow_orphan,
             moved=moved,
+            switch=reviewed.notice,
         )
         if write:
+            if reviewed.refusals:
+                raise UnsafeWriteError(list(reviewed.refusals), result)
             refused = result.refused
             if refused:
                 raise UnsafeWriteError(explain_refusals(out, refused, display), result)

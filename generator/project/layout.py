@@ -8,6 +8,15 @@ The tree (relative to the output directory, posix separators)::
     environments/<env>/<region>/region.hcl
     environments/<env>/<region>/<layer>/<unit>/terragrunt.hcl
 
+In ``style: stacks`` the units catalog and the stack files replace ``_envcommon/`` and
+the leaves (root.hcl, env.hcl and region.hcl stay)::
+
+    _units/<category>/<module>/terragrunt.hcl
+    environments/<env>/<region>/terragrunt.stack.hcl
+
+and ``terragrunt stack generate`` writes each unit into its classic directory (or, without
+``no_dot_terragrunt_stack``, below ``environments/<env>/<region>/.terragrunt-stack/``).
+
 Files under ``environments/<env>/`` belong to that environment; the others are
 shared by every environment.
 """
@@ -22,6 +31,14 @@ ENVIRONMENTS = "environments"
 ENV_FILE = "env.hcl"
 REGION_FILE = "region.hcl"
 UNIT_FILE = "terragrunt.hcl"
+#: style: stacks: the units catalog, the stack file of a region, and where
+#: ``terragrunt stack generate`` writes units unless no_dot_terragrunt_stack.
+UNITS_DIR = "_units"
+STACK_FILE = "terragrunt.stack.hcl"
+DOT_STACK = ".terragrunt-stack"
+#: What ``terragrunt stack generate`` writes into a unit directory besides terragrunt.hcl,
+#: and Terragrunt reads in any unit that has them.
+GENERATED_FILES = ("terragrunt.autoinclude.hcl", "terragrunt.values.hcl")
 #: A unit's state object, below its directory's path in the bucket (path_relative_to_include()).
 STATE_FILE = "terraform.tfstate"
 
@@ -49,6 +66,26 @@ def unit_directory(environment: str, region: str, layer: str, unit: str) -> str:
 def unit_file(directory: str) -> str:
     """The leaf terragrunt.hcl of a unit directory."""
     return f"{directory}/{UNIT_FILE}"
+
+
+def catalog_directory(category: str, module: str) -> str:
+    """The reusable unit of a module in the units catalog (style: stacks)."""
+    return f"{UNITS_DIR}/{category}/{module}"
+
+
+def stack_directory(environment: str, region: str) -> str:
+    """The directory of a region's terragrunt.stack.hcl (style: stacks)."""
+    return f"{ENVIRONMENTS}/{environment}/{region}"
+
+
+def stack_file(environment: str, region: str) -> str:
+    return f"{stack_directory(environment, region)}/{STACK_FILE}"
+
+
+def generated_directory(environment: str, region: str, layer: str, unit: str, *, no_dot: bool) -> str:
+    """Where ``terragrunt stack generate`` writes a unit (style: stacks)."""
+    base = stack_directory(environment, region)
+    return f"{base}/{layer}/{unit}" if no_dot else f"{base}/{DOT_STACK}/{layer}/{unit}"
 
 
 def state_key(directory: str) -> str:

@@ -335,6 +335,8 @@ class Project:
     wiring: Mapping[tuple[str, str, str], tuple[Wiring, ...]] = field(default_factory=dict)
     #: Module interfaces by (source, version), from the lock file or local .tf files.
     interfaces: Mapping[tuple[str, str | None], Any] = field(default_factory=dict)
+    style: str = "classic"  # classic | stacks: which tree the same model renders as
+    stacks: Mapping[str, Any] = field(default_factory=dict)  # options of style: stacks
 
     def environment(self, name: str) -> Environment | None:
         return next((e for e in self.environments if e.name == name), None)
@@ -532,6 +534,8 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
         unit_specs=specs,
         modules=dict(modules),
         units=tuple(units),
+        style=data.get("style", "classic"),
+        stacks=data.get("stacks") or {},
     )
     wiring, wiring_errors = resolve_dependencies(project)
     object.__setattr__(project, "wiring", wiring)
