@@ -11,8 +11,9 @@
   as the classic leaf does, a dependency block (``config_path = unit.<name>.path``, with
   its mocks) for each dependency whose outputs are read, a ``dependencies { paths }``
   block for the order-only ones, and the inputs that read dependency outputs, which
-  ``values`` cannot carry (a stack evaluates values when it is generated, before any dependency has outputs; Terragrunt keeps ``dependency.*`` in an
-  autoinclude verbatim and merges it into the unit, autoinclude winning, as a leaf
+  ``values`` cannot carry (a stack evaluates values when it is generated, before any
+  dependency has outputs; Terragrunt keeps ``dependency.*`` in an autoinclude verbatim
+  and merges it into the unit, autoinclude winning, as a leaf
   ``terragrunt.hcl`` wins over its ``_envcommon`` include).
 
 root.hcl, env.hcl and region.hcl are the classic ones, byte for byte: the stack files read
