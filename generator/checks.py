@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 
 from .errors import Diagnostic, KeyPath, format_key_path
 from .loader import Document, HclExpr, expressions
-from .model import Environment, Project, Region, Unit
+from .model import Environment, Module, Project, Region, Unit
 from .names import case_collisions, name_problem
 
 #: AWS commercial, GovCloud and China regions; extend with top-level ``aws_regions``.
@@ -105,7 +106,7 @@ class Context:
         from .plan import env_locals
 
         if env.name not in self._env_locals:
-            self._env_locals[env.name] = env_locals(env)
+            self._env_locals[env.name] = env_locals(env, self.project)
         return self._env_locals[env.name]
 
     def region_locals(self, env: Environment, region: Region) -> dict[str, Any]:
@@ -647,6 +648,71 @@ def overrides_take_effect(ctx: Context) -> Iterator[Diagnostic]:
                         "unused-override",
                         key=True,
                     )
+
+
+#: Linux's limit on one environment string (MAX_ARG_STRLEN): Terragrunt passes each input
+#: to OpenTofu as one `TF_VAR_<name>=<JSON>` variable.
+MAX_INPUT_BYTES = 128 * 1024
+
+
+def _literal_strings(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str, bool]]:
+    """Every literal string of an input value (keys too): (path, text, is a key)."""
+    stack: list[tuple[Any, KeyPath]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            yield where, item, False
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                yield (*where, key), str(key), True
+                stack.append((child, (*where, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*where, i)) for i, child in enumerate(item))
+
+
+@catalog_rule
+def inputs_fit_in_the_environment(ctx: Context) -> Iterator[Diagnostic]:
+    """Terragrunt hands inputs to OpenTofu as environment variables, which cannot hold a
+    NUL character and have a size limit: such an input fails every run of the unit."""
+    sources = list(_override_sources(ctx).values())
+    sources += [_Source(("module", m.id), m.document, ("inputs",), m.inputs) for m in _placed_modules(ctx)]
+    for source in sources:
+        for name, value in source.inputs.items():
+            for where, text, is_key in _literal_strings(value, (*source.path, name)):
+                if "\0" in text:
+                    yield Diagnostic(
+                        "a NUL character in an input: Terragrunt passes inputs as TF_VAR_ environment "
+                        "variables, which cannot hold one",
+                        source.doc.locate(where, key=is_key),
+                        where,
+                        rule="input-environment",
+                        hint="remove the \\0 (or \\x00) escape",
+                    )
+            size = len(json.dumps(expressions_as_text(value), ensure_ascii=False).encode("utf-8"))
+            if size > MAX_INPUT_BYTES:
+                yield Diagnostic(
+                    f"input '{name}' is {size} bytes as JSON; Terragrunt passes it as one environment "
+                    f"variable, which Linux limits to {MAX_INPUT_BYTES} bytes",
+                    source.doc.locate((*source.path, name), key=True),
+                    (*source.path, name),
+                    rule="input-environment",
+                    hint="move large data into a file the module reads",
+                )
+
+
+def expressions_as_text(value: Any) -> Any:
+    """*value* with every !hcl expression as its source text (a lower bound of its size)."""
+    if isinstance(value, HclExpr):
+        return value.text
+    if isinstance(value, dict):
+        return {str(k): expressions_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expressions_as_text(v) for v in value]
+    return value
+
+
+def _placed_modules(ctx: Context) -> list[Module]:
+    return list({u.module.id: u.module for u in ctx.project.units}.values())
 
 
 # --- dependencies ---------------------------------------------------------------------

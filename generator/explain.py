@@ -21,7 +21,7 @@ from . import hcl
 from .errors import Diagnostic, InputError, KeyPath, Location, format_key_path
 from .loader import Document, HclExpr, expressions
 from .model import Environment, Project, Region, Unit
-from .plan import env_locals, leaf_inputs, project_locals, region_locals
+from .plan import env_locals, leaf_inputs, project_locals, read_dependencies, region_locals, state_config
 
 #: Version of the JSON document ``tfgen explain --format json`` prints (docs/explain.md).
 JSON_VERSION = 1
@@ -324,6 +324,10 @@ class DependencyExplanation:
     cross_region: bool
     outputs: tuple[tuple[str, tuple[str, ...], bool], ...]  # input, output(s), whether a list
     declared: Location
+    #: Whether the unit reads its outputs (a ``dependency`` block with its mock outputs),
+    #: or it only orders the units (a path of the ``dependencies`` block).
+    read: bool = True
+    mock_outputs: Mapping[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -331,6 +335,8 @@ class DependencyExplanation:
             "unit": self.target,
             "config_path": self.config_path,
             "cross_region": self.cross_region,
+            "block": "dependency" if self.read else "dependencies",
+            "mock_outputs": jsonable(self.mock_outputs) if self.read else None,
             "declared": str(self.declared),
             "outputs": [
                 {"input": name, "outputs": list(outs), "list": is_list} for name, outs, is_list in self.outputs
@@ -365,6 +371,9 @@ class UnitExplanation:
     dependencies: tuple[DependencyExplanation, ...]
     inputs: tuple[InputExplanation, ...]
     promoted_at: str = ""  # file:line:col of the unit's promoted version, if it has one
+    source: str = ""  # terraform.source, version pinned (the promoted one if promoted)
+    remote_state: Mapping[str, Any] = field(default_factory=dict)  # backend config as resolved
+    prevent_destroy: bool = False
 
 
 @dataclass(frozen=True)
@@ -475,6 +484,7 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
     overridden = set(unit.overrides)
     wired: dict[str, Traced] = {}
     dependencies: list[DependencyExplanation] = []
+    read = read_dependencies(unit, project)
     for wire in project.wiring.get(unit.key, ()):
         dep = wire.dependency
         outputs = []
@@ -497,6 +507,8 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
                 wire.target.region.name != unit.region.name,
                 tuple(outputs),
                 unit.module.document.locate(dep.path, key=True),
+                dep.name in read,
+                dep.mock_outputs,
             )
         )
     top = dict(inputs.children or {})
@@ -520,7 +532,17 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
     files.append((locals_.file("region", unit), "local.region: region-wide values"))
     promoted_at = str(project.document.locate(unit.version_path)) if unit.version is not None else ""
-    return UnitExplanation(unit, output, tuple(files), tuple(dependencies), tuple(explained), promoted_at)
+    return UnitExplanation(
+        unit,
+        output,
+        tuple(files),
+        tuple(dependencies),
+        tuple(explained),
+        promoted_at,
+        unit.source_url,
+        {"backend": "s3", "config": state_config(project, unit)},
+        unit.environment.deletion_protection,
+    )
 
 
 def explain_scope(
@@ -752,6 +774,8 @@ def to_json(explanation: Explanation, selector: str | None = None) -> str:
             "output": explanation.output,
             "directory": unit.directory,
             "files": [{"path": p, "holds": what} for p, what in explanation.files],
+            "remote_state": jsonable(explanation.remote_state),
+            "prevent_destroy": explanation.prevent_destroy,
             "dependencies": [d.as_json() for d in explanation.dependencies],
             "inputs": [i.as_json() for i in explanation.inputs if _matches(i.path, selector)],
         }

@@ -1,4 +1,4 @@
-"""HashiCorp's canonical HCL layout, ported from hclwrite (hcl v2.14.1, the hclfmt judge).
+"""HashiCorp's canonical HCL layout, ported from hclwrite (hcl v2.24.0, the hclfmt judge).
 
 ``hclwrite.Format`` changes only the spaces between tokens: it never adds, removes or
 moves a token or a newline. It lexes the source with the hclsyntax scanner, splits the
@@ -41,8 +41,8 @@ INTERP, CONTROL, SEQ_END = "TemplateInterp", "TemplateControl", "TemplateSeqEnd"
 QUOTED_LIT, STRING_LIT, NUMBER_LIT, IDENT = "QuotedLit", "StringLit", "NumberLit", "Ident"
 COMMENT, NEWLINE, EOF, NIL = "Comment", "Newline", "EOF", "Nil"
 QUOTED_NEWLINE, INVALID = "QuotedNewline", "Invalid"
-# Provider-defined functions (provider::aws::arn_parse) arrived in hcl 2.20, after the
-# 2.14.1 judge: "::" is one token, written without spaces around it.
+# Provider-defined functions (provider::aws::arn_parse), since hcl 2.20: "::" is one
+# token, written without spaces around it.
 DOUBLE_COLON = "DoubleColon"
 
 _SELF = {

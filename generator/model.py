@@ -96,6 +96,7 @@ class Environment:
     regions: tuple[Region, ...]
     unit_overrides: Mapping[str, Any]
     path: KeyPath
+    tags: Mapping[str, str] = field(default_factory=dict)  # defaults < environment
 
     def region(self, name: str) -> Region | None:
         return next((r for r in self.regions if r.name == name), None)
@@ -113,6 +114,7 @@ class UnitSpec:
     inputs: Mapping[str, Any]
     path: KeyPath
     version: str | None = None  # a promoted module version for every placement of the unit
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,7 @@ def _environment(
         regions=regions,
         unit_overrides=merged.get("units") or {},
         path=path,
+        tags=merged.get("tags") or {},
     )
 
 
@@ -305,6 +308,29 @@ def _promoted_version(spec: UnitSpec, env: Environment, region: Region) -> tuple
         if isinstance(override, Mapping) and override.get("version") is not None:
             found = (str(override["version"]), (*owner, "units", spec.name, "version"))
     return found
+
+
+def _unit_tags(spec: UnitSpec, env: Environment, region: Region, module: Module) -> dict[str, str]:
+    """The unit's own tags (unit < environment < region) plus ManagedByModule; empty when
+    the unit declares none anywhere (then tfgen adds no tags input)."""
+    tags = dict(spec.tags)
+    for overrides in (env.unit_overrides, region.unit_overrides):
+        override = overrides.get(spec.name)
+        if isinstance(override, Mapping):
+            tags.update(override.get("tags") or {})
+    if tags:
+        tags["ManagedByModule"] = module.id
+    return tags
+
+
+def _module_id(spec: UnitSpec, env: Environment, region: Region) -> str:
+    """The catalog module of this placement, later wins: unit < environment < region."""
+    module = spec.module
+    for overrides in (env.unit_overrides, region.unit_overrides):
+        override = overrides.get(spec.name)
+        if isinstance(override, Mapping) and override.get("module") is not None:
+            module = str(override["module"])
+    return module
 
 
 def _placed(spec: UnitSpec, env: Environment, region: Region) -> bool:
@@ -334,6 +360,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             inputs=raw.get("inputs") or {},
             path=("units", name),
             version=str(raw["version"]) if raw.get("version") is not None else None,
+            tags=raw.get("tags") or {},
         )
         for name, raw in data["units"].items()
     )
@@ -344,7 +371,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     for env in environments:
         for region in env.regions:
             for spec in specs:
-                module = modules.get(spec.module)
+                module = modules.get(_module_id(spec, env, region))
                 if module is None or not _placed(spec, env, region):
                     continue
                 env_inputs = _override_inputs(env.unit_overrides.get(spec.name))
@@ -353,6 +380,9 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                 overrides = merged.get(key)
                 if overrides is None:
                     overrides = merged[key] = deep_merge(deep_merge(spec.inputs, env_inputs), region_inputs)
+                tags = _unit_tags(spec, env, region, module)
+                if tags:
+                    overrides = deep_merge(overrides, {"tags": tags})
                 version, version_path = _promoted_version(spec, env, region)
                 if version is not None and version == module.version:
                     version, version_path = None, ()  # the catalog's own version: nothing promoted

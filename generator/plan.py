@@ -21,6 +21,8 @@ BUCKET_PLACEHOLDERS = {
 }
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _LOCAL_REF = re.compile(r"\blocal\.(env|region|project)\b")
+_INCLUDE_REF = re.compile(r"\binclude\.envcommon\b")
+_DEPENDENCY_REF = re.compile(r"\bdependency\.([A-Za-z_][A-Za-z0-9_-]*)\b")
 
 
 @dataclass(frozen=True)
@@ -62,21 +64,26 @@ def provider_contents(project: Project) -> str:
     """The generated provider.tf, escaped to be a heredoc body of root.hcl."""
     tags = {name: hcl.template_escape(hcl.string(value)) for name, value in project.tags.items()}
     tags["Environment"] = '"${local.env.environment}"'
-    lines = []
-    version = project.terraform.get("aws_provider_version")
-    if version:
-        lines += [
-            "terraform {",
-            "required_providers {",
-            "aws = {",
-            'source = "hashicorp/aws"',
-            f"version = {hcl.template_escape(hcl.string(version))}",
-            "}",
-            "}",
-            "}",
+    if any(env.tags for env in project.environments):
+        # The environment's tags (env.hcl) merged over the project's: one root.hcl for all.
+        body = ", ".join(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items())
+        # jsonencode() of the map is an HCL object expression in provider.tf; the line is
+        # set after formatting, which would split the template's "${".
+        tags_line = f"    tags = merge({{ {body} }}, ${{jsonencode(local.env.tags)}})"
+        lines = [
+            'provider "aws" {',
+            'region = "${local.region.aws_region}"',
+            'allowed_account_ids = ["${local.env.account_id}"]',
             "",
+            "default_tags {",
+            "tags = {}",
+            "}",
+            "}",
         ]
-    lines += [
+        formatted = hcl.format_hcl("\n".join(lines))
+        assert "\n    tags = {}\n" in formatted
+        return formatted.replace("\n    tags = {}\n", f"\n{tags_line}\n", 1)
+    lines = [
         'provider "aws" {',
         'region = "${local.region.aws_region}"',
         'allowed_account_ids = ["${local.env.account_id}"]',
@@ -91,22 +98,73 @@ def provider_contents(project: Project) -> str:
     return hcl.format_hcl("\n".join(lines))
 
 
+def versions_override_contents(project: Project) -> str | None:
+    """The generated versions_override.tf that pins the AWS provider, or None (no pin).
+
+    A module may declare ``required_providers`` only once, and every pinned registry
+    module already does in its versions.tf, so the pin cannot be a second block. In an
+    override file (``*_override.tf``) OpenTofu and Terraform replace the module's own
+    requirement for ``aws`` with this one, whether or not the module declares it.
+    """
+    version = project.terraform.get("aws_provider_version")
+    if not version:
+        return None
+    lines = [
+        "terraform {",
+        "required_providers {",
+        "aws = {",
+        'source = "hashicorp/aws"',
+        f"version = {hcl.template_escape(hcl.string(version))}",
+        "}",
+        "}",
+        "}",
+    ]
+    return hcl.format_hcl("\n".join(lines))
+
+
 def project_locals(project: Project) -> dict[str, Any]:
     return {"name": project.name, "tags": dict(project.tags)}
 
 
-def _root(project: Project, header: str) -> PlannedFile:
+def state_config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
+    """The S3 backend settings of root.hcl: as rendered (bucket and key as interpolations),
+    or, for *unit*, the values Terragrunt resolves them to in that unit."""
     state = project.state
+    if unit is None:
+        bucket: Any = HclExpr(bucket_expression(state["bucket"], project.name))
+        key: Any = HclExpr('"${path_relative_to_include()}/terraform.tfstate"')
+    else:
+        values = {"project": project.name, "env": unit.environment.name,
+                  "account_id": unit.environment.account_id, "region": unit.region.name}
+        bucket = _PLACEHOLDER.sub(lambda m: values[m.group(1)], state["bucket"])
+        key = f"{unit.directory}/terraform.tfstate"
     config: dict[str, Any] = {
-        "bucket": HclExpr(bucket_expression(state["bucket"], project.name)),
-        "key": HclExpr('"${path_relative_to_include()}/terraform.tfstate"'),
+        "bucket": bucket,
+        "key": key,
         "region": state["region"],
         "encrypt": state.get("encrypt", True),
     }
     if state.get("lock", "lockfile") == "dynamodb":
         config["dynamodb_table"] = state["dynamodb_table"]
+        # Terragrunt creates the lock table encrypted at rest (a bootstrap setting).
+        config["enable_lock_table_ssencryption"] = state.get("lock_table_encryption", True)
     else:
         config["use_lockfile"] = True
+    # Bucket hardening that Terragrunt's S3 bootstrap applies when it creates the bucket.
+    if "versioning" in state:
+        config["skip_bucket_versioning"] = not state["versioning"]
+    if state.get("access_logging_bucket"):
+        template = state["access_logging_bucket"]
+        if unit is None:
+            config["accesslogging_bucket_name"] = HclExpr(bucket_expression(template, project.name))
+        else:
+            config["accesslogging_bucket_name"] = _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+        config["accesslogging_target_prefix"] = state.get("access_logging_prefix", "tfstate/")
+    return config
+
+
+def _root(project: Project, header: str) -> PlannedFile:
+    config = state_config(project)
     constraints = {}
     if project.terraform.get("required_version"):
         constraints["terraform_version_constraint"] = project.terraform["required_version"]
@@ -121,11 +179,19 @@ def _root(project: Project, header: str) -> PlannedFile:
             "constraints": constraints,
             "state_config": config,
             "provider": provider_contents(project),
+            "versions_override": versions_override_contents(project),
         },
     )
 
 
-def env_locals(env: Environment) -> dict[str, Any]:
+def env_locals(env: Environment, project: Project | None = None) -> dict[str, Any]:
+    found = _env_locals(env)
+    if project is not None and any(e.tags for e in project.environments):
+        found["tags"] = dict(env.tags)  # root.hcl merges local.env.tags into default_tags
+    return found
+
+
+def _env_locals(env: Environment) -> dict[str, Any]:
     return {
         "environment": env.name,
         "account_id": env.account_id,
@@ -197,7 +263,10 @@ class _Shared:
         if hit is not None and hit[0] is unit.overrides:
             return hit[1], hit[2]
         inputs = unit.leaf_inputs()
-        used = frozenset(m.group(1) for _path, expr in expressions(inputs) for m in _LOCAL_REF.finditer(expr.text))
+        texts = [expr.text for _path, expr in expressions(inputs)]
+        used = frozenset(m.group(1) for text in texts for m in _LOCAL_REF.finditer(text))
+        used |= frozenset("include" for text in texts if _INCLUDE_REF.search(text))
+        used |= frozenset(f"dependency.{m.group(1)}" for text in texts for m in _DEPENDENCY_REF.finditer(text))
         self._overridden[key] = (unit.overrides, inputs, used)
         return inputs, used
 
@@ -218,6 +287,17 @@ def _promotion(unit: Unit) -> dict[str, str] | None:
     return {"version": unit.version, "catalog": unit.module.version or "unpinned", "source": unit.source_url}
 
 
+def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = None) -> frozenset[str]:
+    """Names of the unit's dependencies whose outputs its inputs read: wired by the
+    catalog, or referenced as ``dependency.NAME`` by an override expression."""
+    used = (shared or _Shared(project)).overridden(unit)[1]
+    return frozenset(
+        wire.dependency.name
+        for wire in project.wiring.get(unit.key, ())
+        if wire.dependency.outputs or f"dependency.{wire.dependency.name}" in used
+    )
+
+
 def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
     inputs = _leaf_inputs(unit, project, shared)
     # Wired inputs read dependency outputs (dependency and output names are identifiers),
@@ -230,14 +310,20 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
         locals_["region"] = HclExpr('read_terragrunt_config(find_in_parent_folders("region.hcl")).locals')
     if "project" in used:
         locals_["project"] = shared.project_locals
+    # A dependency whose outputs nothing reads only orders the units: a `dependencies`
+    # path, so Terragrunt never runs `output` in it (nor needs its state) to plan this one.
+    read = read_dependencies(unit, project, shared)
+    wires = project.wiring.get(unit.key, ())
     dependencies = [
         {
             "name": wire.dependency.name,
             "config_path": wire.config_path,
             "mock_outputs": wire.dependency.mock_outputs,
         }
-        for wire in project.wiring.get(unit.key, ())
+        for wire in wires
+        if wire.dependency.name in read
     ]
+    ordering = [wire.config_path for wire in wires if wire.dependency.name not in read]
     return PlannedFile(
         f"{unit.directory}/terragrunt.hcl",
         "terragrunt.hcl.j2",
@@ -246,6 +332,8 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "unit": unit,
             "locals": locals_,
             "dependencies": dependencies,
+            "ordering": ordering,
+            "expose": "include" in used,
             "mock_commands": shared.mock_commands,
             "inputs": inputs,
             "prevent_destroy": unit.environment.deletion_protection,
@@ -272,7 +360,7 @@ def plan(project: Project, scope: Scope = Scope(), source_name: str = "environme
             PlannedFile(
                 f"environments/{env.name}/env.hcl",
                 "env.hcl.j2",
-                {"header": header, "locals": env_locals(env)},
+                {"header": header, "locals": env_locals(env, project)},
                 env.name,
             )
         )

@@ -123,9 +123,9 @@ project:
     ManagedBy: Terraform
 
 terraform:
-  required_version: ">= 1.6.0"
-  terragrunt_version: ">= 0.80.0"
-  aws_provider_version: "~> 5.0"
+  required_version: ">= 1.11.0"            # use_lockfile: OpenTofu >= 1.10, Terraform >= 1.11
+  terragrunt_version: ">= 1.1.3, < 2.0.0"  # the Terragrunt tfgen's tests run
+  aws_provider_version: "~> 5.62"          # replaces each module's own aws requirement
 
 state:
   bucket: "{{project}}-{{account_id}}-tfstate"   # one S3 bucket per account

@@ -1,4 +1,4 @@
-"""Grapheme cluster counting exactly as hclfmt does it (go-textseg v13, Unicode 13.0).
+"""Grapheme cluster counting exactly as hclfmt does it (go-textseg v15, Unicode 15.0).
 
 hclfmt aligns ``=`` signs and trailing comments by the number of grapheme clusters on
 each line. This module runs go-textseg's own Ragel state machine (tables copied by
@@ -26,6 +26,13 @@ def _tables() -> dict[str, tuple[int, ...]]:
         tables[name] = struct.unpack_from(f"<{count}{kind}", blob, offset)
         offset += size
     return tables
+
+
+_END = frozenset(_textseg_tables.END_ACTIONS)
+_ACT: dict[int, int] = dict(_textseg_tables.ACT_ACTIONS)
+_RETURN = frozenset(_textseg_tables.RETURN_ACTIONS)
+_SWITCH: int = _textseg_tables.SWITCH_ACTION
+_RESET_ACT = frozenset(_textseg_tables.RESET_ACT_ACTIONS)
 
 
 def _first_sequence(data: bytes) -> int:
@@ -104,24 +111,22 @@ def _cluster_length(data: bytes) -> int:
             count = actions[code]
             for index in range(code + 1, code + 1 + count):
                 action = actions[index]
-                if action == 1:
+                if action in _END:
                     end_pos = p
-                elif action == 6:
-                    act = 3
-                elif action == 7:
-                    act = 4
-                elif 8 <= action <= 21:
+                elif action in _ACT:
+                    act = _ACT[action]
+                elif action in _RETURN:
                     return end_pos + 1
-                elif action == 22:
+                elif action == _SWITCH:
                     if act == 0:
                         cs = 0
                         break
                     return end_pos + 1
-                # 0 and 5 record token starts and ends that only matter to a caller
+                # The others record token starts and ends that only matter to a caller
                 # resuming the scan; the count needs the cluster's end only.
         # _again
         code = to_state_actions[cs]
-        if 3 in actions[code + 1 : code + 1 + actions[code]]:
+        if not _RESET_ACT.isdisjoint(actions[code + 1 : code + 1 + actions[code]]):
             act = 0
         if cs == 0 or at_eof:
             break

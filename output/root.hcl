@@ -9,8 +9,8 @@ locals {
   region = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals
 }
 
-terraform_version_constraint  = ">= 1.10.0"
-terragrunt_version_constraint = ">= 0.80.0"
+terraform_version_constraint  = ">= 1.11.0"
+terragrunt_version_constraint = ">= 1.1.3, < 2.0.0"
 
 remote_state {
   backend = "s3"
@@ -19,11 +19,14 @@ remote_state {
     if_exists = "overwrite_terragrunt"
   }
   config = {
-    bucket       = "terragrunt-starter-${local.env.account_id}-tfstate"
-    key          = "${path_relative_to_include()}/terraform.tfstate"
-    region       = "us-east-1"
-    encrypt      = true
-    use_lockfile = true
+    bucket                      = "terragrunt-starter-${local.env.account_id}-tfstate"
+    key                         = "${path_relative_to_include()}/terraform.tfstate"
+    region                      = "us-east-1"
+    encrypt                     = true
+    use_lockfile                = true
+    skip_bucket_versioning      = false
+    accesslogging_bucket_name   = "terragrunt-starter-${local.env.account_id}-tfstate-logs"
+    accesslogging_target_prefix = "tfstate/"
   }
 }
 
@@ -31,24 +34,28 @@ generate "provider" {
   path      = "provider.tf"
   if_exists = "overwrite_terragrunt"
   contents  = <<EOF
-terraform {
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.0"
-    }
-  }
-}
-
 provider "aws" {
   region              = "${local.region.aws_region}"
   allowed_account_ids = ["${local.env.account_id}"]
 
   default_tags {
-    tags = {
-      Project     = "terragrunt-starter"
-      ManagedBy   = "Terraform"
-      Environment = "${local.env.environment}"
+    tags = merge({ Project = "terragrunt-starter", ManagedBy = "Terraform", Environment = "${local.env.environment}" }, ${jsonencode(local.env.tags)})
+  }
+}
+EOF
+}
+
+# The AWS provider pin, as an override file: it replaces the module's own requirement
+# for aws (a module may declare required_providers only once).
+generate "versions" {
+  path      = "versions_override.tf"
+  if_exists = "overwrite_terragrunt"
+  contents  = <<EOF
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.62"
     }
   }
 }

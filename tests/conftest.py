@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from .realclient import HCL_VERSION, tools_dir
+
 REPO = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -88,7 +90,7 @@ def need_tool(name: str, path: str | None) -> str:
     """The path of an external judge; fail under CI, skip on a developer machine."""
     if path:
         return path
-    message = f"{name} is not installed (run scripts/build-hclfmt.sh / pip install pygohcl)"
+    message = f"{name} is not installed (run: bash scripts/build-tools.sh; pip install -e '.[test]')"
     if IN_CI:
         pytest.fail(f"{message}: it is required under CI=true")
     pytest.skip(message)
@@ -96,7 +98,7 @@ def need_tool(name: str, path: str | None) -> str:
 
 @pytest.fixture(scope="session")
 def hclfmt() -> str:
-    candidates = [os.environ.get("HCLFMT"), str(REPO / ".cache" / "bin" / "hclfmt"), shutil.which("hclfmt")]
+    candidates = [os.environ.get("HCLFMT"), str(tools_dir() / f"hclfmt-{HCL_VERSION}" / "hclfmt")]
     found = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
     return need_tool("hclfmt", found)
 

@@ -284,15 +284,37 @@ def test_wired_inputs_name_the_dependency_and_its_output(runner: CliRunner) -> N
         "unit": "live/us-west-2/db",
         "config_path": "../../../us-west-2/02-data/db",
         "cross_region": True,
+        "block": "dependency",
+        "mock_outputs": {"endpoint": "mock.example.internal"},
         "declared": primary["declared"],
         "outputs": [{"input": "primary_endpoint", "outputs": ["endpoint"], "list": False}],
     }
     assert primary["declared"].endswith("catalog/apps/watcher.yaml:6:3")
     assert (local_net["name"], local_net["cross_region"], local_net["outputs"]) == ("local_net", False, [])
+    # No input reads local_net's outputs: it only orders the units (a `dependencies` path).
+    assert (local_net["block"], local_net["mock_outputs"]) == ("dependencies", None)
     item = by_input(data)["primary_endpoint"]
     assert item["value"] == {"hcl": "dependency.primary_db.outputs.endpoint"}
     assert item["source"]["kind"] == "dependency"
     assert item["file"] == "environments/live/us-east-1/03-apps/replica-watcher/terragrunt.hcl"
+
+
+def test_explain_says_what_terragrunt_resolves_source_state_and_protection(runner: CliRunner) -> None:
+    data = explain_json(runner, REFERENCE, "prod/eu-west-1/rds")
+    assert data["source"] == "tfr:///terraform-aws-modules/rds/aws?version=6.10.0"
+    assert data["remote_state"] == {
+        "backend": "s3",
+        "config": {
+            "bucket": "terragrunt-starter-444444444444-tfstate",
+            "key": "environments/prod/eu-west-1/02-data/rds/terraform.tfstate",
+            "region": "us-east-1",
+            "encrypt": True,
+            "use_lockfile": True,
+        },
+    }
+    assert data["prevent_destroy"] is True
+    dev = explain_json(runner, REFERENCE, "dev/us-east-1/vpc")
+    assert dev["prevent_destroy"] is False
 
 
 def test_region_override_and_environment_override_of_the_same_map(runner: CliRunner) -> None:

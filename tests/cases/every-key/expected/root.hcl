@@ -31,15 +31,6 @@ generate "provider" {
   path      = "provider.tf"
   if_exists = "overwrite_terragrunt"
   contents  = <<EOF
-terraform {
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.0"
-    }
-  }
-}
-
 provider "aws" {
   region              = "${local.region.aws_region}"
   allowed_account_ids = ["${local.env.account_id}"]
@@ -50,6 +41,23 @@ provider "aws" {
       cost-center = "cc-42"
       Owner       = "Team \"Platform\" $$${not-an-interpolation} %%%{nor-a-directive}"
       Environment = "${local.env.environment}"
+    }
+  }
+}
+EOF
+}
+
+# The AWS provider pin, as an override file: it replaces the module's own requirement
+# for aws (a module may declare required_providers only once).
+generate "versions" {
+  path      = "versions_override.tf"
+  if_exists = "overwrite_terragrunt"
+  contents  = <<EOF
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.0"
     }
   }
 }

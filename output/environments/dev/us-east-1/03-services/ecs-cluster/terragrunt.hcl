@@ -7,15 +7,19 @@ include "root" {
 }
 
 include "envcommon" {
-  path   = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/services/ecs-cluster.hcl"
-  expose = true
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/services/ecs-cluster.hcl"
 }
 
-dependency "vpc" {
-  config_path = "../../01-network/vpc"
+# Applied after these units; none of their outputs is read.
+dependencies {
+  paths = ["../../01-network/vpc"]
+}
 
-  mock_outputs = {
-    vpc_id = "vpc-00000000000000000"
+inputs = {
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "false"
+    DisasterRecovery = "disabled"
+    ManagedByModule  = "services/ecs-cluster"
   }
-  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }

@@ -7,9 +7,17 @@ include "root" {
 }
 
 include "envcommon" {
-  path   = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/networking/vpc.hcl"
-  expose = true
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/networking/vpc.hcl"
 }
 
 # prod has deletion_protection: Terragrunt refuses to destroy this unit.
 prevent_destroy = true
+
+inputs = {
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "false"
+    DisasterRecovery = "enabled"
+    ManagedByModule  = "networking/vpc"
+  }
+}

@@ -7,8 +7,7 @@ include "root" {
 }
 
 include "envcommon" {
-  path   = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/services/ecs-capacity.hcl"
-  expose = true
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/services/ecs-capacity.hcl"
 }
 
 dependency "vpc" {
@@ -16,17 +15,23 @@ dependency "vpc" {
 
   mock_outputs = {
     private_subnets = ["subnet-00000000000000001", "subnet-00000000000000002", "subnet-00000000000000003"]
+    public_subnets  = ["subnet-0000000000000000a", "subnet-0000000000000000b", "subnet-0000000000000000c"]
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
-dependency "cluster" {
-  config_path = "../ecs-cluster"
+dependency "sg" {
+  config_path = "../../01-network/sg-ecs-instances"
 
   mock_outputs = {
-    name = "mock-cluster"
+    security_group_id = "sg-0000000000000ec20"
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}
+
+# Applied after these units; none of their outputs is read.
+dependencies {
+  paths = ["../ecs-cluster"]
 }
 
 # prod has deletion_protection: Terragrunt refuses to destroy this unit.
@@ -34,4 +39,11 @@ prevent_destroy = true
 
 inputs = {
   vpc_zone_identifier = dependency.vpc.outputs.private_subnets
+  security_groups     = [dependency.sg.outputs.security_group_id]
+  tags = {
+    Criticality      = "medium"
+    BackupRequired   = "false"
+    DisasterRecovery = "enabled"
+    ManagedByModule  = "services/ecs-capacity"
+  }
 }

@@ -7,8 +7,7 @@ include "root" {
 }
 
 include "envcommon" {
-  path   = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/apps/watcher.hcl"
-  expose = true
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/apps/watcher.hcl"
 }
 
 dependency "primary_db" {
@@ -20,8 +19,9 @@ dependency "primary_db" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
-dependency "local_net" {
-  config_path = "../../01-network/network"
+# Applied after these units; none of their outputs is read.
+dependencies {
+  paths = ["../../01-network/network"]
 }
 
 # live has deletion_protection: Terragrunt refuses to destroy this unit.

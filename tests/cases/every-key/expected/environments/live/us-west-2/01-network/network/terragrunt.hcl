@@ -7,8 +7,7 @@ include "root" {
 }
 
 include "envcommon" {
-  path   = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/networking/vpc.hcl"
-  expose = true
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/networking/vpc.hcl"
 }
 
 # live has deletion_protection: Terragrunt refuses to destroy this unit.
