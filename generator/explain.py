@@ -159,7 +159,28 @@ def traced_overrides(unit: Unit, project: Project) -> Traced | None:
         "region",
         f"region override ({env}/{region})",
     )
-    return merge(merge(spec, env_inputs), region_inputs)
+    merged = merge(merge(spec, env_inputs), region_inputs)
+    tags = merge(
+        merge(
+            _layer(doc, ("units", name, "tags"), "unit", "unit tags"),
+            _layer(doc, ("defaults", "units", name, "tags"), "defaults", "defaults"),
+        ),
+        merge(
+            _layer(doc, ("environments", env, "units", name, "tags"), "environment", f"environment tags ({env})"),
+            _layer(
+                doc,
+                ("environments", env, "regions", region, "units", name, "tags"),
+                "region",
+                f"region tags ({env}/{region})",
+            ),
+        ),
+    )
+    if tags is None or not tags.children:
+        return merged
+    # model._unit_tags: the unit's tags and its module, merged over any tags input.
+    children = dict(tags.children)
+    children["ManagedByModule"] = Traced(Source("tfgen", "the unit's catalog module"), value=unit.module.id)
+    return merge(merged, Traced(tags.source, children={"tags": Traced(tags.source, children=children)}))
 
 
 def traced_inputs(unit: Unit, project: Project) -> Traced:
@@ -208,7 +229,7 @@ def traced_env_locals(env: Environment, project: Project) -> Traced:
         _layer(doc, ("defaults", "settings"), "defaults", "defaults"),
         _layer(doc, (*base, "settings"), "environment", f"environment {env.name}"),
     )
-    values = env_locals(env)
+    values = env_locals(env, project)
     children = {
         "environment": Traced(Source("environment", own, doc.locate(base, key=True), base), value=env.name),
         "account_id": Traced(either("account_id", "required"), value=values["account_id"]),
@@ -220,6 +241,10 @@ def traced_env_locals(env: Environment, project: Project) -> Traced:
         "multi_az": Traced(either("multi_az", "tfgen default (false)"), value=values["multi_az"]),
         "settings": settings or Traced(Source("tfgen", "no settings"), children={}),
     }
+    if "tags" in values:  # some environment has tags: root.hcl merges local.env.tags
+        children["tags"] = _layer(doc, (*base, "tags"), "environment", own) or Traced(
+            Source("tfgen", "no tags"), children={}
+        )
     return Traced(Source("environment", own, doc.locate(base, key=True), base), children=children)
 
 

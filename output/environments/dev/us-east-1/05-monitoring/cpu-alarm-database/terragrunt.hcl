@@ -53,7 +53,9 @@ inputs = {
   metric_name         = "CPUUtilization"
   comparison_operator = "GreaterThanThreshold"
   threshold           = 80
-  dimensions          = { DBInstanceIdentifier = dependency.database.outputs.db_instance_identifier }
+  dimensions = {
+    DBInstanceIdentifier = dependency.database.outputs.db_instance_identifier
+  }
   tags = {
     Criticality      = "medium"
     BackupRequired   = "false"

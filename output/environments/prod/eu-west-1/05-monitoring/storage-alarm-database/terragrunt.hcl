@@ -57,7 +57,9 @@ inputs = {
   comparison_operator = "LessThanThreshold"
   threshold           = local.env.sizing.db_storage_gb * 1073741824 / 10
   statistic           = "Minimum"
-  dimensions          = { DBInstanceIdentifier = dependency.database.outputs.db_instance_identifier }
+  dimensions = {
+    DBInstanceIdentifier = dependency.database.outputs.db_instance_identifier
+  }
   tags = {
     Criticality      = "high"
     BackupRequired   = "false"

@@ -56,7 +56,9 @@ inputs = {
   metric_name         = "CPUUtilization"
   comparison_operator = "GreaterThanThreshold"
   threshold           = 80
-  dimensions          = { ClusterName = dependency.cluster.outputs.name }
+  dimensions = {
+    ClusterName = dependency.cluster.outputs.name
+  }
   tags = {
     Criticality      = "medium"
     BackupRequired   = "false"
