@@ -28,6 +28,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+#: The five reference catalog modules as they were before the reference project grew
+#: security groups, a load balancer and monitoring (issue 13): a frozen copy, so that the
+#: synthetic projects, and the figures measured on them, stay the same.
+BENCH_CATALOG = Path(__file__).resolve().parent / "catalog"
 REGIONS = (
     "us-east-1",
     "eu-west-1",
@@ -280,7 +284,7 @@ _AUDIT_LOG: dict[str, Any] = {
 
 def catalog(shape: Shape) -> dict[str, str]:
     """{catalog/<id>.yaml: text}: the reference catalog plus synthetic modules."""
-    files = {f"catalog/{m}.yaml": (REPO / "catalog" / f"{m}.yaml").read_text() for m in REFERENCE_MODULES}
+    files = {f"catalog/{m}.yaml": (BENCH_CATALOG / f"{m}.yaml").read_text() for m in REFERENCE_MODULES}
     files["catalog/data/rds-replica.yaml"] = dump(_RDS_REPLICA) + "\n"
     files["catalog/observability/audit-log.yaml"] = dump(_AUDIT_LOG) + "\n"
     for index in range(max(shape.modules - len(files), 0)):

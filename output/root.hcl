@@ -19,11 +19,14 @@ remote_state {
     if_exists = "overwrite_terragrunt"
   }
   config = {
-    bucket       = "terragrunt-starter-${local.env.account_id}-tfstate"
-    key          = "${path_relative_to_include()}/terraform.tfstate"
-    region       = "us-east-1"
-    encrypt      = true
-    use_lockfile = true
+    bucket                      = "terragrunt-starter-${local.env.account_id}-tfstate"
+    key                         = "${path_relative_to_include()}/terraform.tfstate"
+    region                      = "us-east-1"
+    encrypt                     = true
+    use_lockfile                = true
+    skip_bucket_versioning      = false
+    accesslogging_bucket_name   = "terragrunt-starter-${local.env.account_id}-tfstate-logs"
+    accesslogging_target_prefix = "tfstate/"
   }
 }
 
@@ -36,11 +39,7 @@ provider "aws" {
   allowed_account_ids = ["${local.env.account_id}"]
 
   default_tags {
-    tags = {
-      Project     = "terragrunt-starter"
-      ManagedBy   = "Terraform"
-      Environment = "${local.env.environment}"
-    }
+    tags = merge({ Project = "terragrunt-starter", ManagedBy = "Terraform", Environment = "${local.env.environment}" }, ${jsonencode(local.env.tags)})
   }
 }
 EOF

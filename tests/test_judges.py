@@ -118,6 +118,14 @@ def _values_of_one_file(pygohcl: Any, planned: PlannedFile, text: str) -> int:
         # provider.tf is HCL inside a heredoc template: Terragrunt evaluates the heredoc,
         # Terraform parses the result. Both levels must keep the tags literal.
         contents = parsed["generate"]["provider"]["contents"]
+        # (the Go parser gives interpolations without their "${ }")
+        marker = ", jsonencode(local.env.tags))"
+        if marker in contents:
+            # Environments with tags: merge(the project's literal tags, local.env.tags), the
+            # second as JSON that Terragrunt's template writes; the literal must parse alone.
+            line = next(x for x in contents.split("\n") if marker in x)
+            literal = line.split("tags = merge(", 1)[1].rsplit(marker, 1)[0]
+            contents = contents.replace(line, f"    tags = {literal}")
         provider = pygohcl.loads(contents, keep_interpolations=False)
         tags = provider["provider"]["aws"]["default_tags"]["tags"]
         tags.pop("Environment")

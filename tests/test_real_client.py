@@ -54,6 +54,11 @@ MODULE_AWS_REQUIREMENTS = {
     "tfr:///terraform-aws-modules/ecs/aws//modules/cluster": ">= 4.66.1",
     "tfr:///terraform-aws-modules/ecs/aws//modules/service": ">= 4.66.1",
     "tfr:///terraform-aws-modules/autoscaling/aws": ">= 5.46",
+    "tfr:///terraform-aws-modules/security-group/aws": ">= 3.29",
+    "tfr:///terraform-aws-modules/alb/aws": ">= 5.62",
+    "tfr:///terraform-aws-modules/sns/aws": ">= 5.25",
+    "tfr:///terraform-aws-modules/eventbridge/aws": ">= 5.61",
+    "tfr:///terraform-aws-modules/cloudwatch/aws//modules/metric-alarm": ">= 5.58",
 }
 #: The AWS provider version the offline plugin directory offers `tofu init`.
 STANDIN_AWS_VERSION = "5.99.0"

@@ -41,12 +41,33 @@ def provider_contents(project: Project) -> str:
     """The generated provider.tf, escaped to be a heredoc body of root.hcl."""
     tags = {name: hcl.template_escape(hcl.string(value)) for name, value in project.tags.items()}
     tags["Environment"] = '"${local.env.environment}"'
+    assume = ["assume_role {", 'role_arn = "${local.env.role_arn}"', "}", ""] if backend.assumes_roles(project) else []
+    if any(env.tags for env in project.environments):
+        # The environment's tags (env.hcl) merged over the project's: one root.hcl for all.
+        body = ", ".join(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items())
+        # jsonencode() of the map is an HCL object expression in provider.tf; the line is
+        # set after formatting, which would split the template's "${".
+        tags_line = f"    tags = merge({{ {body} }}, ${{jsonencode(local.env.tags)}})"
+        merged_lines = [
+            'provider "aws" {',
+            'region = "${local.region.aws_region}"',
+            'allowed_account_ids = ["${local.env.account_id}"]',
+            "",
+            *assume,
+            "default_tags {",
+            "tags = {}",
+            "}",
+            "}",
+        ]
+        formatted = hcl.format_hcl("\n".join(merged_lines))
+        assert "\n    tags = {}\n" in formatted
+        return formatted.replace("\n    tags = {}\n", f"\n{tags_line}\n", 1)
     lines = [
         'provider "aws" {',
         'region = "${local.region.aws_region}"',
         'allowed_account_ids = ["${local.env.account_id}"]',
         "",
-        *(["assume_role {", 'role_arn = "${local.env.role_arn}"', "}", ""] if backend.assumes_roles(project) else []),
+        *assume,
         "default_tags {",
         "tags = {",
         *(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items()),
@@ -262,7 +283,7 @@ def environment_files(project: Project, scope: Scope, header: str) -> list[Plann
             PlannedFile(
                 layout.env_file(env.name),
                 "env.hcl.j2",
-                {"header": header, "locals": env_locals(env)},
+                {"header": header, "locals": env_locals(env, project)},
                 env.name,
             )
         )

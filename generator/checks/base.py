@@ -57,7 +57,7 @@ class Context:
     def env_locals(self, env: Environment) -> dict[str, Any]:
         """What env.hcl defines as locals, as the renderer writes it."""
         if env.name not in self._env_locals:
-            self._env_locals[env.name] = env_locals(env)
+            self._env_locals[env.name] = env_locals(env, self.project)
         return self._env_locals[env.name]
 
     def region_locals(self, env: Environment, region: Region) -> dict[str, Any]:

@@ -112,8 +112,20 @@ def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
     }
     if state.get("lock", "lockfile") == "dynamodb":
         settings["dynamodb_table"] = state["dynamodb_table"]
+        # Terragrunt creates the lock table encrypted at rest (a bootstrap setting).
+        settings["enable_lock_table_ssencryption"] = state.get("lock_table_encryption", True)
     else:
         settings["use_lockfile"] = True
+    # Bucket hardening that Terragrunt's S3 bootstrap applies when it creates the bucket.
+    if "versioning" in state:
+        settings["skip_bucket_versioning"] = not state["versioning"]
+    if state.get("access_logging_bucket"):
+        template = state["access_logging_bucket"]
+        if unit is None:
+            settings["accesslogging_bucket_name"] = HclExpr(expression(template, project.name))
+        else:
+            settings["accesslogging_bucket_name"] = fill(template, values(project, unit.environment, unit.region))
+        settings["accesslogging_target_prefix"] = state.get("access_logging_prefix", "tfstate/")
     if assumes_roles(project):
         role = unit.environment.role_arn if unit is not None else HclExpr("local.env.role_arn")
         settings["assume_role"] = {"role_arn": role}

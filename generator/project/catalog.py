@@ -7,6 +7,7 @@ import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import Diagnostic, InputError, KeyPath, display_path
 from . import schema
@@ -82,7 +83,33 @@ def _referenced_modules(doc: Document) -> list[tuple[str, KeyPath]]:
         module = raw.get("module") if isinstance(raw, dict) else None
         if isinstance(module, str) and MODULE_ID.match(module):
             found.setdefault(module, ("units", name, "module"))
+    for owner, overrides in _unit_overrides(doc.data):
+        for name, raw in overrides.items():
+            module = raw.get("module") if isinstance(raw, dict) else None
+            if isinstance(module, str) and MODULE_ID.match(module):
+                found.setdefault(module, (*owner, "units", name, "module"))
     return list(found.items())
+
+
+def _unit_overrides(data: Any) -> list[tuple[KeyPath, dict[str, Any]]]:
+    """Every ``units:`` override mapping (defaults, environments, regions) with where it is."""
+    found: list[tuple[KeyPath, dict[str, Any]]] = []
+    if not isinstance(data, dict):
+        return found
+    defaults = data.get("defaults")
+    if isinstance(defaults, dict) and isinstance(defaults.get("units"), dict):
+        found.append((("defaults",), defaults["units"]))
+    environments = data.get("environments")
+    for env_name, env in environments.items() if isinstance(environments, dict) else ():
+        if not isinstance(env, dict):
+            continue
+        if isinstance(env.get("units"), dict):
+            found.append((("environments", env_name), env["units"]))
+        regions = env.get("regions")
+        for region_name, region in regions.items() if isinstance(regions, dict) else ():
+            if isinstance(region, dict) and isinstance(region.get("units"), dict):
+                found.append((("environments", env_name, "regions", region_name), region["units"]))
+    return found
 
 
 def _module_not_found(module_id: str, lookup: CatalogLookup, doc: Document, where: KeyPath) -> Diagnostic:

@@ -228,6 +228,7 @@ class Environment:
     unit_overrides: Mapping[str, Any]
     path: KeyPath
     role_arn: str | None = None  # the IAM role its backend and provider assume, placeholders filled in
+    tags: Mapping[str, str] = field(default_factory=dict)  # defaults < environment
 
     def region(self, name: str) -> Region | None:
         return next((r for r in self.regions if r.name == name), None)
@@ -246,6 +247,7 @@ class UnitSpec:
     path: KeyPath
     version: str | None = None  # a promoted module version for every placement of the unit
     previous: str | None = None  # NAME or LAYER/NAME when its state was created
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,9 @@ class Unit:
     #: A version promoted for this unit (unit < environment < region), None: the catalog's.
     version: str | None = None
     version_path: KeyPath = ()  # where that version is set in environments.yaml
+    #: The unit's tags (unit < environment < region) with ManagedByModule, merged over
+    #: any ``tags`` input; empty when the unit declares none.
+    tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def pin(self) -> str | None:
@@ -301,7 +306,10 @@ class Unit:
     def effective_inputs(self) -> Inputs:
         """Every input as Terraform finally sees it: UNIT_INPUTS, merged."""
         values = dict(zip(UNIT_INPUTS.layers, (self.module.inputs, *self.layers), strict=True))
-        return merged(UNIT_INPUTS, values.__getitem__)
+        found = merged(UNIT_INPUTS, values.__getitem__)
+        if self.tags:
+            found = deep_merge(found, {"tags": dict(self.tags)})
+        return found
 
     def leaf_inputs(self) -> Inputs:
         """Overridden top-level inputs, fully merged: Terragrunt merges the included
@@ -434,6 +442,7 @@ def _environment(
         unit_overrides=own.get("units") or {},
         path=path,
         role_arn=_role_arn(own.get("role_arn"), raw["account_id"], name, project_name),
+        tags=own.get("tags") or {},
     )
 
 
@@ -459,6 +468,29 @@ def _promoted_version(spec: UnitSpec, env: Environment, region: Region) -> tuple
         if isinstance(override, Mapping) and override.get("version") is not None:
             found = (str(override["version"]), (*owner, "units", spec.name, "version"))
     return found
+
+
+def _unit_tags(spec: UnitSpec, env: Environment, region: Region, module: Module) -> dict[str, str]:
+    """The unit's own tags (unit < environment < region) plus ManagedByModule; empty when
+    the unit declares none anywhere (then tfgen adds no tags input)."""
+    tags = dict(spec.tags)
+    for overrides in (env.unit_overrides, region.unit_overrides):
+        override = overrides.get(spec.name)
+        if isinstance(override, Mapping):
+            tags.update(override.get("tags") or {})
+    if tags:
+        tags["ManagedByModule"] = module.id
+    return tags
+
+
+def _module_id(spec: UnitSpec, env: Environment, region: Region) -> str:
+    """The catalog module of this placement, later wins: unit < environment < region."""
+    module = spec.module
+    for overrides in (env.unit_overrides, region.unit_overrides):
+        override = overrides.get(spec.name)
+        if isinstance(override, Mapping) and override.get("module") is not None:
+            module = str(override["module"])
+    return module
 
 
 def why_not_placed(spec: UnitSpec, env: Environment, region: Region) -> str:
@@ -495,6 +527,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             path=("units", name),
             version=str(raw["version"]) if raw.get("version") is not None else None,
             previous=raw.get("previous"),
+            tags=raw.get("tags") or {},
         )
         for name, raw in data["units"].items()
     )
@@ -509,7 +542,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             # is found once per region, then each unit costs one lookup per layer.
             places = [_units_of(data, layer, env.name, region.name) for layer in override_layers]
             for spec in specs:
-                module = modules.get(spec.module)
+                module = modules.get(_module_id(spec, env, region))
                 if module is None or why_not_placed(spec, env, region):
                     continue
                 layers = tuple(mapping_at(found.get(spec.name), rest) for found, rest in places)
@@ -518,10 +551,13 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                 if overrides is None:
                     values = dict(zip(override_layers, layers, strict=True))
                     overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
+                tags = _unit_tags(spec, env, region, module)
+                if tags:
+                    overrides = deep_merge(overrides, {"tags": tags})
                 version, version_path = _promoted_version(spec, env, region)
                 if version is not None and version == module.version:
                     version, version_path = None, ()  # the catalog's own version: nothing promoted
-                units.append(Unit(spec, module, env, region, overrides, layers, version, version_path))
+                units.append(Unit(spec, module, env, region, overrides, layers, version, version_path, tags))
     project = Project(
         root=root,
         document=doc,
@@ -653,8 +689,16 @@ def project_locals(project: Project) -> dict[str, Any]:
     return {"name": project.name, "tags": dict(project.tags)}
 
 
-def env_locals(env: Environment) -> dict[str, Any]:
-    """The locals of environments/<env>/env.hcl (local.env)."""
+def env_locals(env: Environment, project: Project | None = None) -> dict[str, Any]:
+    """The locals of environments/<env>/env.hcl (local.env); with *project*, its tags when
+    some environment has tags (root.hcl merges local.env.tags into default_tags)."""
+    found = _env_locals(env)
+    if project is not None and any(e.tags for e in project.environments):
+        found["tags"] = dict(env.tags)
+    return found
+
+
+def _env_locals(env: Environment) -> dict[str, Any]:
     role = {"role_arn": env.role_arn} if env.role_arn else {}
     return {
         "environment": env.name,

@@ -178,8 +178,39 @@ def traced_merge(
 def traced_inputs(unit: Unit, project: Project) -> Traced:
     """Every input as Terraform finally sees it (Unit.effective_inputs), traced."""
     env, region = unit.environment.name, unit.region.name
-    merged = traced_merge(UNIT_INPUTS, project, "inputs", unit=unit, env=env, region=region)
+    merged = merge(
+        traced_merge(UNIT_INPUTS, project, "inputs", unit=unit, env=env, region=region), traced_tags(unit, project)
+    )
     return merged or Traced(Source("tfgen", "no inputs"), children={})
+
+
+def traced_tags(unit: Unit, project: Project) -> Traced | None:
+    """The unit's ``tags`` (unit < defaults < environment < region) as the model merges
+    them over the tags input (Unit.tags), ManagedByModule included; None without tags."""
+    if not unit.tags:
+        return None
+    doc = project.document
+    env, region, name = unit.environment.name, unit.region.name, unit.name
+    tags = merge(
+        merge(
+            _layer(doc, ("units", name, "tags"), "unit", "unit tags"),
+            _layer(doc, ("defaults", "units", name, "tags"), "defaults", "defaults"),
+        ),
+        merge(
+            _layer(doc, ("environments", env, "units", name, "tags"), "environment", f"environment tags ({env})"),
+            _layer(
+                doc,
+                ("environments", env, "regions", region, "units", name, "tags"),
+                "region",
+                f"region tags ({env}/{region})",
+            ),
+        ),
+    )
+    if tags is None or not tags.children:
+        return None
+    children = dict(tags.children)
+    children["ManagedByModule"] = Traced(Source("tfgen", "the unit's catalog module"), value=unit.module.id)
+    return Traced(tags.source, children={"tags": Traced(tags.source, children=children)})
 
 
 # --- where every local of env.hcl and region.hcl comes from ------------------------
@@ -215,7 +246,7 @@ def traced_env_locals(env: Environment, project: Project) -> Traced:
     if overrides is not None and overrides.children:
         sizing.update(overrides.children)
     settings = traced_merge(ENV_SETTINGS, project, "settings", env=env.name)
-    values = env_locals(env)
+    values = env_locals(env, project)
     children = {
         "environment": Traced(Source("environment", own, doc.locate(base, key=True), base), value=env.name),
         "account_id": Traced(either("account_id", "required"), value=values["account_id"]),
@@ -232,6 +263,10 @@ def traced_env_locals(env: Environment, project: Project) -> Traced:
         ),
         "settings": settings or Traced(Source("tfgen", "no settings"), children={}),
     }
+    if "tags" in values:  # some environment has tags: root.hcl merges local.env.tags
+        children["tags"] = merge(
+            _layer(doc, ("defaults", "tags"), "defaults", "defaults"), _layer(doc, (*base, "tags"), "environment", own)
+        ) or Traced(Source("tfgen", "no tags"), children={})
     return Traced(Source("environment", own, doc.locate(base, key=True), base), children=children)
 
 

@@ -23,7 +23,9 @@ def test_reference_environment_merging() -> None:
     project = api.load(REPO / "environments.yaml").project
     uat = project.environment("uat")
     assert uat is not None
-    assert uat.sizing == {"db_instance_class": "db.t3.small", "ecs_instance_type": "t3.medium", "db_storage_gb": 50}
+    assert uat.sizing == {
+        "db_instance_class": "db.t3.small", "ecs_instance_type": "t3.medium", "ecs_arch": "x86_64", "db_storage_gb": 50
+    }
     assert uat.settings["nat_gateway"] == "single"  # from defaults
     assert uat.settings["encryption_at_rest"] is True  # the environment's own
     assert uat.deletion_protection and not uat.multi_az

@@ -507,6 +507,9 @@ def test_the_reference_lock_matches_the_catalog_and_validates_strictly(reference
     assert pinned_versions == {
         ("data/rds", "6.10.0"), ("networking/vpc", "5.17.0"), ("services/ecs-capacity", "7.6.0"),
         ("services/ecs-cluster", "5.11.4"), ("services/ecs-service", "5.11.4"),
+        ("data/rds-replica", "6.10.0"), ("edge/alb", "9.11.2"), ("security/sg-alb", "5.3.0"),
+        ("security/sg-service", "5.3.0"), ("security/sg-database", "5.3.0"), ("security/sg-ecs-instances", "5.3.0"),
+        ("monitoring/alerts", "6.1.2"), ("monitoring/metric-alarm", "5.6.1"), ("monitoring/events", "3.11.0"),
     }
     assert api.modules_lock_check(reference_project) == []
     result = api.validate(reference_project, strict=True)

@@ -22,22 +22,25 @@ locals {
 }
 
 inputs = {
-  identifier                  = "${local.project.name}-${local.env.environment}-postgres"
-  engine                      = "postgres"
-  engine_version              = "16"
-  family                      = "postgres16"
-  major_engine_version        = "16"
-  instance_class              = local.env.sizing.db_instance_class
-  allocated_storage           = local.env.sizing.db_storage_gb
-  multi_az                    = local.env.multi_az
-  db_name                     = "app"
-  username                    = "app"
-  manage_master_user_password = true
-  backup_retention_period     = local.env.settings.backup_retention_days
-  monitoring_interval         = local.env.settings.enhanced_monitoring ? 60 : 0
-  create_monitoring_role      = local.env.settings.enhanced_monitoring
-  monitoring_role_name        = "${local.project.name}-${local.env.environment}-rds-monitoring"
-  storage_encrypted           = local.env.settings.encryption_at_rest
-  deletion_protection         = local.env.deletion_protection
-  skip_final_snapshot         = !local.env.deletion_protection
+  identifier                             = "${local.project.name}-${local.env.environment}-postgres"
+  engine                                 = "postgres"
+  engine_version                         = "16"
+  family                                 = "postgres16"
+  major_engine_version                   = "16"
+  instance_class                         = local.env.sizing.db_instance_class
+  allocated_storage                      = local.env.sizing.db_storage_gb
+  multi_az                               = local.env.multi_az
+  db_name                                = "app"
+  username                               = "app"
+  manage_master_user_password            = true
+  backup_retention_period                = local.env.settings.backup_retention_days
+  monitoring_interval                    = local.env.settings.enhanced_monitoring ? 60 : 0
+  create_monitoring_role                 = local.env.settings.enhanced_monitoring
+  monitoring_role_name                   = "${local.project.name}-${local.env.environment}-${local.region.aws_region}-rds-monitoring"
+  storage_encrypted                      = local.env.settings.encryption_at_rest
+  deletion_protection                    = local.env.deletion_protection
+  skip_final_snapshot                    = !local.env.deletion_protection
+  enabled_cloudwatch_logs_exports        = ["postgresql", "upgrade"]
+  create_cloudwatch_log_group            = true
+  cloudwatch_log_group_retention_in_days = local.env.settings.rds_log_retention_days
 }

@@ -35,6 +35,7 @@ inputs = {
   enable_nat_gateway                              = local.region.settings.nat_gateway != "none"
   single_nat_gateway                              = local.region.settings.nat_gateway == "single"
   one_nat_gateway_per_az                          = local.region.settings.nat_gateway == "per_az"
+  map_public_ip_on_launch                         = local.region.settings.nat_gateway == "none"
   enable_flow_log                                 = local.region.settings.flow_logs
   create_flow_log_cloudwatch_log_group            = local.region.settings.flow_logs
   create_flow_log_cloudwatch_iam_role             = local.region.settings.flow_logs

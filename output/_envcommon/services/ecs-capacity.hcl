@@ -23,15 +23,16 @@ locals {
 
 inputs = {
   name                        = "${local.project.name}-${local.env.environment}-ecs"
-  image_id                    = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+  image_id                    = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/${local.env.sizing.ecs_arch == "arm64" ? "arm64/" : ""}recommended/image_id"
   instance_type               = local.env.sizing.ecs_instance_type
-  min_size                    = local.env.settings.ecs_min_size
-  max_size                    = local.env.settings.ecs_max_size
-  desired_capacity            = local.env.settings.ecs_min_size
+  min_size                    = local.region.settings.ecs_min_size
+  max_size                    = local.region.settings.ecs_max_size
+  desired_capacity            = local.region.settings.ecs_min_size
   health_check_type           = "EC2"
   user_data                   = base64encode("#!/bin/bash\necho ECS_CLUSTER=${local.project.name}-${local.env.environment} >> /etc/ecs/ecs.config\n")
   create_iam_instance_profile = true
   iam_role_name               = "${local.project.name}-${local.env.environment}-ecs-instance"
+  iam_role_use_name_prefix    = true
   iam_role_policies = {
     AmazonEC2ContainerServiceforEC2Role = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
     AmazonSSMManagedInstanceCore        = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"

@@ -29,6 +29,7 @@ inputs = {
   cpu                      = 256
   memory                   = 512
   desired_count            = 1
+  create_security_group    = false
   container_definitions = {
     app = {
       essential = true
@@ -42,8 +43,9 @@ inputs = {
           protocol      = "tcp"
         },
       ]
-      readonly_root_filesystem  = false
-      enable_cloudwatch_logging = true
+      readonly_root_filesystem               = false
+      enable_cloudwatch_logging              = true
+      cloudwatch_log_group_retention_in_days = local.env.settings.log_retention_days
     }
   }
   ordered_placement_strategy = local.env.settings.placement == "spread" ? [{ type = "spread", field = "attribute:ecs.availability-zone" }] : [{ type = "binpack", field = "memory" }]

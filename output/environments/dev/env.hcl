@@ -9,20 +9,29 @@ locals {
   sizing = {
     db_instance_class = "db.t3.micro"
     ecs_instance_type = "t3.micro"
+    ecs_arch          = "x86_64"
     db_storage_gb     = 20
   }
   deletion_protection = false
   multi_az            = false
   settings = {
-    nat_gateway           = "none"
-    flow_logs             = false
-    backup_retention_days = 7
-    enhanced_monitoring   = false
-    encryption_at_rest    = false
-    container_insights    = false
-    ecs_min_size          = 1
-    ecs_max_size          = 2
-    placement             = "binpack"
-    log_retention_days    = 7
+    nat_gateway            = "none"
+    flow_logs              = false
+    backup_retention_days  = 7
+    enhanced_monitoring    = false
+    encryption_at_rest     = false
+    container_insights     = false
+    ecs_min_size           = 1
+    ecs_max_size           = 2
+    placement              = "binpack"
+    log_retention_days     = 7
+    rds_log_retention_days = 7
+    service_port           = 80
+    https_only             = false
+    certificate_arn        = ""
+  }
+  tags = {
+    CostAllocation = "dev"
+    Owner          = "platform-team"
   }
 }

@@ -9,20 +9,29 @@ locals {
   sizing = {
     db_instance_class = "db.r6g.large"
     ecs_instance_type = "m6g.large"
+    ecs_arch          = "arm64"
     db_storage_gb     = 100
   }
   deletion_protection = true
   multi_az            = true
   settings = {
-    nat_gateway           = "per_az"
-    flow_logs             = true
-    backup_retention_days = 30
-    enhanced_monitoring   = true
-    encryption_at_rest    = true
-    container_insights    = true
-    ecs_min_size          = 3
-    ecs_max_size          = 10
-    placement             = "spread"
-    log_retention_days    = 30
+    nat_gateway            = "per_az"
+    flow_logs              = true
+    backup_retention_days  = 30
+    enhanced_monitoring    = true
+    encryption_at_rest     = true
+    container_insights     = true
+    ecs_min_size           = 3
+    ecs_max_size           = 10
+    placement              = "spread"
+    log_retention_days     = 30
+    rds_log_retention_days = 7
+    service_port           = 80
+    https_only             = true
+    certificate_arn        = ""
+  }
+  tags = {
+    CostAllocation = "prod"
+    Owner          = "platform-team"
   }
 }

@@ -9,20 +9,29 @@ locals {
   sizing = {
     db_instance_class = "db.t3.small"
     ecs_instance_type = "t3.medium"
+    ecs_arch          = "x86_64"
     db_storage_gb     = 50
   }
   deletion_protection = true
   multi_az            = false
   settings = {
-    nat_gateway           = "single"
-    flow_logs             = false
-    backup_retention_days = 14
-    enhanced_monitoring   = false
-    encryption_at_rest    = true
-    container_insights    = false
-    ecs_min_size          = 2
-    ecs_max_size          = 3
-    placement             = "binpack"
-    log_retention_days    = 14
+    nat_gateway            = "single"
+    flow_logs              = false
+    backup_retention_days  = 14
+    enhanced_monitoring    = false
+    encryption_at_rest     = true
+    container_insights     = false
+    ecs_min_size           = 2
+    ecs_max_size           = 3
+    placement              = "binpack"
+    log_retention_days     = 14
+    rds_log_retention_days = 7
+    service_port           = 80
+    https_only             = true
+    certificate_arn        = ""
+  }
+  tags = {
+    CostAllocation = "uat"
+    Owner          = "qa-team"
   }
 }

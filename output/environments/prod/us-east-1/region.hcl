@@ -8,15 +8,19 @@ locals {
   vpc_cidr   = "10.40.0.0/16"
   role       = "primary"
   settings = {
-    nat_gateway           = "per_az"
-    flow_logs             = true
-    backup_retention_days = 30
-    enhanced_monitoring   = true
-    encryption_at_rest    = true
-    container_insights    = true
-    ecs_min_size          = 3
-    ecs_max_size          = 10
-    placement             = "spread"
-    log_retention_days    = 30
+    nat_gateway            = "per_az"
+    flow_logs              = true
+    backup_retention_days  = 30
+    enhanced_monitoring    = true
+    encryption_at_rest     = true
+    container_insights     = true
+    ecs_min_size           = 3
+    ecs_max_size           = 10
+    placement              = "spread"
+    log_retention_days     = 30
+    rds_log_retention_days = 7
+    service_port           = 80
+    https_only             = true
+    certificate_arn        = "arn:aws:acm:us-east-1:444444444444:certificate/00000000-0000-0000-0000-000000000000"
   }
 }

@@ -8,15 +8,19 @@ locals {
   vpc_cidr   = "10.20.0.0/16"
   role       = "primary"
   settings = {
-    nat_gateway           = "single"
-    flow_logs             = false
-    backup_retention_days = 14
-    enhanced_monitoring   = false
-    encryption_at_rest    = false
-    container_insights    = false
-    ecs_min_size          = 2
-    ecs_max_size          = 2
-    placement             = "binpack"
-    log_retention_days    = 14
+    nat_gateway            = "single"
+    flow_logs              = false
+    backup_retention_days  = 14
+    enhanced_monitoring    = false
+    encryption_at_rest     = false
+    container_insights     = false
+    ecs_min_size           = 2
+    ecs_max_size           = 2
+    placement              = "binpack"
+    log_retention_days     = 14
+    rds_log_retention_days = 7
+    service_port           = 80
+    https_only             = false
+    certificate_arn        = ""
   }
 }

@@ -9,3 +9,12 @@ include "root" {
 include "envcommon" {
   path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/networking/vpc.hcl"
 }
+
+inputs = {
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "false"
+    DisasterRecovery = "disabled"
+    ManagedByModule  = "networking/vpc"
+  }
+}

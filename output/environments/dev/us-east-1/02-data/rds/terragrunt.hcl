@@ -15,12 +15,26 @@ dependency "vpc" {
 
   mock_outputs = {
     database_subnet_group_name = "mock-database-subnet-group"
-    default_security_group_id  = "sg-00000000000000000"
+  }
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}
+
+dependency "sg" {
+  config_path = "../../01-network/sg-database"
+
+  mock_outputs = {
+    security_group_id = "sg-000000000000000db"
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
 inputs = {
   db_subnet_group_name   = dependency.vpc.outputs.database_subnet_group_name
-  vpc_security_group_ids = [dependency.vpc.outputs.default_security_group_id]
+  vpc_security_group_ids = [dependency.sg.outputs.security_group_id]
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "true"
+    DisasterRecovery = "disabled"
+    ManagedByModule  = "data/rds"
+  }
 }

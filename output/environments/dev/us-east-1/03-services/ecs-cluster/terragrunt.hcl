@@ -14,3 +14,12 @@ include "envcommon" {
 dependencies {
   paths = ["../../01-network/vpc"]
 }
+
+inputs = {
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "false"
+    DisasterRecovery = "disabled"
+    ManagedByModule  = "services/ecs-cluster"
+  }
+}

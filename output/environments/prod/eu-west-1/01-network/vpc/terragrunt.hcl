@@ -12,3 +12,12 @@ include "envcommon" {
 
 # prod has deletion_protection: Terragrunt refuses to destroy this unit.
 prevent_destroy = true
+
+inputs = {
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "false"
+    DisasterRecovery = "enabled"
+    ManagedByModule  = "networking/vpc"
+  }
+}

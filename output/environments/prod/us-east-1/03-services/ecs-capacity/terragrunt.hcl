@@ -15,6 +15,16 @@ dependency "vpc" {
 
   mock_outputs = {
     private_subnets = ["subnet-00000000000000001", "subnet-00000000000000002", "subnet-00000000000000003"]
+    public_subnets  = ["subnet-0000000000000000a", "subnet-0000000000000000b", "subnet-0000000000000000c"]
+  }
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}
+
+dependency "sg" {
+  config_path = "../../01-network/sg-ecs-instances"
+
+  mock_outputs = {
+    security_group_id = "sg-0000000000000ec20"
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
@@ -29,4 +39,11 @@ prevent_destroy = true
 
 inputs = {
   vpc_zone_identifier = dependency.vpc.outputs.private_subnets
+  security_groups     = [dependency.sg.outputs.security_group_id]
+  tags = {
+    Criticality      = "medium"
+    BackupRequired   = "false"
+    DisasterRecovery = "enabled"
+    ManagedByModule  = "services/ecs-capacity"
+  }
 }

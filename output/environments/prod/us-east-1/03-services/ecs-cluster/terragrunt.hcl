@@ -17,3 +17,12 @@ dependencies {
 
 # prod has deletion_protection: Terragrunt refuses to destroy this unit.
 prevent_destroy = true
+
+inputs = {
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "false"
+    DisasterRecovery = "enabled"
+    ManagedByModule  = "services/ecs-cluster"
+  }
+}

@@ -10,6 +10,10 @@ include "envcommon" {
   path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/services/ecs-service.hcl"
 }
 
+locals {
+  env = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals
+}
+
 dependency "cluster" {
   config_path = "../../03-services/ecs-cluster"
 
@@ -28,6 +32,28 @@ dependency "vpc" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
+dependency "sg" {
+  config_path = "../../01-network/sg-service"
+
+  mock_outputs = {
+    security_group_id = "sg-00000000000005e50"
+  }
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}
+
+dependency "alb" {
+  config_path = "../../03-services/alb"
+
+  mock_outputs = {
+    target_groups = {
+      app = {
+        arn = "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/mock/0000000000000000"
+      }
+    }
+  }
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}
+
 dependency "database" {
   config_path = "../../02-data/rds"
 
@@ -38,8 +64,9 @@ dependency "database" {
 }
 
 inputs = {
-  cluster_arn = dependency.cluster.outputs.arn
-  subnet_ids  = dependency.vpc.outputs.private_subnets
+  cluster_arn        = dependency.cluster.outputs.arn
+  subnet_ids         = dependency.vpc.outputs.private_subnets
+  security_group_ids = [dependency.sg.outputs.security_group_id]
   container_definitions = {
     app = {
       essential = true
@@ -49,13 +76,27 @@ inputs = {
       port_mappings = [
         {
           name          = "http"
-          containerPort = 8080
+          containerPort = local.env.settings.service_port
           protocol      = "tcp"
         },
       ]
-      readonly_root_filesystem  = false
-      enable_cloudwatch_logging = true
-      environment               = [{ name = "DB_HOST", value = dependency.database.outputs.db_instance_address }]
+      readonly_root_filesystem               = false
+      enable_cloudwatch_logging              = true
+      cloudwatch_log_group_retention_in_days = local.env.settings.log_retention_days
+      environment                            = [{ name = "DB_HOST", value = dependency.database.outputs.db_instance_address }]
     }
+  }
+  load_balancer = {
+    service = {
+      target_group_arn = dependency.alb.outputs.target_groups["app"].arn
+      container_name   = "app"
+      container_port   = local.env.settings.service_port
+    }
+  }
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "false"
+    DisasterRecovery = "disabled"
+    ManagedByModule  = "services/ecs-service"
   }
 }

@@ -12,3 +12,12 @@ include "envcommon" {
 
 # uat has deletion_protection: Terragrunt refuses to destroy this unit.
 prevent_destroy = true
+
+inputs = {
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "false"
+    DisasterRecovery = "disabled"
+    ManagedByModule  = "networking/vpc"
+  }
+}

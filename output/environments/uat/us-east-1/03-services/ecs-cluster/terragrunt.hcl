@@ -17,3 +17,12 @@ dependencies {
 
 # uat has deletion_protection: Terragrunt refuses to destroy this unit.
 prevent_destroy = true
+
+inputs = {
+  tags = {
+    Criticality      = "high"
+    BackupRequired   = "false"
+    DisasterRecovery = "disabled"
+    ManagedByModule  = "services/ecs-cluster"
+  }
+}
