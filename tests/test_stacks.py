@@ -103,7 +103,7 @@ def test_switch_refuses_until_confirmed_and_keeps_state_keys(reference_project: 
     result = runner.invoke(main, ["render", "-c", str(reference_project), "--style", "stacks"])
     assert result.exit_code == 1, result.output
     assert "render refused to drop the classic tree" in result.output
-    assert "State keys stay the same for all 24 units: no state moves." in result.output
+    assert "State keys stay the same for all 73 units: no state moves." in result.output
     assert "--switch-style" in result.output
     assert tree(out) == before  # nothing written
     result = runner.invoke(main, ["render", "-c", str(reference_project), "--style", "stacks", "--switch-style"])
@@ -137,7 +137,7 @@ def test_switch_prints_the_exact_state_moves(reference_project: Path, runner: Cl
     assert [e["rule"] for e in envelope["errors"]] == ["style-switch"]
     assert "(pass --switch-style to confirm)" in envelope["errors"][0]["message"]
     moves = envelope["result"]["style_switch"]["state_moves"]
-    assert len(moves) == 24
+    assert len(moves) == 73
     assert {
         "unit": "prod/eu-west-1/rds",
         "bucket": "terragrunt-starter-444444444444-tfstate",
@@ -211,7 +211,7 @@ def test_graph_is_the_same_on_both_styles_except_directories(reference_project: 
     assert classic.exit_code == 0 and stacked.exit_code == 0
     assert json.loads(classic.output) == json.loads(stacked.output)  # no_dot: the same directories
     text = runner.invoke(main, ["graph", "-c", str(reference_project), "--style", "stacks"])
-    assert "prod/eu-west-1/orders-api       needs ecs-cluster, vpc, rds" in text.output
+    assert "prod/eu-west-1/orders-api                 needs ecs-cluster, vpc, sg-service, alb, rds" in text.output
     reference_project.write_text(reference_project.read_text() + "\nstacks: { no_dot_terragrunt_stack: false }\n")
     hidden = runner.invoke(main, ["graph", "-c", str(reference_project), "--format", "json", "--style", "stacks"])
     assert "environments/prod/eu-west-1/.terragrunt-stack/04-apps/orders-api" in hidden.output

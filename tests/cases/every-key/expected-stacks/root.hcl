@@ -19,11 +19,12 @@ remote_state {
     if_exists = "overwrite_terragrunt"
   }
   config = {
-    bucket         = "every-key-${local.env.environment}-${local.env.account_id}-${local.region.aws_region}"
-    key            = "${path_relative_to_include()}/terraform.tfstate"
-    region         = "us-west-2"
-    encrypt        = false
-    dynamodb_table = "every-key-locks"
+    bucket                         = "every-key-${local.env.environment}-${local.env.account_id}-${local.region.aws_region}"
+    key                            = "${path_relative_to_include()}/terraform.tfstate"
+    region                         = "us-west-2"
+    encrypt                        = false
+    dynamodb_table                 = "every-key-locks"
+    enable_lock_table_ssencryption = true
   }
 }
 

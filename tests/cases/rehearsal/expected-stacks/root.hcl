@@ -18,11 +18,12 @@ remote_state {
     if_exists = "overwrite_terragrunt"
   }
   config = {
-    bucket         = "rehearsal-${local.env.environment}-${local.env.account_id}-${local.region.aws_region}-tfstate"
-    key            = "${path_relative_to_include()}/terraform.tfstate"
-    region         = local.region.aws_region
-    encrypt        = true
-    dynamodb_table = "rehearsal-locks"
+    bucket                         = "rehearsal-${local.env.environment}-${local.env.account_id}-${local.region.aws_region}-tfstate"
+    key                            = "${path_relative_to_include()}/terraform.tfstate"
+    region                         = local.region.aws_region
+    encrypt                        = true
+    dynamodb_table                 = "rehearsal-locks"
+    enable_lock_table_ssencryption = true
     assume_role = {
       role_arn = local.env.role_arn
     }
