@@ -230,13 +230,16 @@ def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: 
     # One state object per unit, at the unit's own key, and nothing else (no lock left).
     expected = {f"{u.directory}/terraform.tfstate" for u in project.units}
     assert {o.split("/", 3)[3] for o in report.state_objects} == expected
-    assert len(report.state_objects) == len(project.units) == 24
+    assert len(report.state_objects) == len(project.units) == 73
     # Every wired input received its dependency's output from state, tagged by its producer.
     flows = {(f.source, f.output, f.target, f.input) for f in report.flows}
     assert ("prod/eu-west-1/rds", "db_instance_address", "prod/eu-west-1/orders-api",
             "container_definitions.app.environment[0].value") in flows
-    assert ("dev/us-east-1/vpc", "private_subnets", "dev/us-east-1/ecs-capacity", "vpc_zone_identifier") in flows
-    assert all(f.ok for f in report.flows) and len(report.flows) == 27
+    # dev overrides the wired vpc_zone_identifier with the public subnets: that output flows.
+    assert ("dev/us-east-1/vpc", "public_subnets", "dev/us-east-1/ecs-capacity", "vpc_zone_identifier") in flows
+    assert ("prod/us-east-1/vpc", "private_subnets", "prod/us-east-1/ecs-capacity", "vpc_zone_identifier") in flows
+    assert all(f.ok for f in report.flows)
+    assert len(report.flows) == 124
     # prevent_destroy kept every unit of uat and prod; dev and staging are gone.
     kept = {u.address.split("/")[0] for u in report.units if u.kept}
     destroyed = {u.address.split("/")[0] for u in report.units if u.destroyed_at}

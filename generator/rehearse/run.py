@@ -673,7 +673,23 @@ class _Rehearsal:
             "state placement: " + ", ".join(f"{b} in {r}" for b, (_a, r) in sorted(placed.items()))
         )
         roles = self._roles()
-        self.report.state_objects = self.state.objects(roles)
+        # Server access logs of the state buckets (state.access_logging_bucket) are not state.
+        log_buckets = {
+            str(config["accesslogging_bucket_name"])
+            for config in (
+                (self.rendered.get(u.address, {}).get("remote_state") or {}).get("config") or {}
+                for u in self.in_queue
+            )
+            if config.get("accesslogging_bucket_name")
+        }
+        found = self.state.objects(roles)
+        self.report.state_objects = [o for o in found if o.split("/", 3)[2] not in log_buckets]
+        if log_buckets:
+            existing = {b for role in roles for b in self.state.buckets(role)}
+            for bucket in sorted(log_buckets - existing):
+                self.report.failures.append(Failure("state", "", f"access-logging bucket {bucket} was not created"))
+            logs = len(found) - len(self.report.state_objects)
+            self.report.notes.append(f"access logs: {logs} objects in {', '.join(sorted(log_buckets))}")
         owned = {f"s3://{bucket}/{key}" for bucket, key in seen}
         for orphan in sorted(set(self.report.state_objects) - owned):
             if orphan.endswith(".tfstate"):
@@ -744,7 +760,14 @@ class _Rehearsal:
             for wire in self._reading(unit):
                 source = self.state.read_unit(self._result(wire.target).state_key)
                 outputs = self.state.outputs(source) if source else {}
-                wired = {o for v in wire.dependency.outputs.values() for o in (v if isinstance(v, tuple) else (v,))}
+                # Outputs the catalog wires into inputs the unit does not override (an
+                # override replaces the wired expression, so that output need not arrive).
+                wired = {
+                    o
+                    for input_name, v in wire.dependency.outputs.items()
+                    if input_name not in unit.overrides
+                    for o in (v if isinstance(v, tuple) else (v,))
+                }
                 for name in sorted(wire.dependency.mock_outputs):
                     if name not in outputs:
                         self.report.failures.append(
