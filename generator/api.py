@@ -23,12 +23,22 @@ from . import checks
 from .build.plan import PlannedFile
 from .build.plan import plan as plan_files
 from .build.render import Renderer
-from .errors import Diagnostic, InputError, Location, OutputError, display_path, sorted_diagnostics
+from .errors import (
+    ArgumentError,
+    ArgumentProblem,
+    Diagnostic,
+    InputError,
+    Location,
+    OutputError,
+    display_path,
+    sorted_diagnostics,
+)
 from .features.explain import Explanation
 from .features.explain import explain as explain_address
 from .features.graph import Graph, select
 from .features.scaffold import INIT, Options, project_name_for, scaffold_files
 from .output import disk
+from .output.state import TEMP_SUFFIX
 from .output.sync import RenderResult, UnsafeWriteError, sync
 from .project import schema
 from .project.catalog import LoadStats, blocking, load_catalog
@@ -74,6 +84,38 @@ class Plan:
         return self.project.root / "output"
 
 
+def find_config(config: Config = DEFAULT_CONFIG) -> Path:
+    """*config*; for the default name, when the current directory has none, the first
+    environments.yaml in a directory above it (as git finds .git), so tfgen works from
+    anywhere inside a project."""
+    path = Path(config)
+    if os.fspath(config) != DEFAULT_CONFIG or path.exists():
+        return path
+    for directory in Path.cwd().parents:
+        candidate = directory / DEFAULT_CONFIG
+        if candidate.is_file():
+            return candidate
+    return path
+
+
+def _check_output(out: Path, project: Project) -> None:
+    """Refuse an output directory that would put the tree among the project's own files:
+    the project directory (or one above it), its catalog/ or templates/."""
+    target = out.resolve()
+    root = project.root.resolve()
+    places = ((root / "catalog", "the catalog"), (root / "templates", "the templates directory"))
+    what = "the project directory" if target == root or target in root.parents else next(
+        (name for place, name in places if target == place or place in target.parents), None
+    )
+    if what is not None:
+        raise ArgumentError(
+            [ArgumentProblem("output", os.fspath(out), f"is {what}; the rendered tree would be written among "
+                             "the project's own files", hint="use output/ (the default) or another directory")],
+            Location(display_path(project.document.file)),
+            rule="output",
+        )
+
+
 def _strict(warning: Diagnostic) -> Diagnostic:
     hint = f"{warning.hint}; " if warning.hint else ""
     return replace(warning, severity="error", hint=f"{hint}an error under strict=True")
@@ -88,7 +130,7 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     """
     started = time.perf_counter()
     stats = LoadStats()
-    path = Path(config)
+    path = find_config(config)
     stats.documents += 1
     doc = load_document(path, display_path(path))
     if not isinstance(doc.data, dict):
@@ -173,6 +215,7 @@ def _sync(
 ) -> RenderResult:
     started = time.perf_counter()
     out = Path(output) if output is not None else planned.output
+    _check_output(out, planned.project)
     warnings = planned.loaded.warnings
     try:
         result = sync(
@@ -194,6 +237,8 @@ def _sync(
         raise OutputError(_displayed(error.diagnostics)) from None
     except OSError as exc:
         where = exc.filename if isinstance(exc.filename, str) else str(out)
+        if os.path.basename(where).endswith(TEMP_SUFFIX):  # name the directory, not tfgen's temporary file
+            where = os.path.dirname(where) or str(out)
         raise OutputError(
             [Diagnostic(f"cannot write the output tree: {exc.strerror or exc}", Location(display_path(where)),
                         rule="io")]
@@ -207,12 +252,15 @@ def diff(
     *,
     output: Config | None = None,
     force: bool = False,
+    allow_orphan: bool = False,
     lock_timeout: float = 30.0,
 ) -> RenderResult:
     """Compare *planned* with the output tree (output/ beside the config by default);
-    write nothing. ``result.in_sync`` says whether the tree is up to date."""
+    write nothing. ``result.in_sync`` says whether the tree is up to date;
+    ``result.refused`` what applying it with the same *force* and *allow_orphan* refuses."""
     return _sync(
-        planned, output, write=False, force=force, allow_orphan=False, lock_timeout=lock_timeout, progress=None
+        planned, output, write=False, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout,
+        progress=None,
     )
 
 
@@ -257,7 +305,7 @@ def render(
     as files are rendered and written."""
     planned = plan(load(config, strict=strict), scope=scope, progress=progress)
     if not write:
-        return diff(planned, output=output, force=force, lock_timeout=lock_timeout)
+        return diff(planned, output=output, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout)
     return apply(
         planned, output=output, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout, progress=progress
     )

@@ -74,6 +74,40 @@ def _regular_file(target: str, *, strict: bool = True) -> os.stat_result | None:
     return info
 
 
+class _Links:
+    """Refuses a path of the output tree that passes through a symbolic link: writing or
+    deleting through one would change files outside the tree. Each directory is looked
+    at once per comparison."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.checked: set[str] = set()
+
+    def check(self, path: str) -> None:
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            if prefix in self.checked:
+                continue
+            target = os.path.join(self.root, prefix)
+            if os.path.islink(target):
+                raise OutputError(
+                    [
+                        Diagnostic(
+                            "is a symbolic link inside the output tree; tfgen never writes or deletes through one "
+                            f"(it points to {os.readlink(target)})",
+                            Location(target),
+                            rule="symlink",
+                            hint="replace the link with a real directory or file, or remove it",
+                        )
+                    ]
+                )
+            if depth < len(parts):
+                self.checked.add(prefix)
+            if not os.path.lexists(target):
+                return
+
+
 def _read(target: str) -> bytes:
     with open(target, "rb") as handle:
         return handle.read()
@@ -95,9 +129,11 @@ def compare(
     recorded = state.manifest.files if state.manifest else {}
     journal = state.journal or {}
     changes: list[Change] = []
+    links = _Links(root)
     for path in sorted(desired):
         new = desired[path]
         target = os.path.join(root, path)
+        links.check(path)
         info = _regular_file(target)
         if info is None:
             changes.append(Change(path, "created", None, new))
@@ -121,6 +157,7 @@ def compare(
         environment = environment_of(path)
         guarded = environment is not None and protected(environment)
         target = os.path.join(root, path)
+        links.check(path)
         if _regular_file(target, strict=False) is None:
             vanished.append(path)
             continue

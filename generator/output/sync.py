@@ -202,9 +202,24 @@ def explain_refusals(
                 "its files would orphan the live infrastructure they deployed, so nothing was deleted",
                 Location(display(output / directory) if directory else display(output)),
                 rule="orphan",
-                hint="to destroy it: put it back with deletion_protection: false, render, run "
-                "`terragrunt run --all destroy` in that directory, then remove it; "
-                "or pass allow_orphan=True to leave it running unmanaged",
+                hint=destroy_advice(directory, environment),
             )
         )
     return diagnostics
+
+
+def destroy_advice(directory: str, environment: str) -> str:
+    """The narrow way to destroy what a refused deletion would orphan: lift protection on
+    those units only (not on the whole environment, which would also drop deletion
+    protection and final snapshots of every database there), apply, destroy, remove."""
+    parts = directory.split("/")
+    unit = parts[4] if len(parts) >= 5 else None
+    which = f"unit {unit}" if unit else "each of its units"
+    override = f"environments.{environment}.units.{unit or '<unit>'}.inputs"
+    return (
+        f"to destroy it: put it back, give {which} its own override `{override}: "
+        "{deletion_protection: false}` (not the environment's deletion_protection), render and run "
+        "`terragrunt apply` there (AWS refuses to delete a protected database until an apply has lifted "
+        "the flag), then `terragrunt destroy`, then remove it from the YAML; "
+        "or pass allow_orphan=True to leave it running unmanaged"
+    )
