@@ -14,6 +14,7 @@ Functions here return results and raise TfgenError; they never print.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,7 @@ from .errors import (
     Location,
     OutputError,
     display_path,
+    format_key_path,
     sorted_diagnostics,
 )
 from .features.explain import Explanation
@@ -116,6 +118,36 @@ def _check_output(out: Path, project: Project) -> None:
         )
 
 
+_MEANT = re.compile(r"did you mean '([^']+)'")
+
+
+def _without_cascades(found: list[Diagnostic], schema_problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop what follows from a misspelt key: with ``environments.dev.sizng`` unknown
+    (did you mean 'sizing'?), dev has no sizing, and every rule that reads it would
+    report that too. The typo is the one error to fix; a rule's error that names the
+    same environment and the key meant is its consequence."""
+    meant: list[tuple[str, str]] = []  # (environment, key meant)
+    for problem in schema_problems:
+        match = _MEANT.search(f"{problem.message} {problem.hint}")
+        path = problem.path
+        if problem.rule == "unknown-key" and match and len(path) == 3 and path[0] == "environments":
+            meant.append((str(path[1]), match.group(1)))
+    if not meant:
+        return found
+
+    def consequence(diagnostic: Diagnostic) -> bool:
+        if diagnostic in schema_problems:
+            return False
+        text = f"{diagnostic.message} {format_key_path(diagnostic.path)}"
+        return any(
+            re.search(rf"\b{re.escape(key)}\b", text)
+            and (re.search(rf"\b{re.escape(env)}\b", text) or diagnostic.path[:2] == ("environments", env))
+            for env, key in meant
+        )
+
+    return [d for d in found if not consequence(d)]
+
+
 def _strict(warning: Diagnostic) -> Diagnostic:
     hint = f"{warning.hint}; " if warning.hint else ""
     return replace(warning, severity="error", hint=f"{hint}an error under strict=True")
@@ -158,6 +190,7 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     found = problems + catalog_errors + model_errors
     stats.check_runs += 1
     found += checks.run(project, catalog_complete=not unplaced)
+    found = _without_cascades(found, problems + catalog_errors)
     errors = [d for d in found if d.severity == "error"]
     warnings = [d for d in found if d.severity == "warning"]
     if strict:
@@ -229,6 +262,7 @@ def _sync(
             lock_timeout=lock_timeout,
             progress=_stage(progress, "writing"),
             display=display_path,
+            allowed_extra=tuple(planned.project.document.data.get("output_extra_files") or ()),
         )
     except UnsafeWriteError as error:
         error.result = replace(error.result, warnings=warnings + _displayed(error.result.warnings))

@@ -4,7 +4,7 @@ Importing this package registers every rule (the topic modules register themselv
 with base.rule / base.catalog_rule); :func:`run` runs them.
 """
 
-from . import expressions, inputs, network, policy, references, state
+from . import expressions, inputs, network, policy, references, state, zones
 from .base import CATALOG_RULES, RULES, Context, run
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "references",
     "run",
     "state",
+    "zones",
 ]

@@ -255,6 +255,9 @@ def render(
     if check or dry_run:
         for line in report.listing(result.changes, result.manifest, force=force, allow_orphan=allow_orphan):
             click.echo(line)
+        for path in result.foreign:
+            click.echo(f"{'foreign':<12} {path}  (not written by tfgen, and Terragrunt would pick it up; "
+                       "remove it, or list it in output_extra_files)")
     for directory in result.kept:
         click.echo(f"{where}/{directory}: kept: it holds files tfgen did not write", err=True)
     click.echo(report.summary(result), err=mode == "diff")
@@ -271,7 +274,11 @@ def render(
         if any(c.action == "delete" and c.protected for c in result.refused):
             needs.append("--allow-orphan to delete protected units")
         hint = f" (it needs {' and '.join(needs)})" if needs else ""
-        click.echo(f"{where} is not in sync with {config.name}: run `tfgen render`{hint}", err=True)
+        advice = f"run `tfgen render`{hint}"
+        if result.foreign and all(c.status == "unchanged" for c in result.changes) and result.manifest == "unchanged":
+            advice = (f"{len(result.foreign)} file(s) tfgen did not write would be picked up by Terragrunt: "
+                      "remove them, or list them in output_extra_files")
+        click.echo(f"{where} is not in sync with {config.name}: {advice}", err=True)
         sys.exit(code)
 
 

@@ -274,5 +274,6 @@ def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool =
         "interrupted": result.interrupted,
         "files": files,
         "kept_directories": result.kept,
+        "foreign_files": result.foreign,
         "seconds": round(result.seconds, 3),
     }

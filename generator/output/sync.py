@@ -13,7 +13,7 @@ from ..errors import Diagnostic, Location, OutputError
 from ..project.layout import Scope, environment_of, parent
 from ..project.model import Project
 from . import disk
-from .diff import STATUSES, Change, Survey, compare
+from .diff import STATUSES, Change, Survey, compare, foreign_files
 from .state import Manifest, State, digest, read_state
 
 
@@ -31,6 +31,8 @@ class RenderResult:
     kept: list[str] = field(default_factory=list)  # directories left because they hold files tfgen did not write
     force: bool = False
     allow_orphan: bool = False
+    #: files under output/ that tfgen did not write and Terragrunt would pick up (compared only)
+    foreign: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.changes if c.status == status)
@@ -43,7 +45,7 @@ class RenderResult:
     @property
     def in_sync(self) -> bool:
         unchanged = all(c.status == "unchanged" for c in self.changes)
-        return unchanged and self.manifest == "unchanged" and not self.interrupted
+        return unchanged and self.manifest == "unchanged" and not self.interrupted and not self.foreign
 
     @property
     def refused(self) -> list[Change]:
@@ -115,6 +117,7 @@ def sync(
     lock_timeout: float = 30.0,
     progress: Callable[[int, int], None] | None = None,
     display: Callable[[Path], str] = str,
+    allowed_extra: tuple[str, ...] = (),
 ) -> RenderResult:
     """Compare *desired* with *out* and, when *write*, apply it; all under one lock
     and one reading of the manifest. Raises UnsafeWriteError, writing nothing, when
@@ -134,6 +137,7 @@ def sync(
             state.interrupted,
             force=force,
             allow_orphan=allow_orphan,
+            foreign=[] if write else foreign_files(out, desired, state, allowed=allowed_extra, prune=scope.may_prune),
         )
         if write:
             refused = result.refused
