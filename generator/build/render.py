@@ -113,7 +113,7 @@ class Renderer:
             try:
                 template = self.environment.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
-                where = Location(exc.filename or name, exc.lineno or 0, 1)
+                where = Location(display_path(exc.filename) if exc.filename else name, exc.lineno or 0, 1)
                 raise InputError(
                     [Diagnostic(f"template syntax error: {exc.message}", where, rule="template")]
                 ) from None
