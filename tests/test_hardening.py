@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Issue 15: what a new user broke in an afternoon, each with the exact repro.
 
 (Item 1, PyYAML 6.0.4's own nesting limit, is tests/project/test_loader.py; the
@@ -57,7 +58,9 @@ def rendered(runner: CliRunner, *args: str) -> None:
 # 2 -----------------------------------------------------------------------------
 
 
-def test_a_template_rendering_invalid_hcl_is_refused_before_anything_is_written(project: Path, runner: CliRunner) -> None:
+def test_a_template_rendering_invalid_hcl_is_refused_before_anything_is_written(
+    project: Path, runner: CliRunner
+) -> None:
     rendered(runner)
     before = tree(project)
     (project / "templates").mkdir()
@@ -66,7 +69,10 @@ def test_a_template_rendering_invalid_hcl_is_refused_before_anything_is_written(
         result = runner.invoke(main, args)
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output
-        assert "templates/root.hcl.j2: the rendered root.hcl is not valid HCL (line 4 of the rendered file" in result.stderr
+        assert (
+            "templates/root.hcl.j2: the rendered root.hcl is not valid HCL (line 4 of the rendered file"
+            in result.stderr
+        )
     (project / "templates" / "root.hcl.j2").unlink()
     (project / "templates").rmdir()
     assert tree(project) == before
@@ -78,8 +84,14 @@ def test_a_template_rendering_invalid_hcl_is_refused_before_anything_is_written(
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
-        ("# root\n{% include 'missing.j2' %}\n", "templates/root.hcl.j2:2:1: template error while rendering root.hcl: 'missing.j2' not found"),
-        ("# root\n\nx = {{ undefined_name }}\n", "templates/root.hcl.j2:3:1: template error while rendering root.hcl: 'undefined_name' is undefined"),
+        (
+            "# root\n{% include 'missing.j2' %}\n",
+            "templates/root.hcl.j2:2:1: template error while rendering root.hcl: 'missing.j2' not found",
+        ),
+        (
+            "# root\n\nx = {{ undefined_name }}\n",
+            "templates/root.hcl.j2:3:1: template error while rendering root.hcl: 'undefined_name' is undefined",
+        ),
         ("# root\nx = {% if %}\n", "templates/root.hcl.j2:2:1: template syntax error"),
     ],
 )
@@ -108,7 +120,9 @@ def test_an_include_missing_in_an_included_template_names_the_included_file(proj
 
 
 def test_validate_refuses_a_float_render_cannot_write(project: Path, runner: CliRunner) -> None:
-    (project / "environments.yaml").write_text(PROD.replace("vpc2: {module: networking/vpc}", "vpc2: {module: networking/vpc, inputs: {x: 1e400}}"))
+    (project / "environments.yaml").write_text(
+        PROD.replace("vpc2: {module: networking/vpc}", "vpc2: {module: networking/vpc, inputs: {x: 1e400}}")
+    )
     for command in ("validate", "render"):
         result = runner.invoke(main, [command])
         assert result.exit_code == 2, result.output
@@ -131,12 +145,17 @@ def test_check_reports_a_hand_added_terragrunt_file(project: Path, runner: CliRu
     assert "foreign      environments/dev/eu-west-1/extra.tf" in result.stdout
     assert "README.md" not in result.stdout and "notes.txt" not in result.stdout
     machine = json.loads(runner.invoke(main, ["render", "--check", "--format", "json"]).stdout)
-    assert machine["result"]["foreign_files"] == ["environments/dev/eu-west-1/extra.tf", "environments/dev/terragrunt.hcl"]
+    assert machine["result"]["foreign_files"] == [
+        "environments/dev/eu-west-1/extra.tf",
+        "environments/dev/terragrunt.hcl",
+    ]
     # --env uat does not look at dev's files
     assert runner.invoke(main, ["render", "--check", "--env", "uat"]).exit_code == 0
     # a declared allow-list
     text = (project / "environments.yaml").read_text()
-    (project / "environments.yaml").write_text(text + 'output_extra_files: ["environments/*/terragrunt.hcl", "**/*.tf"]\n')
+    (project / "environments.yaml").write_text(
+        text + 'output_extra_files: ["environments/*/terragrunt.hcl", "**/*.tf"]\n'
+    )
     result = runner.invoke(main, ["render", "--check"])
     assert result.exit_code == 0, result.output
 
@@ -268,7 +287,9 @@ def test_read_only_output_names_the_directory(
     monkeypatch.setattr(disk, "_write_temporary", refuse)
     result = runner.invoke(main, ["render"])
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("output/environments/dev/eu-west-1: cannot write the output tree: Permission denied")
+    assert result.stderr.startswith(
+        "output/environments/dev/eu-west-1: cannot write the output tree: Permission denied"
+    )
     assert "tfgen-tmp" not in result.stderr
 
 
