@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """Issue 15: what a new user broke in an afternoon, each with the exact repro.
 
 (Item 1, PyYAML 6.0.4's own nesting limit, is tests/project/test_loader.py; the
