@@ -57,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--commands", default="find,render", help="which Terragrunt commands to time")
     args = parser.parse_args()
     terragrunt, tofu = tool("terragrunt", "v1.1.3"), tool("tofu", "v1.12.6")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TG_", "TF_"))}
@@ -72,13 +73,16 @@ def main() -> None:
             command = [*tfgen, "render", "-c", str(config), "-o", str(work / "output")]
             renders.append(timed(command, work, os.environ.copy()))
         tree = work / "output"
-        for _ in range(args.runs):
+        commands = args.commands.split(",")
+        for _ in range(args.runs if "find" in commands else 0):
             finds.append(timed([terragrunt, "find", "--dag", "--json", "--dependencies"], tree, env))
-        for _ in range(args.runs):
+        for _ in range(args.runs if "render" in commands else 0):
             clean(tree)
             evaluations.append(timed([terragrunt, "render", "--all", "--json", "-w", *NO_OUTPUTS], tree, env))
         clean(tree)
-        rows.append((size, statistics.median(renders), statistics.median(finds), statistics.median(evaluations)))
+        nan = float("nan")
+        rows.append((size, statistics.median(renders), statistics.median(finds) if finds else nan,
+                     statistics.median(evaluations) if evaluations else nan))
         print(f"{size} units: tfgen render {rows[-1][1]:.2f} s, find --dag {rows[-1][2]:.2f} s, "
               f"render --all {rows[-1][3]:.2f} s", file=sys.stderr)
     print(f"| units | tfgen render | terragrunt find --dag | terragrunt render --all --json | runs: {args.runs} |")

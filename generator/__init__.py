@@ -23,6 +23,7 @@ from .api import (
     Plan,
     Progress,
     ValidationResult,
+    affected,
     apply,
     check,
     diff,
@@ -30,6 +31,8 @@ from .api import (
     graph,
     init,
     load,
+    modules_lock,
+    modules_lock_check,
     plan,
     render,
     validate,
@@ -44,6 +47,7 @@ from .errors import (
     OutputError,
     TfgenError,
 )
+from .features.affected import Affected
 from .features.explain import Explanation, ScopeExplanation, UnitExplanation
 from .features.graph import Edge, Graph
 from .hcl.literal import HclExpr
@@ -56,6 +60,7 @@ from .project.model import Environment, Module, Project, Region, Unit
 __all__ = [
     "DEFAULT_CONFIG",
     "STATUSES",
+    "Affected",
     "ArgumentError",
     "ArgumentProblem",
     "Change",
@@ -85,6 +90,7 @@ __all__ = [
     "UnsafeWriteError",
     "ValidationResult",
     "__version__",
+    "affected",
     "apply",
     "check",
     "diff",
@@ -92,6 +98,8 @@ __all__ = [
     "graph",
     "init",
     "load",
+    "modules_lock",
+    "modules_lock_check",
     "plan",
     "render",
     "validate",

@@ -1,6 +1,6 @@
 """The pipeline, short: project -> checks -> build -> output.
 
-One-shot calls (validate, render, check, graph, explain, init) and the staged calls
+One-shot calls (validate, render, check, graph, explain, affected, init) and the staged calls
 they are made of, for scripts that load a project once::
 
     loaded = load("environments.yaml")       # read, validate, model
@@ -31,10 +31,13 @@ from .errors import (
     InputError,
     Location,
     OutputError,
+    TfgenError,
     display_path,
     format_key_path,
     sorted_diagnostics,
 )
+from .features import affected as affected_units
+from .features.affected import Affected, Revision
 from .features.explain import Explanation
 from .features.explain import explain as explain_address
 from .features.graph import Graph, select
@@ -42,11 +45,12 @@ from .features.scaffold import INIT, Options, project_name_for, scaffold_files
 from .output import disk
 from .output.state import TEMP_SUFFIX
 from .output.sync import RenderResult, UnsafeWriteError, sync
-from .project import schema
+from .project import revision, schema
 from .project.catalog import LoadStats, blocking, load_catalog
 from .project.layout import Scope
 from .project.loader import load as load_document
 from .project.model import Project, build_project, check_scope
+from .project.modules import lockfile
 
 DEFAULT_CONFIG = "environments.yaml"
 Config = str | os.PathLike[str]
@@ -149,6 +153,8 @@ def _without_cascades(found: list[Diagnostic], schema_problems: list[Diagnostic]
 
 
 def _strict(warning: Diagnostic) -> Diagnostic:
+    if warning.rule == lockfile.NO_LOCK_RULE:
+        return warning  # informational: a project without remote modules locked yet
     hint = f"{warning.hint}; " if warning.hint else ""
     return replace(warning, severity="error", hint=f"{hint}an error under strict=True")
 
@@ -184,6 +190,9 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
         raise InputError(problems + catalog_errors)
     stats.projects += 1
     project, model_errors = build_project(root, doc, modules)
+    interfaces, interface_notes = lockfile.interfaces(project, display_path(lockfile.lock_path(root)))
+    project = replace(project, interfaces=interfaces)
+    model_errors += interface_notes
     # With a catalog file missing or broken, units of its module are not placed, and
     # rules that need every unit would be noise.
     unplaced = {s.name for s in project.unit_specs if s.module not in modules}
@@ -194,7 +203,9 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     errors = [d for d in found if d.severity == "error"]
     warnings = [d for d in found if d.severity == "warning"]
     if strict:
-        errors, warnings = errors + [_strict(w) for w in warnings], []
+        escalated = [_strict(w) for w in warnings]
+        errors = errors + [w for w in escalated if w.severity == "error"]
+        warnings = [w for w in escalated if w.severity == "warning"]
     if errors:
         raise InputError(errors + warnings)
     return ValidationResult(project, sorted_diagnostics(warnings), path, stats, time.perf_counter() - started)
@@ -371,6 +382,35 @@ def explain(config: Config = DEFAULT_CONFIG, address: str = "") -> Explanation:
     return explain_address(project, address, display_path(project.root / "output"))
 
 
+def _rendered(config: Path, label: str) -> Revision:
+    loaded = load(config)
+    return Revision(label, loaded.project, plan(loaded).desired)
+
+
+def _at_revision(config: Path, ref: str) -> Revision:
+    """The project as it was at git revision *ref*, rendered in memory; diagnostics
+    about its files name them as REF:path."""
+    files = revision.read(config, ref)
+    if files is None:
+        return Revision(ref, None, {})
+    with disk.temporary_tree(files, prefix="tfgen-rev-") as root:
+        try:
+            return _rendered(root / config.name, ref)
+        except TfgenError as error:
+            raise InputError([affected_units.relocate(d, str(root), ref) for d in error.diagnostics]) from None
+
+
+def affected(config: Config = DEFAULT_CONFIG, *, base: str, head: str | None = None) -> Affected:
+    """The units that change between git revision *base* and *head* (None: the working
+    tree), with reasons, in destroy and apply waves per environment."""
+    path = Path(config)
+    if not path.is_file() and head is None:
+        raise InputError([Diagnostic(f"{path}: no such file", Location(str(path)), rule="io")])
+    old = _at_revision(path, base)
+    new = _at_revision(path, head) if head is not None else _rendered(path, "working tree")
+    return affected_units.compare(old, new)
+
+
 def init(
     directory: Config = ".",
     *,
@@ -384,3 +424,51 @@ def init(
     written = disk.write_new(target, scaffold_files(options), INIT)
     return [target / path for path in written]
 
+
+def lock_path(config: Config = DEFAULT_CONFIG) -> Path:
+    """Where the module lock of the project *config* lives (catalog/.tfgen-modules.lock.json)."""
+    return lockfile.lock_path(Path(config).parent)
+
+
+def modules_lock(
+    config: Config = DEFAULT_CONFIG,
+    *,
+    hosts: dict[str, str] | None = None,
+) -> lockfile.LockResult:
+    """Download each pinned remote module version once and write catalog/.tfgen-modules.lock.json.
+
+    The project is validated first (without the interface rules' findings blocking:
+    a stale lock is what this command repairs)."""
+    project = _project_for_lock(config)
+    result = lockfile.lock(project, hosts, shown=display_path(lockfile.lock_path(project.root)))
+    if result.changed:
+        disk.write_atomic(result.path, result.data)
+    return result
+
+
+def modules_lock_check(config: Config = DEFAULT_CONFIG) -> list[Diagnostic]:
+    """Why the module lock does not match the catalog; empty when it does. Offline."""
+    project = _project_for_lock(config)
+    return lockfile.check_lock(project, display_path(lockfile.lock_path(project.root)))
+
+
+#: Findings that `tfgen modules lock` itself repairs or that need the lock to be judged.
+_LOCK_RULES = frozenset(
+    {"unknown-input", "required-input", "input-type", "unknown-output", "module-lock", "module-lock-stale",
+     lockfile.NO_LOCK_RULE}
+)
+
+
+def _project_for_lock(config: Config) -> Project:
+    try:
+        return load(config).project
+    except InputError as error:
+        found = [d for d in error.diagnostics if d.severity == "error" and d.rule not in _LOCK_RULES]
+        if found:
+            raise InputError(found) from None
+    # Only interface findings: model the project without them.
+    path = Path(config)
+    doc = load_document(path, display_path(path))
+    root = path.resolve().parent
+    modules, _ = load_catalog(root, doc, LoadStats())
+    return build_project(root, doc, modules)[0]

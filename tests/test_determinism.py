@@ -24,7 +24,8 @@ UNICODE_TAG = '    Owner: "Zoë İnce — plateforme ☁"\n'
 
 def copy_project(target: Path, order: str, seed: int) -> Path:
     """The reference project (with a non-ASCII tag), its files created in *order*."""
-    sources = [REPO / "environments.yaml", *sorted((REPO / "catalog").rglob("*.yaml"))]
+    sources = [REPO / "environments.yaml", *sorted((REPO / "catalog").rglob("*.yaml")),
+               REPO / "catalog" / ".tfgen-modules.lock.json"]
     if (REPO / "templates").is_dir():
         sources += sorted(p for p in (REPO / "templates").rglob("*") if p.is_file())
     if order == "reversed":

@@ -4,6 +4,7 @@ tfgen must report, one per line, relative to the project directory:
 
     # args: --strict                  optional: extra options for validate and render
     # set: MAX_FILE_BYTES=512         optional: a loader limit lowered for this case
+    # lock: reference                 optional: the reference catalog's module lock is copied in
     environments.yaml:7:5: environments.dev.deletion_protecton: unknown key 'deletion_protecton'
 
 Every reported error line must begin with one expected line (file, line, column, key
@@ -29,8 +30,9 @@ from click.testing import CliRunner, Result
 from generator.cli import main
 from generator.output.state import MANIFEST, Manifest, digest
 from generator.project import loader
+from generator.project.modules.lockfile import LOCK_NAME
 
-from .conftest import CASES, tree
+from .conftest import CASES, REPO, tree
 
 INVALID = sorted(p.name for p in CASES.glob("invalid-*") if p.is_dir())
 EXPECTED = "expected-error.txt"
@@ -43,6 +45,7 @@ class Expectation:
     lines: list[str]
     args: list[str] = field(default_factory=list)
     limits: dict[str, int] = field(default_factory=dict)
+    lock: bool = False  # copy the reference project's catalog/.tfgen-modules.lock.json in
 
 
 def read_expectation(case: Path) -> Expectation:
@@ -53,6 +56,9 @@ def read_expectation(case: Path) -> Expectation:
         elif line.startswith("# set:"):
             name, value = line.removeprefix("# set:").strip().split("=")
             expectation.limits[name] = int(value)
+        elif line.startswith("# lock:"):
+            assert line.removeprefix("# lock:").strip() == "reference", line
+            expectation.lock = True
         elif line.strip() and not line.startswith("#"):
             expectation.lines.append(line)
     return expectation
@@ -104,6 +110,8 @@ def test_invalid_case(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     expectation = read_expectation(CASES / name)
     project = tmp_path / name
     shutil.copytree(CASES / name, project, ignore=shutil.ignore_patterns(EXPECTED))
+    if expectation.lock:
+        shutil.copyfile(REPO / "catalog" / LOCK_NAME, project / "catalog" / LOCK_NAME)
     for limit, value in expectation.limits.items():
         monkeypatch.setattr(loader, limit, value)
     seed_output(project)

@@ -13,6 +13,7 @@ without ``{{ section }}`` is formatted as a whole.
 
 from __future__ import annotations
 
+import json
 import re
 import types
 from collections import Counter
@@ -62,6 +63,7 @@ def make_environment(project_templates: Path | None) -> jinja2.Environment:
     env.filters["hcl_key"] = hcl.key
     env.filters["hcl_string"] = hcl.string
     env.filters["hcl_comment"] = hcl.comment_text
+    env.filters["yaml"] = lambda value: json.dumps(value, ensure_ascii=False)  # a YAML 1.2 flow scalar
     env.globals["section"] = SECTION
     return env
 
@@ -141,11 +143,14 @@ class Renderer:
             if not isinstance(exc, jinja2.TemplateError) and self._builtin(source):
                 raise  # tfgen's own template failed: a bug, not the user's input
             # a project template is the user's input, whatever it raises
-            reason = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
+            own = exc.message if isinstance(exc, jinja2.TemplateError) else None
+            reason = own or f"{type(exc).__name__}: {exc}"
             raise InputError(
                 [Diagnostic(f"template error while rendering {planned.path}: {reason}",
                             self._template_line(exc, source), rule="template")]
             ) from None
+        if not planned.path.endswith(".hcl"):  # CI pipelines (YAML) are written as the template lays them out
+            return text.encode("utf-8")
         formatted = self.format(text)
         if self.check_syntax:
             self._check_syntax(planned, formatted)

@@ -1,10 +1,11 @@
 """VALIDATE: semantic rules over the model, one small function per rule, by topic.
 
 Importing this package registers every rule (the topic modules register themselves
-with base.rule / base.catalog_rule); :func:`run` runs them.
+with base.rule / base.catalog_rule); :func:`run` runs them. modules.py holds the rules
+on module sources, interfaces and settings.
 """
 
-from . import expressions, inputs, network, policy, references, state, zones
+from . import expressions, inputs, modules, network, policy, references, state, zones
 from .base import CATALOG_RULES, RULES, Context, run
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Context",
     "expressions",
     "inputs",
+    "modules",
     "network",
     "policy",
     "references",

@@ -48,7 +48,8 @@ class Group(click.Group):
 
     @staticmethod
     def _command(ctx: click.Context) -> str:
-        return ctx.invoked_subcommand or ctx.info_name or "tfgen"
+        # A subcommand of a group (modules lock) names itself: the group alone is not the command.
+        return ctx.meta.get("tfgen.command") or ctx.invoked_subcommand or ctx.info_name or "tfgen"
 
     def _expected(self, ctx: click.Context, error: TfgenError) -> None:
         if ctx.meta.get("tfgen.format") == "json":
@@ -95,7 +96,9 @@ def main() -> None:
       tfgen render --env uat         only environments/uat and the shared files it uses
       tfgen schema > schema.json     the JSON Schema, for editors
       tfgen graph                    units and dependencies in apply order (waves)
+      tfgen affected --base main     the units a change touches, and why, in waves
       tfgen explain prod/us-east-1/rds   every input of a unit and where it was set
+      tfgen modules lock             record the pinned modules' variables and outputs
       tfgen init my-infra            start a new project that renders as it is
 
     Exit codes: 0 success, 1 drift or an unsafe write refused, 2 invalid input,

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from .. import api
-from ..errors import display_path
+from ..errors import Diagnostic, Location, display_path
+from ..features import affected as affected_views
 from ..features import explain as explain_views
 from ..features import graph as graph_views
 from ..features import scaffold
@@ -332,6 +333,98 @@ def schema_command(catalog: bool, output: Path | None) -> None:
     click.echo(f"wrote {output}")
 
 
+@click.group(context_settings=CONTEXT)
+def modules() -> None:
+    """Module interfaces: the lock file of the pinned remote module versions."""
+
+
+def _registry_hosts(values: tuple[str, ...]) -> dict[str, str]:
+    hosts: dict[str, str] = {}
+    for value in values:
+        host, sep, url = value.partition("=")
+        if not sep or not host or not url.startswith(("http://", "https://")):
+            raise click.BadParameter(f"{value!r}: write HOST=URL, e.g. registry.terraform.io=http://127.0.0.1:8080")
+        hosts[host] = url
+    return hosts
+
+
+@modules.command("lock", context_settings=CONTEXT)
+@config_option
+@click.option("--check", is_flag=True, help="Download nothing; exit 1 if the lock does not match the catalog.")
+@click.option(
+    "--registry",
+    "registries",
+    multiple=True,
+    metavar="HOST=URL",
+    help="Reach registry HOST at URL (a mirror or a local server); repeatable. [default: https://HOST]",
+)
+@format_option
+def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: str) -> None:
+    """Record the interface of every pinned remote module in catalog/.tfgen-modules.lock.json.
+
+    Each registry (tfr://) and git module version the catalog pins, and each version
+    promoted for an environment or unit, is downloaded once (the Terraform module
+    registry protocol: service discovery, then the X-Terraform-Get download URL, an
+    archive or git; //subdir for a module inside a package). Its variables (type,
+    default or required, nullable) and outputs are written to the lock file, which is
+    committed: validate and render read it offline. Local modules are read where
+    they are and need no lock.
+
+    \b
+    Exit codes: 0 written (or, with --check, in sync); 1 --check found the lock stale;
+    2 invalid input or a module that cannot be downloaded. --format json prints the
+    envelope every command prints; its result is {mode, lock, changed, downloaded,
+    modules} (with --check: {mode, lock, in_sync}, the findings as errors).
+
+    \b
+    Examples:
+      tfgen modules lock
+      tfgen modules lock --check          # in CI, with tfgen render --check
+      tfgen modules lock --registry registry.terraform.io=http://127.0.0.1:8080
+    """
+    report.remember_format(fmt)
+    report.remember_command("modules lock")
+    lock_file = display_path(api.lock_path(config))
+    if check:
+        problems = api.modules_lock_check(config)
+        code = report.EXIT_DRIFT if problems else report.EXIT_OK
+        if fmt == "json":
+            document = {"mode": "check", "lock": lock_file, "in_sync": not problems}
+            click.echo(report.envelope("modules lock", exit_code=code, errors=problems, result=document), nl=False)
+            sys.exit(code)
+        report.print_diagnostics(problems)
+        if problems:
+            click.echo("the module lock is stale: run `tfgen modules lock` and commit it", err=True)
+            sys.exit(code)
+        click.echo("the module lock matches the catalog")
+        return
+    result = api.modules_lock(config, hosts=_registry_hosts(registries))
+    where = display_path(result.path)
+    warnings = [
+        Diagnostic(
+            f"{module} {version} now downloads other code ({old} -> {new}): the release was published again; "
+            "review the change before committing the lock",
+            Location(where),
+            severity="warning",
+            rule="module-republished",
+        )
+        for module, version, old, new in result.republished
+    ]
+    if fmt == "json":
+        document = {
+            "mode": "lock",
+            "lock": where,
+            "changed": result.changed,
+            "downloaded": result.downloaded,
+            "modules": [{"module": e.module, "source": e.source, "version": e.version} for e in result.entries],
+        }
+        click.echo(report.envelope("modules lock", warnings=warnings, result=document), nl=False)
+        return
+    report.print_diagnostics(warnings)
+    state = "written" if result.changed else "unchanged"
+    click.echo(f"{where}: {state}: {len(result.entries)} module versions, {result.downloaded} packages downloaded")
+
+
 
 
 # --- graph, explain, init --------------------------------------------------------
@@ -462,4 +555,32 @@ def init(directory: Path, project: str | None, environments: str, regions: tuple
     )
 
 
-COMMANDS = (validate, render, schema_command, graph, explain, init)
+@click.command(context_settings=CONTEXT)
+@config_option
+@click.option("--base", required=True, metavar="REF", help="The git revision to compare with (branch, tag, commit).")
+@click.option("--head", metavar="REF", help="The revision with the change [default: the working tree].")
+@format_option
+def affected(config: Path, base: str, head: str | None, fmt: str) -> None:
+    """List the units a change touches, in the order to destroy, plan and apply them.
+
+    Both revisions of environments.yaml, catalog/ and templates/ are read from git and
+    rendered in memory. A unit is listed when a rendered file it reads changed (its
+    terragrunt.hcl, its _envcommon file, root.hcl) or a local it reads from env.hcl or
+    region.hcl changed, or when it depends on a listed unit; units no longer rendered
+    are listed for destroy. Each line says why. Units are grouped per environment in
+    waves: a wave's units do not depend on each other.
+
+    \b
+    Examples:
+      tfgen affected --base origin/main
+      tfgen affected --base HEAD~1 --head HEAD --format json
+    """
+    report.remember_format(fmt)
+    result = api.affected(config, base=base, head=head)
+    if fmt == "json":
+        click.echo(report.envelope("affected", result=affected_views.document(result)), nl=False)
+        return
+    click.echo(affected_views.to_text(result), nl=False)
+
+
+COMMANDS = (validate, render, schema_command, graph, explain, affected, modules, init)

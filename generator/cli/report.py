@@ -74,6 +74,11 @@ def remember_format(fmt: str) -> None:
     click.get_current_context().meta["tfgen.format"] = fmt
 
 
+def remember_command(name: str) -> None:
+    """Tell the error handler the command's full name (``modules lock``) for its envelope."""
+    click.get_current_context().meta["tfgen.command"] = name
+
+
 def remember_writing(output: Path) -> None:
     """Tell the error handler that this command writes into *output*."""
     click.get_current_context().meta["tfgen.writing"] = output

@@ -172,9 +172,10 @@ class UnitExplanation:
     files: tuple[tuple[str, str], ...]  # (path relative to output, what it holds)
     dependencies: tuple[DependencyExplanation, ...]
     inputs: tuple[InputExplanation, ...]
-    source: str = ""  # terraform.source, version pinned
+    source: str = ""  # terraform.source, version pinned (the unit's promoted one, if any)
     remote_state: Mapping[str, Any] = field(default_factory=dict)  # backend config as resolved
     prevent_destroy: bool = False
+    promoted_at: str = ""  # file:line:col of the unit's promoted version, if it has one
 
 
 @dataclass(frozen=True)
@@ -328,15 +329,17 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
     files.append((locals_.file("region", unit), "local.region: region-wide values"))
+    promoted_at = str(project.document.locate(unit.version_path)) if unit.version is not None else ""
     return UnitExplanation(
         unit,
         output,
         tuple(files),
         tuple(dependencies),
         tuple(explained),
-        unit.module.source_url,
+        unit.source_url,
         {"backend": "s3", "config": backend.config(project, unit)},
         unit.environment.deletion_protection,
+        promoted_at,
     )
 
 
@@ -485,6 +488,10 @@ def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
     out = explanation.output.rstrip("/")
     lines = [
         f"{unit.address}: unit {unit.name}, module {unit.module.id} ({unit.module.file}), layer {unit.module.layer}",
+        f"Source: {unit.source_url}" + (
+            f" (version {unit.version} promoted at {explanation.promoted_at}; the catalog pins "
+            f"{unit.module.version or 'nothing'})" if unit.version is not None else ""
+        ),
         "",
         f"Rendered files (in {out}/):",
     ]
@@ -555,6 +562,8 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
             "unit": unit.name,
             "module": unit.module.id,
             "catalog_file": unit.module.file,
+            "module_version": unit.pin,
+            "promoted_at": explanation.promoted_at if unit.version is not None else None,
             "output": explanation.output,
             "directory": unit.directory,
             "files": [{"path": p, "holds": what} for p, what in explanation.files],

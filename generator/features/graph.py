@@ -5,53 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from ..project.layout import Scope
-from ..project.model import Key, Project, Unit, edges, find_cycle
+from ..project.model import Key, Project, Unit, _group, _levels, find_cycle, waves
 
 __all__ = ["Edge", "Graph", "document", "find_cycle", "select", "to_dot", "to_json", "to_mermaid", "to_text", "waves"]
 
 
 #: Version of the JSON document ``tfgen graph --format json`` prints (docs/graph.md).
 JSON_VERSION = 1
-
-
-def _levels(nodes: Sequence[Key], before: Mapping[Key, Sequence[Key]]) -> dict[Key, int]:
-    """0-based wave of every node: one more than the deepest node that must come before
-    it (only nodes in *nodes* count). Iterative, so long chains do not hit the recursion
-    limit; the graph must be acyclic (validation rejects cycles)."""
-    inside = set(nodes)
-    level: dict[Key, int] = {}
-    for start in nodes:
-        stack = [start]
-        while stack:
-            top = stack[-1]
-            if top in level:
-                stack.pop()
-                continue
-            pending = [k for k in before.get(top, ()) if k in inside and k not in level]
-            if pending:
-                stack.extend(pending)
-                continue
-            stack.pop()
-            level[top] = 1 + max((level[k] for k in before.get(top, ()) if k in inside), default=-1)
-    return level
-
-
-def _group(units: Iterable[Unit], level: Mapping[Key, int]) -> list[list[Unit]]:
-    grouped: dict[int, list[Unit]] = {}
-    for unit in units:
-        grouped.setdefault(level[unit.key], []).append(unit)
-    return [grouped[i] for i in sorted(grouped)]
-
-
-def waves(project: Project) -> list[list[Unit]]:
-    """Units grouped into apply waves: every unit's dependencies are in earlier waves."""
-    return _group(project.units, _levels([u.key for u in project.units], edges(project)))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..checks.network import AWS_REGIONS
 from ..errors import ArgumentError, ArgumentProblem, Location
 from ..project import schema
+from ..project.modules.lockfile import scaffold_lock
 from ..project.names import NAME, PROJECT_NAME, looks_like_production
 
 SCHEMA_DIR = ".tfgen"
@@ -246,6 +247,9 @@ Infrastructure described in one file, `environments.yaml`, and rendered by tfgen
 - Add a service: a module file under `catalog/<category>/<module>.yaml` and one line
   under `units:`.
 - Change a size: edit a tier under `sizing:`, or pick another tier for an environment.
+- Add or upgrade a module: set its `source`/`version`, then `tfgen modules lock`, which
+  records the module's variables and outputs in `catalog/.tfgen-modules.lock.json`
+  (`tfgen validate` checks every input against them; commit the lock).
 
 After every change run `tfgen render` and commit `environments.yaml` and `output/` together.
 
@@ -279,6 +283,7 @@ def scaffold_files(options: Options) -> dict[str, str]:
         "environments.yaml": environments_yaml(options),
         "catalog/networking/vpc.yaml": VPC_YAML,
         "catalog/data/postgres.yaml": POSTGRES_YAML,
+        "catalog/.tfgen-modules.lock.json": scaffold_lock(),
         ENVIRONMENTS_SCHEMA: schema.schema_text(schema.ENVIRONMENTS),
         CATALOG_SCHEMA: schema.schema_text(schema.CATALOG),
         "README.md": readme(options),

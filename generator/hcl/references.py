@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .format import DOT, IDENT, OPAREN, lex
+from .format import COMMA, DOT, IDENT, OPAREN, lex
 
 
 @lru_cache(maxsize=8192)
@@ -41,3 +41,23 @@ def function_calls(text: str) -> tuple[str, ...]:
         for i, token in enumerate(tokens[:-1])
         if token.kind == IDENT and tokens[i + 1].kind == OPAREN and not (i and tokens[i - 1].kind == DOT)
     )
+
+
+@lru_cache(maxsize=8192)
+def for_bindings(text: str) -> frozenset[str]:
+    """The names *text*'s ``for`` expressions bind (``for k, v in ...`` -> {"k", "v"}):
+    ``data.x`` there reads a bound name, not Terraform's data namespace."""
+    tokens = lex(text + "\n").tokens
+    bound: set[str] = set()
+    for i, token in enumerate(tokens):
+        if token.kind != IDENT or token.text != "for" or (i and tokens[i - 1].kind == DOT):
+            continue
+        names, j = [], i + 1
+        while j < len(tokens) and tokens[j].kind == IDENT and tokens[j].text != "in":
+            names.append(tokens[j].text)
+            j += 1
+            if j < len(tokens) and tokens[j].kind == COMMA:
+                j += 1
+        if names and j < len(tokens) and tokens[j].kind == IDENT and tokens[j].text == "in":
+            bound.update(names)
+    return frozenset(bound)

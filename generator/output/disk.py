@@ -11,8 +11,9 @@ edits), removes leftover temporary files, and completes the tree.
 Concurrency: a render holds an exclusive ``flock`` on the output directory itself
 (no lock file to commit or ignore); ``--check`` holds a shared one.
 
-Besides the output tree, ``tfgen init`` (:func:`write_new`) and ``tfgen schema -o``
-(:func:`write_text`) write through here.
+Besides the output tree, ``tfgen init`` (:func:`write_new`), ``tfgen schema -o``
+(:func:`write_text`) and ``tfgen affected`` (:func:`temporary_tree`, a project read
+out of git) write through here.
 """
 
 from __future__ import annotations
@@ -297,3 +298,17 @@ def write_new(directory: Path, files: Mapping[str, str], where: Location) -> lis
             handle.write(text)
         written.append(path)
     return written
+
+
+@contextlib.contextmanager
+def temporary_tree(files: Mapping[str, bytes], prefix: str = "tfgen-") -> Iterator[Path]:
+    """*files* (posix paths that revision.read made safe -> bytes) laid out in a fresh
+    temporary directory, removed on exit: how `tfgen affected` lets the normal loader
+    read a project as it was at a git revision."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as temporary:
+        root = Path(temporary)
+        for path, data in files.items():
+            target = root.joinpath(*path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        yield root

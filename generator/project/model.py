@@ -9,7 +9,7 @@ deployed where) and the locals of env.hcl, region.hcl and the project live here 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +19,7 @@ from ..errors import ArgumentError, ArgumentProblem, Diagnostic, KeyPath, Locati
 from . import layout
 from .layout import Scope
 from .loader import Document
+from .modules.sources import pinned, promoted
 from .values import HclExpr, dependency_expression
 
 Inputs = dict[str, Any]
@@ -192,11 +193,7 @@ class Module:
     @property
     def source_url(self) -> str:
         """The Terraform source with its version pinned (?version= or ?ref=)."""
-        if not self.version:
-            return self.source
-        param = "version" if self.source.startswith("tfr:") else "ref"
-        separator = "&" if "?" in self.source else "?"
-        return f"{self.source}{separator}{param}={self.version}"
+        return pinned(self.source, self.version)
 
     @property
     def envcommon_path(self) -> str:
@@ -246,6 +243,7 @@ class UnitSpec:
     regions: tuple[str, ...] | None
     inputs: Mapping[str, Any]
     path: KeyPath
+    version: str | None = None  # a promoted module version for every placement of the unit
 
 
 @dataclass(frozen=True)
@@ -258,6 +256,19 @@ class Unit:
     region: Region
     overrides: Mapping[str, Any]  # the UNIT_OVERRIDES layers, merged
     layers: tuple[Mapping[str, Any], ...] = field(repr=False, compare=False)  # each UNIT_OVERRIDES layer
+    #: A version promoted for this unit (unit < environment < region), None: the catalog's.
+    version: str | None = None
+    version_path: KeyPath = ()  # where that version is set in environments.yaml
+
+    @property
+    def pin(self) -> str | None:
+        """The version this unit deploys: its own override, else the catalog's."""
+        return self.version if self.version is not None else self.module.version
+
+    @property
+    def source_url(self) -> str:
+        """The pinned source of this unit (the catalog's unless a version is promoted)."""
+        return promoted(self.module.source, self.version) if self.version is not None else self.module.source_url
 
     @property
     def name(self) -> str:
@@ -310,6 +321,8 @@ class Project:
     modules: Mapping[str, Module] = field(default_factory=dict)
     units: tuple[Unit, ...] = ()
     wiring: Mapping[tuple[str, str, str], tuple[Wiring, ...]] = field(default_factory=dict)
+    #: Module interfaces by (source, version), from the lock file or local .tf files.
+    interfaces: Mapping[tuple[str, str | None], Any] = field(default_factory=dict)
 
     def environment(self, name: str) -> Environment | None:
         return next((e for e in self.environments if e.name == name), None)
@@ -414,6 +427,18 @@ def _units_of(data: Any, layer: Layer, env: str, region: str) -> tuple[Mapping[s
     return mapping_at(data, layer.key_path(env=env, region=region)[:cut]), layer.path[cut + 1 :]
 
 
+def _promoted_version(spec: UnitSpec, env: Environment, region: Region) -> tuple[str | None, KeyPath]:
+    """The version set for this unit, later wins: unit < environment < region."""
+    found: tuple[str | None, KeyPath] = (None, ())
+    if spec.version is not None:
+        found = (spec.version, (*spec.path, "version"))
+    for owner, overrides in ((env.path, env.unit_overrides), (region.path, region.unit_overrides)):
+        override = overrides.get(spec.name)
+        if isinstance(override, Mapping) and override.get("version") is not None:
+            found = (str(override["version"]), (*owner, "units", spec.name, "version"))
+    return found
+
+
 def why_not_placed(spec: UnitSpec, env: Environment, region: Region) -> str:
     """Why the unit *spec* is not deployed in *env*/*region*; "" when it is."""
     if spec.environments is not None and env.name not in spec.environments:
@@ -445,6 +470,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             regions=tuple(raw["regions"]) if "regions" in raw else None,
             inputs=raw.get("inputs") or {},
             path=("units", name),
+            version=str(raw["version"]) if raw.get("version") is not None else None,
         )
         for name, raw in data["units"].items()
     )
@@ -468,7 +494,10 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                 if overrides is None:
                     values = dict(zip(override_layers, layers, strict=True))
                     overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
-                units.append(Unit(spec, module, env, region, overrides, layers))
+                version, version_path = _promoted_version(spec, env, region)
+                if version is not None and version == module.version:
+                    version, version_path = None, ()  # the catalog's own version: nothing promoted
+                units.append(Unit(spec, module, env, region, overrides, layers, version, version_path))
     project = Project(
         root=root,
         document=doc,
@@ -525,6 +554,40 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
 def edges(project: Project) -> dict[Key, list[Key]]:
     """unit key -> keys of the units it depends on (placed, resolved)."""
     return {key: [w.target.key for w in wires] for key, wires in project.wiring.items()}
+
+
+def _levels(nodes: Sequence[Key], before: Mapping[Key, Sequence[Key]]) -> dict[Key, int]:
+    """0-based wave of every node: one more than the deepest node that must come before
+    it (only nodes in *nodes* count). Iterative, so long chains do not hit the recursion
+    limit; the graph must be acyclic (validation rejects cycles)."""
+    inside = set(nodes)
+    level: dict[Key, int] = {}
+    for start in nodes:
+        stack = [start]
+        while stack:
+            top = stack[-1]
+            if top in level:
+                stack.pop()
+                continue
+            pending = [k for k in before.get(top, ()) if k in inside and k not in level]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            level[top] = 1 + max((level[k] for k in before.get(top, ()) if k in inside), default=-1)
+    return level
+
+
+def _group(units: Iterable[Unit], level: Mapping[Key, int]) -> list[list[Unit]]:
+    grouped: dict[int, list[Unit]] = {}
+    for unit in units:
+        grouped.setdefault(level[unit.key], []).append(unit)
+    return [grouped[i] for i in sorted(grouped)]
+
+
+def waves(project: Project) -> list[list[Unit]]:
+    """Units grouped into apply waves: every unit's dependencies are in earlier waves."""
+    return _group(project.units, _levels([u.key for u in project.units], edges(project)))
 
 
 def find_cycle(project: Project) -> list[Unit] | None:

@@ -15,8 +15,9 @@ from click.testing import CliRunner
 
 from generator import api
 from generator.cli import main
-from generator.features.graph import Graph, _levels, select, to_mermaid, waves
+from generator.features.graph import Graph, select, to_mermaid, waves
 from generator.project.layout import Scope
+from generator.project.model import _levels
 
 from ..conftest import CASES, IN_CI, REPO
 

@@ -87,3 +87,10 @@ def test_comparing_a_missing_directory_needs_no_lock(tmp_path: Path) -> None:
     with writer.locked(tmp_path / "absent", exclusive=False):
         pass
     assert not (tmp_path / "absent").exists()
+
+
+def test_temporary_tree_lays_files_out_and_removes_them(tmp_path: Path) -> None:
+    files = {"environments.yaml": b"version: 1\n", "catalog/data/rds.yaml": b"source: x\n"}
+    with writer.temporary_tree(files) as root:
+        assert {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()} == files
+    assert not root.exists()

@@ -1,0 +1,1 @@
+"""PLAN + RENDER, pure: the model -> {path: bytes}."""

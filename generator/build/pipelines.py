@@ -1,0 +1,153 @@
+"""CI pipelines from the same model: a GitHub Actions workflow and an Atlantis repo
+config, rendered beside the tree (opt-in under ``ci:`` in environments.yaml) and owned
+by the manifest like every other file, so ``tfgen render --check`` keeps them in sync.
+
+GitHub Actions: on a pull request, one job per environment plans the units that
+``tfgen affected`` lists for it, with that environment's account role through OIDC, and
+posts the plan summary; on a push to the branch, one job per environment (a GitHub
+environment of the same name) destroys and applies them in dependency waves.
+
+Atlantis: one project per unit; ``when_modified`` lists exactly the rendered files the
+unit reads (relative to its directory), ``depends_on`` and ``execution_order_group``
+come from the graph, protected environments require an approved, mergeable pull
+request. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._version import __version__
+from ..hcl import literal as hcl
+from ..project import layout
+from ..project.layout import relative_path
+from ..project.model import Project, Unit, waves
+
+WORKFLOW_PATH = ".github/workflows/terragrunt.yml"
+ATLANTIS_PATH = "atlantis.yaml"
+
+#: Actions the workflow uses, pinned by version.
+ACTIONS = {
+    "checkout": "actions/checkout@v4.2.2",
+    "setup-python": "actions/setup-python@v5.6.0",
+    "aws-credentials": "aws-actions/configure-aws-credentials@v4.2.1",
+}
+DEFAULTS: Mapping[str, Any] = {
+    "branch": "main",
+    "plan_role": "terragrunt-plan",
+    "apply_role": "terragrunt-apply",
+    "terragrunt_version": "1.1.3",
+    "opentofu_version": "1.12.6",
+    "tfgen_requirement": f"terragrunt-tfgen=={__version__}",
+    "runs_on": "ubuntu-24.04",
+}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    path: str  # inside the output directory
+    template: str
+    context: Mapping[str, Any]
+
+
+def settings(project: Project) -> Mapping[str, Any]:
+    data = project.document.data
+    ci = data.get("ci") if isinstance(data, dict) else None
+    return ci if isinstance(ci, dict) else {}
+
+
+def _join(*parts: str) -> str:
+    return "/".join(p for p in parts if p and p != ".") or "."
+
+
+def reads(unit: Unit) -> list[str]:
+    """The rendered files a unit reads, relative to the output directory."""
+    return [
+        layout.unit_file(unit.directory),
+        unit.module.envcommon_path,
+        layout.env_file(unit.environment.name),
+        layout.region_file(unit.environment.name, unit.region.name),
+        layout.ROOT,
+    ]
+
+
+def _project_name(unit: Unit) -> str:
+    # '.' appears in no environment, region or unit name, and Atlantis accepts it.
+    return f"{unit.environment.name}.{unit.region.name}.{unit.name}"
+
+
+def _atlantis(project: Project, options: Mapping[str, Any], tree: str, header: str) -> Pipeline:
+    wave = {u.key: number for number, group in enumerate(waves(project)) for u in group}
+    relative: dict[tuple[str, str], str] = {}  # (file, region directory) -> path from there
+    projects = []
+    for unit in project.units:
+        region_directory = unit.directory.rsplit("/", 2)[0]  # a unit lives in <region>/<layer>/<unit>
+        when_modified = ["terragrunt.hcl"]
+        for path in reads(unit)[1:]:
+            hit = relative.get((path, region_directory))
+            if hit is None:
+                hit = relative[path, region_directory] = relative_path(path, region_directory)
+            when_modified.append(f"../../{hit}")
+        projects.append(
+            {
+                "name": _project_name(unit),
+                "dir": _join(tree, unit.directory),
+                "when_modified": when_modified,
+                "depends_on": [_project_name(w.target) for w in project.wiring.get(unit.key, ())],
+                "execution_order_group": wave[unit.key],
+                "protected": unit.environment.deletion_protection,
+            }
+        )
+    context = {
+        "header": header,
+        "automerge": bool(options.get("automerge", False)),
+        "parallel_plan": bool(options.get("parallel_plan", True)),
+        "projects": projects,
+    }
+    return Pipeline(ATLANTIS_PATH, "atlantis.yaml.j2", context)
+
+
+def _github(project: Project, options: Mapping[str, Any], project_path: str, tree: str, header: str) -> Pipeline:
+    chosen = {**DEFAULTS, **options}
+    environments = [
+        {
+            "name": env.name,
+            "account_id": env.account_id,
+            "protected": env.deletion_protection,
+            "plan_role": f"arn:aws:iam::{env.account_id}:role/{chosen['plan_role']}",
+            "apply_role": f"arn:aws:iam::{env.account_id}:role/{chosen['apply_role']}",
+        }
+        for env in project.environments
+    ]
+    context = {
+        "header": header,
+        "options": chosen,
+        "actions": ACTIONS,
+        "project_path": project_path,
+        "tree": tree,
+        "config": project.document.file.rsplit("/", 1)[-1],
+        "workflow_path": WORKFLOW_PATH,
+        "state_region": project.state["region"],
+        "environments": environments,
+    }
+    return Pipeline(WORKFLOW_PATH, "github-actions.yml.j2", context)
+
+
+def pipelines(project: Project, source_name: str = "environments.yaml") -> list[Pipeline]:
+    """The pipeline files the project opts into (none without ``ci:``); build/plan.py
+    adds them to every plan as shared files, so the manifest owns them."""
+    ci = settings(project)
+    if not ci:
+        return []
+    source_name = hcl.comment_text(source_name)
+    header = f"# Generated by tfgen from {source_name}. Do not edit: change {source_name} and run `tfgen render`."
+    project_path = str(ci.get("project_path", "."))
+    tree = _join(project_path, "output")
+    found = []
+    if "github_actions" in ci:
+        found.append(_github(project, ci.get("github_actions") or {}, project_path, tree, header))
+    if "atlantis" in ci:
+        found.append(_atlantis(project, ci.get("atlantis") or {}, tree, header))
+    return found

@@ -1,0 +1,412 @@
+"""Which units a change touches, and in what order to plan, apply and destroy them.
+
+Both revisions are rendered in memory. A unit reads five rendered files: its leaf
+``terragrunt.hcl``, its ``_envcommon`` file, ``root.hcl``, its environment's ``env.hcl``
+and its region's ``region.hcl``. A unit is affected when one of them changed, with one
+refinement: ``env.hcl`` and ``region.hcl`` hold only locals, and a unit sees only the
+locals that the files it reads refer to (``local.env.sizing.db_instance_class``), so
+a change to one local affects only the units that read it. The values compared are the
+locals as HashiCorp's HCL parser reads them from the rendered bytes. Every unit that
+depends on an affected unit is affected too (its inputs may change at apply time).
+Units that are no longer rendered are listed for destroy, in destroy order.
+
+Every listed unit carries its reasons: the file, input or local that changed, or the
+dependency that made it follow.
+
+Pure: api.affected reads both revisions (project/revision.py) and renders them; this
+module compares the two trees and holds the views.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import pygohcl
+
+from ..errors import Diagnostic
+from ..hcl import format as hclformat
+from ..project import layout
+from ..project.model import Project, Unit
+from .graph import Graph, select
+
+#: Version of the JSON document ``tfgen affected --format json`` prints.
+JSON_VERSION = 1
+ROOT = layout.ROOT
+Action = Literal["apply", "destroy"]
+
+#: ``local.env.a.b`` / ``local.region.a`` (and the same through an exposed include):
+#: the locals a file reads from env.hcl and region.hcl. What follows the matched path
+#: (an index, a function call) only narrows it, so the path read is a safe bound.
+_READ = re.compile(
+    r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region)((?:\.[A-Za-z_][\w-]*)*)"
+)
+#: The one standard way a file binds those locals; any other mention of env.hcl or
+#: region.hcl (a custom template reading it another way) counts as reading all of it.
+_BINDING = re.compile(
+    r'\b(env|region)\s*=\s*read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
+)
+_MENTION = re.compile(r"\b(env|region)\.hcl\b")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One side of the comparison: a project (None: it did not exist) and its tree."""
+
+    label: str
+    project: Project | None
+    files: Mapping[str, bytes]
+
+    @property
+    def units(self) -> dict[str, Unit]:
+        return {u.directory: u for u in self.project.units} if self.project else {}
+
+
+@dataclass(frozen=True)
+class Entry:
+    unit: Unit
+    action: Action
+    reasons: tuple[str, ...]
+    changed: bool  # False: listed only because it depends on a changed unit
+
+    @property
+    def protected(self) -> bool:
+        return self.unit.environment.deletion_protection
+
+
+@dataclass(frozen=True)
+class Waves:
+    environment: str
+    waves: tuple[tuple[Entry, ...], ...]
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [e for wave in self.waves for e in wave]
+
+
+@dataclass(frozen=True)
+class Affected:
+    base: str
+    head: str
+    changed_files: tuple[str, ...]
+    apply: tuple[Waves, ...]
+    destroy: tuple[Waves, ...]
+
+    @property
+    def units(self) -> list[Entry]:
+        return [e for group in (*self.destroy, *self.apply) for e in group.entries]
+
+    def environments(self) -> list[str]:
+        return list(dict.fromkeys(g.environment for g in (*self.destroy, *self.apply)))
+
+
+# --- reading the rendered files ---------------------------------------------------
+
+
+def _parse(data: bytes | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    try:
+        parsed = pygohcl.loads(data.decode("utf-8"))
+    except Exception:  # pygohcl raises its own error types; an unparsable file is "all changed"
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+class _Reader:
+    """Parsed files and the locals each file reads, computed once per revision."""
+
+    def __init__(self, files: Mapping[str, bytes]) -> None:
+        self.files = files
+        self._parsed: dict[str, dict[str, Any] | None] = {}
+        self._reads: dict[str, dict[str, set[tuple[str, ...]]]] = {}
+
+    def parsed(self, path: str) -> dict[str, Any] | None:
+        if path not in self._parsed:
+            self._parsed[path] = _parse(self.files.get(path))
+        return self._parsed[path]
+
+    def reads(self, path: str) -> dict[str, set[tuple[str, ...]]]:
+        """{"env": {local paths}, "region": {...}} that the file at *path* reads."""
+        found = self._reads.get(path)
+        if found is None:
+            found = self._reads[path] = _reads(self.files.get(path, b"").decode("utf-8", "replace"))
+        return found
+
+
+def _code(text: str) -> str:
+    """*text* without its comments (a comment that names env.hcl reads nothing)."""
+    lexed = hclformat.lex(text)
+    if not lexed.complete:
+        return text
+    return "".join(" " * t.spaces + ("\n" if t.kind == hclformat.COMMENT else t.text) for t in lexed.tokens)
+
+
+def _reads(text: str) -> dict[str, set[tuple[str, ...]]]:
+    """The local paths a file reads from env.hcl and region.hcl. A reference inside a
+    comment counts too (a safe over-estimate); a mention of env.hcl other than the
+    standard binding counts as reading all of it, unless it is inside a comment (the
+    file is lexed only then: most files have no such mention)."""
+    found: dict[str, set[tuple[str, ...]]] = {"env": set(), "region": set()}
+    for match in _READ.finditer(text):
+        found[match.group(1)].add(tuple(p for p in match.group(2).split(".") if p))
+    for name in _unbound(text) and _unbound(_code(text)):
+        found[name].add(())  # read some other way: all of it
+    return found
+
+
+def _unbound(text: str) -> set[str]:
+    """"env" / "region" when *text* names env.hcl / region.hcl beyond the standard bindings."""
+    bound = {"env": 0, "region": 0}
+    for match in _BINDING.finditer(text):
+        bound[match.group(1)] += 1
+    mentions = {"env": 0, "region": 0}
+    for match in _MENTION.finditer(text):
+        mentions[match.group(1)] += 1
+    return {name for name in bound if mentions[name] > bound[name]}
+
+
+_MISSING = object()
+
+
+def _value(tree: Any, path: Sequence[str]) -> Any:
+    for part in path:
+        if not isinstance(tree, dict) or part not in tree:
+            return _MISSING
+        tree = tree[part]
+    return tree
+
+
+def _show(value: Any) -> str:
+    if value is _MISSING:
+        return "(none)"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _differences(old: Any, new: Any, path: tuple[str, ...] = (), depth: int = 2) -> list[tuple[str, ...]]:
+    """Key paths (up to *depth* levels) whose values differ between two parsed files."""
+    if old == new:
+        return []
+    if depth == 0 or not isinstance(old, dict) or not isinstance(new, dict):
+        return [path]
+    found: list[tuple[str, ...]] = []
+    for key in sorted(set(old) | set(new), key=str):
+        found += _differences(old.get(key, _MISSING), new.get(key, _MISSING), (*path, str(key)), depth - 1)
+    return found
+
+
+def _describe(path: tuple[str, ...], old: Any, new: Any) -> str:
+    before, after = _value(old, path), _value(new, path)
+    name = ".".join(path) or "(the whole file)"
+    if any(isinstance(v, (dict, list)) for v in (before, after)):
+        return name
+    return f"{name}: {_show(before)} -> {_show(after)}"
+
+
+def _file_reason(path: str, base: _Reader, head: _Reader) -> str:
+    old, new = base.parsed(path), head.parsed(path)
+    if old is None or new is None:
+        return f"{path} changed"
+    parts = [_describe(p, old, new) for p in _differences(old, new)]
+    shown = "; ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+    return f"{path} changed: {shown}" if parts else f"{path} changed (comments or layout only)"
+
+
+def _locals_reasons(kind: str, path: str, reads: set[tuple[str, ...]], base: _Reader, head: _Reader) -> list[str]:
+    old, new = base.parsed(path), head.parsed(path)
+    if old is None or new is None:
+        return [f"{path} changed"]
+    old_locals, new_locals = old.get("locals", {}), new.get("locals", {})
+    reasons: list[str] = []
+    for local in sorted(reads):
+        before, after = _value(old_locals, local), _value(new_locals, local)
+        if before != after:
+            name = ".".join(("local", kind, *local))
+            reasons.append(f"{path}: {name} changed: {_show(before)} -> {_show(after)}")
+    return reasons
+
+
+# --- the comparison ----------------------------------------------------------------
+
+
+def _unit_reasons(unit: Unit, before: Unit, base: _Reader, head: _Reader, changed: set[str]) -> list[str]:
+    leaf = layout.unit_file(unit.directory)
+    envcommon = unit.module.envcommon_path
+    env_file = layout.env_file(unit.environment.name)
+    region_file = layout.region_file(unit.environment.name, unit.region.name)
+    reasons: list[str] = []
+    for path in (leaf, envcommon, ROOT):
+        if path in changed or (path == envcommon and before.module.envcommon_path != envcommon):
+            reasons.append(_file_reason(path, base, head))
+    readers = (leaf, envcommon, ROOT)
+    for kind, path in (("env", env_file), ("region", region_file)):
+        if path not in changed:
+            continue
+        reads: set[tuple[str, ...]] = set()
+        for side, files in ((head, readers), (base, (layout.unit_file(before.directory), before.module.envcommon_path,
+                                                      ROOT))):
+            for read_from in files:
+                reads |= side.reads(read_from)[kind]
+        reasons += _locals_reasons(kind, path, _minimal(reads), base, head)
+    return reasons
+
+
+def _minimal(paths: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """Drop paths below another one: reading ``sizing`` covers ``sizing.db_storage_gb``."""
+    return {p for p in paths if not any(q != p and p[: len(q)] == q for q in paths)}
+
+
+def _dependents(project: Project) -> dict[str, list[Unit]]:
+    found: dict[str, list[Unit]] = {}
+    for unit in project.units:
+        for wire in project.wiring.get(unit.key, ()):
+            found.setdefault(wire.target.directory, []).append(unit)
+    return found
+
+
+def compare(base: Revision, head: Revision) -> Affected:
+    """The affected units between two rendered revisions (pure)."""
+    changed = {p for p in set(base.files) | set(head.files) if base.files.get(p) != head.files.get(p)}
+    old_units, new_units = base.units, head.units
+    base_reader, head_reader = _Reader(base.files), _Reader(head.files)
+    reasons: dict[str, list[str]] = {}
+    for directory, unit in new_units.items():
+        before = old_units.get(directory)
+        if before is None:
+            reasons[directory] = ["new unit"]
+            continue
+        found = _unit_reasons(unit, before, base_reader, head_reader, changed)
+        if found:
+            reasons[directory] = found
+    direct = set(reasons)
+    if head.project is not None:
+        dependents = _dependents(head.project)
+        queue = deque(direct)
+        while queue:
+            target = queue.popleft()
+            for unit in dependents.get(target, ()):
+                note = f"depends on {new_units[target].address}"
+                entry = reasons.setdefault(unit.directory, [])
+                if note not in entry:
+                    entry.append(note)
+                if unit.directory not in direct and len(entry) == 1:
+                    queue.append(unit.directory)
+    apply = _waves(head.project, {d: (tuple(r), d in direct) for d, r in reasons.items()}, "apply")
+    gone = {d: (("no longer rendered: destroy",), True) for d in old_units if d not in new_units}
+    destroy = _waves(base.project, gone, "destroy")
+    return Affected(base.label, head.label, tuple(sorted(changed)), apply, destroy)
+
+
+def _waves(project: Project | None, chosen: Mapping[str, tuple[tuple[str, ...], bool]], action: Action) -> tuple[
+        Waves, ...]:
+    if project is None or not chosen:
+        return ()
+    whole = select(project)
+    groups: list[Waves] = []
+    for env in project.environments:
+        keys = frozenset(u.key for u in project.units if u.environment is env and u.directory in chosen)
+        if not keys:
+            continue
+        graph = Graph(whole.nodes, tuple(e for e in whole.edges if e.unit.environment is env), keys)
+        waves = tuple(
+            tuple(Entry(u, action, *chosen[u.directory]) for u in _by_region(wave, env.name, project))
+            for wave in graph.waves(destroy=action == "destroy")
+        )
+        groups.append(Waves(env.name, waves))
+    return tuple(groups)
+
+
+def _by_region(units: Iterable[Unit], environment: str, project: Project) -> list[Unit]:
+    env = project.environment(environment)
+    order = {r.name: i for i, r in enumerate(env.regions)} if env else {}
+    return sorted(units, key=lambda u: order.get(u.region.name, 0))  # stable: project order inside a region
+
+
+def relocate(diagnostic: Diagnostic, prefix: str, ref: str) -> Diagnostic:
+    """A diagnostic about a file of a revision's temporary copy below *prefix*, pointing
+    at REF:path instead."""
+    file = diagnostic.location.file
+    for candidate in (prefix, str(Path(prefix).resolve())):
+        if file.startswith(candidate + "/"):
+            file = f"{ref}:{file[len(candidate) + 1:]}"
+            break
+    return replace(diagnostic, location=replace(diagnostic.location, file=file))
+
+
+# --- views -------------------------------------------------------------------------
+
+
+def _entry_json(entry: Entry) -> dict[str, Any]:
+    unit = entry.unit
+    return {
+        "address": unit.address,
+        "environment": unit.environment.name,
+        "region": unit.region.name,
+        "unit": unit.name,
+        "module": unit.module.id,
+        "directory": unit.directory,
+        "protected": entry.protected,
+        "changed": entry.changed,
+        "reasons": list(entry.reasons),
+    }
+
+
+def document(result: Affected) -> dict[str, Any]:
+    """The ``result`` of ``tfgen affected --format json`` (docs/ci.md)."""
+    def groups(waves: Sequence[Waves]) -> list[dict[str, Any]]:
+        return [
+            {
+                "environment": g.environment,
+                "regions": list(dict.fromkeys(e.unit.region.name for e in g.entries)),
+                "waves": [[_entry_json(e) for e in wave] for wave in g.waves],
+            }
+            for g in waves
+        ]
+
+    return {
+        "version": JSON_VERSION,
+        "base": result.base,
+        "head": result.head,
+        "changed_files": list(result.changed_files),
+        "environments": result.environments(),
+        "counts": {
+            "apply": sum(len(g.entries) for g in result.apply),
+            "destroy": sum(len(g.entries) for g in result.destroy),
+        },
+        "destroy": groups(result.destroy),
+        "apply": groups(result.apply),
+    }
+
+
+def to_text(result: Affected) -> str:
+    applied = sum(len(g.entries) for g in result.apply)
+    destroyed = sum(len(g.entries) for g in result.destroy)
+    lines = [
+        f"Affected units from {result.base} to {result.head}: {applied} to apply, {destroyed} to destroy "
+        f"({len(result.changed_files)} rendered files changed)."
+    ]
+    if not applied and not destroyed:
+        return lines[0] + "\n"
+    lines.append("Units in one wave can run in parallel; each line says why the unit is listed.")
+    for verb, groups in (("Destroy", result.destroy), ("Apply", result.apply)):
+        for group in groups:
+            count = len(group.entries)
+            lines += ["", f"{verb} {group.environment}: {count} unit{'s' if count != 1 else ''} in "
+                          f"{len(group.waves)} wave{'s' if len(group.waves) != 1 else ''}"]
+            width = max(len(e.unit.address) for e in group.entries)
+            for number, wave in enumerate(group.waves, start=1):
+                lines.append(f"  Wave {number}")
+                for entry in wave:
+                    first, *rest = entry.reasons
+                    flag = " (protected)" if verb == "Destroy" and entry.protected else ""
+                    lines.append(f"    {entry.unit.address:<{width}}  {first}{flag}")
+                    lines += [f"    {'':<{width}}  {reason}" for reason in rest]
+    return "\n".join(lines) + "\n"
+
+

@@ -1,0 +1,1 @@
+"""Module sources, interfaces and the module lock (``tfgen modules lock``)."""

@@ -1,0 +1,187 @@
+"""`tfgen affected`: precision on the reference project, destroy order, the views and
+the errors. The brute-force comparison with Terragrunt is tests/features/test_affected_oracle.py."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from generator import api
+from generator.api import affected
+from generator.cli import main
+from generator.features.affected import _reads
+
+from ..conftest import REPO
+from .test_affected_oracle import git
+
+
+def repository(tmp_path: Path) -> Path:
+    """The reference project committed to a new repository; returns environments.yaml."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copy2(REPO / "environments.yaml", root / "environments.yaml")
+    shutil.copytree(REPO / "catalog", root / "catalog")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    return root / "environments.yaml"
+
+
+def edit(config: Path, old: str, new: str) -> None:
+    text = config.read_text(encoding="utf-8")
+    assert old in text
+    config.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def addresses(result: object, action: str = "apply") -> dict[str, list[str]]:
+    groups = getattr(result, action)
+    return {e.unit.address: list(e.reasons) for g in groups for e in g.entries}
+
+
+def test_a_prod_sizing_change_lists_the_units_that_read_it_and_their_dependents(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    edit(config, "db_instance_class: db.r6g.large,", "db_instance_class: db.r6g.xlarge,")
+    result = affected(config, base="main")
+    listed = addresses(result)
+    assert set(listed) == {"prod/us-east-1/rds", "prod/eu-west-1/rds", "prod/us-east-1/orders-api",
+                           "prod/eu-west-1/orders-api"}
+    assert listed["prod/us-east-1/rds"] == [
+        'environments/prod/env.hcl: local.env.sizing.db_instance_class changed: "db.r6g.large" -> "db.r6g.xlarge"'
+    ]
+    assert listed["prod/us-east-1/orders-api"] == ["depends on prod/us-east-1/rds"]
+    assert result.changed_files == ("environments/prod/env.hcl",)
+    assert [g.environment for g in result.apply] == ["prod"]
+    waves = [[e.unit.address for e in wave] for wave in result.apply[0].waves]
+    assert waves == [["prod/us-east-1/rds", "prod/eu-west-1/rds"],
+                     ["prod/us-east-1/orders-api", "prod/eu-west-1/orders-api"]]
+
+
+def test_a_shared_template_change_lists_every_unit(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    templates = config.parent / "templates"
+    templates.mkdir()
+    text = (REPO / "templates" / "root.hcl.j2").read_text(encoding="utf-8")
+    changed = text.replace("\nremote_state {", '\nterraform_binary = "tofu"\n\nremote_state {')
+    (templates / "root.hcl.j2").write_text(changed, encoding="utf-8")
+    result = affected(config, base="main")
+    project = api.load(config).project
+    listed = addresses(result)
+    assert len(listed) == len(project.units) == 24
+    assert all(r[0] == 'root.hcl changed: terraform_binary: (none) -> "tofu"' for r in listed.values())
+    assert [g.environment for g in result.apply] == ["dev", "staging", "uat", "prod"]
+
+
+def test_a_removed_region_is_destroyed_dependents_first(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    edit(config, "      eu-west-1: { vpc_cidr: 10.50.0.0/16, azs: [a, b, c], role: dr }\n", "")
+    result = affected(config, base="main")
+    assert not result.apply
+    (group,) = result.destroy
+    waves = [[e.unit.name for e in wave] for wave in group.waves]
+    assert waves == [["ecs-capacity", "orders-api"], ["rds", "ecs-cluster"], ["vpc"]]
+    assert all(e.protected and e.unit.region.name == "eu-west-1" for e in group.entries)
+    text = CliRunner().invoke(main, ["affected", "-c", str(config), "--base", "main"]).output
+    assert "Destroy prod: 5 units in 3 waves" in text
+    assert "prod/eu-west-1/vpc           no longer rendered: destroy (protected)" in text
+
+
+def test_a_new_region_lists_its_units_as_new(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    edit(config, "      us-east-1: { vpc_cidr: 10.10.0.0/16, azs: [a, b, c], role: primary }\n",
+         "      us-east-1: { vpc_cidr: 10.10.0.0/16, azs: [a, b, c], role: primary }\n"
+         "      us-west-2: { vpc_cidr: 10.11.0.0/16, azs: [a, b] }\n")
+    listed = addresses(affected(config, base="main"))
+    assert set(listed) == {f"dev/us-west-2/{u}" for u in ("vpc", "rds", "ecs-cluster", "ecs-capacity")}
+    assert listed["dev/us-west-2/vpc"] == ["new unit"]
+    assert listed["dev/us-west-2/rds"] == ["new unit", "depends on dev/us-west-2/vpc"]
+
+
+def test_between_two_commits_and_as_json(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    root = config.parent
+    edit(root / "catalog" / "data" / "rds.yaml", "version: 6.10.0", "version: 6.11.0")
+    git(root, "commit", "-q", "-am", "bump rds")
+    config.write_text("not: [valid", encoding="utf-8")  # the working tree is not read
+    result = CliRunner().invoke(main, ["affected", "-c", str(config), "--base", "HEAD~1", "--head", "HEAD",
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    envelope = json.loads(result.output)
+    assert (envelope["command"], envelope["ok"], envelope["exit_code"], envelope["errors"]) == ("affected", True, 0, [])
+    document = envelope["result"]
+    assert document["version"] == 1 and document["changed_files"] == ["_envcommon/data/rds.hcl"]
+    assert document["environments"] == ["dev", "staging", "uat", "prod"]
+    assert document["counts"] == {"apply": 9, "destroy": 0}
+    dev = document["apply"][0]
+    assert dev["environment"] == "dev" and dev["regions"] == ["us-east-1"]
+    (rds,) = dev["waves"][0]
+    assert rds["directory"] == "environments/dev/us-east-1/02-data/rds" and rds["changed"] is True
+    assert rds["reasons"] == ['_envcommon/data/rds.hcl changed: terraform.source: '
+                              '"tfr:///terraform-aws-modules/rds/aws?version=6.10.0" -> '
+                              '"tfr:///terraform-aws-modules/rds/aws?version=6.11.0"']
+
+
+def test_nothing_changed(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    edit(config, "# tfgen reference project", "# the tfgen reference project")  # a comment only
+    result = CliRunner().invoke(main, ["affected", "-c", str(config), "--base", "main"])
+    assert result.exit_code == 0
+    assert result.output == ("Affected units from main to working tree: 0 to apply, 0 to destroy "
+                             "(0 rendered files changed).\n")
+
+
+def test_a_project_that_did_not_exist_at_base_is_all_new(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "README").write_text("x\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "empty")
+    project = root / "infra"
+    project.mkdir()
+    shutil.copy2(REPO / "environments.yaml", project / "environments.yaml")
+    shutil.copytree(REPO / "catalog", project / "catalog")
+    result = affected(project / "environments.yaml", base="main")
+    assert len(addresses(result)) == 24 and result.destroy == ()
+
+
+def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    runner = CliRunner()
+    unknown = runner.invoke(main, ["affected", "-c", str(config), "--base", "no-such-branch"])
+    assert unknown.exit_code == 2
+    assert unknown.output.strip().endswith("unknown git revision 'no-such-branch'")
+    assert len(unknown.output.strip().splitlines()) == 1
+    config.write_text("version: 1\nproject: [\n", encoding="utf-8")
+    git(config.parent, "commit", "-q", "-am", "broken")
+    broken = runner.invoke(main, ["affected", "-c", str(config), "--base", "HEAD", "--head", "HEAD"])
+    assert broken.exit_code == 2
+    assert broken.output.startswith("HEAD:environments.yaml:"), broken.output
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    shutil.copy2(REPO / "environments.yaml", outside / "environments.yaml")
+    nogit = runner.invoke(main, ["affected", "-c", str(outside / "environments.yaml"), "--base", "main"])
+    assert nogit.exit_code == 2 and "not inside a git repository" in nogit.output
+    assert "Traceback" not in unknown.output + broken.output + nogit.output
+
+
+def test_locals_read_another_way_count_as_reading_everything() -> None:
+    standard = 'locals {\n  env = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals\n}\n' \
+               "inputs = { size = local.env.sizing.db_storage_gb }\n# a comment naming region.hcl\n"
+    assert _reads(standard) == {"env": {("sizing", "db_storage_gb")}, "region": set()}
+    other = 'inputs = { all = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals.sizing }\n'
+    assert _reads(other)["env"] == {()}
+    exposed = "inputs = { x = include.envcommon.locals.region.settings[\"a\"] }\n"
+    assert _reads(exposed)["region"] == {("settings",)}
+
+
+def test_an_error_with_format_json_is_the_one_envelope(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    result = CliRunner().invoke(main, ["affected", "-c", str(config), "--base", "no-such-branch", "--format", "json"])
+    assert result.exit_code == 2
+    envelope = json.loads(result.output)
+    shape = (envelope["command"], envelope["ok"], envelope["exit_code"], envelope["result"])
+    assert shape == ("affected", False, 2, None)
+    assert [e["message"] for e in envelope["errors"]] == ["unknown git revision 'no-such-branch'"]

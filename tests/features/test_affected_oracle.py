@@ -1,0 +1,325 @@
+"""`tfgen affected` against an oracle that knows nothing of tfgen.
+
+For every golden project (tests/cases/*/ with expected/) and the reference project, a
+set of edits is generated from the YAML alone: a sizing change, a region added, a
+shared template changed, a template change nothing reads, a unit removed, a catalog
+version bump. Each project is committed to a temporary git repository, the edit is
+committed on top, and both revisions' rendered trees are evaluated by Terragrunt
+(`render --all --json`, offline, mock dependency outputs). A unit is affected when its
+evaluated configuration changed, or it exists in only one revision. tfgen must list
+every such unit (never miss one); every unit it lists beyond them must carry a reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator import api
+from generator.api import affected
+
+from ..conftest import CASES, REPO, need_tool
+from ..realclient import find_tool
+
+PROJECTS = [*sorted(p.parent.name for p in CASES.glob("*/expected")), "reference"]
+NEW_REGIONS = ("ap-southeast-2", "ca-central-1", "sa-east-1")
+
+
+# --- YAML that keeps !hcl expressions ---------------------------------------------
+
+
+class Hcl(str):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Loader.add_constructor("!hcl", lambda loader, node: Hcl(loader.construct_scalar(node)))  # type: ignore[arg-type]
+_Dumper.add_representer(Hcl, lambda dumper, value: dumper.represent_scalar("!hcl", str(value), style='"'))
+
+
+def read_yaml(path: Path) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+
+
+def write_yaml(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000), "utf-8")
+
+
+# --- the edits, computed from the project's YAML alone --------------------------------
+
+
+Edit = Callable[[Path], None]
+
+
+def _bumped(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    return f"{value}-changed"
+
+
+def sizing_change(root: Path) -> Edit | None:
+    data = read_yaml(root / "environments.yaml")
+    tiers = data.get("sizing") or {}
+    name = list(data["environments"])[-1]
+    env = data["environments"][name]
+    tier = env.get("sizing") or (data.get("defaults") or {}).get("sizing")
+    if tier not in tiers or not tiers[tier]:
+        return None
+    key = next(iter(tiers[tier]))
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        target = doc["environments"][name]
+        current = {**tiers[tier], **(target.get("sizing_overrides") or {})}
+        target["sizing_overrides"] = {**(target.get("sizing_overrides") or {}), key: _bumped(current[key])}
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
+def setting_change(root: Path) -> Edit | None:
+    """One environment setting of the last environment changed (settings are deep-merged
+    over defaults; regions may override it, then nothing changes there)."""
+    data = read_yaml(root / "environments.yaml")
+    name = list(data["environments"])[-1]
+    merged = {**((data.get("defaults") or {}).get("settings") or {}),
+              **(data["environments"][name].get("settings") or {})}
+    scalar = [k for k, v in merged.items() if not isinstance(v, (dict, list))]
+    if not scalar:
+        return None
+    key = scalar[0]
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        env = doc["environments"][name]
+        env["settings"] = {**(env.get("settings") or {}), key: _bumped(merged[key])}
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
+def region_added(root: Path) -> Edit | None:
+    data = read_yaml(root / "environments.yaml")
+    used = {r for env in data["environments"].values() for r in env["regions"]}
+    region = next(r for r in NEW_REGIONS if r not in used)
+    name = next(iter(data["environments"]))
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        doc["environments"][name]["regions"][region] = {"vpc_cidr": "10.250.0.0/16", "azs": ["a", "b"]}
+        if "aws_regions" in doc:
+            doc["aws_regions"] = [*doc["aws_regions"], region]
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
+def _template(root: Path, name: str) -> str:
+    own = root / "templates" / name
+    return (own if own.is_file() else REPO / "templates" / name).read_text(encoding="utf-8")
+
+
+def shared_template_change(root: Path) -> Edit | None:
+    def edit(root: Path) -> None:
+        text = _template(root, "root.hcl.j2")
+        assert "\nremote_state {" in text
+        text = text.replace("\nremote_state {", '\nterraform_binary = "tofu"\n\nremote_state {', 1)
+        (root / "templates").mkdir(exist_ok=True)
+        (root / "templates" / "root.hcl.j2").write_text(text, encoding="utf-8")
+
+    return edit
+
+
+def unread_template_change(root: Path) -> Edit | None:
+    """A local added to every env.hcl that no file reads."""
+
+    def edit(root: Path) -> None:
+        text = _template(root, "env.hcl.j2")
+        assert "\nlocals {\n" in text
+        text = text.replace("\nlocals {\n", '\nlocals {\n  owner = "platform-team"\n', 1)
+        (root / "templates").mkdir(exist_ok=True)
+        (root / "templates" / "env.hcl.j2").write_text(text, encoding="utf-8")
+
+    return edit
+
+
+def _catalog(root: Path) -> dict[str, Any]:
+    return {p.relative_to(root / "catalog").with_suffix("").as_posix(): read_yaml(p)
+            for p in sorted((root / "catalog").rglob("*.yaml"))}
+
+
+def unit_removed(root: Path) -> Edit | None:
+    """A unit no other unit depends on, switched off in one environment that deploys it."""
+    data = read_yaml(root / "environments.yaml")
+    needed = {d["unit"] for module in _catalog(root).values() for d in (module.get("dependencies") or {}).values()}
+    candidates = [n for n in data["units"] if n not in needed]
+    if not candidates:
+        return None
+    unit = candidates[-1]
+    name = (data["units"][unit].get("environments") or list(data["environments"]))[0]
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        env = doc["environments"][name]
+        env["units"] = {**(env.get("units") or {}), unit: False}
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
+def version_bump(root: Path) -> Edit | None:
+    found = [(m, d) for m, d in _catalog(root).items() if d.get("version")]
+    if not found:
+        return None
+    module, data = found[0]
+
+    def edit(root: Path) -> None:
+        parts = str(data["version"]).split(".")
+        head, digits = parts[-1].rstrip("0123456789"), parts[-1][len(parts[-1].rstrip("0123456789")):]
+        parts[-1] = head + str(int(digits or "0") + 1)
+        changed = copy.deepcopy(data)
+        changed["version"] = ".".join(parts)
+        write_yaml(root / "catalog" / f"{module}.yaml", changed)
+
+    return edit
+
+
+EDITS: dict[str, Callable[[Path], Edit | None]] = {
+    "sizing-change": sizing_change,
+    "setting-change": setting_change,
+    "region-added": region_added,
+    "shared-template-change": shared_template_change,
+    "unread-template-change": unread_template_change,
+    "unit-removed": unit_removed,
+    "version-bump": version_bump,
+}
+
+
+def source(project: str) -> Path:
+    return REPO if project == "reference" else CASES / project
+
+
+def _applicable() -> list[tuple[str, str]]:
+    pairs = []
+    for project in PROJECTS:
+        for name, make in EDITS.items():
+            if make(source(project)) is not None:
+                pairs.append((project, name))
+    return pairs
+
+
+CASES_AND_EDITS = _applicable()
+
+
+# --- the git repository and the oracle ----------------------------------------------
+
+
+def git(root: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(root)}
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True,
+                          env=env).stdout.strip()
+
+
+def commit_project(project: str, root: Path) -> str:
+    """The project, its YAML files written back through the same dumper the edits use
+    (so that both revisions differ by the edit alone), committed; returns the commit."""
+    origin = source(project)
+    root.mkdir(parents=True)
+    shutil.copy2(origin / "environments.yaml", root / "environments.yaml")
+    shutil.copytree(origin / "catalog", root / "catalog")
+    if (origin / "templates").is_dir() and project != "reference":
+        shutil.copytree(origin / "templates", root / "templates")
+    for path in [root / "environments.yaml", *sorted((root / "catalog").rglob("*.yaml"))]:
+        write_yaml(path, read_yaml(path))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    return git(root, "rev-parse", "HEAD")
+
+
+def evaluate(terragrunt: str, config: Path, work: Path) -> dict[str, Any]:
+    """{unit directory: the configuration Terragrunt evaluates for it}."""
+    out = work / "tree"
+    api.render(config, output=out)
+    env = {**os.environ, "TG_NON_INTERACTIVE": "true", "TG_LOG_LEVEL": "error", "HOME": str(work)}
+    env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+    result = subprocess.run(
+        [terragrunt, "render", "--all", "--json", "-w", "--experiment", "optional-dependency-outputs",
+         "--no-dependency-outputs"],
+        cwd=out, capture_output=True, text=True, env=env, check=False, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return {
+        p.parent.relative_to(out).as_posix(): json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(out.rglob("terragrunt.rendered.json"))
+    }
+
+
+def oracle(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
+    return {d for d in set(before) | set(after) if before.get(d) != after.get(d)}
+
+
+@pytest.fixture(scope="module")
+def terragrunt() -> str:
+    return need_tool("terragrunt", find_tool("terragrunt"))
+
+
+_BASE: dict[str, dict[str, Any]] = {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("project", "edit_name"), CASES_AND_EDITS)
+def test_affected_lists_every_unit_terragrunt_sees_change(
+    project: str, edit_name: str, terragrunt: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "repo"
+    base = commit_project(project, root)
+    if project not in _BASE:
+        _BASE[project] = evaluate(terragrunt, root / "environments.yaml", tmp_path / "base")
+    edit = EDITS[edit_name](root)
+    assert edit is not None
+    edit(root)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", edit_name)
+    head = git(root, "rev-parse", "HEAD")
+    truth = oracle(_BASE[project], evaluate(terragrunt, root / "environments.yaml", tmp_path / "head"))
+
+    result = affected(root / "environments.yaml", base=base, head=head)
+    listed = {e.unit.directory: e for e in result.units}
+    missed = sorted(truth - set(listed))
+    assert not missed, f"{project} / {edit_name}: tfgen missed units whose evaluated config changed: {missed}"
+    for directory, entry in listed.items():
+        assert entry.reasons and all(entry.reasons), f"{directory} is listed without a reason"
+    if edit_name == "unread-template-change":
+        assert not truth and not listed, "a local nobody reads changes no unit"
+    elif not truth:  # a setting nothing reads: tfgen must see that too
+        assert edit_name == "setting-change" and not listed, (project, edit_name, sorted(listed))
+    # Precision: the units tfgen marks as changed are exactly those whose evaluated config
+    # changed (or that appear or disappear); the others follow a changed dependency.
+    assert {d for d, e in listed.items() if e.changed} == truth
+    extra = {d: e for d, e in listed.items() if d not in truth}
+    direct = sum(1 for e in listed.values() if e.changed)
+    print(f"{project} / {edit_name}: Terragrunt sees {len(truth)} of {len(_BASE[project])} units change; tfgen "
+          f"lists {len(listed)} ({direct} changed, {len(listed) - direct} dependents; {len(extra)} beyond Terragrunt)")
+    for directory, entry in extra.items():
+        assert all(r.startswith("depends on ") for r in entry.reasons), (directory, entry.reasons)
