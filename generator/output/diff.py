@@ -173,8 +173,10 @@ def compare(
 #: stack (terragrunt.hcl, terragrunt.stack.hcl), any included or read .hcl, and .tf
 #: files that OpenTofu loads into a unit's module.
 _PICKED_UP = re.compile(r"(?:.*\.hcl|.*\.tf|.*\.tf\.json|.*\.hcl\.json)\Z")
-#: Accepted whatever output_extra_files says.
-DEFAULT_EXTRA_FILES = ("README.md", "**/README.md")
+#: Accepted whatever output_extra_files says: READMEs, and the provider lock files that
+#: OpenTofu writes and teams commit beside each unit (they pin providers, they configure
+#: nothing).
+DEFAULT_EXTRA_FILES = ("README.md", "**/README.md", ".terraform.lock.hcl", "**/.terraform.lock.hcl")
 
 
 def glob_pattern(glob: str) -> re.Pattern[str]:
