@@ -14,6 +14,7 @@ Functions here return results and raise TfgenError; they never print.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,7 @@ from .errors import (
     OutputError,
     TfgenError,
     display_path,
+    format_key_path,
     sorted_diagnostics,
 )
 from .features import affected as affected_units
@@ -42,6 +44,7 @@ from .features.explain import explain as explain_address
 from .features.graph import Graph, select
 from .features.scaffold import INIT, Options, project_name_for, scaffold_files
 from .output import disk
+from .output.state import TEMP_SUFFIX
 from .output.sync import RenderResult, Reviewer, UnsafeWriteError, sync
 from .project import revision, schema
 from .project.catalog import LoadStats, blocking, load_catalog
@@ -88,6 +91,68 @@ class Plan:
         return self.project.root / "output"
 
 
+def find_config(config: Config = DEFAULT_CONFIG) -> Path:
+    """*config*; for the default name, when the current directory has none, the first
+    environments.yaml in a directory above it (as git finds .git), so tfgen works from
+    anywhere inside a project."""
+    path = Path(config)
+    if os.fspath(config) != DEFAULT_CONFIG or path.exists():
+        return path
+    for directory in Path.cwd().parents:
+        candidate = directory / DEFAULT_CONFIG
+        if candidate.is_file():
+            return candidate
+    return path
+
+
+def _check_output(out: Path, project: Project) -> None:
+    """Refuse an output directory that would put the tree among the project's own files:
+    the project directory (or one above it), its catalog/ or templates/."""
+    target = out.resolve()
+    root = project.root.resolve()
+    places = ((root / "catalog", "the catalog"), (root / "templates", "the templates directory"))
+    what = "the project directory" if target == root or target in root.parents else next(
+        (name for place, name in places if target == place or place in target.parents), None
+    )
+    if what is not None:
+        raise ArgumentError(
+            [ArgumentProblem("output", os.fspath(out), f"is {what}; the rendered tree would be written among "
+                             "the project's own files", hint="use output/ (the default) or another directory")],
+            Location(display_path(project.document.file)),
+            rule="output",
+        )
+
+
+_MEANT = re.compile(r"did you mean '([^']+)'")
+
+
+def _without_cascades(found: list[Diagnostic], schema_problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop what follows from a misspelt key: with ``environments.dev.sizng`` unknown
+    (did you mean 'sizing'?), dev has no sizing, and every rule that reads it would
+    report that too. The typo is the one error to fix; a rule's error that names the
+    same environment and the key meant is its consequence."""
+    meant: list[tuple[str, str]] = []  # (environment, key meant)
+    for problem in schema_problems:
+        match = _MEANT.search(f"{problem.message} {problem.hint}")
+        path = problem.path
+        if problem.rule == "unknown-key" and match and len(path) == 3 and path[0] == "environments":
+            meant.append((str(path[1]), match.group(1)))
+    if not meant:
+        return found
+
+    def consequence(diagnostic: Diagnostic) -> bool:
+        if diagnostic in schema_problems:
+            return False
+        text = f"{diagnostic.message} {format_key_path(diagnostic.path)}"
+        return any(
+            re.search(rf"\b{re.escape(key)}\b", text)
+            and (re.search(rf"\b{re.escape(env)}\b", text) or diagnostic.path[:2] == ("environments", env))
+            for env, key in meant
+        )
+
+    return [d for d in found if not consequence(d)]
+
+
 def _strict(warning: Diagnostic) -> Diagnostic:
     if warning.rule == lockfile.NO_LOCK_RULE:
         return warning  # informational: a project without remote modules locked yet
@@ -104,7 +169,7 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     """
     started = time.perf_counter()
     stats = LoadStats()
-    path = Path(config)
+    path = find_config(config)
     stats.documents += 1
     doc = load_document(path, display_path(path))
     if not isinstance(doc.data, dict):
@@ -137,6 +202,7 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     found += checks.run(project, catalog_complete=not unplaced)
     if project.style == "stacks" and not unplaced:
         found += stacks.problems(project)
+    found = _without_cascades(found, problems + catalog_errors)
     errors = [d for d in found if d.severity == "error"]
     warnings = [d for d in found if d.severity == "warning"]
     if strict:
@@ -201,6 +267,7 @@ def _sync(
 ) -> RenderResult:
     started = time.perf_counter()
     out = Path(output) if output is not None else planned.output
+    _check_output(out, planned.project)
     warnings = planned.loaded.warnings
     review: Reviewer = stacks_views.reviewer(
         planned.project, planned.scope, switch_style=switch_style, allow_orphan=allow_orphan, display=display_path
@@ -218,6 +285,7 @@ def _sync(
             progress=_stage(progress, "writing"),
             display=display_path,
             review=review,
+            allowed_extra=tuple(planned.project.document.data.get("output_extra_files") or ()),
         )
     except UnsafeWriteError as error:
         error.result = replace(error.result, warnings=warnings + _displayed(error.result.warnings))
@@ -226,6 +294,8 @@ def _sync(
         raise OutputError(_displayed(error.diagnostics)) from None
     except OSError as exc:
         where = exc.filename if isinstance(exc.filename, str) else str(out)
+        if os.path.basename(where).endswith(TEMP_SUFFIX):  # name the directory, not tfgen's temporary file
+            where = os.path.dirname(where) or str(out)
         raise OutputError(
             [Diagnostic(f"cannot write the output tree: {exc.strerror or exc}", Location(display_path(where)),
                         rule="io")]
@@ -239,12 +309,15 @@ def diff(
     *,
     output: Config | None = None,
     force: bool = False,
+    allow_orphan: bool = False,
     lock_timeout: float = 30.0,
 ) -> RenderResult:
     """Compare *planned* with the output tree (output/ beside the config by default);
-    write nothing. ``result.in_sync`` says whether the tree is up to date."""
+    write nothing. ``result.in_sync`` says whether the tree is up to date;
+    ``result.refused`` what applying it with the same *force* and *allow_orphan* refuses."""
     return _sync(
-        planned, output, write=False, force=force, allow_orphan=False, lock_timeout=lock_timeout, progress=None
+        planned, output, write=False, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout,
+        progress=None,
     )
 
 
@@ -296,7 +369,7 @@ def render(
     (UnsafeWriteError) unless *switch_style*."""
     planned = plan(load(config, strict=strict), scope=scope, progress=progress, style=style)
     if not write:
-        return diff(planned, output=output, force=force, lock_timeout=lock_timeout)
+        return diff(planned, output=output, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout)
     return apply(
         planned,
         output=output,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import types
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -22,8 +23,9 @@ from typing import Any
 
 import jinja2
 
-from ..errors import Diagnostic, InputError, Location
+from ..errors import Diagnostic, InputError, Location, display_path
 from ..hcl import literal as hcl
+from ..hcl import syntax
 from .plan import PlannedFile
 
 #: What ``{{ section }}`` renders to: a control character that no YAML value or !hcl
@@ -87,6 +89,7 @@ class Renderer:
         self._sections: dict[str, str] = {}
         self._literals: dict[int, tuple[object, str]] = {}
         self._trust_comments: bool | None = None  # None: not yet confirmed with the formatter
+        self._check_syntax_flag: bool | None = None
         self.compiled = 0
         self.formatted = 0  # calls of the formatter
         self.rendered: Counter[str] = Counter()  # path -> times rendered
@@ -112,7 +115,7 @@ class Renderer:
             try:
                 template = self.environment.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
-                where = Location(exc.filename or name, exc.lineno or 0, 1)
+                where = Location(display_path(exc.filename) if exc.filename else name, exc.lineno or 0, 1)
                 raise InputError(
                     [Diagnostic(f"template syntax error: {exc.message}", where, rule="template")]
                 ) from None
@@ -142,11 +145,66 @@ class Renderer:
             # a project template is the user's input, whatever it raises
             own = exc.message if isinstance(exc, jinja2.TemplateError) else None
             reason = own or f"{type(exc).__name__}: {exc}"
-            message = f"template error while rendering {planned.path}: {reason}"
-            raise InputError([Diagnostic(message, Location(source), rule="template")]) from None
+            raise InputError(
+                [Diagnostic(f"template error while rendering {planned.path}: {reason}",
+                            self._template_line(exc, source), rule="template")]
+            ) from None
         if not planned.path.endswith(".hcl"):  # CI pipelines (YAML) are written as the template lays them out
             return text.encode("utf-8")
-        return self.format(text).encode("utf-8")
+        formatted = self.format(text)
+        if self.check_syntax:
+            self._check_syntax(planned, formatted)
+        return formatted.encode("utf-8")
+
+    @property
+    def check_syntax(self) -> bool:
+        """Whether rendered files are parsed with the Go HCL parser before they count:
+        when the project has templates of its own (tfgen's built-in templates are
+        judged by the test suite, and parsing 10,000 files would cost seconds)."""
+        if self._check_syntax_flag is None:
+            loader = self.environment.loader
+            search = loader.searchpath if isinstance(loader, jinja2.FileSystemLoader) else []
+            builtin = str(builtin_templates())
+            self._check_syntax_flag = any(
+                Path(d).is_dir() and any(Path(d).iterdir()) for d in search if d != builtin
+            )
+        return self._check_syntax_flag
+
+    def _check_syntax(self, planned: PlannedFile, text: str) -> None:
+        problems = syntax.file_problems(text, planned.path)
+        if not problems:
+            return
+        source = self.template(planned.template).filename or planned.template
+        line, _column, message = problems[0].removeprefix(f"{planned.path}:").split(":", 2)
+        raise InputError(
+            [
+                Diagnostic(
+                    f"the rendered {planned.path} is not valid HCL (line {line} of the rendered file: "
+                    f"{message.strip()}); nothing was written",
+                    Location(display_path(source)),
+                    rule="template-hcl",
+                    hint="fix the template so that it renders HCL; `tfgen render --dry-run` checks without writing",
+                )
+            ]
+        )
+
+    def _template_line(self, exc: BaseException, source: str) -> Location:
+        """The template file and line a template error happened at: the innermost frame
+        of the traceback that Jinja points at a template (an include, a macro), else the
+        error's own line (syntax errors), else the top-level template."""
+        if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+            return Location(display_path(exc.filename), exc.lineno or 0, 1 if exc.lineno else 0)
+        templates = {t.filename for t in self._templates.values() if t.filename}
+        found: tuple[str, int] | None = None
+        tb: types.TracebackType | None = exc.__traceback__
+        while tb is not None:
+            name = tb.tb_frame.f_code.co_filename
+            if name in templates or name.endswith(".j2"):
+                found = (name, tb.tb_lineno)
+            tb = tb.tb_next
+        if found is None:
+            return Location(display_path(source))
+        return Location(display_path(found[0]), found[1], 1)
 
     @staticmethod
     def _builtin(source: str) -> bool:

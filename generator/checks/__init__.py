@@ -5,7 +5,7 @@ with base.rule / base.catalog_rule); :func:`run` runs them. modules.py holds the
 on module sources, interfaces and settings.
 """
 
-from . import credentials, expressions, inputs, modules, moves, network, policy, references, state
+from . import credentials, expressions, inputs, modules, moves, network, policy, references, state, zones
 from .base import CATALOG_RULES, RULES, Context, run
 
 __all__ = [
@@ -22,4 +22,5 @@ __all__ = [
     "references",
     "run",
     "state",
+    "zones",
 ]

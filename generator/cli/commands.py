@@ -20,7 +20,7 @@ from ..features import graph as graph_views
 from ..features import scaffold
 from ..output import disk
 from ..output.diff import Change
-from ..output.sync import UnsafeWriteError
+from ..output.sync import UnsafeWriteError, explain_refusals
 from ..project import schema
 from ..project.layout import Scope
 from ..rehearse import Options, text, tools
@@ -54,6 +54,11 @@ def format_option(function: F) -> F:
         show_default=True,
         help="Output format of the report.",
     )(function)
+
+
+def listed(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Repeated or comma-separated option values (--env dev,uat = --env dev --env uat)."""
+    return tuple(v.strip() for text in values for v in text.split(",") if v.strip())
 
 
 def is_terminal(stream: Any) -> bool:
@@ -226,6 +231,7 @@ def render(
       tfgen render -c infra/environments.yaml -o /tmp/tree
     """
     report.remember_format(fmt)
+    environments, regions = listed(environments), listed(regions)
     mode = "check" if check else "diff" if show_diff else "dry-run" if dry_run else "render"
     write = mode == "render"
     if write:
@@ -252,10 +258,15 @@ def render(
         if bar is not None:
             bar.close()
     where = display_path(result.output)
-    code = report.EXIT_DRIFT if check and not result.in_sync else report.EXIT_OK
+    # a dry run previews the render: one that would be refused fails as the render would
+    refusals = explain_refusals(result.output, result.refused, display_path) if mode == "dry-run" else []
+    code = report.EXIT_DRIFT if (check and not result.in_sync) or refusals else report.EXIT_OK
     if fmt == "json":
         document = report.render_result(result, mode, where, diffs=show_diff)
-        click.echo(report.envelope("render", exit_code=code, warnings=result.warnings, result=document), nl=False)
+        click.echo(
+            report.envelope("render", exit_code=code, errors=refusals, warnings=result.warnings, result=document),
+            nl=False,
+        )
         sys.exit(code)
     report.print_diagnostics(result.warnings)
     if result.switch is not None:
@@ -264,8 +275,11 @@ def render(
     if show_diff:
         print_diffs([c for c in result.changes if c.status != "unchanged"], color, err=False)
     if check or dry_run:
-        for line in report.listing(result.changes, result.manifest):
+        for line in report.listing(result.changes, result.manifest, force=force, allow_orphan=allow_orphan):
             click.echo(line)
+        for path in result.foreign:
+            click.echo(f"{'foreign':<12} {path}  (not written by tfgen, and Terragrunt would pick it up; "
+                       "remove it, or list it in output_extra_files)")
     for directory in result.kept:
         click.echo(f"{where}/{directory}: kept: it holds files tfgen did not write", err=True)
     for move in result.moved:
@@ -273,6 +287,10 @@ def render(
     click.echo(report.summary(result), err=mode == "diff")
     if result.interrupted and not write:
         click.echo(f"{where}: a previous render was interrupted; `tfgen render` repairs the tree", err=True)
+    if refusals:
+        report.print_diagnostics(refusals)
+        click.echo(f"render would refuse: nothing would be written to {where}", err=True)
+        sys.exit(code)
     if check and not result.in_sync:
         needs = []
         if any(c.status in ("hand-edited", "unowned") for c in result.refused):
@@ -280,7 +298,11 @@ def render(
         if any(c.action == "delete" and c.protected for c in result.refused):
             needs.append("--allow-orphan to delete protected units")
         hint = f" (it needs {' and '.join(needs)})" if needs else ""
-        click.echo(f"{where} is not in sync with {config.name}: run `tfgen render`{hint}", err=True)
+        advice = f"run `tfgen render`{hint}"
+        if result.foreign and all(c.status == "unchanged" for c in result.changes) and result.manifest == "unchanged":
+            advice = (f"{len(result.foreign)} file(s) tfgen did not write would be picked up by Terragrunt: "
+                      "remove them, or list them in output_extra_files")
+        click.echo(f"{where} is not in sync with {config.name}: {advice}", err=True)
         sys.exit(code)
 
 
@@ -480,7 +502,7 @@ def graph(
       tfgen graph --format mermaid      (paste into a ```mermaid block on GitHub)
     """
     report.remember_format("json" if fmt == "json" else "text")
-    result = api.graph(config, scope=Scope(environments, regions), style=style)
+    result = api.graph(config, scope=Scope(listed(environments), listed(regions)), style=style)
     if fmt == "json":
         click.echo(report.envelope("graph", result=graph_views.document(result, destroy=destroy)), nl=False)
         return
@@ -512,6 +534,7 @@ def explain(config: Path, address: str, input_name: str | None, fmt: str, style:
     """
     report.remember_format(fmt)
     explanation = api.explain(config, address, style=style)
+    explain_views.check_selector(explanation, input_name)
     if fmt == "json":
         click.echo(report.envelope("explain", result=explain_views.document(explanation, input_name)), nl=False)
         return

@@ -37,6 +37,7 @@ OPTION_NAMES = {
     "environments": "--environments",
     "regions": "--region",
     "style": "--style",
+    "output": "-o",
 }
 
 
@@ -152,30 +153,43 @@ def use_color(choice: str, is_tty: bool, environ: Mapping[str, str] = os.environ
     return is_tty and not environ.get("NO_COLOR")
 
 
-def note(change: Change) -> str:
-    """Why a listed file matters, beyond its status."""
+def note(change: Change, *, force: bool = False, allow_orphan: bool = False) -> str:
+    """Why a listed file matters, beyond its status, for a render given the same
+    --force and --allow-orphan."""
     if change.status == "hand-edited":
         if change.new is None:
-            text = "edited by hand and no longer rendered; render refuses to delete it without --force"
+            text = "edited by hand and no longer rendered; " + (
+                "--force deletes it" if force else "render refuses to delete it without --force"
+            )
         elif change.input_changed:
-            text = "edited by hand, and the input changed too; render refuses to overwrite it without --force"
+            text = "edited by hand, and the input changed too; " + (
+                "--force overwrites it" if force else "render refuses to overwrite it without --force"
+            )
         else:
-            text = "edited by hand; render refuses to overwrite it without --force"
+            text = "edited by hand; " + (
+                "--force overwrites it" if force else "render refuses to overwrite it without --force"
+            )
+    elif change.status == "unowned" and force:
+        text = "not written by tfgen; --force replaces it"
     else:
         text = _NOTES[change.status]
     if change.protected and change.action == "delete":
-        protected = f"protected environment {change.environment}: render refuses to orphan it without --allow-orphan"
+        protected = f"protected environment {change.environment}: " + (
+            "--allow-orphan deletes its files and leaves the infrastructure unmanaged"
+            if allow_orphan
+            else "render refuses to orphan it without --allow-orphan"
+        )
         text = f"{text}; {protected}" if text else protected
     return text
 
 
-def listing(changes: Iterable[Change], manifest: str) -> list[str]:
+def listing(changes: Iterable[Change], manifest: str, *, force: bool = False, allow_orphan: bool = False) -> list[str]:
     """One line per file that is not in sync: ``status  path  (note)``."""
     lines = []
     for change in changes:
         if change.status == "unchanged":
             continue
-        why = note(change)
+        why = note(change, force=force, allow_orphan=allow_orphan)
         lines.append(f"{change.status:<12} {change.path}" + (f"  ({why})" if why else ""))
     if manifest != "unchanged":
         lines.append(f"{manifest:<12} {MANIFEST}  (tfgen's record of the files it wrote)")
@@ -267,6 +281,7 @@ def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool =
         "interrupted": result.interrupted,
         "files": files,
         "kept_directories": result.kept,
+        "foreign_files": result.foreign,
         "seconds": round(result.seconds, 3),
         "style_switch": result.switch.as_json() if result.switch is not None else None,
     }

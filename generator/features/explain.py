@@ -593,3 +593,26 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
 def to_json(explanation: Explanation, selector: str | None = None) -> str:
     """:func:`document` as JSON text."""
     return json.dumps(document(explanation, selector), indent=2, ensure_ascii=False) + "\n"
+
+
+def check_selector(explanation: Explanation, selector: str | None) -> None:
+    """InputError (exit 2) when *selector* names no input (no local, for ENV or
+    ENV/REGION) of *explanation*, with the closest names as a did-you-mean."""
+    if not selector:
+        return
+    items = explanation.inputs if isinstance(explanation, UnitExplanation) else explanation.locals
+    if any(_matches(item.path, selector) for item in items):
+        return
+    names = [format_key_path(item.path) for item in items]
+    kind = "input" if isinstance(explanation, UnitExplanation) else "local"
+    close = difflib.get_close_matches(selector, names, n=3, cutoff=0.6)
+    hint = ("did you mean " + ", ".join(close) + "?") if close else f"{kind}s: " + (", ".join(names) or "(none)")
+    if isinstance(explanation, UnitExplanation):
+        address = explanation.unit.address
+    else:
+        region = explanation.region
+        address = explanation.environment.name + (f"/{region.name}" if region else "")
+    raise InputError(
+        [Diagnostic(f"explain: {address} has no {kind} '{selector}'", Location("tfgen"), rule="explain-input",
+                    hint=hint)]
+    )

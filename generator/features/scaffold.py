@@ -262,6 +262,20 @@ the YAML language server complete and check keys. Tell it about tfgen's `!hcl` t
 """
 
 
+#: What a Terragrunt run leaves in the project that does not belong in version control.
+GITIGNORE = """\
+# Written by tfgen init. Terragrunt's and OpenTofu/Terraform's working files:
+.terragrunt-cache/
+.terraform/
+terragrunt.rendered.json
+*.tfplan
+crash.log
+# tfgen's temporary files of an interrupted render (the next render removes them)
+.*.tfgen-tmp
+.tfgen-journal.json
+"""
+
+
 def scaffold_files(options: Options) -> dict[str, str]:
     """Every file of a new project: relative posix path -> text."""
     check(options)
@@ -273,6 +287,7 @@ def scaffold_files(options: Options) -> dict[str, str]:
         ENVIRONMENTS_SCHEMA: schema.schema_text(schema.ENVIRONMENTS),
         CATALOG_SCHEMA: schema.schema_text(schema.CATALOG),
         "README.md": readme(options),
+        ".gitignore": GITIGNORE,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,40 @@ def _regular_file(target: str, *, strict: bool = True) -> os.stat_result | None:
     return info
 
 
+class _Links:
+    """Refuses a path of the output tree that passes through a symbolic link: writing or
+    deleting through one would change files outside the tree. Each directory is looked
+    at once per comparison."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.checked: set[str] = set()
+
+    def check(self, path: str) -> None:
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            if prefix in self.checked:
+                continue
+            target = os.path.join(self.root, prefix)
+            if os.path.islink(target):
+                raise OutputError(
+                    [
+                        Diagnostic(
+                            "is a symbolic link inside the output tree; tfgen never writes or deletes through one "
+                            f"(it points to {os.readlink(target)})",
+                            Location(target),
+                            rule="symlink",
+                            hint="replace the link with a real directory or file, or remove it",
+                        )
+                    ]
+                )
+            if depth < len(parts):
+                self.checked.add(prefix)
+            if not os.path.lexists(target):
+                return
+
+
 def _read(target: str) -> bytes:
     with open(target, "rb") as handle:
         return handle.read()
@@ -95,9 +130,11 @@ def compare(
     recorded = state.manifest.files if state.manifest else {}
     journal = state.journal or {}
     changes: list[Change] = []
+    links = _Links(root)
     for path in sorted(desired):
         new = desired[path]
         target = os.path.join(root, path)
+        links.check(path)
         info = _regular_file(target)
         if info is None:
             changes.append(Change(path, "created", None, new))
@@ -121,6 +158,7 @@ def compare(
         environment = environment_of(path)
         guarded = environment is not None and protected(environment)
         target = os.path.join(root, path)
+        links.check(path)
         if _regular_file(target, strict=False) is None:
             vanished.append(path)
             continue
@@ -129,3 +167,64 @@ def compare(
         changes.append(Change(path, status, old, None, input_changed=True, protected=guarded))
     changes.sort(key=lambda c: c.path)
     return Survey(changes, vanished)
+
+
+#: Files that Terragrunt or OpenTofu read when they find them under output/: a unit or
+#: stack (terragrunt.hcl, terragrunt.stack.hcl), any included or read .hcl, and .tf
+#: files that OpenTofu loads into a unit's module.
+_PICKED_UP = re.compile(r"(?:.*\.hcl|.*\.tf|.*\.tf\.json|.*\.hcl\.json)\Z")
+#: Accepted whatever output_extra_files says: READMEs, and the provider lock files that
+#: OpenTofu writes and teams commit beside each unit (they pin providers, they configure
+#: nothing).
+DEFAULT_EXTRA_FILES = ("README.md", "**/README.md", ".terraform.lock.hcl", "**/.terraform.lock.hcl")
+
+
+def glob_pattern(glob: str) -> re.Pattern[str]:
+    """A path glob: ``*`` and ``?`` within one name, ``**/`` any number of directories."""
+    out = []
+    i = 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def foreign_files(
+    output: Path,
+    desired: Mapping[str, bytes],
+    state: State,
+    *,
+    allowed: tuple[str, ...] = (),
+    prune: Callable[[str], bool] = lambda path: True,
+) -> list[str]:
+    """Files under *output* that tfgen neither renders nor wrote, that Terragrunt would
+    pick up (a hand-added terragrunt.hcl is a unit ``terragrunt run --all`` applies),
+    within the scope *prune* accepts, and that no glob of *allowed* names. Symbolic
+    links are not followed; tfgen's own temporary files are not listed."""
+    owned = state.owned()
+    patterns = [glob_pattern(g) for g in (*DEFAULT_EXTRA_FILES, *allowed)]
+    found: list[str] = []
+    root = os.fspath(output)
+    for directory, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in (".terragrunt-cache", ".terraform"))
+        relative = os.path.relpath(directory, root)
+        for name in names:
+            path = name if relative == "." else f"{relative}/{name}".replace(os.sep, "/")
+            if path in desired or path in owned or not _PICKED_UP.match(name) or not prune(path):
+                continue
+            if not any(p.match(path) for p in patterns):
+                found.append(path)
+    return sorted(found)

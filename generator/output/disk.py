@@ -205,9 +205,8 @@ def apply(
             progress(done, total)
     for path in survey.vanished:
         _remove_empty_parents(output, path)
-    data = manifest.to_bytes()
-    if state.manifest_bytes != data:  # as read_state found it, under the same lock
-        write_atomic(output / MANIFEST, data)
+    if state.manifest_status(manifest) != "unchanged":  # as read_state found it, under the same lock
+        write_atomic(output / MANIFEST, manifest.to_bytes())
     if state.journal is not None or writes:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / JOURNAL)

@@ -18,7 +18,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._version import __version__
@@ -100,6 +100,21 @@ def parse_manifest(raw: bytes, path: Path) -> Manifest:
         raise _corrupt(path, f"not JSON: {exc}") from None
     if not isinstance(body, dict) or body.get("generator") != "tfgen":
         raise _corrupt(path, "not a tfgen manifest")
+    form = body.get("format", MANIFEST_FORMAT)
+    if isinstance(form, int) and not isinstance(form, bool) and form > MANIFEST_FORMAT:
+        written_by = body.get("tfgen_version")
+        by = f" by tfgen {written_by}" if isinstance(written_by, str) and written_by else ""
+        raise OutputError(
+            [
+                Diagnostic(
+                    f"the manifest was written{by} in format {form}, newer than this tfgen ({__version__}) "
+                    f"reads (format {MANIFEST_FORMAT}); tfgen writes and deletes nothing",
+                    Location(str(path)),
+                    rule="manifest-newer",
+                    hint="upgrade tfgen (pip install -U terragrunt-tfgen) to the version that wrote it",
+                )
+            ]
+        )
     files = body.get("files")
     if not isinstance(files, dict):
         raise _corrupt(path, "'files' is not a mapping")
@@ -157,10 +172,20 @@ class State:
     manifest_bytes: bytes | None = None  # the manifest file as read (None: there is none)
 
     def manifest_status(self, manifest: Manifest) -> str:
-        """What writing *manifest* does to the file: unchanged, changed or created."""
+        """What *manifest* changes in the file: unchanged, changed or created. Only what it
+        records counts (files, hashes, protection), not which tfgen version wrote it: a
+        tfgen upgrade that renders the same bytes leaves the tree in sync."""
         if self.manifest_bytes is None:
             return "created"
-        return "unchanged" if self.manifest_bytes == manifest.to_bytes() else "changed"
+        if self.manifest_bytes == manifest.to_bytes():
+            return "unchanged"
+        old = self.manifest
+        same = (
+            old is not None
+            and old.protected is not None
+            and self.manifest_bytes == replace(manifest, version=old.version).to_bytes()
+        )
+        return "unchanged" if same else "changed"
 
     @property
     def interrupted(self) -> bool:
@@ -184,8 +209,8 @@ def read_state(output: Path, *, force: bool = False) -> State:
     raw = _manifest_bytes(output)
     try:
         manifest = None if raw is None else parse_manifest(raw, output / MANIFEST)
-    except OutputError:
-        if not force:
+    except OutputError as error:
+        if not force or any(d.rule == "manifest-newer" for d in error.diagnostics):
             raise
         manifest = None
         warnings.append(

@@ -15,7 +15,7 @@ from ..project.layout import Scope, environment_of, parent
 from ..project.model import Project
 from ..project.moves import Move, moves
 from . import disk
-from .diff import STATUSES, Change, Survey, compare
+from .diff import STATUSES, Change, Survey, compare, foreign_files
 from .state import Manifest, State, digest, read_state
 
 
@@ -58,6 +58,8 @@ class RenderResult:
     moved: list[Move] = field(default_factory=list)  # units whose old files go now, state key kept
     #: set when this render replaces the tree of the other style (build/stacks.py StyleSwitch)
     switch: Notice | None = None
+    #: files under output/ that tfgen did not write and Terragrunt would pick up (compared only)
+    foreign: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.changes if c.status == status)
@@ -70,7 +72,7 @@ class RenderResult:
     @property
     def in_sync(self) -> bool:
         unchanged = all(c.status == "unchanged" for c in self.changes)
-        return unchanged and self.manifest == "unchanged" and not self.interrupted
+        return unchanged and self.manifest == "unchanged" and not self.interrupted and not self.foreign
 
     @property
     def refused(self) -> list[Change]:
@@ -143,6 +145,7 @@ def sync(
     progress: Callable[[int, int], None] | None = None,
     display: Callable[[Path], str] = str,
     review: Reviewer | None = None,
+    allowed_extra: tuple[str, ...] = (),
 ) -> RenderResult:
     """Compare *desired* with *out* and, when *write*, apply it; all under one lock
     and one reading of the manifest. Raises UnsafeWriteError, writing nothing, when
@@ -171,6 +174,7 @@ def sync(
             allow_orphan=allow_orphan,
             moved=moved,
             switch=reviewed.notice,
+            foreign=[] if write else foreign_files(out, desired, state, allowed=allowed_extra, prune=scope.may_prune),
         )
         if write:
             if reviewed.refusals:
@@ -256,9 +260,24 @@ def explain_refusals(
                 Location(display(output / directory) if directory else display(output)),
                 rule="orphan",
                 hint="renamed or moved? give the unit previous: OLD-NAME (or LAYER/NAME) so it keeps this state; "
-                "to destroy it: put it back with deletion_protection: false, render, run "
-                "`terragrunt run --all destroy` in that directory, then remove it; "
-                "or pass allow_orphan=True to leave it running unmanaged",
+                + destroy_advice(directory, environment),
             )
         )
     return diagnostics
+
+
+def destroy_advice(directory: str, environment: str) -> str:
+    """The narrow way to destroy what a refused deletion would orphan: lift protection on
+    those units only (not on the whole environment, which would also drop deletion
+    protection and final snapshots of every database there), apply, destroy, remove."""
+    parts = directory.split("/")
+    unit = parts[4] if len(parts) >= 5 else None
+    which = f"unit {unit}" if unit else "each of its units"
+    override = f"environments.{environment}.units.{unit or '<unit>'}.inputs"
+    return (
+        f"to destroy it: put it back, give {which} its own override `{override}: "
+        "{deletion_protection: false}` (not the environment's deletion_protection), render and run "
+        "`terragrunt apply` there (AWS refuses to delete a protected database until an apply has lifted "
+        "the flag), then `terragrunt destroy`, then remove it from the YAML; "
+        "or pass allow_orphan=True to leave it running unmanaged"
+    )

@@ -41,6 +41,7 @@ class CatalogLookup:
     case_mismatch: Path | None = None  # a file whose path differs only by case
     collisions: tuple[Path, ...] = ()  # other entries that differ from the file only by case
     known: tuple[str, ...] = ()  # every module id of the catalog, for suggestions
+    other_suffix: Path | None = None  # catalog/<category>/<name>.yml, when that is what exists
 
 
 def _entries(directory: Path) -> list[str]:
@@ -66,7 +67,8 @@ def find_module_file(catalog: Path, module_id: str) -> CatalogLookup:
         for entry in _entries(catalog / folded):
             if entry.casefold() == filename.casefold():
                 return CatalogLookup(None, case_mismatch=catalog / folded / entry, known=_known(catalog, categories))
-    return CatalogLookup(None, known=_known(catalog, categories))
+    yml = catalog / category / f"{name}.yml"
+    return CatalogLookup(None, known=_known(catalog, categories), other_suffix=yml if yml.is_file() else None)
 
 
 def _known(catalog: Path, categories: list[str]) -> tuple[str, ...]:
@@ -122,6 +124,8 @@ def _module_not_found(module_id: str, lookup: CatalogLookup, doc: Document, wher
         close = difflib.get_close_matches(module_id, lookup.known, n=1, cutoff=0.6)
         listing = ", ".join(lookup.known)
         hint = f"did you mean '{close[0]}'?" if close else (f"modules: {listing}" if listing else "")
+        if lookup.other_suffix is not None:
+            hint = f"tfgen looks for {expected}; rename {display_path(lookup.other_suffix)} to it (.yaml, not .yml)"
     return Diagnostic(message, doc.locate(where), where, rule="unknown-module", hint=hint)
 
 

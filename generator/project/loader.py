@@ -10,6 +10,7 @@ file is ever executed.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import stat
 from dataclasses import dataclass, field
@@ -452,12 +453,27 @@ class _Builder:
         if tag == "tag:yaml.org,2002:int" and _INT.match(text):
             return int(text)
         if tag == "tag:yaml.org,2002:float" and _FLOAT.match(text):
-            return float(text)
+            return self.finite(mark, path, text)
         if tag == "tag:yaml.org,2002:bool" and (_TRUE.match(text) or _FALSE.match(text)):
             return bool(_TRUE.match(text))
         if tag == "tag:yaml.org,2002:null" and _NULL.match(text):
             return None
         self.error(mark, path, f"unsupported YAML tag {_show_tag(tag)}", _TAG_HINT, "yaml-tag")
+        return None
+
+    def finite(self, mark: Mark, path: KeyPath, text: str) -> float | None:
+        """A float HCL can write: one too large for a double (1e400) is refused here,
+        not left to become infinity and crash the render."""
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        self.error(
+            mark,
+            path,
+            f"'{text}' is too large for a number (it would be infinity) and has no HCL literal",
+            hint=f'quote it ("{text}") if you mean the string',
+            rule="yaml-number",
+        )
         return None
 
     def plain(self, mark: Mark, path: KeyPath, text: str) -> Any:
@@ -501,7 +517,7 @@ class _Builder:
             )
             return text
         if _FLOAT.match(text):
-            return float(text)
+            return self.finite(mark, path, text)
         if _SPECIAL_FLOAT.match(text):
             self.error(mark, path, f"'{text}' (infinity / not-a-number) has no HCL literal", rule="yaml-number")
             return None

@@ -752,5 +752,16 @@ def check_scope(project: Project, scope: Scope) -> None:
         for r in scope.regions
         if r not in known_regions
     ]
+    chosen = [e for e in project.environments if e.name in scope.environments]
+    if chosen and not problems:
+        # each region must be one of a chosen environment's, or nothing is rendered for it
+        for r in scope.regions:
+            if not any(r in {x.name for x in e.regions} for e in chosen):
+                names = ", ".join(e.name for e in chosen)
+                theirs = sorted({x.name for e in chosen for x in e.regions})
+                problems.append(
+                    ArgumentProblem("scope.regions", r, f"environment {names} has no such region "
+                                    f"(its regions: {', '.join(theirs)}); nothing would be rendered")
+                )
     if problems:
         raise ArgumentError(problems, Location(project.document.file), rule="scope")

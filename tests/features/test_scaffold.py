@@ -32,6 +32,7 @@ def test_the_scaffold_validates_renders_and_graphs(runner: CliRunner, tmp_path: 
     target = tmp_path / "my-infra"
     output = init(runner, target)
     assert sorted(tree(target)) == [
+        ".gitignore",
         ".tfgen/catalog.schema.json",
         ".tfgen/environments.schema.json",
         "README.md",
@@ -121,7 +122,7 @@ def test_init_twice_refuses_and_names_every_file(runner: CliRunner, tmp_path: Pa
     before = tree(tmp_path / "p")
     second = runner.invoke(main, ["init", str(tmp_path / "p")])
     assert second.exit_code == 2
-    assert second.stderr.count("already exists") == 7  # the module lock is the seventh file
+    assert second.stderr.count("already exists") == 8  # the module lock and .gitignore among them
     assert tree(tmp_path / "p") == before
 
 
