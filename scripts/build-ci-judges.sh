@@ -11,21 +11,10 @@
 set -euo pipefail
 
 ACTIONLINT_VERSION="${ACTIONLINT_VERSION:-v1.7.12}"
-TOOLS_DIR="${TFGEN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfgen/tools}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-EMIT_ENV=0
-if [[ "${1:-}" == "--env" ]]; then EMIT_ENV=1; fi
-log() { if ((EMIT_ENV)); then echo "$*" >&2; else echo "$*"; fi; }
-
-if [[ -x /usr/local/go/bin/go ]]; then PATH="/usr/local/go/bin:$PATH"; fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "build-ci-judges: go is not on PATH; install Go 1.24+" >&2
-  exit 2
-fi
-mkdir -p "$TOOLS_DIR"
-exec 9>"$TOOLS_DIR/.lock-ci-judges"
-flock 9
-export GOFLAGS="-buildvcs=false -trimpath" CGO_ENABLED=0
+# shellcheck source=scripts/tools-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools-common.sh" build-ci-judges "$@"
+lock_cache .lock-ci-judges
 
 actionlint="$TOOLS_DIR/actionlint-$ACTIONLINT_VERSION/actionlint"
 if [[ -x "$actionlint" ]] && "$actionlint" -version >/dev/null 2>&1; then

@@ -9,24 +9,14 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 src="$here/../rehearsal/provider"
-TOOLS_DIR="${TFGEN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfgen/tools}"
-EMIT_ENV=0
-if [[ "${1:-}" == "--env" ]]; then EMIT_ENV=1; fi
-log() { if ((EMIT_ENV)); then echo "$*" >&2; else echo "$*"; fi; }
-
-if [[ -x /usr/local/go/bin/go ]]; then PATH="/usr/local/go/bin:$PATH"; fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "build-rehearsal-provider: go is not on PATH; install Go 1.25+" >&2
-  exit 2
-fi
+# shellcheck source=scripts/tools-common.sh
+source "$here/tools-common.sh" build-rehearsal-provider "$@"
 
 hash="$(cd "$src" && cat go.mod go.sum $(ls *.go | LC_ALL=C sort) | sha256sum | cut -c1-16)"
 dest="$TOOLS_DIR/rehearsal-provider-$hash"
 bin="$dest/terraform-provider-aws"
 
-mkdir -p "$TOOLS_DIR"
-exec 8>"$TOOLS_DIR/.lock-rehearsal-provider"
-flock 8
+lock_cache .lock-rehearsal-provider
 
 if [[ -x "$bin" ]] && "$bin" -version >/dev/null 2>&1; then
   log "rehearsal provider $hash: cached at $bin"
@@ -34,7 +24,7 @@ else
   start=$SECONDS
   log "rehearsal provider $hash: building from rehearsal/provider"
   mkdir -p "$dest"
-  (cd "$src" && GOFLAGS="-buildvcs=false -trimpath" CGO_ENABLED=0 go build -ldflags "-s -w" -o "$bin.tmp" .)
+  (cd "$src" && go build -ldflags "-s -w" -o "$bin.tmp" .)
   mv -f "$bin.tmp" "$bin"
   "$bin" -version >/dev/null
   log "rehearsal provider $hash: built in $((SECONDS - start)) s"

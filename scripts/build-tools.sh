@@ -18,29 +18,9 @@ TERRAGRUNT_VERSION="${TERRAGRUNT_VERSION:-v1.1.3}"
 TOFU_VERSION="${TOFU_VERSION:-v1.12.6}"
 HCL_VERSION="${HCL_VERSION:-v2.24.0}"
 
-TOOLS_DIR="${TFGEN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfgen/tools}"
-EMIT_ENV=0
-if [[ "${1:-}" == "--env" ]]; then EMIT_ENV=1; fi
-
-log() { if ((EMIT_ENV)); then echo "$*" >&2; else echo "$*"; fi; }
-
-# Prefer the toolchain at /usr/local/go: Debian's golang-go (Go 1.19) may sit earlier
-# on PATH and cannot build modules that need a current Go.
-if [[ -x /usr/local/go/bin/go ]]; then PATH="/usr/local/go/bin:$PATH"; fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "build-tools: go is not on PATH; install Go 1.24+ (the judges are built from source)" >&2
-  exit 2
-fi
-
-# One build at a time per cache: a second caller (another clone, a parallel test run)
-# waits for the first and then finds the binaries cached.
-mkdir -p "$TOOLS_DIR"
-exec 9>"$TOOLS_DIR/.lock"
-flock 9
-
-# GOFLAGS from the environment (for example -mod=vendor) must not change what is built.
-export GOFLAGS="-buildvcs=false -trimpath"
-export CGO_ENABLED=0
+# shellcheck source=scripts/tools-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools-common.sh" build-tools "$@"
+lock_cache .lock
 
 # module_dir MODULE VERSION: download the module source and print its directory.
 module_dir() {
@@ -103,7 +83,7 @@ ln -sfn "$hclfmt_dest/hclfmt" "$bin_dir/hclfmt"
 # tfgen's stand-in AWS provider for `tfgen rehearse` (our own Go code, keyed by its sources).
 rehearsal_env=""
 if [[ -d "$(dirname "${BASH_SOURCE[0]}")/../rehearsal/provider" ]]; then
-  flock -u 9
+  unlock_cache
   if ((EMIT_ENV)); then
     rehearsal_env="$(bash "$(dirname "${BASH_SOURCE[0]}")/build-rehearsal-provider.sh" --env)"
   else

@@ -47,7 +47,8 @@ def inputs_fit_in_the_environment(ctx: Context) -> Iterator[Diagnostic]:
                         rule="input-environment",
                         hint="remove the \\0 (or \\x00) escape",
                     )
-            size = len(json.dumps(expressions_as_text(value), ensure_ascii=False).encode("utf-8"))
+            # An !hcl expression counts as its source text: a lower bound of its value's size.
+            size = len(json.dumps(value, ensure_ascii=False, default=_source_text).encode("utf-8"))
             if size > MAX_INPUT_BYTES:
                 yield Diagnostic(
                     f"input '{name}' is {size} bytes as JSON; Terragrunt passes it as one environment "
@@ -59,12 +60,7 @@ def inputs_fit_in_the_environment(ctx: Context) -> Iterator[Diagnostic]:
                 )
 
 
-def expressions_as_text(value: Any) -> Any:
-    """*value* with every !hcl expression as its source text (a lower bound of its size)."""
+def _source_text(value: Any) -> str:
     if isinstance(value, HclExpr):
         return value.text
-    if isinstance(value, dict):
-        return {str(k): expressions_as_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [expressions_as_text(v) for v in value]
-    return value
+    raise TypeError(f"{type(value).__name__} is not an input value")

@@ -661,3 +661,15 @@ def test_json_report_lists_errors_and_warnings_as_objects(make_project: ProjectF
         (8, 29, "environments.prod.regions.us-east-1.vpc_cidr", "cidr")]
     assert [(w["path"], w["severity"]) for w in report["warnings"] if w["rule"] != NO_LOCK_RULE] == [
         ("environments.prod", "warning")]
+
+
+def test_an_input_too_large_for_one_environment_variable_is_refused(report: Report) -> None:
+    """Terragrunt passes each input as one TF_VAR_ variable; Linux caps one at 128 KiB."""
+    big = "x" * (128 * 1024)
+    with_blob = f'{{module: networking/vpc, inputs: {{blob: "{big}"}}}}'
+    found = report(HEAD + DEV + UNITS.replace("{module: networking/vpc}", with_blob))
+    line = only(found, "input 'blob' is 131074 bytes as JSON")
+    assert line.startswith("environments.yaml:10:42: units.vpc.inputs.blob: "), line
+    assert "which Linux limits to 131072 bytes" in line
+    small = report(HEAD + DEV + UNITS.replace("{module: networking/vpc}", "{module: networking/vpc, inputs: {b: x}}"))
+    assert not [x for x in small if "bytes as JSON" in x]
