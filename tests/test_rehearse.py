@@ -18,9 +18,17 @@ from generator import api
 from generator.cli import main
 from generator.rehearse import standins
 from generator.rehearse import tools as tools_module
-from generator.rehearse._local_s3 import applicable
+from generator.rehearse._local_s3 import _patch_update_table, applicable
 from generator.rehearse.errors import CannotRehearse
-from generator.rehearse.run import Options, Report, local_project, non_local_urls, rehearse, remote_endpoints
+from generator.rehearse.run import (
+    Options,
+    Report,
+    _find_output,
+    local_project,
+    non_local_urls,
+    rehearse,
+    remote_endpoints,
+)
 from generator.rehearse.server import available
 from generator.rehearse.versions import satisfying
 
@@ -65,6 +73,15 @@ def test_a_stand_in_escapes_template_sequences_and_declares_every_input() -> Non
     assert [p["local-exec"].get("when") for p in resource["provisioner"]] == [None, "destroy"]
 
 
+def test_an_output_is_found_whole_or_by_the_attribute_an_input_read() -> None:
+    inputs = {"load_balancer": {"service": {"target_group_arn": "arn:tg-app"}}, "subnets": ["s-1", "s-2"]}
+    assert _find_output(inputs, ["s-1", "s-2"]) == ("", "subnets")
+    assert _find_output(inputs, {"app": {"arn": "arn:tg-app", "id": "tg-1"}}) == (
+        '["app"].arn', "load_balancer.service.target_group_arn")
+    assert _find_output(inputs, {"app": {"arn": "arn:elsewhere"}}) == ("", None)
+    assert _find_output(inputs, "s-2") == ("", "subnets[1]")
+
+
 @pytest.mark.parametrize(("name", "bad"), [("odd key", True), ("count", True), ("9lives", True), ("db_name", False)])
 def test_inputs_no_module_can_declare_are_named(name: str, bad: bool) -> None:
     assert bool(standins.name_problem(name)) is bad
@@ -104,6 +121,31 @@ def test_bucket_policies_apply_a_statement_only_when_its_conditions_hold() -> No
     assert applicable({"Statement": [tls, root]})["Statement"] == [root]
     secure = {"Sid": "X", "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": ["true"]}}}
     assert applicable({"Statement": [secure]})["Statement"] == [{"Sid": "X", "Effect": "Deny"}]
+
+
+def test_the_local_server_encrypts_a_lock_table_as_update_table_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Terragrunt's bootstrap encrypts the lock table with UpdateTable, then waits until
+    DescribeTable reports it: moto alone never does, so every unit would time out."""
+    import boto3
+    from moto import mock_aws
+    from moto.dynamodb.responses import DynamoHandler
+
+    monkeypatch.setattr(DynamoHandler, "update_table", DynamoHandler.update_table)  # restored after the test
+    _patch_update_table()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-west-2")
+        client.create_table(
+            TableName="locks", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+        )
+        assert "SSEDescription" not in client.describe_table(TableName="locks")["Table"]
+        client.update_table(TableName="locks", SSESpecification={"Enabled": True, "SSEType": "KMS"})
+        described = client.describe_table(TableName="locks")["Table"]["SSEDescription"]
+        assert described["Status"] == "ENABLED" and described["SSEType"] == "KMS"
+        assert described["KMSMasterKeyArn"].startswith("arn:aws:kms:us-west-2:")
 
 
 def test_state_endpoint_renders_an_s3_compatible_backend(copy_case) -> None:  # type: ignore[no-untyped-def]
@@ -238,8 +280,14 @@ def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: 
     # dev overrides the wired vpc_zone_identifier with the public subnets: that output flows.
     assert ("dev/us-east-1/vpc", "public_subnets", "dev/us-east-1/ecs-capacity", "vpc_zone_identifier") in flows
     assert ("prod/us-east-1/vpc", "private_subnets", "prod/us-east-1/ecs-capacity", "vpc_zone_identifier") in flows
+    # The DR replica names its us-east-1 source by the ARN in the primary's state.
+    assert ("prod/us-east-1/rds", "db_instance_arn", "prod/eu-west-1/rds", "replicate_source_db") in flows
+    # One attribute of a map output: the target group the service registers with.
+    assert ("prod/eu-west-1/alb", 'target_groups["app"].arn', "prod/eu-west-1/orders-api",
+            "load_balancer.service.target_group_arn") in flows
     assert all(f.ok for f in report.flows)
-    assert len(report.flows) == 124
+    assert len(report.flows) == 128
+    assert not [n for n in report.notes if "target_groups" in n]
     # prevent_destroy kept every unit of uat and prod; dev and staging are gone.
     kept = {u.address.split("/")[0] for u in report.units if u.kept}
     destroyed = {u.address.split("/")[0] for u in report.units if u.destroyed_at}

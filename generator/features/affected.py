@@ -287,7 +287,7 @@ def compare(base: Revision, head: Revision) -> Affected:
     direct = set(reasons)
     if head.project is not None:
         dependents = _dependents(head.project)
-        queue = deque(direct)
+        queue = deque(reasons)  # in the project's order: a set's order would vary from run to run
         while queue:
             target = queue.popleft()
             for unit in dependents.get(target, ()):

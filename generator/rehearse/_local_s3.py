@@ -7,6 +7,11 @@ Terragrunt puts on every state bucket it bootstraps (deny when aws:SecureTranspo
 false) would deny every request. The rehearsal serves TLS only: here aws:SecureTransport
 is true for every request, as on AWS over HTTPS, and a statement applies only when its
 conditions hold.
+
+moto's DynamoDB also ignores ``SSESpecification`` in UpdateTable, which AWS applies: the
+call Terragrunt's bootstrap makes to encrypt a lock table
+(``enable_lock_table_ssencryption``), after which it waits for DescribeTable to report
+the encryption. Here UpdateTable applies it, with the account's default DynamoDB key.
 """
 
 from __future__ import annotations
@@ -51,6 +56,28 @@ def _patch() -> None:
         return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
 
     setattr(models.FakeBucket, "get_permission", get_permission)  # noqa: B010 - a patch
+    _patch_update_table()
+
+
+def _patch_update_table() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.update_table
+
+    def update_table(self: Any) -> Any:
+        spec = self.body.get("SSESpecification")
+        if spec is not None:
+            table = self.dynamodb_backend.get_table(self.body["TableName"])
+            if spec.get("Enabled") is False:
+                table.sse_specification = None
+            else:
+                key = spec.get("KMSMasterKeyId") or table._get_default_encryption_key(
+                    table.account_id, table.region_name
+                )
+                table.sse_specification = {**spec, "Enabled": True, "KMSMasterKeyId": key}
+        return original(self)
+
+    setattr(DynamoHandler, "update_table", update_table)  # noqa: B010 - a patch
 
 
 if __name__ == "__main__":

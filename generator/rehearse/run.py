@@ -774,8 +774,8 @@ class _Rehearsal:
                             Failure("flows", wire.target.address, f"output {name} is not in its state")
                         )
                         continue
-                    path = _find(inputs, outputs[name]) if inputs is not None else None
-                    flow = Flow(wire.target.address, name, unit.address, path or "", path is not None)
+                    part, path = _find_output(inputs, outputs[name]) if inputs is not None else ("", None)
+                    flow = Flow(wire.target.address, name + part, unit.address, path or "", path is not None)
                     if path is None and name not in wired:
                         self.report.notes.append(
                             f"{unit.address}: dependency {wire.dependency.name} mocks output {name}, no input reads it"
@@ -859,6 +859,33 @@ def identity(unit: Unit) -> str:
     """What a unit's resources are known by: env/region/NAME of the unit as its state
     was created, so a renamed or moved unit (previous:) is the same infrastructure."""
     return f"{unit.environment.name}/{unit.region.name}/{unit.state_directory.rsplit('/', 1)[-1]}"
+
+
+def _find_output(inputs: Any, output: Any) -> tuple[str, str | None]:
+    """Where an output's value arrived in the inputs: the whole value, or else the first
+    string inside it that did (an input may read one attribute of a map output, as
+    `target_groups["app"].arn`). Returns the part of the output (`["app"].arn`, or "")
+    and the input path (None when nothing of it arrived)."""
+    whole = _find(inputs, output)
+    if whole is not None or not isinstance(output, dict | list):
+        return "", whole
+    for part, leaf in _leaves(output):
+        found = _find(inputs, leaf)
+        if found is not None:
+            return part, found
+    return "", None
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """The non-empty strings inside a structured value, with their paths (`["app"].arn`)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f'{path}["{key}"]' if path == "" else f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{index}]")
+    elif isinstance(value, str) and value:
+        yield path, value
 
 
 def _find(haystack: Any, needle: Any, path: str = "") -> str | None:

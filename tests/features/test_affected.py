@@ -46,17 +46,22 @@ def test_a_prod_sizing_change_lists_the_units_that_read_it_and_their_dependents(
     edit(config, "db_instance_class: db.r6g.large,", "db_instance_class: db.r6g.xlarge,")
     result = affected(config, base="main")
     listed = addresses(result)
-    assert set(listed) == {"prod/us-east-1/rds", "prod/eu-west-1/rds", "prod/us-east-1/orders-api",
-                           "prod/eu-west-1/orders-api"}
-    assert listed["prod/us-east-1/rds"] == [
-        'environments/prod/env.hcl: local.env.sizing.db_instance_class changed: "db.r6g.large" -> "db.r6g.xlarge"'
-    ]
+    # The databases read the class; what depends on a database follows it.
+    dependents = ("orders-api", "cpu-alarm-database", "storage-alarm-database", "cpu-alarm-cluster", "events")
+    assert set(listed) == {f"prod/{region}/{unit}" for region in ("us-east-1", "eu-west-1")
+                           for unit in ("rds", *dependents)}
+    reason = 'environments/prod/env.hcl: local.env.sizing.db_instance_class changed: "db.r6g.large" -> "db.r6g.xlarge"'
+    assert listed["prod/us-east-1/rds"] == [reason]
+    # The DR replica reads the class itself and follows its us-east-1 source.
+    assert listed["prod/eu-west-1/rds"] == [reason, "depends on prod/us-east-1/rds"]
     assert listed["prod/us-east-1/orders-api"] == ["depends on prod/us-east-1/rds"]
+    assert listed["prod/eu-west-1/events"] == ["depends on prod/eu-west-1/rds"]
     assert result.changed_files == ("environments/prod/env.hcl",)
     assert [g.environment for g in result.apply] == ["prod"]
     waves = [[e.unit.address for e in wave] for wave in result.apply[0].waves]
-    assert waves == [["prod/us-east-1/rds", "prod/eu-west-1/rds"],
-                     ["prod/us-east-1/orders-api", "prod/eu-west-1/orders-api"]]
+    assert waves == [["prod/us-east-1/rds"],
+                     [*(f"prod/us-east-1/{u}" for u in dependents), "prod/eu-west-1/rds"],
+                     [f"prod/eu-west-1/{u}" for u in dependents]]
 
 
 def test_a_shared_template_change_lists_every_unit(tmp_path: Path) -> None:
@@ -69,23 +74,27 @@ def test_a_shared_template_change_lists_every_unit(tmp_path: Path) -> None:
     result = affected(config, base="main")
     project = api.load(config).project
     listed = addresses(result)
-    assert len(listed) == len(project.units) == 24
+    assert len(listed) == len(project.units) == 73
     assert all(r[0] == 'root.hcl changed: terraform_binary: (none) -> "tofu"' for r in listed.values())
     assert [g.environment for g in result.apply] == ["dev", "staging", "uat", "prod"]
 
 
 def test_a_removed_region_is_destroyed_dependents_first(tmp_path: Path) -> None:
     config = repository(tmp_path)
-    edit(config, "      eu-west-1: { vpc_cidr: 10.50.0.0/16, azs: [a, b, c], role: dr }\n", "")
+    text = config.read_text(encoding="utf-8")
+    start, end = text.index("      eu-west-1:\n"), text.index("    # Every prod unit")
+    config.write_text(text[:start] + text[end:], encoding="utf-8")
     result = affected(config, base="main")
     assert not result.apply
     (group,) = result.destroy
     waves = [[e.unit.name for e in wave] for wave in group.waves]
-    assert waves == [["ecs-capacity", "orders-api"], ["rds", "ecs-cluster"], ["vpc"]]
+    assert waves == [["orders-api", "cpu-alarm-database", "storage-alarm-database", "cpu-alarm-cluster", "events"],
+                     ["rds", "ecs-capacity", "alb", "alerts"],
+                     ["sg-database", "sg-ecs-instances", "ecs-cluster"], ["sg-service"], ["sg-alb"], ["vpc"]]
     assert all(e.protected and e.unit.region.name == "eu-west-1" for e in group.entries)
     text = CliRunner().invoke(main, ["affected", "-c", str(config), "--base", "main"]).output
-    assert "Destroy prod: 5 units in 3 waves" in text
-    assert "prod/eu-west-1/vpc           no longer rendered: destroy (protected)" in text
+    assert "Destroy prod: 15 units in 6 waves" in text
+    assert "prod/eu-west-1/vpc                     no longer rendered: destroy (protected)" in text
 
 
 def test_a_new_region_lists_its_units_as_new(tmp_path: Path) -> None:
@@ -94,9 +103,12 @@ def test_a_new_region_lists_its_units_as_new(tmp_path: Path) -> None:
          "      us-east-1: { vpc_cidr: 10.10.0.0/16, azs: [a, b, c], role: primary }\n"
          "      us-west-2: { vpc_cidr: 10.11.0.0/16, azs: [a, b] }\n")
     listed = addresses(affected(config, base="main"))
-    assert set(listed) == {f"dev/us-west-2/{u}" for u in ("vpc", "rds", "ecs-cluster", "ecs-capacity")}
+    dev = [u.name for u in api.load(config).project.units if u.address.startswith("dev/us-east-1/")]
+    assert len(dev) == 13
+    assert set(listed) == {f"dev/us-west-2/{u}" for u in dev}
     assert listed["dev/us-west-2/vpc"] == ["new unit"]
-    assert listed["dev/us-west-2/rds"] == ["new unit", "depends on dev/us-west-2/vpc"]
+    assert listed["dev/us-west-2/rds"] == ["new unit", "depends on dev/us-west-2/vpc",
+                                           "depends on dev/us-west-2/sg-database"]
 
 
 def test_between_two_commits_and_as_json(tmp_path: Path) -> None:
@@ -113,7 +125,8 @@ def test_between_two_commits_and_as_json(tmp_path: Path) -> None:
     document = envelope["result"]
     assert document["version"] == 1 and document["changed_files"] == ["_envcommon/data/rds.hcl"]
     assert document["environments"] == ["dev", "staging", "uat", "prod"]
-    assert document["counts"] == {"apply": 9, "destroy": 0}
+    # The four primaries changed; what depends on them (services, alarms, the replica) follows.
+    assert document["counts"] == {"apply": 29, "destroy": 0}
     dev = document["apply"][0]
     assert dev["environment"] == "dev" and dev["regions"] == ["us-east-1"]
     (rds,) = dev["waves"][0]
@@ -144,7 +157,7 @@ def test_a_project_that_did_not_exist_at_base_is_all_new(tmp_path: Path) -> None
     shutil.copy2(REPO / "environments.yaml", project / "environments.yaml")
     shutil.copytree(REPO / "catalog", project / "catalog")
     result = affected(project / "environments.yaml", base="main")
-    assert len(addresses(result)) == 24 and result.destroy == ()
+    assert len(addresses(result)) == 73 and result.destroy == ()
 
 
 def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
