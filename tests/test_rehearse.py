@@ -204,6 +204,37 @@ def test_state_in_each_region_needs_a_bucket_per_region(copy_case, runner) -> No
     assert "state.bucket: state.region is {region}, so every region needs its own bucket" in result.output
 
 
+@pytest.mark.parametrize(
+    ("logs", "message"),
+    [
+        ("{project}-logs-{team}", "state.access_logging_bucket: unknown placeholder {team}"),
+        ("{project}-{env}-{account_id}-logs", "state.access_logging_bucket: state.region is {region}, so each "
+         "region's state bucket needs an access-logging bucket in that region: the name must hold {region}"),
+        ("{project}-{env}-{account_id}-{region}-tfstate", "the access-logging bucket of qa/us-west-2 is its state "
+         "bucket: it would log its own log writes"),
+        ("{project}-{env}-{account_id}-{region}-Logs", "the access-logging bucket of qa/us-west-2, "
+         "'rehearsal-qa-000000000011-us-west-2-Logs', may hold only lowercase letters"),
+        ("{project}-{env}-{account_id}-{region}-logs", None),
+    ],
+)
+def test_the_access_logging_bucket_is_checked_like_the_state_bucket(  # type: ignore[no-untyped-def]
+    copy_case, runner, logs: str, message: str | None
+) -> None:
+    config = copy_case("rehearsal")
+    text = config.read_text().replace("  encrypt: true\n", f'  encrypt: true\n  access_logging_bucket: "{logs}"\n')
+    config.write_text(text)
+    result = runner.invoke(main, ["render", "-c", str(config)])
+    assert "Traceback" not in result.output
+    if message is None:
+        assert result.exit_code == 0, result.output
+        root = (config.parent / "output" / "root.hcl").read_text()
+        assert ('accesslogging_bucket_name      = "rehearsal-${local.env.environment}-${local.env.account_id}-'
+                '${local.region.aws_region}-logs"') in root
+    else:
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert not (config.parent / "output").exists()
+
+
 def test_state_in_each_region_renders_the_units_region(copy_case) -> None:  # type: ignore[no-untyped-def]
     config = copy_case("rehearsal")
     api.render(config)

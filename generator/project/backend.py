@@ -37,9 +37,10 @@ def fill(template: str, placeholders: Mapping[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), template)
 
 
-def names(project: Project) -> Iterator[tuple[str, Environment, Region]]:
-    """The state bucket name of every environment and region, placeholders filled in."""
-    template = project.state.get("bucket", "")
+def names(project: Project, key: str = "bucket") -> Iterator[tuple[str, Environment, Region]]:
+    """The state bucket name (or, with *key*, the access-logging bucket name) of every
+    environment and region, placeholders filled in."""
+    template = project.state.get(key, "")
     for env in project.environments:
         for region in env.regions:
             yield fill(template, values(project, env, region)), env, region
