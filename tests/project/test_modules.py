@@ -481,6 +481,32 @@ def test_a_local_module_is_read_where_terragrunt_finds_it(make_project: ProjectF
     assert not (config.parent / "catalog" / LOCK_NAME).exists()
 
 
+@pytest.mark.parametrize(
+    ("source", "hint"),
+    [
+        # Written relative to the project: Terragrunt looks below the unit's directory.
+        ("./modules/net", "modules/net exists: from a unit's directory it is ../../../../../../modules/net"),
+        ("../../modules/nowhere", "write the path relative to a unit's directory"),
+    ],
+)
+def test_a_local_module_terragrunt_would_not_find_is_named(
+    make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch, runner: CliRunner, source: str, hint: str
+) -> None:
+    local = NET.replace("tfr:///acme/net/aws\nversion: 1.0.0", source)
+    config = make_project({"environments.yaml": PROJECT.replace("  sub: {module: networking/sub}\n", ""),
+                           "catalog/networking/net.yaml": local,
+                           "modules/net/variables.tf": VARIABLES, "modules/net/outputs.tf": OUTPUTS})
+    monkeypatch.chdir(config.parent)
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.stderr.splitlines() if "local module" in x]
+    assert line.startswith(f"catalog/networking/net.yaml:1:9: source: warning: local module {source} is not found "
+                           "where Terragrunt looks for it, from each unit's directory (output/environments/dev/"), line
+    assert "its inputs are not checked" in line and hint in line
+    strict = runner.invoke(main, ["validate", "--strict"])
+    assert strict.exit_code == 2 and "local module" in strict.stderr
+
+
 # --- packages ---------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ catalog pins a version the lock does not hold (or the lock holds one nobody pins
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -19,7 +20,7 @@ from typing import Any
 
 from ...errors import Diagnostic, InputError, KeyPath, Location
 from ..loader import Document
-from ..model import Project
+from ..model import Project, Unit
 from .fetch import FetchError, Package, fetch_package, package_digest, subdirectory
 from .interface import Interface, InterfaceError, read_module_dir, read_module_files
 from .sources import ModuleSource, parse_source, pin_of, pin_problems, without_pin
@@ -282,10 +283,38 @@ def check_lock(project: Project, shown: str) -> list[Diagnostic]:
 
 def local_directory(project: Project, source: str) -> Path | None:
     """Where Terragrunt finds a local module: relative to a unit's directory."""
-    for unit in project.units:
-        if unit.module.source == source:
-            return (project.root / "output" / unit.directory / parse_source(source).address).resolve()
-    return None
+    unit = _unit_of(project, source)
+    return None if unit is None else (project.root / "output" / unit.directory / parse_source(source).address).resolve()
+
+
+def _unit_of(project: Project, source: str) -> Unit | None:
+    return next((u for u in project.units if u.module.source == source), None)
+
+
+def _not_found(project: Project, pin: Pin, directory: Path) -> Diagnostic:
+    """A local module that is not where Terragrunt will look: a warning (``render -o``
+    may put the units elsewhere), with the path to write when the module is found beside
+    the project or the catalog file."""
+    unit = _unit_of(project, pin.source)
+    assert unit is not None  # local_directory found one
+    unit_dir = project.root / "output" / unit.directory
+    address = parse_source(pin.source).address
+    hint = "write the path relative to a unit's directory, output/environments/ENV/REGION/LAYER/UNIT"
+    for base in (project.root, Path(pin.doc.file).resolve().parent):  # a display path: from the cwd
+        candidate = (base / address).resolve()
+        if candidate.is_dir():
+            shown = os.path.relpath(candidate, project.root)
+            hint = f"{shown} exists: from a unit's directory it is {os.path.relpath(candidate, unit_dir)}"
+            break
+    return Diagnostic(
+        f"local module {pin.source} is not found where Terragrunt looks for it, from each unit's directory "
+        f"({os.path.relpath(directory, project.root)} for {unit.address}): its inputs are not checked",
+        pin.doc.locate(("source",)),
+        ("source",),
+        severity="warning",
+        rule="module-interface",
+        hint=hint,
+    )
 
 
 def interfaces(project: Project, shown: str) -> tuple[dict[tuple[str, str | None], Interface], list[Diagnostic]]:
@@ -304,7 +333,9 @@ def interfaces(project: Project, shown: str) -> tuple[dict[tuple[str, str | None
             try:
                 found[pin.key] = read_module_dir(directory, str(directory))
             except InterfaceError as exc:
-                if directory.exists():
+                if not directory.exists():
+                    notes.append(_not_found(project, pin, directory))
+                else:
                     notes.append(
                         Diagnostic(
                             f"cannot read the interface of {pin.source}: {exc}",
