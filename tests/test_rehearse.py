@@ -158,7 +158,7 @@ def test_state_endpoint_renders_an_s3_compatible_backend(copy_case) -> None:  # 
     endpoints = '    endpoints = {\n      s3       = "https://minio.example:9000"\n'
     assert endpoints + '      dynamodb = "https://dynamo.example:8000"\n    }\n' in root
     for line in ("use_path_style              = true", "skip_credentials_validation = true",
-                 "skip_requesting_account_id  = true", 'dynamodb_table = "rehearsal-locks"'):
+                 "skip_requesting_account_id  = true", 'dynamodb_table                 = "rehearsal-locks"'):
         assert line in root
 
 
@@ -239,7 +239,7 @@ def test_state_in_each_region_renders_the_units_region(copy_case) -> None:  # ty
     config = copy_case("rehearsal")
     api.render(config)
     root = (config.parent / "output" / "root.hcl").read_text()
-    assert "    region         = local.region.aws_region\n" in root
+    assert "    region                         = local.region.aws_region\n" in root
     assert '"rehearsal-${local.env.environment}-${local.env.account_id}-${local.region.aws_region}-tfstate"' in root
 
 

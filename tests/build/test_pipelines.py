@@ -339,10 +339,16 @@ def test_the_workflow_scripts_do_what_they_say(tmp_path: Path) -> None:
     temp, summary = Path(common["RUNNER_TEMP"]), Path(common["GITHUB_STEP_SUMMARY"])
     found = _outputs(common)
     prefix = "environments/prod/{}/{}"
-    assert json.loads(found["apply-prod"]) == [
-        [prefix.format("us-east-1", "02-data/rds"), prefix.format("eu-west-1", "02-data/rds")],
-        [prefix.format("us-east-1", "04-apps/orders-api"), prefix.format("eu-west-1", "04-apps/orders-api")],
+    # The primary first; its service, alarms and events with the DR replica that follows
+    # it; then what reads the replica.
+    dependents = ("04-apps/orders-api", "05-monitoring/cpu-alarm-database", "05-monitoring/storage-alarm-database",
+                  "05-monitoring/cpu-alarm-cluster", "05-monitoring/events")
+    waves = [
+        [prefix.format("us-east-1", "02-data/rds")],
+        [*(prefix.format("us-east-1", d) for d in dependents), prefix.format("eu-west-1", "02-data/rds")],
+        [prefix.format("eu-west-1", d) for d in dependents],
     ]
+    assert json.loads(found["apply-prod"]) == waves
     assert all(found[f"{a}-{e}"] == "[]" for a in ("apply", "destroy") for e in ("dev", "staging", "uat"))
     assert "local.env.sizing.db_instance_class changed" in summary.read_text("utf-8")
 
@@ -350,7 +356,7 @@ def test_the_workflow_scripts_do_what_they_say(tmp_path: Path) -> None:
     _run_step(workflow, "plan-prod", "Plan prod", root, {**common, **job_env, "PR_NUMBER": "7", "BASE_SHA": base})
     (plan_call,) = (tmp_path / "terragrunt.log").read_text("utf-8").splitlines()
     assert plan_call.startswith(f"{root / 'output'}|run --all --filter=./{prefix.format('us-east-1', '02-data/rds')} ")
-    assert plan_call.count("--filter=") == 4 and plan_call.endswith("-- plan -input=false -lock-timeout=5m")
+    assert plan_call.count("--filter=") == 12 and plan_call.endswith("-- plan -input=false -lock-timeout=5m")
     table = (temp / "summary.md").read_text("utf-8")
     assert f"| {prefix.format('eu-west-1', '04-apps/orders-api')} | 2 | 1 | 1 |" in table
     assert (tmp_path / "gh.log").read_text("utf-8").startswith(f"pr comment 7 --body-file {temp / 'summary.md'}")
@@ -368,14 +374,14 @@ def test_the_workflow_scripts_do_what_they_say(tmp_path: Path) -> None:
     _run_step(workflow, "apply-prod", "Apply prod", root, {**common, **job_env})
     calls = (tmp_path / "terragrunt.log").read_text("utf-8").splitlines()
     assert [c.split("|", 1)[1] for c in calls] == [
-        f"run --all --filter=./{prefix.format('us-east-1', d)} --filter=./{prefix.format('eu-west-1', d)} "
-        "-- apply -input=false -lock-timeout=5m"
-        for d in ("02-data/rds", "04-apps/orders-api")
+        "run --all " + " ".join(f"--filter=./{d}" for d in wave) + " -- apply -input=false -lock-timeout=5m"
+        for wave in waves
     ]
 
 
 def test_the_workflow_destroys_removed_units_from_the_base_revision(tmp_path: Path) -> None:
-    root, base, workflow, common = _change(tmp_path, "environments: [staging, uat, prod]", "environments: [uat, prod]")
+    root, base, workflow, common = _change(tmp_path, "orders HTTP API\n    environments: [staging, uat, prod]",
+                                           "orders HTTP API\n    environments: [uat, prod]")
     found = _outputs(common)
     assert json.loads(found["destroy-staging"]) == [["environments/staging/us-east-1/04-apps/orders-api"]]
     assert found["apply-staging"] == "[]"

@@ -6,7 +6,7 @@ shared template changed, a template change nothing reads, a unit removed, a cata
 version bump. Each project is committed to a temporary git repository, the edit is
 committed on top, and both revisions' rendered trees are evaluated by Terragrunt
 (`render --all --json`, offline, mock dependency outputs). A unit is affected when its
-evaluated configuration changed, or it exists in only one revision. tfgen must list
+evaluated configuration (all but its locals) changed, or it exists in only one revision. tfgen must list
 every such unit (never miss one); every unit it lists beyond them must carry a reason.
 """
 
@@ -280,7 +280,15 @@ def evaluate(terragrunt: str, config: Path, work: Path) -> dict[str, Any]:
 
 
 def oracle(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
-    return {d for d in set(before) | set(after) if before.get(d) != after.get(d)}
+    """The units whose evaluated configuration differs. A unit's `locals` are left out: they
+    never reach OpenTofu, and what they feed (inputs, source, remote state, generated
+    files, dependencies) is compared. A leaf that reads `local.env.settings.service_port`
+    defines `local.env` as all of env.hcl, so any env.hcl change shows in its locals."""
+
+    def seen(config: Any) -> Any:
+        return {k: v for k, v in config.items() if k != "locals"} if isinstance(config, dict) else config
+
+    return {d for d in set(before) | set(after) if seen(before.get(d)) != seen(after.get(d))}
 
 
 @pytest.fixture(scope="module")
