@@ -312,7 +312,7 @@ def _not_found(project: Project, pin: Pin, directory: Path) -> Diagnostic:
         pin.doc.locate(("source",)),
         ("source",),
         severity="warning",
-        rule="module-interface",
+        rule=LOCAL_MISSING_RULE,
         hint=hint,
     )
 
@@ -386,3 +386,5 @@ def scaffold_lock() -> str:
 
 #: The warning of a project with no lock at all: informational, --strict leaves it a warning.
 NO_LOCK_RULE = "module-interface-unknown"
+#: A local module that is not where Terragrunt looks for it from the units.
+LOCAL_MISSING_RULE = "module-local-not-found"
