@@ -502,7 +502,9 @@ class _Builder:
             self.error(
                 mark,
                 path,
-                f"'{text}' has a leading zero: YAML 1.1 reads it as an octal number",
+                f"'{text}' has a leading zero: YAML 1.1 reads it as an octal number"
+                if re.fullmatch(r"[-+]?0[0-7_]+", text)
+                else f"'{text}' has a leading zero: YAML 1.2 reads it as a number without it (YAML 1.1 as a string)",
                 hint=f'quote it ("{text}") if you mean the string',
                 rule="yaml11",
             )

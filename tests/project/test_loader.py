@@ -43,6 +43,9 @@ def test_core_schema_scalars() -> None:
     ("a: no\n", "t.yaml:1:4: a: 'no' is a boolean in YAML 1.1"),
     ("on: 1\n", "t.yaml:1:1: on: key 'on' is a boolean in YAML 1.1"),
     ("a: 012\n", "'012' has a leading zero"),
+    ("a: 012\n", "'012' has a leading zero: YAML 1.1 reads it as an octal number"),
+    # 8 and 9 are no octal digits: YAML 1.1 reads a string, YAML 1.2 a number that drops the 0
+    ("a: 080100000000\n", "'080100000000' has a leading zero: YAML 1.2 reads it as a number without it"),
     ("a: 1:30\n", "sexagesimal"),
     ("a: 1\na: 2\n", "t.yaml:2:1: a: duplicate key 'a' (first defined at line 1)"),
     ("a: !!python/object/apply:os.system [ls]\n", "unsupported YAML tag"),
