@@ -35,7 +35,6 @@ from generator import api
 from generator.checks.zones import ZONES
 from generator.cli import main
 from generator.errors import InputError
-from generator.project.model import deep_merge
 
 from .conftest import tree
 from .judges import assert_same, hcl_files, hclfmt_check
@@ -100,8 +99,17 @@ class Dumper(yaml.SafeDumper):
     a null, as a user would."""
 
 
+#: What tfgen's loader reads as other than a string, or refuses, when it is plain
+#: (generator/project/loader.py): nulls, bools of YAML 1.1 and 1.2, and numbers.
+_NOT_PLAIN = re.compile(
+    r"(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF"
+    r"|[-+]?[0-9][0-9_:]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9]+(?:[eE][-+]?[0-9]+)?"
+    r"|0[oxX][0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN))"
+)
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "'" if value[:1] and value[0] in "0123456789+-.~nNtTfFyYoO" else None
+    style = "'" if _NOT_PLAIN.fullmatch(value) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -129,20 +137,20 @@ def projects(draw: st.DrawFn) -> Generated:
         category = draw(st.sampled_from(["apps", "data", "net", "svc"]))
         module_id = f"{category}/{module}"
         source = draw(st.sampled_from(["tfr", "git", "local"]))
-        document: dict[str, Any] = {"description": draw(strings)}
+        entry: dict[str, Any] = {"description": draw(strings)}
         if source == "tfr":
-            document["source"] = f"tfr:///acme/{module}/aws"
-            document["version"] = draw(st.from_regex(r"[0-9]\.[0-9]{1,2}\.[0-9]", fullmatch=True))
+            entry["source"] = f"tfr:///acme/{module}/aws"
+            entry["version"] = draw(st.from_regex(r"[0-9]\.[0-9]{1,2}\.[0-9]", fullmatch=True))
         elif source == "git":
-            document["source"] = f"git::https://example.com/modules/{module}.git"
-            document["version"] = draw(st.from_regex(r"v[0-9]\.[0-9]\.[0-9]", fullmatch=True))
+            entry["source"] = f"git::https://example.com/modules/{module}.git"
+            entry["version"] = draw(st.from_regex(r"v[0-9]\.[0-9]\.[0-9]", fullmatch=True))
         else:
-            document["source"] = f"../../modules/{module}"
-        document["layer"] = draw(st.from_regex(r"[0-9]{2}-[a-z]{1,6}", fullmatch=True))
+            entry["source"] = f"../../modules/{module}"
+        entry["layer"] = draw(st.from_regex(r"[0-9]{2}-[a-z]{1,6}", fullmatch=True))
         inputs = draw(st.dictionaries(keys, values, max_size=4))
         if draw(st.booleans()):
             inputs["hcl_region"] = HCL_SENTINEL
-        document["inputs"] = inputs
+        entry["inputs"] = inputs
         unit = f"u{index}-{module}"
         unit_names.append(unit)
         unit_module[unit] = module_id
@@ -165,8 +173,8 @@ def projects(draw: st.DrawFn) -> Generated:
             dep_inputs += list(wiring)
             depended.add(target)
         if dependencies:
-            document["dependencies"] = dependencies
-        catalog[module_id] = document
+            entry["dependencies"] = dependencies
+        catalog[module_id] = entry
         unit_deps[unit] = dep_inputs
 
     # --- sizing tiers -----------------------------------------------------------------
@@ -232,12 +240,17 @@ def projects(draw: st.DrawFn) -> Generated:
             body["environments"] = draw(st.lists(st.sampled_from(env_names), min_size=1, unique=True))
         units[unit] = body
 
-    state_bucket = draw(st.sampled_from(["{project}-{account_id}-tfstate", "{project}-{env}-{account_id}-{region}"]))
-    document = {
+    state_region = draw(st.sampled_from(["{region}", *REGIONS]))
+    buckets = ["{project}-{env}-{account_id}-{region}"]
+    if state_region != "{region}":
+        buckets.append("{project}-{account_id}-tfstate")
+    document: dict[str, Any] = {
         "version": 1,
         "project": {"name": project_name, "tags": draw(tag_maps)},
-        "state": {"bucket": state_bucket, "region": draw(st.sampled_from(REGIONS))},
+        "state": {"bucket": draw(st.sampled_from(buckets)), "region": state_region},
     }
+    if draw(st.integers(0, 3)) == 0:
+        document["style"] = "stacks"
     if draw(st.booleans()):
         document["state"]["lock"] = "dynamodb"
         document["state"]["dynamodb_table"] = f"{project_name}-locks"
@@ -250,6 +263,8 @@ def projects(draw: st.DrawFn) -> Generated:
         defaults["settings"] = draw(st.dictionaries(keys, values, max_size=3))
     if draw(st.integers(0, 3)) == 0:
         defaults["tags"] = draw(tag_maps)
+    if draw(st.integers(0, 3)) == 0:
+        defaults["units"] = unit_overrides(draw, unit_names, depended)
     if defaults:
         document["defaults"] = defaults
     document["environments"] = environments
@@ -268,6 +283,8 @@ def unit_overrides(draw: st.DrawFn, unit_names: list[str], depended: set[str]) -
             found[unit] = False
         else:
             found[unit] = {"inputs": draw(st.dictionaries(keys, values, min_size=1, max_size=2))}
+            if draw(st.integers(0, 3)) == 0:
+                found[unit]["tags"] = draw(tag_maps)
     return found
 
 
@@ -278,6 +295,18 @@ def write(generated: Generated, root: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(dump(document), encoding="utf-8")
     return root / "environments.yaml"
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """FORMAT.md section 2, written again here so the test does not trust the model's own:
+    maps merge deeply, lists and scalars are replaced."""
+    merged = dict(base)
+    for name, value in override.items():
+        if isinstance(merged.get(name), Mapping) and isinstance(value, Mapping):
+            merged[name] = deep_merge(merged[name], value)
+        else:
+            merged[name] = value
+    return merged
 
 
 LOCATED = re.compile(r"^\S[^\n]*:\d+:\d+: \S")
@@ -305,16 +334,22 @@ def expected_inputs(generated: Generated, env: str, region: str, unit: str) -> d
     region_spec = env_spec["regions"][region]
     if "environments" in spec and env not in spec["environments"]:
         return None
-    layers = [env_spec.get("units", {}).get(unit), region_spec.get("units", {}).get(unit)]
+    # defaults.units merge deeply under the environment's units (a `false` replaces).
+    env_units = deep_merge(document.get("defaults", {}).get("units", {}), env_spec.get("units", {}))
+    layers = [env_units.get(unit), region_spec.get("units", {}).get(unit)]
     if False in layers:
         return None
     module_id = spec["module"]
     merged = dict(generated.catalog[module_id].get("inputs", {}))
+    tags: dict[str, str] = dict(spec.get("tags", {}))
     for layer in [spec, *layers]:
         if layer:
             merged = deep_merge(merged, layer.get("inputs", {}))
-    if spec.get("tags"):
-        merged = deep_merge(merged, {"tags": {**spec["tags"], "ManagedByModule": module_id}})
+    for layer in layers:
+        if layer:
+            tags.update(layer.get("tags", {}))
+    if tags:
+        merged = deep_merge(merged, {"tags": {**tags, "ManagedByModule": module_id}})
     merged.pop("hcl_region", None)
     return merged
 
@@ -358,12 +393,31 @@ def test_what_validate_accepts_render_writes_and_hcl_reads_back(
     files = hcl_files(out)
     assert files
     parsed = {p.relative_to(out).as_posix(): loads(pygohcl, p.read_text(encoding="utf-8"), str(p)) for p in files}
+    assert hclfmt_check(hclfmt, files) == []
+
+    # Idempotent: a second render writes nothing new, and --check agrees.
+    again = runner.invoke(main, ["render", "-c", str(config)])
+    assert again.exit_code == 0, again.output
+    assert tree(out) == written
+    check = runner.invoke(main, ["render", "--check", "-c", str(config)])
+    assert check.exit_code == 0, check.output
+
+    document = generated.environments
+    if document.get("style") == "stacks":
+        # The stacks tree (terragrunt.stack.hcl and _units/) is parsed, formatted and
+        # idempotent; its values are Terragrunt's to assemble (tests/test_stacks.py).
+        event("style: stacks")
+        for env, spec in document["environments"].items():
+            for region in spec["regions"]:
+                placed = [u for u in generated.units if expected_inputs(generated, env, region, u) is not None]
+                stack = f"environments/{env}/{region}/terragrunt.stack.hcl"
+                assert (stack in parsed) == bool(placed), f"{stack}: units {placed}"
+        return
 
     root_hcl = parsed["root.hcl"]
     for name, block in root_hcl["generate"].items():
         loads(pygohcl, block["contents"], f"root.hcl generate {name!r}")
     provider = loads(pygohcl, root_hcl["generate"]["provider"]["contents"], "provider")
-    document = generated.environments
     env_tags = {e: deep_merge(document.get("defaults", {}).get("tags", {}), s.get("tags", {}))
                 for e, s in document["environments"].items()}
     if not any(env_tags.values()):
@@ -433,14 +487,6 @@ def test_what_validate_accepts_render_writes_and_hcl_reads_back(
     event(f"units placed: {'0' if not leaves else '1-9' if leaves < 10 else '10+'}")
     note(f"{leaves} leaves, {compared} input values compared")
 
-    # Idempotent: a second render writes nothing new, and --check agrees.
-    again = runner.invoke(main, ["render", "-c", str(config)])
-    assert again.exit_code == 0, again.output
-    assert tree(out) == written
-    check = runner.invoke(main, ["render", "--check", "-c", str(config)])
-    assert check.exit_code == 0, check.output
-
-    assert hclfmt_check(hclfmt, files) == []
 
 
 def accepted(generated: Generated) -> bool:
