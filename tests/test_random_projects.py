@@ -5,8 +5,9 @@ The strategy builds whole projects: environments.yaml with 1-4 environments (acc
 sizing tiers and overrides, real AWS regions with their real zone letters and
 non-overlapping CIDRs, settings and tags full of hostile strings) and a catalog of 1-4
 modules (nested literal inputs, a ``!hcl`` expression, dependencies on earlier modules'
-units with mock outputs, layers), with unit, environment and region overrides and
-exclusions. Projects are valid by construction, except for what the names' own rules
+units, some in another region, with mock outputs, layers), with unit, defaults,
+environment and region overrides (inputs, tags, ``false``), state per account or per
+region, and sometimes ``style: stacks``. Projects are valid by construction, except for what the names' own rules
 refuse (a Windows device name such as ``aux``): a refused project must be a clean
 refusal, exit 2 with one located line per error and nothing written.
 
@@ -18,6 +19,7 @@ passes, the inputs, settings, sizing and tags Terragrunt would see equal the YAM
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tempfile
 from collections.abc import Mapping
@@ -226,6 +228,13 @@ def projects(draw: st.DrawFn) -> Generated:
             spec["units"] = env_units
         environments[env] = spec
 
+    # Some dependencies on a unit in another region: one that every environment has.
+    common = sorted(set.intersection(*(set(e["regions"]) for e in environments.values())))
+    for entry in catalog.values():
+        for dep in entry.get("dependencies", {}).values():
+            if common and draw(st.integers(0, 2)) == 0:
+                dep["region"] = draw(st.sampled_from(common))
+
     # --- units --------------------------------------------------------------------------
     units: dict[str, Any] = {}
     for unit in unit_names:
@@ -249,7 +258,7 @@ def projects(draw: st.DrawFn) -> Generated:
         "project": {"name": project_name, "tags": draw(tag_maps)},
         "state": {"bucket": draw(st.sampled_from(buckets)), "region": state_region},
     }
-    if draw(st.integers(0, 3)) == 0:
+    if draw(st.sampled_from(["classic", "classic", "classic", "stacks"])) == "stacks":
         document["style"] = "stacks"
     if draw(st.booleans()):
         document["state"]["lock"] = "dynamodb"
@@ -310,6 +319,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 
 LOCATED = re.compile(r"^\S[^\n]*:\d+:\d+: \S")
+SUMMARY = re.compile(r"^\d+ errors?(, \d+ warnings?)?$")
 
 
 def assert_clean_refusal(result: Any, before: dict[str, bytes], root: Path) -> None:
@@ -318,7 +328,9 @@ def assert_clean_refusal(result: Any, before: dict[str, bytes], root: Path) -> N
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if ": error" in line or LOCATED.match(line)]
+    # Every line but the warnings and the closing count is an error at file:line:col.
+    errors = [line for line in result.output.splitlines()
+              if line.strip() and ": warning: " not in line and not SUMMARY.match(line)]
     assert errors, result.output
     assert all(LOCATED.match(line) for line in errors), result.output
     assert tree(root) == before
@@ -482,6 +494,14 @@ def test_what_validate_accepts_render_writes_and_hcl_reads_back(
                 compared += assert_same(expected, effective, f"{path}.inputs")
                 for block, dep in generated.catalog[module_id].get("dependencies", {}).items():
                     rendered_dep = leaf["dependency"][block]
+                    target_module = generated.units[dep["unit"]][0]
+                    target = (f"environments/{env}/{dep.get('region', region)}/"
+                              f"{generated.catalog[target_module]['layer']}/{dep['unit']}")
+                    config_path = posixpath.normpath(posixpath.join(posixpath.dirname(path),
+                                                                    rendered_dep["config_path"]))
+                    if "region" in dep:
+                        event("a dependency on another region's unit")
+                    assert config_path == target, f"{path}: dependency {block} points at {config_path}"
                     if "mock_outputs" in dep:
                         assert_same(dep["mock_outputs"], rendered_dep["mock_outputs"], f"{path}.{block}.mock_outputs")
     event(f"units placed: {'0' if not leaves else '1-9' if leaves < 10 else '10+'}")
@@ -513,3 +533,24 @@ def test_most_generated_projects_are_valid() -> None:
     assert len(outcomes) >= BATCH // 2
     rate = sum(outcomes) / len(outcomes)
     assert rate >= MIN_ACCEPTED, f"validate accepts {sum(outcomes)} of {len(outcomes)} generated projects"
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+@given(projects(), st.sampled_from(["aux", "nul", "com1"]))
+def test_a_random_project_with_one_bad_name_is_refused_cleanly(
+    tmp_path: Path, generated: Generated, reserved: str
+) -> None:
+    """The refusal branch above, on purpose: one layer named after a Windows device."""
+    next(iter(generated.catalog.values()))["layer"] = reserved
+    root = Path(tempfile.mkdtemp(dir=tmp_path))
+    config = write(generated, root)
+    before = tree(root)
+    runner = CliRunner()
+    for command in (["validate"], ["render"], ["render", "--check"]):
+        result = runner.invoke(main, [*command, "-c", str(config)])
+        assert_clean_refusal(result, before, root)
+        assert f"layer name '{reserved}'" in result.output
