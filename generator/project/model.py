@@ -9,7 +9,7 @@ deployed where) and the locals of env.hcl, region.hcl and the project live here 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -458,14 +458,22 @@ def _units_of(data: Any, layer: Layer, env: str, region: str) -> tuple[Mapping[s
     return mapping_at(data, layer.key_path(env=env, region=region)[:cut]), layer.path[cut + 1 :]
 
 
+def _overrides(spec: UnitSpec, env: Environment, region: Region) -> Iterator[tuple[KeyPath, Mapping[str, Any]]]:
+    """The unit's override mappings here, in merge order (environment, with defaults folded
+    in, then region), each with the path of the mapping that holds it."""
+    for owner, overrides in ((env.path, env.unit_overrides), (region.path, region.unit_overrides)):
+        override = overrides.get(spec.name)
+        if isinstance(override, Mapping):
+            yield owner, override
+
+
 def _promoted_version(spec: UnitSpec, env: Environment, region: Region) -> tuple[str | None, KeyPath]:
     """The version set for this unit, later wins: unit < environment < region."""
     found: tuple[str | None, KeyPath] = (None, ())
     if spec.version is not None:
         found = (spec.version, (*spec.path, "version"))
-    for owner, overrides in ((env.path, env.unit_overrides), (region.path, region.unit_overrides)):
-        override = overrides.get(spec.name)
-        if isinstance(override, Mapping) and override.get("version") is not None:
+    for owner, override in _overrides(spec, env, region):
+        if override.get("version") is not None:
             found = (str(override["version"]), (*owner, "units", spec.name, "version"))
     return found
 
@@ -474,10 +482,8 @@ def _unit_tags(spec: UnitSpec, env: Environment, region: Region, module: Module)
     """The unit's own tags (unit < environment < region) plus ManagedByModule; empty when
     the unit declares none anywhere (then tfgen adds no tags input)."""
     tags = dict(spec.tags)
-    for overrides in (env.unit_overrides, region.unit_overrides):
-        override = overrides.get(spec.name)
-        if isinstance(override, Mapping):
-            tags.update(override.get("tags") or {})
+    for _owner, override in _overrides(spec, env, region):
+        tags.update(override.get("tags") or {})
     if tags:
         tags["ManagedByModule"] = module.id
     return tags
@@ -486,9 +492,8 @@ def _unit_tags(spec: UnitSpec, env: Environment, region: Region, module: Module)
 def _module_id(spec: UnitSpec, env: Environment, region: Region) -> str:
     """The catalog module of this placement, later wins: unit < environment < region."""
     module = spec.module
-    for overrides in (env.unit_overrides, region.unit_overrides):
-        override = overrides.get(spec.name)
-        if isinstance(override, Mapping) and override.get("module") is not None:
+    for _owner, override in _overrides(spec, env, region):
+        if override.get("module") is not None:
             module = str(override["module"])
     return module
 
