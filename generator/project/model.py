@@ -108,6 +108,19 @@ UNIT_OVERRIDES = Merge(
         Layer("region", ("environments", "{env}", "regions", "{region}", "units", "{unit}", "inputs")),
     )
 )
+#: A unit's tags, merged over its ``tags`` input with ManagedByModule (Unit.tags).
+UNIT_TAGS = Merge(
+    (
+        Layer("unit", ("units", "{unit}", "tags")),
+        Merge(
+            (
+                Layer("defaults", ("defaults", "units", "{unit}", "tags")),
+                Layer("environment", ("environments", "{env}", "units", "{unit}", "tags")),
+            )
+        ),
+        Layer("region", ("environments", "{env}", "regions", "{region}", "units", "{unit}", "tags")),
+    )
+)
 #: Every input of a unit: the catalog's inputs, then the overrides.
 UNIT_INPUTS = Merge((Layer("catalog", ("inputs",), catalog=True), UNIT_OVERRIDES))
 #: local.env.settings: defaults < environment.
@@ -247,7 +260,6 @@ class UnitSpec:
     path: KeyPath
     version: str | None = None  # a promoted module version for every placement of the unit
     previous: str | None = None  # NAME or LAYER/NAME when its state was created
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -478,12 +490,11 @@ def _promoted_version(spec: UnitSpec, env: Environment, region: Region) -> tuple
     return found
 
 
-def _unit_tags(spec: UnitSpec, env: Environment, region: Region, module: Module) -> dict[str, str]:
-    """The unit's own tags (unit < environment < region) plus ManagedByModule; empty when
-    the unit declares none anywhere (then tfgen adds no tags input)."""
-    tags = dict(spec.tags)
-    for _owner, override in _overrides(spec, env, region):
-        tags.update(override.get("tags") or {})
+def _unit_tags(data: Any, spec: UnitSpec, env: Environment, region: Region, module: Module) -> dict[str, str]:
+    """The unit's tags (UNIT_TAGS) plus ManagedByModule; empty when the unit declares
+    none anywhere (then tfgen adds no tags input)."""
+    names = {"unit": spec.name, "env": env.name, "region": region.name}
+    tags = merged(UNIT_TAGS, lambda layer: mapping_at(data, layer.key_path(**names)))
     if tags:
         tags["ManagedByModule"] = module.id
     return tags
@@ -532,7 +543,6 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             path=("units", name),
             version=str(raw["version"]) if raw.get("version") is not None else None,
             previous=raw.get("previous"),
-            tags=raw.get("tags") or {},
         )
         for name, raw in data["units"].items()
     )
@@ -556,7 +566,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                 if overrides is None:
                     values = dict(zip(override_layers, layers, strict=True))
                     overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
-                tags = _unit_tags(spec, env, region, module)
+                tags = _unit_tags(data, spec, env, region, module)
                 if tags:
                     overrides = deep_merge(overrides, {"tags": tags})
                 version, version_path = _promoted_version(spec, env, region)

@@ -20,6 +20,7 @@ from .model import (
     REGION_SETTINGS,
     SIZING_OVERRIDES,
     UNIT_INPUTS,
+    UNIT_TAGS,
     Environment,
     Layer,
     Merge,
@@ -149,6 +150,13 @@ def _described(layer: Layer, order: str, env: str, region: str) -> str:
             "environment": f"environment override ({env})",
             "region": f"region override ({env}/{region})",
         }[layer.kind]
+    if order == "tags":
+        return {
+            "unit": "unit tags",
+            "defaults": "defaults",
+            "environment": f"environment tags ({env})",
+            "region": f"region tags ({env}/{region})",
+        }[layer.kind]
     if order == "sizing":
         return f"sizing override ({'defaults' if layer.kind == 'defaults' else env})"
     return {"defaults": "defaults", "environment": f"environment {env}", "region": f"region {env}/{region}"}[layer.kind]
@@ -185,27 +193,11 @@ def traced_inputs(unit: Unit, project: Project) -> Traced:
 
 
 def traced_tags(unit: Unit, project: Project) -> Traced | None:
-    """The unit's ``tags`` (unit < defaults < environment < region) as the model merges
-    them over the tags input (Unit.tags), ManagedByModule included; None without tags."""
+    """The unit's ``tags`` (model.UNIT_TAGS) as the model merges them over the tags input
+    (Unit.tags), ManagedByModule included; None without tags."""
     if not unit.tags:
         return None
-    doc = project.document
-    env, region, name = unit.environment.name, unit.region.name, unit.name
-    tags = merge(
-        merge(
-            _layer(doc, ("units", name, "tags"), "unit", "unit tags"),
-            _layer(doc, ("defaults", "units", name, "tags"), "defaults", "defaults"),
-        ),
-        merge(
-            _layer(doc, ("environments", env, "units", name, "tags"), "environment", f"environment tags ({env})"),
-            _layer(
-                doc,
-                ("environments", env, "regions", region, "units", name, "tags"),
-                "region",
-                f"region tags ({env}/{region})",
-            ),
-        ),
-    )
+    tags = traced_merge(UNIT_TAGS, project, "tags", unit=unit, env=unit.environment.name, region=unit.region.name)
     if tags is None or not tags.children:
         return None
     children = dict(tags.children)

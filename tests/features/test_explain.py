@@ -261,6 +261,20 @@ def test_a_sizing_override_is_named_as_such(runner: CliRunner) -> None:
     assert origin["source"]["line"] == line_of(REFERENCE, "sizing_overrides: { db_instance_class")
 
 
+def test_each_tag_names_the_layer_that_set_it(runner: CliRunner) -> None:
+    inputs = by_input(explain_json(runner, REFERENCE, "prod/eu-west-1/vpc", "tags"))
+    sources = {name: (i["value"], i["source"]["kind"], i["source"].get("key")) for name, i in inputs.items()}
+    assert sources == {
+        "tags.Criticality": ("high", "unit", "units.vpc.tags.Criticality"),
+        "tags.BackupRequired": ("false", "unit", "units.vpc.tags.BackupRequired"),
+        # prod's override (the &dr anchor) replaces the unit's "disabled"
+        "tags.DisasterRecovery": ("enabled", "environment", "environments.prod.units.vpc.tags.DisasterRecovery"),
+        "tags.ManagedByModule": ("networking/vpc", "tfgen", None),
+    }
+    # vpc's override is the alias *dr: the line is where its value is written, the anchor
+    assert inputs["tags.DisasterRecovery"]["source"]["line"] == line_of(REFERENCE, "tags: &dr { DisasterRecovery")
+
+
 def test_overrides_of_one_map_come_from_each_layer_and_the_leaf_carries_the_merge(runner: CliRunner) -> None:
     data = explain_json(runner, REFERENCE, "prod/us-east-1/orders-api")
     items = by_input(data)
