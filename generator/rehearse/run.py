@@ -645,7 +645,7 @@ class _Rehearsal:
         seen: dict[tuple[str, str], str] = {}
         placed: dict[str, tuple[str, str]] = {}  # bucket -> (unit, region it must be in)
         for unit in self.in_queue:
-            backend = (self.rendered.get(unit.address, {}).get("remote_state") or {}).get("config") or {}
+            backend = self._backend(unit)
             bucket, key = str(backend.get("bucket", "")), str(backend.get("key", ""))
             placed.setdefault(bucket, (unit.address, str(backend.get("region", ""))))
             where = (bucket, key)
@@ -676,10 +676,7 @@ class _Rehearsal:
         # Server access logs of the state buckets (state.access_logging_bucket) are not state.
         log_buckets = {
             str(config["accesslogging_bucket_name"])
-            for config in (
-                (self.rendered.get(u.address, {}).get("remote_state") or {}).get("config") or {}
-                for u in self.in_queue
-            )
+            for config in map(self._backend, self.in_queue)
             if config.get("accesslogging_bucket_name")
         }
         found = self.state.objects(roles)
@@ -701,11 +698,7 @@ class _Rehearsal:
         for lock in locks:
             self.report.failures.append(Failure("state", "", f"a lock was left behind: {lock}"))
         places = sorted(
-            {
-                (u.environment.role_arn, str(((self.rendered.get(u.address, {}).get("remote_state") or {})
-                                              .get("config") or {}).get("region", "")))
-                for u in self.in_queue
-            },
+            {(u.environment.role_arn, str(self._backend(u).get("region", ""))) for u in self.in_queue},
             key=str,
         )
         note, problem = self.state.lock_check(self.project.state, self.server_log, places)
@@ -713,6 +706,11 @@ class _Rehearsal:
         if problem:
             self.report.failures.append(Failure("state", "", problem))
         return f"{len(seen)} state objects, one per unit"
+
+    def _backend(self, unit: Unit) -> dict[str, Any]:
+        """The S3 backend settings Terragrunt evaluated for *unit* (empty when it has none)."""
+        config: dict[str, Any] = (self.rendered.get(unit.address, {}).get("remote_state") or {}).get("config") or {}
+        return config
 
     def _roles(self) -> list[str | None]:
         """The credentials the tree runs with: each environment's role, else the default."""
@@ -728,7 +726,7 @@ class _Rehearsal:
         environments = {u.environment.name: u.environment for u in self.in_queue}
         for env in (environments[name] for name in sorted(environments)):
             mine = {
-                str((self.rendered.get(u.address, {}).get("remote_state") or {}).get("config", {}).get("bucket"))
+                str(self._backend(u).get("bucket"))
                 for u in self.in_queue
                 if u.environment is env
             }
