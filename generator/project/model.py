@@ -490,11 +490,13 @@ def _promoted_version(spec: UnitSpec, env: Environment, region: Region) -> tuple
     return found
 
 
-def _unit_tags(data: Any, spec: UnitSpec, env: Environment, region: Region, module: Module) -> dict[str, str]:
-    """The unit's tags (UNIT_TAGS) plus ManagedByModule; empty when the unit declares
-    none anywhere (then tfgen adds no tags input)."""
-    names = {"unit": spec.name, "env": env.name, "region": region.name}
-    tags = merged(UNIT_TAGS, lambda layer: mapping_at(data, layer.key_path(**names)))
+def _unit_tags(layers: Sequence[Mapping[str, Any]], module: Module) -> dict[str, str]:
+    """The unit's tags from the values of UNIT_TAGS's layers, plus ManagedByModule; empty
+    when the unit declares none anywhere (then tfgen adds no tags input)."""
+    if not any(layers):
+        return {}
+    values = dict(zip(UNIT_TAGS.layers, layers, strict=True))
+    tags = merged(UNIT_TAGS, values.__getitem__)
     if tags:
         tags["ManagedByModule"] = module.id
     return tags
@@ -551,11 +553,13 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     # thousands of units in regions without overrides cost one merge, not thousands.
     shared: dict[tuple[int, ...], Mapping[str, Any]] = {}
     override_layers = UNIT_OVERRIDES.layers
+    tag_layers = UNIT_TAGS.layers
     for env in environments:
         for region in env.regions:
             # Each layer's path is <the units of a place>/<unit>/<rest>: the units mapping
             # is found once per region, then each unit costs one lookup per layer.
             places = [_units_of(data, layer, env.name, region.name) for layer in override_layers]
+            tag_places = [_units_of(data, layer, env.name, region.name) for layer in tag_layers]
             for spec in specs:
                 module = modules.get(_module_id(spec, env, region))
                 if module is None or why_not_placed(spec, env, region):
@@ -566,7 +570,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                 if overrides is None:
                     values = dict(zip(override_layers, layers, strict=True))
                     overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
-                tags = _unit_tags(data, spec, env, region, module)
+                tags = _unit_tags([mapping_at(found.get(spec.name), rest) for found, rest in tag_places], module)
                 if tags:
                     overrides = deep_merge(overrides, {"tags": tags})
                 version, version_path = _promoted_version(spec, env, region)
