@@ -37,7 +37,6 @@ from .api import (
     render,
     validate,
 )
-from .build.render import Renderer
 from .errors import (
     ArgumentError,
     ArgumentProblem,
@@ -56,6 +55,7 @@ from .output.sync import RenderResult, UnsafeWriteError
 from .project.catalog import LoadStats
 from .project.layout import Scope
 from .project.model import Environment, Module, Project, Region, Unit
+from .rendering.render import Renderer
 
 __all__ = [
     "DEFAULT_CONFIG",

@@ -21,9 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import checks
-from .build import stacks
-from .build.plan import PlannedFile
-from .build.render import Renderer
 from .errors import (
     ArgumentError,
     ArgumentProblem,
@@ -52,6 +49,9 @@ from .project.layout import Scope
 from .project.loader import load as load_document
 from .project.model import Project, build_project, check_scope
 from .project.modules import lockfile
+from .rendering import stacks
+from .rendering.plan import PlannedFile
+from .rendering.render import Renderer
 
 DEFAULT_CONFIG = "environments.yaml"
 Config = str | os.PathLike[str]

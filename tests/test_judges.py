@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from generator import api
-from generator.build.plan import PlannedFile
+from generator.rendering.plan import PlannedFile
 
 from .conftest import CASES, REPO
 from .judges import assert_same, hcl_files, hclfmt_check
@@ -43,7 +43,7 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> list[Rendered]:
     for name, config in PROJECTS.items():
         staged = api.plan(api.load(config))
         planned, files = staged.files, staged.desired
-        files = {p: d for p, d in files.items() if p.endswith(".hcl")}  # CI pipelines: tests/build/test_pipelines.py
+        files = {p: d for p, d in files.items() if p.endswith(".hcl")}  # pipelines: tests/rendering/test_pipelines.py
         root = tmp_path_factory.mktemp(name)
         for path, data in files.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)

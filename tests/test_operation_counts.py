@@ -27,12 +27,12 @@ import pytest
 
 from bench import synth
 from generator import api
-from generator.build.plan import plan
-from generator.build.render import SECTION, Renderer
 from generator.hcl import literal as hcl
 from generator.hcl import syntax as hclcheck
 from generator.project.layout import Scope
 from generator.project.values import expressions
+from generator.rendering.plan import plan
+from generator.rendering.render import SECTION, Renderer
 
 from .conftest import CASES, REPO
 

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from generator import api
-from generator.build.plan import PlannedFile
-from generator.build.render import Renderer
 from generator.hcl import literal as hcl
 from generator.hcl.format import format_source
+from generator.rendering.plan import PlannedFile
+from generator.rendering.render import Renderer
 
 from .judges import assert_same, hclfmt_check, hclfmt_text
 

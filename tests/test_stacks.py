@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from generator import ArgumentError, api
-from generator.build import stacks
 from generator.cli import main
 from generator.output.state import MANIFEST
 from generator.output.sync import RenderResult
+from generator.rendering import stacks
 
 from .conftest import CASES, REPO, need_tool, tree
 from .judges import hcl_files, hclfmt_check

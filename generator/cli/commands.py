@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 import click
 
 from .. import api
-from ..build.stacks import STYLES
 from ..errors import Diagnostic, Location, display_path
 from ..features import affected as affected_views
 from ..features import explain as explain_views
@@ -25,6 +24,7 @@ from ..project import schema
 from ..project.layout import Scope
 from ..rehearse import Options, text, tools
 from ..rehearse import rehearse as run_rehearsal
+from ..rendering.stacks import STYLES
 from . import report
 from .completion import complete_addresses, complete_environments, complete_regions
 

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..build.plan import read_dependencies
 from ..errors import Diagnostic, InputError, KeyPath, Location, format_key_path
 from ..hcl import literal as hcl
 from ..project import backend, layout
@@ -37,6 +36,7 @@ from ..project.values import (
     expressions,
     local_references,
 )
+from ..rendering.plan import read_dependencies
 
 __all__ = [
     "DependencyExplanation",

@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..build import stacks
-from ..build.stacks import catalog_directory, generated_directory
 from ..errors import Diagnostic, Location
 from ..output.diff import Change
 from ..output.sync import Review, Reviewer
 from ..project import layout
 from ..project.layout import Scope, relative_path
 from ..project.model import Project
+from ..rendering import stacks
+from ..rendering.stacks import catalog_directory, generated_directory
 from .explain import Explanation, Read, UnitExplanation
 from .graph import Graph
 

@@ -18,12 +18,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import api
-from ..build.plan import plan as plan_files
-from ..build.render import Renderer
 from ..features.graph import select
 from ..project.layout import Scope
 from ..project.model import Project, Unit, Wiring, check_scope
 from ..project.moves import moves
+from ..rendering.plan import plan as plan_files
+from ..rendering.render import Renderer
 from . import standins
 from .errors import cannot
 from .server import LocalS3

@@ -20,8 +20,8 @@ import yaml
 from click.testing import CliRunner
 
 from generator import api
-from generator.build.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
 from generator.cli import main
+from generator.rendering.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
 
 from ..conftest import CASES, REPO, need_tool
 from ..features.test_affected_oracle import git
