@@ -101,18 +101,18 @@ def inputs_declared(ctx: Context) -> Iterator[Diagnostic]:
                     rule="unknown-input",
                     hint=did_you_mean(name, variables) or f"the variables are listed in {interface.origin}",
                 )
-        for dep in unit.module.dependencies:
+        for dep in unit.dependencies:
             for name in dep.outputs:
                 if name in variables:
                     continue
                 path = (*dep.path, "outputs", name)
-                marker = (unit.module.file, path, interface.origin)
+                marker = (dep.file, path, interface.origin)
                 if marker in reported:
                     continue
                 reported.add(marker)
                 yield Diagnostic(
                     f"{_what(unit)} has no variable '{name}': the wired dependency output would be ignored",
-                    unit.module.document.locate(path, key=True),
+                    dep.document.locate(path, key=True),
                     path,
                     rule="unknown-input",
                     hint=did_you_mean(name, variables),
@@ -203,7 +203,7 @@ def input_types_convert(ctx: Context) -> Iterator[Diagnostic]:
 @catalog_rule
 def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
     """A wired dependency output is one the target module declares."""
-    reported: set[tuple[str, KeyPath]] = set()
+    reported: set[tuple[str, KeyPath, str]] = set()
     for unit in ctx.project.units:
         for wire in ctx.project.wiring.get(unit.key, ()):
             target = interface_of(ctx, wire.target)
@@ -218,12 +218,12 @@ def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
                     path: KeyPath = (*dep.path, "outputs", input_name)
                     if not isinstance(wanted, str):
                         path = (*path, i)
-                    if (unit.module.file, path) in reported:
+                    if (dep.file, path, wire.target.module.id) in reported:
                         continue
-                    reported.add((unit.module.file, path))
+                    reported.add((dep.file, path, wire.target.module.id))
                     yield Diagnostic(
                         f"{_what(wire.target)} (unit '{wire.target.name}') has no output '{output}'",
-                        unit.module.document.locate(path),
+                        dep.document.locate(path),
                         path,
                         rule="unknown-output",
                         hint=did_you_mean(output, target.outputs, "outputs"),
@@ -232,12 +232,12 @@ def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
                 if output in target.outputs:
                     continue
                 mock_path: KeyPath = (*dep.path, "mock_outputs", output)
-                if (unit.module.file, mock_path) in reported:
+                if (dep.file, mock_path, wire.target.module.id) in reported:
                     continue
-                reported.add((unit.module.file, mock_path))
+                reported.add((dep.file, mock_path, wire.target.module.id))
                 yield Diagnostic(
                     f"{_what(wire.target)} (unit '{wire.target.name}') has no output '{output}' to mock",
-                    unit.module.document.locate(mock_path, key=True),
+                    dep.document.locate(mock_path, key=True),
                     mock_path,
                     severity="warning",
                     rule="unknown-mock-output",
@@ -291,7 +291,7 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
     target declares; ``var.``, ``module.``, ``data.`` ... do not exist in Terragrunt."""
     reported: set[tuple[str, KeyPath, str]] = set()
     for unit in ctx.project.units:
-        declared = {d.name: d for d in unit.module.dependencies}
+        declared = {d.name: d for d in unit.dependencies}
         targets = {w.dependency.name: w.target for w in ctx.project.wiring.get(unit.key, ())}
         for source in unit_sources(ctx, unit):
             for path, foreign, dependencies in _references(ctx, source):
@@ -313,13 +313,16 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
                         if marker in reported:
                             continue
                         reported.add(marker)
-                        choices = did_you_mean(name, declared, f"{unit.module.id} declares")
+                        owner = f"unit '{unit.name}' has" if unit.dependencies is not unit.module.dependencies \
+                            else f"{unit.module.id} declares"
+                        choices = did_you_mean(name, declared, owner)
                         yield Diagnostic(
                             f"dependency.{name} is not a dependency of {unit.module.id} (unit '{unit.name}')",
                             source.doc.locate(path),
                             path,
                             rule="unknown-dependency",
-                            hint=choices or f"{unit.module.id} declares no dependencies: add one under dependencies:",
+                            hint=choices or f"unit '{unit.name}' has no dependencies: add one under dependencies: "
+                            f"(in {unit.module.file}, or on the unit)",
                         )
                         continue
                     target = targets.get(name)
@@ -433,7 +436,9 @@ def _reads(ctx: Context) -> tuple[dict[str, set[str]], dict[tuple[str, str], set
     by_env: dict[str, set[str]] = {}
     by_region: dict[tuple[str, str], set[str]] = {}
     per_source: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
-    for unit in ctx.project.units:
+    # A unit of a layer that is off there still reads its settings: they are kept for
+    # when the layer is turned on (a phased rollout), not unread.
+    for unit in (*ctx.project.units, *ctx.project.dormant):
         env_reads = by_env.setdefault(unit.environment.name, set())
         region_reads = by_region.setdefault((unit.environment.name, unit.region.name), set())
         for source in unit_sources(ctx, unit):
