@@ -487,3 +487,105 @@ def settings_are_read(ctx: Context) -> Iterator[Diagnostic]:
                 hint = f"settings read there: {', '.join(sorted(reads - {'*'})) or 'none'}"
             yield ctx.warning(path, f"setting '{name}' is read by no module placed in {where}", "unused-setting",
                               hint, key=True)
+
+
+# --- dependency outputs read without a mock ---------------------------------------------
+
+
+@catalog_rule
+def read_outputs_have_mocks(ctx: Context) -> Iterator[Diagnostic]:
+    """Every dependency output a unit reads (wired by ``outputs:`` or read by an
+    expression) has a ``mock_outputs`` entry: until the dependency is applied, Terragrunt
+    plans the unit with the mocks, and a read output without one fails that plan."""
+    reported: set[tuple[str, KeyPath, str]] = set()
+    for unit in ctx.project.units:
+        wires = ctx.project.wiring.get(unit.key, ())
+        if not wires:
+            continue
+        by_name = {w.dependency.name: w.dependency for w in wires}
+        for dep in by_name.values():
+            for input_name, wanted in dep.outputs.items():
+                for output in (wanted,) if isinstance(wanted, str) else wanted:
+                    if output in dep.mock_outputs:
+                        continue
+                    path: KeyPath = (*dep.path, "outputs", input_name)
+                    marker = (dep.file, path, output)
+                    if marker in reported:
+                        continue
+                    reported.add(marker)
+                    yield _no_mock(dep.document, path, dep.name, output, unit)
+        for source in unit_sources(ctx, unit):
+            for path, _foreign, dependencies in _references(ctx, source):
+                for name, read in dependencies:
+                    declared = by_name.get(name)
+                    if declared is None or read is None or read in declared.mock_outputs:
+                        continue
+                    marker = (source.doc.file, path, f"{name}.{read}")
+                    if marker in reported:
+                        continue
+                    reported.add(marker)
+                    yield _no_mock(source.doc, path, name, read, unit)
+
+
+def _no_mock(doc: Document, path: KeyPath, dependency: str, output: str, unit: Unit) -> Diagnostic:
+    return Diagnostic(
+        f"output '{output}' of dependency '{dependency}' is read without a mock: planning unit "
+        f"'{unit.name}' before that unit is applied fails",
+        doc.locate(path),
+        path,
+        severity="warning",
+        rule="missing-mock-output",
+        hint=f"add mock_outputs: {{{output}: ...}} to dependency '{dependency}' (in the catalog, or on the unit)",
+    )
+
+
+# --- unit tags against the module's variables ---------------------------------------------
+
+
+@catalog_rule
+def unit_tags_reach_a_variable(ctx: Context) -> Iterator[Diagnostic]:
+    """Unit tags go into the module's ``tags_input`` variable (``tags`` by default). With
+    the module's interface known, a module without that variable gets none (the model drops
+    them) and a tags_input the catalog names wrongly is an error; without it, tfgen cannot
+    tell, and says so where the tags are written."""
+    seen: set[tuple[str, str | None]] = set()
+    unknown: set[str] = set()
+    for unit in ctx.project.units:
+        module = unit.module
+        if module.tags_input is None or (module.id, unit.pin) in seen:
+            continue
+        seen.add((module.id, unit.pin))
+        interface = interface_of(ctx, unit)
+        if interface is not None:
+            if module.tags_input_declared and module.tags_input not in interface.variables:
+                yield Diagnostic(
+                    f"{_what(unit)} has no variable '{module.tags_input}' to receive unit tags",
+                    module.document.locate(("tags_input",)),
+                    ("tags_input",),
+                    rule="unknown-input",
+                    hint=did_you_mean(module.tags_input, interface.variables)
+                    or "tags_input: null if the module takes no tags",
+                )
+        elif unit.tags and not module.tags_input_declared and module.id not in unknown:
+            unknown.add(module.id)
+            path = _tags_path(ctx, unit)
+            yield ctx.warning(
+                path,
+                f"unit tags are rendered as input '{module.tags_input}' of {module.id}, whose variables tfgen "
+                "does not know: a module without that variable ignores them",
+                "unchecked-tags",
+                f"run `tfgen modules lock` (then only modules with a '{module.tags_input}' variable get tags), "
+                f"or set tags_input: in {module.file} (null: the module takes no tags)",
+                key=True,
+            )
+
+
+def _tags_path(ctx: Context, unit: Unit) -> KeyPath:
+    """Where *unit*'s tags are written: the unit's own, else its overrides'."""
+    if value_at(ctx.doc.data, (*unit.spec.path, "tags")) is not None:
+        return (*unit.spec.path, "tags")
+    for owner in (unit.environment.path, unit.region.path, ("defaults",)):
+        path = (*owner, "units", unit.name, "tags")
+        if value_at(ctx.doc.data, path) is not None:
+            return path
+    return unit.spec.path

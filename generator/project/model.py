@@ -10,7 +10,7 @@ deployed where) and the locals of env.hcl, region.hcl and the project live here 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +19,7 @@ from ..errors import ArgumentError, ArgumentProblem, Diagnostic, KeyPath, Locati
 from . import layout
 from .layout import Scope
 from .loader import Document
-from .modules.sources import pinned, promoted
+from .modules.sources import parse_source, pin_of, pinned, promoted
 from .values import HclExpr, dependencies_named, dependency_expression, expressions, local_references
 
 Inputs = dict[str, Any]
@@ -782,6 +782,40 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     wiring, wiring_errors = resolve_dependencies(project)
     object.__setattr__(project, "wiring", wiring)
     return project, errors + wiring_errors
+
+
+def interface_key(unit: Unit) -> tuple[str, str | None]:
+    """The key of *unit*'s module interface in Project.interfaces (source, version)."""
+    return (unit.module.source, pin_of(parse_source(unit.module.source), unit.pin))
+
+
+def with_module_interfaces(project: Project, interfaces: Mapping[tuple[str, str | None], Any]) -> Project:
+    """*project* with the module interfaces known (a lock, local modules), and the unit
+    tags of modules whose interface has no variable named by their tags_input dropped:
+    Terraform would ignore such an input. Only units with tags are rebuilt."""
+    project = replace(project, interfaces=interfaces)
+    takes: dict[tuple[str, str | None], bool] = {}
+    changed = False
+    units: list[Unit] = []
+    for unit in project.units:
+        tags_input = unit.module.tags_input
+        if unit.tags and tags_input is not None:
+            key = interface_key(unit)
+            if key not in takes:
+                interface = interfaces.get(key)
+                variables = getattr(interface, "variables", None)
+                takes[key] = variables is None or tags_input in variables
+            if not takes[key]:
+                overrides = {k: v for k, v in unit.overrides.items() if k != tags_input}
+                unit = replace(unit, overrides=overrides, tags={})
+                changed = True
+        units.append(unit)
+    if not changed:
+        return project
+    project = replace(project, units=tuple(units))
+    wiring, _errors = resolve_dependencies(project)  # reported once already, by build_project
+    object.__setattr__(project, "wiring", wiring)
+    return project
 
 
 def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], tuple[Wiring, ...]], list[Diagnostic]]:
