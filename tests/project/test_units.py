@@ -18,6 +18,7 @@ from generator.errors import InputError
 from generator.features.explain import explain, to_json, to_text
 from generator.features.graph import select
 from generator.features.graph import to_json as graph_json
+from generator.project.schema import CATALOG, schema_text
 
 from ..conftest import ProjectFactory
 
@@ -385,3 +386,29 @@ def test_explain_says_where_a_units_deletion_policy_is_set(units: Path) -> None:
     protected = json.loads(to_json(explain(project, "prod/us-east-1/svc-orders")))
     assert protected["prevent_destroy"] is True
     assert protected["deletion_protection"]["key"] == "environments.prod.deletion_protection"
+
+
+# --- the schemas: editors complete the new keys ---------------------------------------------
+
+
+def test_editors_complete_the_new_keys_with_their_descriptions() -> None:
+    environments = json.loads(schema_text())
+    catalog = json.loads(schema_text(CATALOG))
+    defs = environments["$defs"]
+    override = next(b for b in defs["unitOverride"]["oneOf"] if b.get("type") == "object")
+    places = [
+        (environments, "layer_order"),
+        (defs["unit"], "layer"), (defs["unit"], "dependencies"), (defs["unit"], "deletion_protection"),
+        (override, "dependencies"), (override, "deletion_protection"),
+        (defs["environment"], "layers"), (defs["region"], "layers"),
+        (catalog, "tags_input"),
+    ]
+    for owner, key in places:
+        assert owner["properties"][key].get("description"), key
+    dependency = next(b for b in defs["unitDependency"]["oneOf"] if b.get("type") == "object")
+    assert all(p.get("description") for p in dependency["properties"].values())
+
+
+def test_a_misspelt_new_key_gets_the_closest_one(units: Path) -> None:
+    edit(units, "    layer: 02-data", "    layr: 02-data")
+    assert any("units.reports.layr: unknown key 'layr'" in e and "'layer'" in e for e in errors(units)), errors(units)
