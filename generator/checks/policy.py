@@ -69,6 +69,10 @@ def safe_names(ctx: Context) -> Iterator[Diagnostic]:
                 "safe-name",
                 key=True,
             )
+    for spec in project.unit_specs:
+        problem = name_problem(spec.layer) if spec.layer is not None else None
+        if problem:
+            yield ctx.error((*spec.path, "layer"), f"layer name '{spec.layer}': {problem}", "safe-name")
     for module in project.modules.values():
         problem = name_problem(module.layer)
         if problem:
