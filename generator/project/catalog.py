@@ -3,7 +3,6 @@ checking the files the units name, and counting what loading did."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from . import schema
 from .loader import Document, load
 from .model import Module, build_module
 from .names import MODULE_ID, module_id_problem
+from .suggest import closest
 
 
 @dataclass
@@ -121,7 +121,7 @@ def _module_not_found(module_id: str, lookup: CatalogLookup, doc: Document, wher
         hint = f"rename it to {expected}: file names are case-sensitive on Linux"
     else:
         message = f"module '{module_id}' not found: no file {expected}"
-        close = difflib.get_close_matches(module_id, lookup.known, n=1, cutoff=0.6)
+        close = closest(module_id, lookup.known)
         listing = ", ".join(lookup.known)
         hint = f"did you mean '{close[0]}'?" if close else (f"modules: {listing}" if listing else "")
         if lookup.other_suffix is not None:

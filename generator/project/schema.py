@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from importlib import resources
@@ -14,6 +13,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from ..errors import Diagnostic, KeyPath
 from .loader import Document
 from .names import name_problem
+from .suggest import closest
 from .values import HclExpr
 
 ENVIRONMENTS = "environments.schema.json"
@@ -75,7 +75,7 @@ Message = tuple[str, KeyPath, bool, str]  # (message, key path, point at the key
 
 def unknown_key_hint(key: str, allowed: list[str]) -> str:
     """"did you mean 'x'?" for the closest allowed key, else the list of allowed keys."""
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    close = closest(key, allowed)
     if not close:  # a case or separator slip: deletion-protection, Deletion_Protection
         folded = {a.replace("-", "_").lower(): a for a in allowed}
         match = folded.get(key.replace("-", "_").lower())
@@ -126,7 +126,7 @@ def _message(error: ValidationError) -> Message:
     if kind == "enum":
         choices = list(error.validator_value) if isinstance(error.validator_value, list) else []
         options = ", ".join(json.dumps(o) for o in choices)
-        close = difflib.get_close_matches(str(error.instance), [str(o) for o in choices], n=1)
+        close = closest(str(error.instance), [str(o) for o in choices])
         return (
             f"{_describe(error.instance)} is not one of {options}",
             path,
