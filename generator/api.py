@@ -474,13 +474,22 @@ def modules_lock(
     config: Config = DEFAULT_CONFIG,
     *,
     hosts: dict[str, str] | None = None,
+    modules: Sequence[str] = (),
+    refresh: bool = False,
 ) -> lockfile.LockResult:
-    """Download each pinned remote module version once and write catalog/.tfgen-modules.lock.json.
+    """Complete catalog/.tfgen-modules.lock.json: download each pinned remote module
+    version the lock does not hold yet (each package once), keep the others as they are.
 
-    The project is validated first (without the interface rules' findings blocking:
-    a stale lock is what this command repairs)."""
+    *modules* limits it to those catalog modules (ArgumentError for a name the catalog
+    lacks); *refresh* downloads every version in scope again. The project is validated
+    first (without the interface rules' findings blocking: a stale lock is what this
+    command repairs)."""
     project = _project_for_lock(config)
-    result = lockfile.lock(project, hosts, shown=display_path(lockfile.lock_path(project.root)))
+    problems = lockfile.unknown_modules(project, modules)
+    if problems:
+        raise ArgumentError(problems, Location(lockfile.COMMAND), rule="unknown-module")
+    result = lockfile.lock(project, hosts, shown=display_path(lockfile.lock_path(project.root)), refresh=refresh,
+                           modules=modules)
     if result.changed:
         disk.write_atomic(result.path, result.data)
     return result

@@ -375,8 +375,11 @@ def _registry_hosts(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @modules.command("lock", context_settings=CONTEXT)
+@click.argument("names", nargs=-1, metavar="[MODULE]...")
 @config_option
 @click.option("--check", is_flag=True, help="Download nothing; exit 1 if the lock does not match the catalog.")
+@click.option("--refresh", is_flag=True,
+              help="Download every version again, also those the lock holds (a release published twice shows).")
 @click.option(
     "--registry",
     "registries",
@@ -385,11 +388,17 @@ def _registry_hosts(values: tuple[str, ...]) -> dict[str, str]:
     help="Reach registry HOST at URL (a mirror or a local server); repeatable. [default: https://HOST]",
 )
 @format_option
-def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: str) -> None:
+def modules_lock(
+    names: tuple[str, ...], config: Path, check: bool, refresh: bool, registries: tuple[str, ...], fmt: str
+) -> None:
     """Record the interface of every pinned remote module in catalog/.tfgen-modules.lock.json.
 
     Each registry (tfr://) and git module version the catalog pins, and each version
-    promoted for an environment or unit, is downloaded once (the Terraform module
+    promoted for an environment or unit, that the lock does not hold yet is downloaded
+    once; versions already locked are kept without a download, so a complete lock
+    needs no network (--refresh downloads them all again). MODULE names (data/rds)
+    limit the command to those catalog modules; the others' entries stay as they are.
+    A download uses the Terraform module
     registry protocol: service discovery, then the X-Terraform-Get download URL, an
     archive or git; //subdir for a module inside a package). Its variables (type,
     default or required, nullable) and outputs are written to the lock file, which is
@@ -405,6 +414,8 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
     \b
     Examples:
       tfgen modules lock
+      tfgen modules lock data/rds         # after bumping data/rds's version
+      tfgen modules lock --refresh        # download every version again
       tfgen modules lock --check          # in CI, with tfgen render --check
       tfgen modules lock --registry registry.terraform.io=http://127.0.0.1:8080
     """
@@ -412,6 +423,8 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
     report.remember_command("modules lock")
     lock_file = display_path(api.lock_path(config))
     if check:
+        if names or refresh:
+            raise click.UsageError("--check takes no module names and no --refresh: it checks the whole lock")
         problems = api.modules_lock_check(config)
         code = report.EXIT_DRIFT if problems else report.EXIT_OK
         if fmt == "json":
@@ -424,7 +437,7 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
             sys.exit(code)
         click.echo("the module lock matches the catalog")
         return
-    result = api.modules_lock(config, hosts=_registry_hosts(registries))
+    result = api.modules_lock(config, hosts=_registry_hosts(registries), modules=names, refresh=refresh)
     where = display_path(result.path)
     warnings = [
         Diagnostic(
@@ -442,13 +455,15 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
             "lock": where,
             "changed": result.changed,
             "downloaded": result.downloaded,
+            "already_locked": result.reused,
             "modules": [{"module": e.module, "source": e.source, "version": e.version} for e in result.entries],
         }
         click.echo(report.envelope("modules lock", warnings=warnings, result=document), nl=False)
         return
     report.print_diagnostics(warnings)
     state = "written" if result.changed else "unchanged"
-    click.echo(f"{where}: {state}: {len(result.entries)} module versions, {result.downloaded} packages downloaded")
+    click.echo(f"{where}: {state}: {len(result.entries)} module versions, {result.downloaded} packages downloaded"
+               f" ({result.reused} module versions already locked)")
 
 
 

@@ -38,6 +38,7 @@ OPTION_NAMES = {
     "regions": "--region",
     "style": "--style",
     "output": "-o",
+    "modules": "module",
 }
 
 
