@@ -13,6 +13,7 @@ Functions here return results and raise TfgenError; they never print.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
@@ -27,6 +28,7 @@ from .errors import (
     Diagnostic,
     InputError,
     Location,
+    OutputAccessError,
     OutputError,
     TfgenError,
     display_path,
@@ -293,15 +295,24 @@ def _sync(
     except OutputError as error:  # corrupt manifest, lock, a directory where a file belongs
         raise OutputError(_displayed(error.diagnostics)) from None
     except OSError as exc:
-        where = exc.filename if isinstance(exc.filename, str) else str(out)
-        if os.path.basename(where).endswith(TEMP_SUFFIX):  # name the directory, not tfgen's temporary file
-            where = os.path.dirname(where) or str(out)
-        raise OutputError(
-            [Diagnostic(f"cannot write the output tree: {exc.strerror or exc}", Location(display_path(where)),
-                        rule="io")]
-        ) from None
+        raise OutputAccessError([_access_problem(exc, out)]) from None
     seconds = planned.seconds + time.perf_counter() - started
     return replace(result, warnings=warnings + _displayed(result.warnings), seconds=seconds)
+
+
+def _access_problem(exc: OSError, out: Path) -> Diagnostic:
+    """What the file system refused, at the path it refused: a directory is shown with
+    its trailing slash (``output/``), never tfgen's temporary file inside it."""
+    where = exc.filename if isinstance(exc.filename, str) else str(out)
+    directory = os.path.isdir(where)
+    if os.path.basename(where).endswith(TEMP_SUFFIX):  # creating a file in the directory failed
+        where, directory = os.path.dirname(where) or str(out), True
+    shown = display_path(where) + ("/" if directory else "")
+    reason = (exc.strerror or str(exc)).lower()
+    what = "cannot write into this directory" if directory else "cannot write"
+    refused = exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+    hint = f"make {shown} writable for this user, or render into another directory" if refused else ""
+    return Diagnostic(f"{what}: {reason}", Location(shown), rule="io", hint=hint)
 
 
 def diff(

@@ -285,9 +285,9 @@ def test_read_only_output_names_the_directory(
 
     monkeypatch.setattr(disk, "_write_temporary", refuse)
     result = runner.invoke(main, ["render"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert result.stderr.startswith(
-        "output/environments/dev/eu-west-1: cannot write the output tree: Permission denied"
+        "output/environments/dev/eu-west-1/: cannot write into this directory: permission denied"
     )
     assert "tfgen-tmp" not in result.stderr
 

@@ -534,6 +534,6 @@ def test_an_unwritable_output_is_a_clear_error(project: Path, tmp_path: Path) ->
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory\n")
     result = tfgen(project, "-o", str(blocker / "out"))
-    assert result.exit_code == 1
-    assert "cannot write the output tree: Not a directory" in result.stderr
+    assert result.exit_code == 2
+    assert f"{blocker / 'out'}: cannot write: not a directory" in result.stderr
     assert "Traceback" not in result.output

@@ -204,7 +204,8 @@ def render(
 
     \b
     Exit codes: 0 done (or in sync); 1 --check found drift, or render refused a write,
-    or another tfgen holds the lock; 2 invalid input; 3 a bug in tfgen; 130 interrupted
+    or another tfgen holds the lock; 2 invalid input, or the file system refuses the output
+    directory (named: read-only, not a directory); 3 a bug in tfgen; 130 interrupted
     (the next render finishes the tree).
 
     \b

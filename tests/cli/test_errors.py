@@ -3,7 +3,10 @@ one envelope shape whatever happened."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +92,44 @@ def test_json_errors_name_the_options_as_typed(runner: CliRunner) -> None:
     result = runner.invoke(main, ["graph", "-c", str(REPO / "environments.yaml"), "--env", "qa", "--format", "json"])
     message = _envelope(result.stdout)["errors"][0]["message"]
     assert message.startswith("--env qa: no such environment")
+
+
+def _read_only(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """*directory* refuses new files, as the kernel refuses them: by its mode for a user,
+    by os.open (EACCES with the file's name, as mkstemp sees it) for root, whom no mode stops."""
+    directory.chmod(0o555)
+    if os.geteuid() != 0:
+        return
+    real_open = os.open
+
+    def refusing(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and Path(os.fsdecode(path)).parent == directory:
+            raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)
+
+
+def test_a_read_only_output_directory_is_named_and_exits_2(
+    reference_project: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(reference_project.parent)
+    output = reference_project.parent / "output"
+    for child in output.iterdir():  # an empty, read-only output directory
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    _read_only(output, monkeypatch)
+    try:
+        result = runner.invoke(main, ["render"])
+        as_json = runner.invoke(main, ["render", "--format", "json"])
+    finally:
+        output.chmod(0o755)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr == ("output/: cannot write into this directory: permission denied "
+                             "(make output/ writable for this user, or render into another directory)\n")
+    assert as_json.exit_code == 2
+    error = json.loads(as_json.stdout)["errors"][0]
+    assert (error["file"], error["rule"]) == ("output/", "io")
+    assert list(output.iterdir()) == []
