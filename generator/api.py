@@ -322,13 +322,15 @@ def diff(
     force: bool = False,
     allow_orphan: bool = False,
     lock_timeout: float = 30.0,
+    switch_style: bool = False,
 ) -> RenderResult:
     """Compare *planned* with the output tree (output/ beside the config by default);
     write nothing. ``result.in_sync`` says whether the tree is up to date;
-    ``result.refused`` what applying it with the same *force* and *allow_orphan* refuses."""
+    ``result.refused`` the files, and ``result.review_refusals`` the other reasons
+    (a style switch without *switch_style*), that applying it with the same flags refuses."""
     return _sync(
         planned, output, write=False, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout,
-        progress=None,
+        progress=None, switch_style=switch_style,
     )
 
 
@@ -380,7 +382,8 @@ def render(
     (UnsafeWriteError) unless *switch_style*."""
     planned = plan(load(config, strict=strict), scope=scope, progress=progress, style=style)
     if not write:
-        return diff(planned, output=output, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout)
+        return diff(planned, output=output, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout,
+                    switch_style=switch_style)
     return apply(
         planned,
         output=output,

@@ -260,7 +260,10 @@ def render(
             bar.close()
     where = display_path(result.output)
     # a dry run previews the render: one that would be refused fails as the render would
-    refusals = explain_refusals(result.output, result.refused, display_path) if mode == "dry-run" else []
+    refusals = []
+    if mode == "dry-run":
+        refusals = [report.as_typed(d) for d in result.review_refusals]
+        refusals += explain_refusals(result.output, result.refused, display_path) if not refusals else []
     code = report.EXIT_DRIFT if (check and not result.in_sync) or refusals else report.EXIT_OK
     if fmt == "json":
         document = report.render_result(result, mode, where, diffs=show_diff)
@@ -298,6 +301,8 @@ def render(
             needs.append("--force to overwrite hand-edited or unowned files")
         if any(c.action == "delete" and c.protected for c in result.refused):
             needs.append("--allow-orphan to delete protected units")
+        if any(d.rule == "style-switch" for d in result.review_refusals):
+            needs.append("--switch-style to replace the other style's tree")
         hint = f" (it needs {' and '.join(needs)})" if needs else ""
         advice = f"run `tfgen render`{hint}"
         if result.foreign and all(c.status == "unchanged" for c in result.changes) and result.manifest == "unchanged":

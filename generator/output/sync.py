@@ -60,6 +60,9 @@ class RenderResult:
     switch: Notice | None = None
     #: files under output/ that tfgen did not write and Terragrunt would pick up (compared only)
     foreign: list[str] = field(default_factory=list)
+    #: why writing this render would be refused beyond single files (a style switch without
+    #: switch_style, a unit block dropped from a protected stack): a dry run reports them too
+    review_refusals: tuple[Diagnostic, ...] = ()
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.changes if c.status == status)
@@ -175,6 +178,7 @@ def sync(
             moved=moved,
             switch=reviewed.notice,
             foreign=[] if write else foreign_files(out, desired, state, allowed=allowed_extra, prune=scope.may_prune),
+            review_refusals=tuple(reviewed.refusals),
         )
         if write:
             if reviewed.refusals:
