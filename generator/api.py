@@ -72,6 +72,9 @@ class ValidationResult:
     stats: LoadStats = field(default_factory=LoadStats, compare=False)
     seconds: float = 0.0
 
+    def __repr__(self) -> str:  # short: print(generator.validate(...)) printed the whole model (1.3 MB)
+        return f"<ValidationResult {self.config}: {self.project!r}, {len(self.warnings)} warnings>"
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -91,6 +94,9 @@ class Plan:
     def output(self) -> Path:
         """Where the tree goes unless told otherwise: output/ beside the config."""
         return self.project.root / "output"
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.loaded.config}: {len(self.desired)} files, {self.scope}>"
 
 
 def find_config(config: Config = DEFAULT_CONFIG) -> Path:

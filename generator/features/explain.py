@@ -178,6 +178,10 @@ class UnitExplanation:
     promoted_at: str = ""  # file:line:col of the unit's promoted version, if it has one
     directory: str | None = None  # where Terragrunt runs the unit, when not unit.directory (style: stacks)
 
+    def __repr__(self) -> str:
+        counts = f"{len(self.inputs)} inputs, {len(self.dependencies)} dependencies"
+        return f"<UnitExplanation {self.unit.address}: {counts}>"
+
 
 @dataclass(frozen=True)
 class ScopeExplanation:
@@ -189,6 +193,10 @@ class ScopeExplanation:
     file: str
     locals: tuple[LocalExplanation, ...]
     units: tuple[Unit, ...]
+
+    def __repr__(self) -> str:
+        where = self.environment.name + (f"/{self.region.name}" if self.region is not None else "")
+        return f"<ScopeExplanation {where}: {len(self.locals)} locals, {len(self.units)} units>"
 
 
 Explanation = UnitExplanation | ScopeExplanation

@@ -67,6 +67,10 @@ class RenderResult:
     def count(self, status: str) -> int:
         return sum(1 for c in self.changes if c.status == status)
 
+    def __repr__(self) -> str:  # short: the changes hold every file's bytes
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items() if n)
+        return f"<RenderResult {self.output}: {counts or 'no files'}, written={self.written}, in_sync={self.in_sync}>"
+
     @property
     def files(self) -> int:
         """How many files the render produces (stale files are not counted)."""
