@@ -139,11 +139,21 @@ def _message(error: ValidationError) -> Message:
         return "must not be empty", path, False, ""
     if kind == "uniqueItems":
         return "items must be unique", path, False, ""
+    if kind == "maxLength":  # the value is not echoed: it may be megabytes long
+        size = len(error.instance) if isinstance(error.instance, str) else 0
+        limit = schema.get("x-message") or f"at most {error.validator_value} characters"
+        return f"{_shortened(error.instance)} is {size:,} characters long: {limit}", path, False, ""
     if kind == "minLength":
         if error.validator_value == 1:
             return "must not be empty", path, False, ""
         return f"must be at least {error.validator_value} characters long", path, False, ""
     return error.message, path, False, ""
+
+
+def _shortened(value: object, limit: int = 40) -> str:
+    """*value* quoted, cut to *limit* characters: a message names a value, never pastes it."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _alternative_fits(errors: list[ValidationError]) -> bool:
@@ -203,6 +213,13 @@ def validate_document(doc: Document, schema_name: str = ENVIRONMENTS) -> list[Di
             if _is_name_error(leaf):
                 path = (*leaf.absolute_path, str(leaf.instance))
                 text = leaf.schema.get("x-message") if isinstance(leaf.schema, dict) else None
+                what = leaf.schema.get("x-what") if isinstance(leaf.schema, dict) else None
+                if what:  # not a name that becomes a path: only the schema's own rule applies
+                    size = len(str(leaf.instance))
+                    message = f"invalid {what} {_shortened(leaf.instance)} ({size:,} characters): {text}"
+                    where = doc.locate(path, key=True)
+                    diagnostics.append(Diagnostic(message, where, path, rule="schema"))
+                    continue
                 why = name_problem(str(leaf.instance))
                 message = f"invalid name {leaf.instance!r}: {why or text or 'not allowed here'}"
                 where = doc.locate(path, key=True)
