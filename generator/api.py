@@ -46,7 +46,7 @@ from .output import disk
 from .output.state import TEMP_SUFFIX
 from .output.sync import RenderResult, Reviewer, UnsafeWriteError, sync
 from .project import revision, schema
-from .project.catalog import LoadStats, blocking, load_catalog
+from .project.catalog import LoadStats, blocking, load_catalog, unused_modules
 from .project.layout import Scope
 from .project.loader import load as load_document
 from .project.model import Project, build_project, check_scope
@@ -197,6 +197,7 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     modules, catalog_errors = load_catalog(root, doc, stats)
     if blocking(problems):
         raise InputError(problems + catalog_errors)
+    catalog_errors += unused_modules(root, doc, modules)
     stats.projects += 1
     project, model_errors = build_project(root, doc, modules)
     interfaces, interface_notes = lockfile.interfaces(project, display_path(lockfile.lock_path(root)))

@@ -4,11 +4,12 @@ checking the files the units name, and counting what loading did."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import Diagnostic, InputError, KeyPath, display_path
+from ..errors import Diagnostic, InputError, KeyPath, Location, display_path
 from . import schema
 from .loader import Document, load
 from .model import Module, build_module
@@ -178,6 +179,29 @@ def load_catalog(
             stats.modules += 1
             modules[module_id] = build_module(module_id, module_doc)
     return modules, errors
+
+
+def unused_modules(root: Path, doc: Document, modules: Mapping[str, Module]) -> list[Diagnostic]:
+    """A warning at each catalog file no unit deploys: it is never validated nor rendered,
+    so its mistakes stay hidden until a unit names it (and a removal from the last unit
+    leaves it behind without a word). None while a module a unit names did not load: a
+    misspelt module id would make the module meant look unused."""
+    referenced = {module_id for module_id, _ in _referenced_modules(doc)}
+    if not referenced <= modules.keys():
+        return []
+    catalog = root / "catalog"
+    categories = [c for c in _entries(catalog) if (catalog / c).is_dir()]
+    return [
+        Diagnostic(
+            f"module {module_id} is not deployed by any unit: it is neither checked nor rendered",
+            Location(display_path(catalog / f"{module_id}.yaml"), 1, 1),
+            severity="warning",
+            rule="unused-module",
+            hint=f"name it in a unit (units.NAME.module: {module_id}), or delete the file",
+        )
+        for module_id in _known(catalog, categories)
+        if module_id not in referenced
+    ]
 
 
 def blocking(problems: list[Diagnostic]) -> bool:
