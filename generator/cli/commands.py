@@ -676,7 +676,7 @@ def rehearse(
       tfgen rehearse -c before/environments.yaml --then environments.yaml   (a rename keeps its state)
     """
     report.remember_format(fmt)
-    found = tools.find()
+    found = tools.find(say=lambda line: click.echo(line, err=True))
     options = Options(
         config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism, then=then
     )
