@@ -8,7 +8,9 @@ fail under CI=true when one is missing and skip with that hint elsewhere."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 
 from generator import api
 from generator.cli import main
-from generator.rehearse import standins
+from generator.rehearse import server, standins
 from generator.rehearse import tools as tools_module
 from generator.rehearse._local_s3 import _patch_update_table, applicable
 from generator.rehearse.errors import CannotRehearse
@@ -554,3 +556,72 @@ def test_apply_rename_apply_replaces_no_terraform_data(tools: tuple[str, str, st
     assert not report.ok
     assert [f.step for f in report.failures] == ["then: apply"]
     assert report.failures[0].message.startswith("3 terraform_data replaced or created: ")
+
+
+def _fake_checkout(tmp_path: Path, body: str) -> Path:
+    """A checkout's scripts/build-tools.sh that runs *body* (and the directory it needs)."""
+    (tmp_path / "rehearsal" / "provider").mkdir(parents=True)
+    script = tmp_path / "scripts" / "build-tools.sh"
+    script.parent.mkdir()
+    script.write_text("set -e\n" + body)
+    return script
+
+
+def test_building_the_tools_says_what_and_how_long(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With $TERRAGRUNT/$TOFU unset, the build of a pip-installed checkout ran silently for
+    minutes: now each line of the build's progress is relayed, framed by what is built
+    and how long it took."""
+    binaries = {}
+    for name in ("terragrunt", "tofu", "provider"):
+        binaries[name] = tmp_path / "bin" / name
+        binaries[name].parent.mkdir(exist_ok=True)
+        binaries[name].write_text("#!/bin/sh\n")
+        binaries[name].chmod(0o755)
+    script = _fake_checkout(tmp_path, (
+        'echo "terragrunt v1.1.3: building from github.com/gruntwork-io/terragrunt@v1.1.3" >&2\n'
+        'echo "terragrunt v1.1.3: built in 301 s" >&2\n'
+        f'echo "export TERRAGRUNT={binaries["terragrunt"]}"\n'
+        f'echo "export TOFU={binaries["tofu"]}"\n'
+        f'echo "export TFGEN_REHEARSAL_PROVIDER={binaries["provider"]}"\n'
+    ))
+    monkeypatch.setattr(tools_module, "BUILD_SCRIPT", script)
+    for name in ("TERRAGRUNT", "TOFU", "TFGEN_REHEARSAL_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TFGEN_TOOLS_DIR", str(tmp_path / "cache"))
+    heard: list[str] = []
+    found = tools_module.find(say=heard.append)
+    assert (found.terragrunt, found.tofu, found.provider) == tuple(str(b) for b in binaries.values())
+    assert heard[0] == (f"tfgen rehearse: $TERRAGRUNT, $TOFU, $TFGEN_REHEARSAL_PROVIDER not set: {script} provides "
+                        f"Terragrunt, OpenTofu, tfgen's stand-in AWS provider, building what {tmp_path / 'cache'} "
+                        "does not hold yet (a first build compiles Go for about 10-15 minutes on 2 cores; from the "
+                        "cache it takes a second)")
+    assert heard[1:3] == ["  terragrunt v1.1.3: building from github.com/gruntwork-io/terragrunt@v1.1.3",
+                          "  terragrunt v1.1.3: built in 301 s"]
+    assert re.fullmatch(r"tfgen rehearse: tools ready in \d+\.\d s", heard[3]), heard
+
+
+def test_a_failed_build_says_so_on_the_command_line(runner, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    script = _fake_checkout(tmp_path, 'echo "build-tools: go is not on PATH; install Go 1.24+" >&2\nexit 2\n')
+    monkeypatch.setattr(tools_module, "BUILD_SCRIPT", script)
+    env = {"TERRAGRUNT": "", "TOFU": "", "TFGEN_REHEARSAL_PROVIDER": "", "PATH": f"{tmp_path}:/usr/bin:/bin"}
+    result = runner.invoke(main, ["rehearse", "-c", str(GOLDEN / "environments.yaml")], env=env)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("tfgen rehearse: $TERRAGRUNT, $TOFU, $TFGEN_REHEARSAL_PROVIDER not set: ")
+    assert lines[1] == "  build-tools: go is not on PATH; install Go 1.24+"
+    assert re.fullmatch(r"tfgen rehearse: building the tools failed after \d+ s \(exit 2\)", lines[2])
+    assert "(build-tools.sh failed: build-tools: go is not on PATH; install Go 1.24+)" in lines[3]
+
+
+def test_without_moto_the_hint_installs_it_into_tfgens_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`pip install 'terragrunt-tfgen[rehearse]'` works as written where tfgen is installed,
+    a checkout's editable install too (pip adds the extra to the installed distribution);
+    the hint names this interpreter's pip and the checkout's own command."""
+    monkeypatch.setattr(server, "available", lambda: False)
+    with pytest.raises(CannotRehearse) as raised:
+        server.LocalS3(tmp_path).start()
+    hint = raised.value.diagnostics[0].hint
+    assert f"{sys.executable} -m pip install 'terragrunt-tfgen[rehearse]'" in hint
+    assert f"{sys.executable} -m pip install -e '.[rehearse]'" in hint

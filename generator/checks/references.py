@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import Diagnostic, KeyPath
 from ..project.loader import Document
 from ..project.model import (
+    Project,
     Unit,
     find_cycle,
     project_locals,
@@ -16,6 +17,12 @@ from ..project.model import (
 )
 from ..project.values import HclExpr, local_references
 from .base import Context, InputSource, catalog_rule, did_you_mean, rule, source_expressions, unit_sources
+
+
+def renamed_units(project: Project) -> dict[str, str]:
+    """A unit's first name (``previous:``, without its layer) -> its name now: what a
+    reference to the old name means."""
+    return {s.previous.rpartition("/")[2]: s.name for s in project.unit_specs if s.previous}
 
 
 @rule
@@ -53,7 +60,7 @@ def unit_references_exist(ctx: Context) -> Iterator[Diagnostic]:
                     (*owner, "units", name),
                     f"override of unknown unit '{name}'",
                     "unknown-reference",
-                    did_you_mean(name, unit_names, "units"),
+                    did_you_mean(name, unit_names, "units", renamed_units(project)),
                     key=True,
                 )
 
@@ -90,7 +97,7 @@ def dependency_units_exist(ctx: Context) -> Iterator[Diagnostic]:
                     module.document.locate(path),
                     path,
                     rule="dependency-missing",
-                    hint=did_you_mean(dep.unit, names, "units"),
+                    hint=did_you_mean(dep.unit, names, "units", renamed_units(ctx.project)),
                 )
 
 

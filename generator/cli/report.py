@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from ..errors import ArgumentError, Diagnostic, TfgenError
+from ..errors import ArgumentError, Diagnostic, KeyPath, TfgenError
 from ..output.diff import Change
 from ..output.state import MANIFEST
 from ..output.sync import RenderResult
@@ -38,6 +39,7 @@ OPTION_NAMES = {
     "regions": "--region",
     "style": "--style",
     "output": "-o",
+    "modules": "module",
 }
 
 
@@ -91,16 +93,48 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
 
 
 def print_error(error: TfgenError) -> None:
-    """Every diagnostic of *error*, one per line, and a count when there are several."""
+    """The errors of *error* first, one per line, then the warnings that stand on their
+    own; the warnings that follow from the errors (about an environment or unit an error
+    is about) folded into one line, and a count when there are several."""
     diagnostics = worded(error)
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
-    print_diagnostics(diagnostics)
+    subjects = {s for e in errors for s in _subjects(e)}
+    folded = [w for w in warnings if _pairs(w.path) & subjects]
+    shown = [w for w in warnings if w not in folded]
+    print_diagnostics(errors + shown)
+    if folded:
+        about = sorted({f"{kind[:-1]} {name}" for kind, name in subjects if any((kind, name) in _pairs(w.path)
+                                                                             for w in folded)})
+        click.echo(f"(+{len(folded)} warning{'s' if len(folded) != 1 else ''} about {', '.join(about)} that may "
+                   "follow from these errors: fix them and run again)", err=True)
     if len(errors) > 1 or warnings:
         counts = [f"{len(errors)} error{'s' if len(errors) != 1 else ''}"]
         if warnings:
             counts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
         click.echo(", ".join(counts), err=True)
+
+
+_MEANT = re.compile(r"did you mean '([^']+)'")
+_SUBJECTS = ("environments", "regions", "units")
+
+
+def _pairs(path: KeyPath) -> set[tuple[str, str]]:
+    """(kind, name) of every environment, region and unit *path* goes through."""
+    return {(str(k), str(n)) for k, n in itertools.pairwise(path) if k in _SUBJECTS and isinstance(n, str)}
+
+
+def _subjects(error: Diagnostic) -> set[tuple[str, str]]:
+    """What an error is about: the environments, regions and units on its key path and, for
+    a misspelt name in a unit's environments or regions list, the one meant, which then
+    lacks the unit (its settings read by nothing, its overrides of the unit without effect)."""
+    found = _pairs(error.path)
+    path = error.path
+    if len(path) >= 3 and path[0] == "units" and path[2] in ("environments", "regions"):
+        meant = _MEANT.search(f"{error.message} {error.hint}")
+        if meant:
+            found.add((str(path[2]), meant.group(1)))
+    return found
 
 
 def envelope(

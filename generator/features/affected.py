@@ -97,6 +97,11 @@ class Affected:
     apply: tuple[Waves, ...]
     destroy: tuple[Waves, ...]
 
+    def __repr__(self) -> str:
+        apply = sum(len(g.entries) for g in self.apply)
+        destroy = sum(len(g.entries) for g in self.destroy)
+        return f"<Affected {self.base}..{self.head}: {apply} to apply, {destroy} to destroy>"
+
     @property
     def units(self) -> list[Entry]:
         return [e for group in (*self.destroy, *self.apply) for e in group.entries]

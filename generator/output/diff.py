@@ -32,6 +32,9 @@ class Change:
     protected: bool = False  # stale in an environment with deletion_protection
     adopted: bool = False  # unchanged, but not (yet) recorded in the manifest
 
+    def __repr__(self) -> str:  # without old and new, the file's bytes
+        return f"<Change {self.status} {self.path}>"
+
     @property
     def action(self) -> Action:
         if self.status == "unchanged":
