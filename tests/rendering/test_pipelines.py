@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,6 +25,7 @@ from generator.cli import main
 from generator.rendering.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
 
 from ..conftest import CASES, REPO, need_tool
+from ..features.test_affected import ALARMS, rename_alerts
 from ..features.test_affected_oracle import git
 from ..realclient import find_tool, tools_dir
 
@@ -287,10 +289,12 @@ def _run_step(workflow: dict[str, Any], job: str, step_name: str, root: Path, en
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _change(tmp_path: Path, old: str, new: str) -> tuple[Path, str, dict[str, Any], dict[str, str]]:
+def _change(tmp_path: Path, old: str, new: str, edit: Callable[[Path], None] | None = None) -> tuple[
+        Path, str, dict[str, Any], dict[str, str]]:
     """The reference project with pipelines, committed, then *old* replaced by *new* in
-    environments.yaml, rendered and committed: (repository, base commit, the workflow,
-    the runner's environment with recording terragrunt and gh first on PATH)."""
+    environments.yaml (and *edit* run on environments.yaml), rendered and committed:
+    (repository, base commit, the workflow, the runner's environment with recording
+    terragrunt and gh first on PATH)."""
     need_tool("jq", shutil.which("jq"))
     root = tmp_path / "repo"
     root.mkdir()
@@ -307,6 +311,8 @@ def _change(tmp_path: Path, old: str, new: str) -> tuple[Path, str, dict[str, An
     text = config.read_text("utf-8")
     assert old in text
     config.write_text(text.replace(old, new, 1), "utf-8")
+    if edit is not None:
+        edit(config)
     api.render(config, allow_orphan=True)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "the change")
@@ -393,3 +399,29 @@ def test_the_workflow_destroys_removed_units_from_the_base_revision(tmp_path: Pa
     assert call == (f"{where}|run --all --filter=./environments/staging/us-east-1/04-apps/orders-api "
                     "-- destroy -input=false -lock-timeout=5m")
     assert (where / "environments/staging/us-east-1/04-apps/orders-api/terragrunt.hcl").is_file()  # the base tree
+
+
+def test_the_workflow_never_destroys_a_renamed_unit(tmp_path: Path) -> None:
+    """alerts renamed alerts-topic with previous: alerts. The workflow's own scripts,
+    run on what `tfgen affected` says: no destroy anywhere; each moved unit is applied
+    in its new directory (its state key is the old one), with the alarms that read it."""
+    root, base, workflow, common = _change(tmp_path, "\n", "\n", rename_alerts)
+    found = _outputs(common)
+    assert {k: v for k, v in found.items() if k.startswith("destroy-")} == {
+        f"destroy-{e}": "[]" for e in ("dev", "staging", "uat", "prod")}
+    moved = "environments/dev/us-east-1/05-monitoring/alerts-topic"
+    alarms = [f"environments/dev/us-east-1/05-monitoring/{u}" for u in ALARMS]
+    assert json.loads(found["apply-dev"]) == [[moved], alarms]
+    for env in ("dev", "staging"):  # unprotected: the destroy step exists and is skipped
+        (step,) = [s for s in workflow["jobs"][f"apply-{env}"]["steps"] if s.get("name", "").startswith("Destroy removed")]
+        assert step["if"] == "env.DESTROY_WAVES != '[]'"
+    job_env = {"APPLY_WAVES": found["apply-dev"], "DESTROY_WAVES": found["destroy-dev"]}
+    # Even run regardless of its condition, the destroy step destroys nothing.
+    _run_step(workflow, "apply-dev", "Destroy removed units of dev", root, {**common, **job_env, "BEFORE": base})
+    assert not Path(common["TG_LOG"]).exists()
+    _run_step(workflow, "apply-dev", "Apply dev", root, {**common, **job_env})
+    calls = [c.split("|", 1)[1] for c in Path(common["TG_LOG"]).read_text("utf-8").splitlines()]
+    assert calls == [f"run --all --filter=./{moved} -- apply -input=false -lock-timeout=5m",
+                     "run --all " + " ".join(f"--filter=./{d}" for d in alarms) + " -- apply -input=false "
+                     "-lock-timeout=5m"]
+    assert "destroy" not in Path(common["GITHUB_STEP_SUMMARY"]).read_text("utf-8").split("\n", 1)[1]
