@@ -413,7 +413,8 @@ def test_the_workflow_never_destroys_a_renamed_unit(tmp_path: Path) -> None:
     alarms = [f"environments/dev/us-east-1/05-monitoring/{u}" for u in ALARMS]
     assert json.loads(found["apply-dev"]) == [[moved], alarms]
     for env in ("dev", "staging"):  # unprotected: the destroy step exists and is skipped
-        (step,) = [s for s in workflow["jobs"][f"apply-{env}"]["steps"] if s.get("name", "").startswith("Destroy removed")]
+        steps = workflow["jobs"][f"apply-{env}"]["steps"]
+        (step,) = [s for s in steps if s.get("name", "").startswith("Destroy removed")]
         assert step["if"] == "env.DESTROY_WAVES != '[]'"
     job_env = {"APPLY_WAVES": found["apply-dev"], "DESTROY_WAVES": found["destroy-dev"]}
     # Even run regardless of its condition, the destroy step destroys nothing.
