@@ -99,6 +99,12 @@ def environment_of(path: str) -> str | None:
     return parts[1] if len(parts) >= 3 and parts[0] == ENVIRONMENTS else None
 
 
+def read_by_every_environment(path: str) -> bool:
+    """root.hcl, _envcommon/* and the stacks' _units/*: every environment's units read
+    them, so a render limited to one environment that rewrites one changes the others."""
+    return path == ROOT or path.split("/", 1)[0] in (ENVCOMMON, UNITS_DIR)
+
+
 def relative_path(target: str, start: str) -> str:
     """``posixpath.relpath`` for two clean relative paths below the same root (no ``.``,
     ``..`` or empty parts, which the schema guarantees for every directory name),
