@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from ..errors import Diagnostic, InputError, Location, OutputError
-from ..project.layout import parent
+from ..project.layout import is_outside, outside_top, parent
 from .diff import Survey
 from .state import JOURNAL, MANIFEST, TEMP_SUFFIX, Manifest, State, digest, is_temp, journal_bytes
 
@@ -126,8 +126,11 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def _remove_empty_parents(output: Path, path: str) -> None:
-    parent = (output / path).parent
-    while parent != output and output in parent.parents:
+    """Remove the directories of *path* that are now empty, up to the output directory
+    (for the workflow outside it, up to the repository root), never that one itself."""
+    top = Path(os.path.normpath(output / outside_top(path))) if is_outside(path) else output
+    parent = Path(os.path.normpath(output / path)).parent
+    while parent != top and top in parent.parents:
         try:
             os.rmdir(parent)
         except OSError:
@@ -163,6 +166,8 @@ def kept_directories(output: Path, deleted: Iterable[str], remaining: Iterable[s
             prefix = parent(prefix)
     kept: set[str] = set()
     for path in deleted:
+        if is_outside(path):  # the workflow's directories are the repository's
+            continue
         directory = parent(path)
         while directory and not (output / directory).is_dir():
             directory = parent(directory)

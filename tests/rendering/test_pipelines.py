@@ -302,8 +302,9 @@ def _change(tmp_path: Path, old: str, new: str, edit: Callable[[Path], None] | N
     shutil.copytree(REPO / "catalog", root / "catalog")
     with (root / "environments.yaml").open("a", encoding="utf-8") as handle:
         handle.write(CI)
-    api.render(root / "environments.yaml")
     git(root, "init", "-q", "-b", "main")
+    api.render(root / "environments.yaml")
+    assert (root / WORKFLOW_PATH).is_file()  # at the repository root, where GitHub reads it
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     base = git(root, "rev-parse", "HEAD")
@@ -317,7 +318,7 @@ def _change(tmp_path: Path, old: str, new: str, edit: Callable[[Path], None] | N
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "the change")
     head = git(root, "rev-parse", "HEAD")
-    workflow = yaml.load((root / "output" / WORKFLOW_PATH).read_text("utf-8"), Loader=yaml.BaseLoader)
+    workflow = yaml.load((root / WORKFLOW_PATH).read_text("utf-8"), Loader=yaml.BaseLoader)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name, script in (("terragrunt", FAKE_TERRAGRUNT), ("gh", FAKE_GH)):
@@ -426,3 +427,95 @@ def test_the_workflow_never_destroys_a_renamed_unit(tmp_path: Path) -> None:
                      "run --all " + " ".join(f"--filter=./{d}" for d in alarms) + " -- apply -input=false "
                      "-lock-timeout=5m"]
     assert "destroy" not in Path(common["GITHUB_STEP_SUMMARY"]).read_text("utf-8").split("\n", 1)[1]
+
+
+# --- where the workflow lives (ci.github_actions.path) ------------------------------------
+
+
+def _repository(tmp_path: Path, ci: str | None = None) -> tuple[Path, Path]:
+    """The ci-pipelines case at infra/live of a new git repository (its ci.project_path),
+    with a hand-written file at the root; (repository, environments.yaml)."""
+    root = tmp_path / "repo"
+    project = root / "infra" / "live"
+    shutil.copytree(CASES / "ci-pipelines", project, ignore=shutil.ignore_patterns("expected*"))
+    if ci is not None:
+        config = project / "environments.yaml"
+        config.write_text(config.read_text("utf-8").replace("    apply_role: gha-apply\n",
+                                                            f"    apply_role: gha-apply\n{ci}"), "utf-8")
+    (root / "README.md").write_text("hand-written\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    return root, project / "environments.yaml"
+
+
+def test_the_workflow_is_rendered_where_github_reads_it_and_owned_there(tmp_path: Path) -> None:
+    root, config = _repository(tmp_path)
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "lint.yml").write_text("name: lint\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "ci.github_actions" not in result.output  # no warning
+    workflow = root / WORKFLOW_PATH
+    out = config.parent / "output"
+    assert workflow.is_file() and not (out / ".github").exists()
+    manifest = json.loads((out / ".tfgen-manifest.json").read_text("utf-8"))["files"]
+    assert "../../../.github/workflows/terragrunt.yml" in manifest and ATLANTIS_PATH in manifest
+    loaded = yaml.load(workflow.read_text("utf-8"), Loader=yaml.BaseLoader)
+    assert loaded["env"]["TREE"] == "infra/live/output"
+    assert api.check(config).in_sync
+    # A hand edit there is drift, reported and never overwritten without --force.
+    workflow.write_text(workflow.read_text("utf-8") + "# mine\n", encoding="utf-8")
+    check = CliRunner().invoke(main, ["render", "--check", "-c", str(config)])
+    assert check.exit_code == 1
+    assert "hand-edited  ../../../.github/workflows/terragrunt.yml  (edited by hand;" in check.output
+    refused = CliRunner().invoke(main, ["render", "-c", str(config)])
+    assert refused.exit_code == 1 and workflow.read_text("utf-8").endswith("# mine\n")
+    assert CliRunner().invoke(main, ["render", "-c", str(config), "--force"]).exit_code == 0
+    assert not workflow.read_text("utf-8").endswith("# mine\n")
+    # Switched off, it goes; the repository's own files and directories stay.
+    config.write_text(config.read_text("utf-8").split("\nci:\n")[0] + "\n", encoding="utf-8")
+    assert CliRunner().invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    assert not workflow.exists()
+    assert (root / ".github" / "workflows" / "lint.yml").read_text("utf-8") == "name: lint\n"
+    assert (root / "README.md").is_file()
+
+
+def test_a_workflow_tfgen_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    root, config = _repository(tmp_path)
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / WORKFLOW_PATH).write_text("name: mine\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", "-c", str(config)])
+    assert result.exit_code == 1
+    assert ".github/workflows/terragrunt.yml: exists but tfgen did not write it" in result.output
+    assert (root / WORKFLOW_PATH).read_text("utf-8") == "name: mine\n"
+    assert not [p for p in (config.parent / "output").rglob("*") if p.is_file()]  # nothing written
+
+
+def test_the_workflow_path_and_in_output(tmp_path: Path) -> None:
+    root, config = _repository(tmp_path / "a", "    path: .github/workflows/infra.yml\n")
+    assert CliRunner().invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    assert (root / ".github/workflows/infra.yml").is_file() and not (root / WORKFLOW_PATH).exists()
+    # in_output: the old way, a copy to keep in sync by hand (the first job compares them)
+    root, config = _repository(tmp_path / "b", "    in_output: true\n")
+    result = CliRunner().invoke(main, ["render", "-c", str(config)])
+    assert result.exit_code == 0 and "ci.github_actions" not in result.output
+    assert (config.parent / "output" / WORKFLOW_PATH).is_file() and not (root / ".github").exists()
+    workflow = yaml.load((config.parent / "output" / WORKFLOW_PATH).read_text("utf-8"), Loader=yaml.BaseLoader)
+    (check,) = [s for s in workflow["jobs"]["affected"]["steps"] if s.get("name", "").startswith("The tree")]
+    assert 'cmp -- "$TREE/.github/workflows/terragrunt.yml" ".github/workflows/terragrunt.yml"' in check["run"]
+    # A path GitHub would not read is refused, located.
+    root, config = _repository(tmp_path / "c", "    path: ../workflows/x.yml\n")
+    result = CliRunner().invoke(main, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "ci.github_actions.path: " in result.output and "in .github/workflows/" in result.output
+
+
+def test_without_a_repository_the_workflow_stays_in_the_tree_and_a_warning_says_so(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(CASES / "ci-pipelines", project, ignore=shutil.ignore_patterns("expected*"))
+    result = CliRunner().invoke(main, ["render", "-c", str(project / "environments.yaml")])
+    assert result.exit_code == 0, result.output
+    assert (project / "output" / WORKFLOW_PATH).is_file()
+    (line,) = [line for line in result.output.splitlines() if "ci.github_actions: warning" in line]
+    assert line.startswith(f"{project / 'environments.yaml'}:")
+    assert f"no git repository holds {project}" in line
+    assert "copy it to .github/workflows/terragrunt.yml at the repository root" in line
