@@ -155,6 +155,16 @@ def remove_temp_files(output: Path, *, everywhere: bool) -> list[str]:
     return sorted(removed)
 
 
+def _remove_own_temp_files(target: Path) -> None:
+    """Temporary files that a killed write of *target* left beside it (``.NAME.*`` with
+    tfgen's suffix), and no other file of that directory."""
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in os.scandir(target.parent):
+            if entry.name.startswith(f".{target.name}.") and is_temp(entry.name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+
+
 def kept_directories(output: Path, deleted: Iterable[str], remaining: Iterable[str]) -> list[str]:
     """After deleting *deleted*: the top-most of their directories that still exist only
     because they hold files tfgen did not write (tfgen's *remaining* files aside)."""
@@ -194,6 +204,9 @@ def apply(
     deletes = [c for c in survey.changes if c.action == "delete"]
     if state.interrupted:
         remove_temp_files(output, everywhere=state.journal is not None)
+        for path in state.journal or {}:
+            if is_outside(path):  # the workflow's own temporary file, beside it at the repository root
+                _remove_own_temp_files(output / path)
     if writes:
         journal: dict[str, set[str]] = {p: set(h) for p, h in (state.journal or {}).items()}
         for change in writes:

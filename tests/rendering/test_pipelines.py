@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from generator import api
 from generator.cli import main
+from generator.output.state import JOURNAL, TEMP_SUFFIX, digest, journal_bytes
 from generator.rendering.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
 
 from ..conftest import CASES, REPO, need_tool
@@ -519,3 +520,18 @@ def test_without_a_repository_the_workflow_stays_in_the_tree_and_a_warning_says_
     assert line.startswith(f"{project / 'environments.yaml'}:")
     assert f"no git repository holds {project}" in line
     assert "copy it to .github/workflows/terragrunt.yml at the repository root" in line
+
+
+def test_a_killed_write_of_the_workflow_leaves_no_temporary_file_at_the_repository_root(tmp_path: Path) -> None:
+    root, config = _repository(tmp_path)
+    assert CliRunner().invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    out, workflow = config.parent / "output", root / WORKFLOW_PATH
+    outside = "../../../" + WORKFLOW_PATH
+    # As a render killed between its journal and its renames leaves them:
+    (out / JOURNAL).write_bytes(journal_bytes({outside: [digest(workflow.read_bytes())]}))
+    leftover = workflow.parent / f".terragrunt.yml.x1y2{TEMP_SUFFIX}"
+    leftover.write_text("half", encoding="utf-8")
+    other = workflow.parent / f".lint.yml.x1y2{TEMP_SUFFIX}"  # not tfgen's: another file's name
+    other.write_text("keep", encoding="utf-8")
+    assert CliRunner().invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    assert not leftover.exists() and other.exists() and not (out / JOURNAL).exists()
