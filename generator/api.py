@@ -51,7 +51,7 @@ from .project.layout import Scope
 from .project.loader import load as load_document
 from .project.model import Project, build_project, check_scope
 from .project.modules import lockfile
-from .rendering import stacks
+from .rendering import pipelines, stacks
 from .rendering.plan import PlannedFile
 from .rendering.render import Renderer
 
@@ -277,7 +277,8 @@ def _sync(
     started = time.perf_counter()
     out = Path(output) if output is not None else planned.output
     _check_output(out, planned.project)
-    warnings = planned.loaded.warnings
+    desired, placed = _placed(planned, out)
+    warnings = planned.loaded.warnings + placed
     review: Reviewer = stacks_views.reviewer(
         planned.project, planned.scope, switch_style=switch_style, allow_orphan=allow_orphan, display=display_path
     )
@@ -286,7 +287,7 @@ def _sync(
             out,
             planned.project,
             planned.scope,
-            planned.desired,
+            desired,
             write=write,
             force=force,
             allow_orphan=allow_orphan,
@@ -320,6 +321,38 @@ def _access_problem(exc: OSError, out: Path) -> Diagnostic:
     refused = exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
     hint = f"make {shown} writable for this user, or render into another directory" if refused else ""
     return Diagnostic(f"{what}: {reason}", Location(shown), rule="io", hint=hint)
+
+
+def _placed(planned: Plan, out: Path) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """The desired tree with the GitHub workflow at the repository root (found with git)
+    instead of in the output directory, as a path relative to it (``../.github/...``).
+    Without a repository, or with an output directory outside it, the workflow stays in
+    the tree (to be copied, as with ``in_output: true``) and a warning says so."""
+    paths = [p for p in pipelines.repository_files(planned.project) if p in planned.desired]
+    if not paths:
+        return dict(planned.desired), []
+    project = planned.project
+    top = revision.repository_root(project.root)
+    resolved = out.resolve()
+    if top is None or not resolved.is_relative_to(top.resolve()):
+        problem = (f"no git repository holds {project.root}" if top is None
+                   else f"the output directory {display_path(str(out))} is outside the repository {top}")
+        return dict(planned.desired), [
+            Diagnostic(
+                f"{problem}: the workflow goes to {display_path(str(out / p))} instead; copy it to {p} at the "
+                "repository root, where GitHub reads it (its first job fails when the copy differs)",
+                project.document.locate(("ci", "github_actions")),
+                ("ci", "github_actions"),
+                severity="warning",
+                rule="ci-workflow-path",
+                hint="run tfgen inside the repository, or set ci.github_actions.in_output: true to say so",
+            )
+            for p in paths
+        ]
+    desired = dict(planned.desired)
+    for path in paths:
+        desired[Path(os.path.relpath(top.resolve() / path, resolved)).as_posix()] = desired.pop(path)
+    return desired, []
 
 
 def diff(

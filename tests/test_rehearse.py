@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from generator import api
 from generator.cli import main
@@ -299,8 +300,8 @@ def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: 
     assert report.ok, _failures(report)
     project = api.load(REPO / "environments.yaml").project
     assert [s.name for s in report.steps] == [
-        "render", "check endpoints", "stand-ins", "apply", "provider", "state", "flows", "apply again", "destroy",
-        "protection", "order",
+        "render", "check endpoints", "check state objects", "stand-ins", "apply", "provider", "state", "flows",
+        "apply again", "destroy", "protection", "order",
     ]
     # One state object per unit, at the unit's own key, and nothing else (no lock left).
     expected = {f"{u.directory}/terraform.tfstate" for u in project.units}
@@ -424,7 +425,7 @@ def test_the_provider_pin_in_versions_override_works_with_modules_that_declare_t
     hashicorp/aws, as registry modules do, and OpenTofu takes the override's."""
     report = _rehearse(GOLDEN / "environments.yaml", tools)
     assert report.ok, _failures(report)
-    assert report.steps[2].detail == "7 stand-in modules, each requiring hashicorp/aws"
+    assert report.steps[3].detail == "7 stand-in modules, each requiring hashicorp/aws"
     assert not any("Duplicate required providers" in n for n in report.notes)
 
 
@@ -440,8 +441,41 @@ def test_a_pin_in_a_plain_file_is_noted_as_clashing_with_registry_modules(  # ty
     (config.parent / "templates" / "root.hcl.j2").write_text(root)
     report = _rehearse(config, tools)
     assert report.ok, _failures(report)
-    assert report.steps[2].detail == "7 stand-in modules"
+    assert report.steps[3].detail == "7 stand-in modules"
     assert any("fails with 'Duplicate required providers configuration'" in n for n in report.notes)
+
+
+@pytest.mark.slow
+def test_it_refuses_units_that_share_one_state_object_before_applying(  # type: ignore[no-untyped-def]
+    tools: tuple[str, str, str], copy_case
+) -> None:
+    """A custom root.hcl.j2 whose key forgets the unit's directory: every unit of an
+    environment and region evaluates to one state object. validate cannot see it; the
+    rehearsal says which units and which object, before OpenTofu's lock errors."""
+    config = copy_case("rehearsal")
+    (config.parent / "templates").mkdir()
+    root = (REPO / "templates" / "root.hcl.j2").read_text()
+    assert "{{ name | hcl_key }} = {{ value | hcl }}" in root
+    shared = root.replace(
+        "    {{ name | hcl_key }} = {{ value | hcl }}",
+        '{% if name == "key" %}\n    key = "${local.env.environment}/${local.region.aws_region}/terraform.tfstate"\n'
+        "{% else %}\n    {{ name | hcl_key }} = {{ value | hcl }}\n{% endif %}",
+    )
+    (config.parent / "templates" / "root.hcl.j2").write_text(shared)
+    assert runner_validates(config)
+    report = _rehearse(config, tools)
+    assert not report.ok
+    assert [s.name for s in report.steps] == ["render", "check endpoints", "check state objects"]
+    first = report.failures[0]
+    assert first.step == "check state objects"
+    assert first.message.startswith(f"{first.unit} and ")
+    assert re.search(r" share one state object, s3://[a-z0-9-]+/[a-z]+/[a-z0-9-]+/terraform\.tfstate: ", first.message)
+    assert "refused to run: two units would share one state object" in report.notes
+    assert not any("multiple users" in f.message for f in report.failures)
+
+
+def runner_validates(config: Path) -> bool:
+    return CliRunner().invoke(main, ["validate", "-c", str(config)]).exit_code == 0
 
 
 @pytest.mark.slow
@@ -510,9 +544,13 @@ def test_a_rename_with_previous_keeps_the_state_key_and_deletes_the_old_files(co
         "environments/live/us-east-1/02-data/database (its state key stays)" in result.output
     out = config.parent / "output"
     assert not (out / "environments/live/us-east-1/02-data/db").exists()
-    root = (out / "root.hcl").read_text()
-    assert '"environments/live/us-east-1/02-data/database" = "environments/live/us-east-1/02-data/db"' in root
-    assert "lookup(local.moved, path_relative_to_include(), path_relative_to_include())" in root
+    # The kept key is in the moved unit's own leaf: root.hcl, which every unit reads, is
+    # the same bytes as before the rename.
+    assert "moved" not in (out / "root.hcl").read_text() and "previous" not in (out / "root.hcl").read_text()
+    leaf = (out / "environments/live/us-east-1/02-data/database/terragrunt.hcl").read_text()
+    assert ('key = replace(include.root.remote_state.config.key, "environments/live/us-east-1/02-data/database", '
+            '"environments/live/us-east-1/02-data/db")') in leaf
+    assert 'path   = find_in_parent_folders("root.hcl")\n  expose = true\n' in leaf
     result = runner.invoke(main, ["render", "-c", str(config), "--check", "--format", "json"])
     assert json.loads(result.output)["result"]["moved"] == []  # nothing left to move
 

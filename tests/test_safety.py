@@ -170,6 +170,7 @@ def test_json_report(project: Path) -> None:
                                 "unchanged": 11, "deleted": 0}
     files = {f["path"]: f for f in report["files"]}
     assert files[DEV_CACHE] == {"path": DEV_CACHE, "status": "stale", "action": "delete", "environment": "dev",
+                                "read_by_every_environment": False,
                                 "input_changed": True, "protected": False, "refused": False}
     assert files[PROD_ENV]["status"] == "hand-edited" and files[PROD_ENV]["refused"] is True
     assert files[PROD_ENV]["input_changed"] is False

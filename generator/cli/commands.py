@@ -217,7 +217,9 @@ def render(
        "in_sync": bool, "written": bool, "manifest": "unchanged|changed|created",
        "interrupted": bool, "counts": {STATUS: N, ..., "deleted": N},
        "files": [{"path", "status", "action": "write|delete", "environment",
-                  "input_changed", "protected", "refused", "diff" (with --diff)}],
+                  "read_by_every_environment", "input_changed", "protected",
+                  "refused", "diff" (with --diff)}],
+       "shared_changed": [PATH, ...] (root.hcl, _envcommon/*: every environment reads them),
        "kept_directories": [...], "seconds": N,
        "style_switch": null or {"from", "to", "dropped", "units",
                                 "state_moves": [{"unit", "bucket", "from", "to"}]}}
@@ -288,6 +290,10 @@ def render(
         click.echo(f"{where}/{directory}: kept: it holds files tfgen did not write", err=True)
     for move in result.moved:
         click.echo(f"moved {move.address}: {move.state_directory} -> {move.directory} (its state key stays)")
+    if write and (environments or regions):  # the listing above says it for --check and --dry-run
+        for change in report.shared_writes(result):
+            status = "created" if change.old is None else "changed"
+            click.echo(f"{change.path}: {status}, {report.SHARED}, not only the ones rendered")
     click.echo(report.summary(result), err=mode == "diff")
     if result.interrupted and not write:
         click.echo(f"{where}: a previous render was interrupted; `tfgen render` repairs the tree", err=True)

@@ -178,6 +178,10 @@ _NOTES = {
 }
 
 
+#: What a written shared file (root.hcl, _envcommon/*) means, in listings and diff headers.
+SHARED = "read by every environment"
+
+
 def use_color(choice: str, is_tty: bool, environ: Mapping[str, str] = os.environ) -> bool:
     """--color always|never|auto; auto: a terminal, and NO_COLOR unset or empty."""
     if choice == "always":
@@ -207,6 +211,8 @@ def note(change: Change, *, force: bool = False, allow_orphan: bool = False) -> 
         text = "not written by tfgen; --force replaces it"
     else:
         text = _NOTES[change.status]
+    if change.shared and change.action == "write":
+        text = f"{text}; {SHARED}" if text else SHARED
     if change.protected and change.action == "delete":
         protected = f"protected environment {change.environment}: " + (
             "--allow-orphan deletes its files and leaves the infrastructure unmanaged"
@@ -261,6 +267,8 @@ def unified_diff(change: Change, old_label: str = "", new_label: str = "") -> st
     """A git-style unified diff of the file on disk (a/) and the render (b/)."""
     before = f"a/{change.path}" if change.old is not None else "/dev/null"
     after = f"b/{change.path}" if change.new is not None else "/dev/null"
+    if change.shared and change.new is not None and not new_label:
+        new_label = f"({SHARED})"
     lines = difflib.unified_diff(
         _text(change.old),
         _text(change.new),
@@ -286,6 +294,11 @@ def colorize(diff: str) -> str:
     return "".join(out)
 
 
+def shared_writes(result: RenderResult) -> list[Change]:
+    """Files every environment reads that this render writes (or would write)."""
+    return [c for c in result.changes if c.shared and c.action == "write"]
+
+
 def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool = False) -> dict[str, Any]:
     """The "result" of ``tfgen render --format json`` (see ``tfgen render --help``)."""
     files = []
@@ -297,6 +310,8 @@ def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool =
             "status": change.status,
             "action": change.action,
             "environment": change.environment,
+            # root.hcl, _envcommon/*: a render limited to one environment changes the others too
+            "read_by_every_environment": change.shared,
             "input_changed": change.status != "hand-edited" or change.input_changed,
             "protected": change.protected,
             "refused": change.refused(force=result.force, allow_orphan=result.allow_orphan),
@@ -308,6 +323,7 @@ def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool =
         "mode": mode,
         "output": output,
         "moved": [{"unit": m.address, "from": m.state_directory, "to": m.directory} for m in result.moved],
+        "shared_changed": [c.path for c in shared_writes(result)],
         "in_sync": result.in_sync,
         "written": result.written,
         "counts": result.counts(),

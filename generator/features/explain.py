@@ -334,7 +334,10 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
             # A wired input's dependency is its source already; other expressions are resolved.
             reads = () if node.source.kind == "dependency" else _reads(value, unit, project, locals_, file)
             explained.append(InputExplanation(path, value, node.source, file, reads, replaces))
-    files = [(leaf, "the unit: includes, dependencies, overridden and wired inputs")]
+    holds = "the unit: includes, dependencies, overridden and wired inputs"
+    if unit.state_directory != unit.directory:  # renamed or moved: the leaf keeps the old key
+        holds += f"; the state key it keeps (previous: {unit.spec.previous})"
+    files = [(leaf, holds)]
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
     files.append((locals_.file("region", unit), "local.region: region-wide values"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import Diagnostic, Location, OutputError
-from ..project.layout import environment_of
+from ..project.layout import environment_of, read_by_every_environment
 from .state import State, digest
 
 #: What comparing one path finds. ``stale``: tfgen wrote it, it is no longer rendered;
@@ -44,6 +44,12 @@ class Change:
     @property
     def environment(self) -> str | None:
         return environment_of(self.path)
+
+    @property
+    def shared(self) -> bool:
+        """Read by every environment (root.hcl, _envcommon/*): a render limited to one
+        environment that writes it changes what the others deploy too."""
+        return read_by_every_environment(self.path)
 
     def refused(self, *, force: bool = False, allow_orphan: bool = False) -> bool:
         """Whether an applying render must refuse this change."""

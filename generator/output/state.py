@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..errors import Diagnostic, Location, OutputError
+from ..project.layout import is_outside
 
 MANIFEST = ".tfgen-manifest.json"
 JOURNAL = ".tfgen-journal.json"
@@ -37,10 +38,11 @@ def digest(data: bytes) -> str:
 
 
 def is_safe_path(path: str) -> bool:
-    """A relative posix path that stays inside the output directory."""
+    """A relative posix path that stays inside the output directory, or the workflow at
+    the repository root's .github/workflows/ (layout.is_outside)."""
     if not path or path.startswith("/") or "\\" in path or "\0" in path or path in (MANIFEST, JOURNAL):
         return False
-    return all(part not in ("", ".", "..") for part in path.split("/"))
+    return is_outside(path) or all(part not in ("", ".", "..") for part in path.split("/"))
 
 
 # --- manifest and journal ---------------------------------------------------------

@@ -71,6 +71,11 @@ def test_manifest_round_trip(tmp_path: Path) -> None:
     ("files", "reason"),
     [
         ({"../etc/passwd": digest(b"")}, "unsafe path"),
+        # outside the tree, only the workflow at the repository root's .github/workflows/
+        ({"../.github/workflows/../../etc/passwd.yml": digest(b"")}, "unsafe path"),
+        ({"../.github/workflows/deep/x.yml": digest(b"")}, "unsafe path"),
+        ({"../.github/actions/x.yml": digest(b"")}, "unsafe path"),
+        ({"../../.github/workflows/x.sh": digest(b"")}, "unsafe path"),
         ({"/etc/passwd": digest(b"")}, "unsafe path"),
         ({"a/./b": digest(b"")}, "unsafe path"),
         ({"a\\b": digest(b"")}, "unsafe path"),
@@ -86,6 +91,13 @@ def test_manifest_that_could_mislead_deletion_is_corrupt(tmp_path: Path, files: 
         read_manifest(tmp_path)
     assert reason in str(caught.value)
     assert caught.value.exit_code == 1
+
+
+def test_the_workflow_at_the_repository_root_may_be_owned(tmp_path: Path) -> None:
+    files = {"../../.github/workflows/terragrunt.yml": digest(b"x"), "root.hcl": digest(b"y")}
+    (tmp_path / MANIFEST).write_text(json.dumps({"generator": "tfgen", "files": files}))
+    manifest = read_manifest(tmp_path)
+    assert manifest is not None and dict(manifest.files) == files
 
 
 def test_old_manifest_without_protection_record_reads_as_unknown(tmp_path: Path) -> None:
