@@ -234,6 +234,9 @@ class Module:
         """The dependency blocks the catalog inputs read (``dependency.<name>...``)."""
         return frozenset(name for _p, e in expressions(self.inputs) for name in dependencies_named(e.text))
 
+    def __repr__(self) -> str:  # short: a script that prints a model must not print every input
+        return f"<Module {self.id} {self.source_url}>"
+
     @property
     def source_url(self) -> str:
         """The Terraform source with its version pinned (?version= or ?ref=)."""
@@ -260,6 +263,9 @@ class Region:
     def zones(self) -> tuple[str, ...]:
         return tuple(f"{self.name}{suffix}" for suffix in self.azs)
 
+    def __repr__(self) -> str:
+        return f"<Region {self.name} {self.vpc_cidr}>"
+
 
 @dataclass(frozen=True)
 class Environment:
@@ -279,6 +285,9 @@ class Environment:
     def region(self, name: str) -> Region | None:
         return next((r for r in self.regions if r.name == name), None)
 
+    def __repr__(self) -> str:
+        return f"<Environment {self.name}: {', '.join(r.name for r in self.regions) or 'no regions'}>"
+
 
 @dataclass(frozen=True)
 class UnitSpec:
@@ -297,6 +306,9 @@ class UnitSpec:
     #: Its own dependencies (raw mappings by name): retargeting the catalog's or new ones.
     dependencies: Mapping[str, Any] = field(default_factory=dict)
     deletion_protection: bool | None = None  # None: the environment's
+
+    def __repr__(self) -> str:
+        return f"<UnitSpec {self.name} ({self.module})>"
 
 
 @dataclass(frozen=True)
@@ -344,6 +356,9 @@ class Unit:
     @property
     def address(self) -> str:
         return "/".join(self.key)
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.address} ({self.module.id})>"
 
     @property
     def directory(self) -> str:
@@ -421,6 +436,10 @@ class Project:
 
     def unit(self, key: tuple[str, str, str]) -> Unit | None:
         return self._units_by_key().get(key)
+
+    def __repr__(self) -> str:
+        return (f"<Project {self.name or self.root.name}: {len(self.environments)} environments, "
+                f"{len(self.units)} units from {len(self.modules)} modules>")
 
     def _units_by_key(self) -> dict[tuple[str, str, str], Unit]:
         cache: dict[tuple[str, str, str], Unit] | None = self.__dict__.get("_by_key")
