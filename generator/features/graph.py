@@ -146,7 +146,7 @@ def to_text(graph: Graph, *, destroy: bool = False) -> str:
             note = ""
             if names:
                 note = ("needed by " if destroy else "needs ") + ", ".join(names)
-            if destroy and unit.environment.deletion_protection:
+            if destroy and unit.deletion_protection:
                 note = "protected" + (f"; {note}" if note else "")
             lines.append(f"  {unit.address:<{width}}  {note}".rstrip())
     return "\n".join(lines) + "\n"
@@ -267,9 +267,9 @@ def document(graph: Graph, *, destroy: bool = False) -> dict[str, Any]:
                 "region": u.region.name,
                 "unit": u.name,
                 "module": u.module.id,
-                "layer": u.module.layer,
+                "layer": u.layer,
                 "directory": graph.directories.get(u.key, u.directory),
-                "protected": u.environment.deletion_protection,
+                "protected": u.deletion_protection,
                 "selected": graph.selected(u),
                 "wave": wave.get(u.key),
             }

@@ -210,9 +210,58 @@ def version_bump(root: Path) -> Edit | None:
     return edit
 
 
+def dependency_retarget(root: Path) -> Edit | None:
+    """A unit's own dependency pointed at another unit (issue 22): only that unit changes,
+    in every environment and region it is placed in."""
+    data = read_yaml(root / "environments.yaml")
+    units = data["units"]
+    found = [
+        (owner, dependency, other)
+        for owner, unit in units.items()
+        for dependency, wanted in ((unit or {}).get("dependencies") or {}).items()
+        if isinstance(wanted, dict) and "unit" in wanted
+        # another unit of the same module as the current target: the same outputs
+        for other, candidate in units.items()
+        if other not in (owner, wanted["unit"]) and candidate["module"] == units[wanted["unit"]]["module"]
+    ]
+    if not found:
+        return None
+    owner, dependency, target = found[0]
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        doc["units"][owner]["dependencies"][dependency]["unit"] = target
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
+def protection_lift(root: Path) -> Edit | None:
+    """One unit of a protected environment given its own deletion_protection: false
+    (issue 21 item 3): that unit alone changes."""
+    data = read_yaml(root / "environments.yaml")
+    protected = [n for n, e in data["environments"].items() if e.get("deletion_protection")]
+    if not protected:
+        return None
+    name = protected[-1]
+    unit = next(iter(data["units"]))
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        env = doc["environments"][name]
+        env["units"] = {**(env.get("units") or {}), unit: {"deletion_protection": False}}
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
 def _rename_everywhere(doc: dict[str, Any], old: str, new: str) -> None:
     """The unit *old* called *new* in environments.yaml: its definition and every override."""
     doc["units"] = {(new if k == old else k): v for k, v in doc["units"].items()}
+    for unit in doc["units"].values():  # the units that name it (their own dependencies)
+        for wanted in ((unit or {}).get("dependencies") or {}).values():
+            if isinstance(wanted, dict) and wanted.get("unit") == old:
+                wanted["unit"] = new
     for env in doc["environments"].values():
         places = [env, *((env.get("regions") or {}).values())]
         for place in places:
@@ -261,6 +310,8 @@ def layer_moved(root: Path) -> Edit | None:
     if module not in catalog or not catalog[module].get("layer"):
         return None
     old_layer = catalog[module]["layer"]
+    if data.get("layer_order") == "strict":
+        return None  # 99-moved would be a later layer than the units that depend on it
     users = [n for n, u in data["units"].items() if isinstance(u, dict) and u.get("module") == module]
     if any(u.get("previous") for n, u in data["units"].items() if n in users):
         return None
@@ -278,6 +329,8 @@ def layer_moved(root: Path) -> Edit | None:
 
 
 EDITS: dict[str, Callable[[Path], Edit | None]] = {
+    "dependency-retarget": dependency_retarget,
+    "protection-lift": protection_lift,
     "sizing-change": sizing_change,
     "setting-change": setting_change,
     "region-added": region_added,
