@@ -46,7 +46,7 @@ def config(name: str) -> Path:
 
 
 def test_the_three_seeds_are_examples() -> None:
-    assert EXAMPLES == sorted(REHEARSED)
+    assert sorted(REHEARSED) == EXAMPLES
 
 
 # --- the project itself, no external tools ----------------------------------------------
@@ -88,7 +88,7 @@ def _catalog(name: str) -> dict[str, dict[str, Any]]:
     Loader.add_constructor("!hcl", lambda loader, node: ("!hcl", loader.construct_scalar(node)))  # type: ignore[arg-type]
     root = EXAMPLES_DIR / name / "catalog"
     return {
-        p.relative_to(root).with_suffix("").as_posix(): yaml.load(p.read_text(encoding="utf-8"), Loader=Loader)  # noqa: S506
+        p.relative_to(root).with_suffix("").as_posix(): yaml.load(p.read_text(encoding="utf-8"), Loader=Loader)
         for p in sorted(root.rglob("*.yaml"))
     }
 
@@ -149,8 +149,6 @@ def _depends_on(unit: dict[str, Any]) -> set[str]:
     paths += (unit.get("dependencies") or {}).get("paths") or []
     return {"/".join(Path(p).parts[-2:]) for p in paths}
 
-
-pytestmark_tools = [pytest.mark.external, pytest.mark.slow]
 
 
 @pytest.mark.external
@@ -277,9 +275,9 @@ def test_003_platform_and_shared_services_stand_on_the_foundation_only(
 # --- a rehearsal of one environment per example -----------------------------------------
 
 
-def _rehearse(name: str, tools: tuple[str, str, str]) -> tuple[Report, Any]:  # noqa: F811
+def _rehearse(name: str, found: tuple[str, str, str]) -> tuple[Report, Any]:
     project = api.load(config(name)).project
-    report = rehearse(Options(config(name), *tools, scope=Scope(environments=(REHEARSED[name],))))
+    report = rehearse(Options(config(name), *found, scope=Scope(environments=(REHEARSED[name],))))
     return report, project
 
 

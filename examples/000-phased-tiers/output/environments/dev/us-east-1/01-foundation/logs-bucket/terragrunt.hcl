@@ -18,6 +18,9 @@ inputs = {
       expiration = {
         days = 365
       }
+      noncurrent_version_expiration = {
+        days = 30
+      }
     },
   ]
 }

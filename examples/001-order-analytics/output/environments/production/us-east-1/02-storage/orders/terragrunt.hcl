@@ -21,8 +21,6 @@ inputs = {
       type = "S"
     },
   ]
-  stream_enabled   = true
-  stream_view_type = "NEW_IMAGE"
   tags = {
     Module          = "storage"
     ManagedByModule = "storage/dynamodb-table"
