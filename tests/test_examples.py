@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +327,69 @@ def test_one_environment_rehearses(name: str, tools: tuple[str, str, str]) -> No
             mine, theirs = by_address[unit.address], by_address[wire.target.address]
             assert theirs.applied_at is not None and mine.applied_at is not None
             assert theirs.applied_at < mine.applied_at
+
+
+# --- what each seed wishes and tfgen refuses, at the line that asks -------------------
+
+
+def _variant(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """A copy of an example (without output/) with one edit to its environments.yaml."""
+    target = tmp_path / name
+    shutil.copytree(EXAMPLES_DIR / name, target, ignore=shutil.ignore_patterns("output"))
+    text = (target / "environments.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    (target / "environments.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    return target / "environments.yaml"
+
+
+REFUSALS = {
+    # seed 000: "Tier 2: Frontend Layer (Depends on Foundation)", while prod runs the frontend only
+    "frontend-on-foundation-in-prod": (
+        "000-phased-tiers",
+        "  pwa-cdn:\n    module: frontend/cloudfront\n",
+        "  pwa-cdn:\n    module: frontend/cloudfront\n    dependencies:\n      logs:\n"
+        "        unit: logs-bucket\n        mock_outputs: { s3_bucket_bucket_domain_name: mock.s3.amazonaws.com }\n",
+        ["units.pwa-cdn.dependencies.logs.unit", "not deployed in prod/us-east-1",
+         "environments.prod.layers.01-foundation is false"],
+    ),
+    # seed 000: the compute tier reading the API tier's id (a later tier)
+    "compute-reads-the-api-tier": (
+        "000-phased-tiers",
+        "      queue:\n        unit: jobs-queue\n        mock_outputs:\n"
+        "          queue_url: https://sqs.us-east-1.amazonaws.com/000000000000/mock-jobs\n    inputs:\n"
+        "      environment_variables:\n        DATABASE_HOST",
+        "      queue:\n        unit: jobs-queue\n        mock_outputs:\n"
+        "          queue_url: https://sqs.us-east-1.amazonaws.com/000000000000/mock-jobs\n"
+        "      api:\n        unit: graphql-api\n        mock_outputs: { appsync_graphql_api_arn: arn }\n    inputs:\n"
+        "      environment_variables:\n        DATABASE_HOST",
+        ["units.api-handler.dependencies.api.unit", "of a later layer (05-api)", "layer_order is strict"],
+    ),
+    # seed 001: the report generator (04) notifying through the topic of 05-notification
+    "event-processing-reads-notification": (
+        "001-order-analytics",
+        "      bucket:\n        unit: reports\n",
+        "      topic:\n        unit: alerts\n        mock_outputs: { topic_arn: arn }\n"
+        "      bucket:\n        unit: reports\n",
+        ["units.report-generator.dependencies.topic.unit", "of a later layer (05-notification)",
+         "layer_order is strict"],
+    ),
+    # seed 003: service B also reading service A
+    "services-read-each-other": (
+        "003-layered-monorepo",
+        "    description: Service B, which service A calls\n",
+        "    description: Service B, which service A calls\n    dependencies:\n"
+        "      service_a: { unit: service-a, mock_outputs: { name: service-a } }\n",
+        ["dependency cycle", "service-b -> dev/us-east-1/service-a -> dev/us-east-1/service-b"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_a_seed_wish_tfgen_cannot_honour_is_refused_at_its_line(case: str, tmp_path: Path, runner: CliRunner) -> None:
+    name, old, new, fragments = REFUSALS[case]
+    result = runner.invoke(main, ["validate", "-c", str(_variant(tmp_path, name, old, new))])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"environments\.yaml:\d+:\d+: ", result.output), result.output
+    for fragment in fragments:
+        assert fragment in result.output, result.output
+    assert "Traceback" not in result.output
