@@ -47,7 +47,7 @@ from .project import revision, schema
 from .project.catalog import LoadStats, blocking, load_catalog
 from .project.layout import Scope
 from .project.loader import load as load_document
-from .project.model import Project, build_project, check_scope
+from .project.model import Project, build_project, check_scope, with_module_interfaces
 from .project.modules import lockfile
 from .rendering import stacks
 from .rendering.plan import PlannedFile
@@ -192,7 +192,7 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     stats.projects += 1
     project, model_errors = build_project(root, doc, modules)
     interfaces, interface_notes = lockfile.interfaces(project, display_path(lockfile.lock_path(root)))
-    project = replace(project, interfaces=interfaces)
+    project = with_module_interfaces(project, interfaces)
     model_errors += interface_notes
     # With a catalog file missing or broken, units of its module are not placed, and
     # rules that need every unit would be noise.

@@ -101,18 +101,18 @@ def inputs_declared(ctx: Context) -> Iterator[Diagnostic]:
                     rule="unknown-input",
                     hint=did_you_mean(name, variables) or f"the variables are listed in {interface.origin}",
                 )
-        for dep in unit.module.dependencies:
+        for dep in unit.dependencies:
             for name in dep.outputs:
                 if name in variables:
                     continue
                 path = (*dep.path, "outputs", name)
-                marker = (unit.module.file, path, interface.origin)
+                marker = (dep.file, path, interface.origin)
                 if marker in reported:
                     continue
                 reported.add(marker)
                 yield Diagnostic(
                     f"{_what(unit)} has no variable '{name}': the wired dependency output would be ignored",
-                    unit.module.document.locate(path, key=True),
+                    dep.document.locate(path, key=True),
                     path,
                     rule="unknown-input",
                     hint=did_you_mean(name, variables),
@@ -203,7 +203,7 @@ def input_types_convert(ctx: Context) -> Iterator[Diagnostic]:
 @catalog_rule
 def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
     """A wired dependency output is one the target module declares."""
-    reported: set[tuple[str, KeyPath]] = set()
+    reported: set[tuple[str, KeyPath, str]] = set()
     for unit in ctx.project.units:
         for wire in ctx.project.wiring.get(unit.key, ()):
             target = interface_of(ctx, wire.target)
@@ -218,12 +218,12 @@ def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
                     path: KeyPath = (*dep.path, "outputs", input_name)
                     if not isinstance(wanted, str):
                         path = (*path, i)
-                    if (unit.module.file, path) in reported:
+                    if (dep.file, path, wire.target.module.id) in reported:
                         continue
-                    reported.add((unit.module.file, path))
+                    reported.add((dep.file, path, wire.target.module.id))
                     yield Diagnostic(
                         f"{_what(wire.target)} (unit '{wire.target.name}') has no output '{output}'",
-                        unit.module.document.locate(path),
+                        dep.document.locate(path),
                         path,
                         rule="unknown-output",
                         hint=did_you_mean(output, target.outputs, "outputs"),
@@ -232,12 +232,12 @@ def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
                 if output in target.outputs:
                     continue
                 mock_path: KeyPath = (*dep.path, "mock_outputs", output)
-                if (unit.module.file, mock_path) in reported:
+                if (dep.file, mock_path, wire.target.module.id) in reported:
                     continue
-                reported.add((unit.module.file, mock_path))
+                reported.add((dep.file, mock_path, wire.target.module.id))
                 yield Diagnostic(
                     f"{_what(wire.target)} (unit '{wire.target.name}') has no output '{output}' to mock",
-                    unit.module.document.locate(mock_path, key=True),
+                    dep.document.locate(mock_path, key=True),
                     mock_path,
                     severity="warning",
                     rule="unknown-mock-output",
@@ -291,7 +291,7 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
     target declares; ``var.``, ``module.``, ``data.`` ... do not exist in Terragrunt."""
     reported: set[tuple[str, KeyPath, str]] = set()
     for unit in ctx.project.units:
-        declared = {d.name: d for d in unit.module.dependencies}
+        declared = {d.name: d for d in unit.dependencies}
         targets = {w.dependency.name: w.target for w in ctx.project.wiring.get(unit.key, ())}
         for source in unit_sources(ctx, unit):
             for path, foreign, dependencies in _references(ctx, source):
@@ -313,13 +313,16 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
                         if marker in reported:
                             continue
                         reported.add(marker)
-                        choices = did_you_mean(name, declared, f"{unit.module.id} declares")
+                        owner = f"unit '{unit.name}' has" if unit.dependencies is not unit.module.dependencies \
+                            else f"{unit.module.id} declares"
+                        choices = did_you_mean(name, declared, owner)
                         yield Diagnostic(
                             f"dependency.{name} is not a dependency of {unit.module.id} (unit '{unit.name}')",
                             source.doc.locate(path),
                             path,
                             rule="unknown-dependency",
-                            hint=choices or f"{unit.module.id} declares no dependencies: add one under dependencies:",
+                            hint=choices or f"unit '{unit.name}' has no dependencies: add one under dependencies: "
+                            f"(in {unit.module.file}, or on the unit)",
                         )
                         continue
                     target = targets.get(name)
@@ -433,7 +436,9 @@ def _reads(ctx: Context) -> tuple[dict[str, set[str]], dict[tuple[str, str], set
     by_env: dict[str, set[str]] = {}
     by_region: dict[tuple[str, str], set[str]] = {}
     per_source: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
-    for unit in ctx.project.units:
+    # A unit of a layer that is off there still reads its settings: they are kept for
+    # when the layer is turned on (a phased rollout), not unread.
+    for unit in (*ctx.project.units, *ctx.project.dormant):
         env_reads = by_env.setdefault(unit.environment.name, set())
         region_reads = by_region.setdefault((unit.environment.name, unit.region.name), set())
         for source in unit_sources(ctx, unit):
@@ -482,3 +487,105 @@ def settings_are_read(ctx: Context) -> Iterator[Diagnostic]:
                 hint = f"settings read there: {', '.join(sorted(reads - {'*'})) or 'none'}"
             yield ctx.warning(path, f"setting '{name}' is read by no module placed in {where}", "unused-setting",
                               hint, key=True)
+
+
+# --- dependency outputs read without a mock ---------------------------------------------
+
+
+@catalog_rule
+def read_outputs_have_mocks(ctx: Context) -> Iterator[Diagnostic]:
+    """Every dependency output a unit reads (wired by ``outputs:`` or read by an
+    expression) has a ``mock_outputs`` entry: until the dependency is applied, Terragrunt
+    plans the unit with the mocks, and a read output without one fails that plan."""
+    reported: set[tuple[str, KeyPath, str]] = set()
+    for unit in ctx.project.units:
+        wires = ctx.project.wiring.get(unit.key, ())
+        if not wires:
+            continue
+        by_name = {w.dependency.name: w.dependency for w in wires}
+        for dep in by_name.values():
+            for input_name, wanted in dep.outputs.items():
+                for output in (wanted,) if isinstance(wanted, str) else wanted:
+                    if output in dep.mock_outputs:
+                        continue
+                    path: KeyPath = (*dep.path, "outputs", input_name)
+                    marker = (dep.file, path, output)
+                    if marker in reported:
+                        continue
+                    reported.add(marker)
+                    yield _no_mock(dep.document, path, dep.name, output, unit)
+        for source in unit_sources(ctx, unit):
+            for path, _foreign, dependencies in _references(ctx, source):
+                for name, read in dependencies:
+                    declared = by_name.get(name)
+                    if declared is None or read is None or read in declared.mock_outputs:
+                        continue
+                    marker = (source.doc.file, path, f"{name}.{read}")
+                    if marker in reported:
+                        continue
+                    reported.add(marker)
+                    yield _no_mock(source.doc, path, name, read, unit)
+
+
+def _no_mock(doc: Document, path: KeyPath, dependency: str, output: str, unit: Unit) -> Diagnostic:
+    return Diagnostic(
+        f"output '{output}' of dependency '{dependency}' is read without a mock: planning unit "
+        f"'{unit.name}' before that unit is applied fails",
+        doc.locate(path),
+        path,
+        severity="warning",
+        rule="missing-mock-output",
+        hint=f"add mock_outputs: {{{output}: ...}} to dependency '{dependency}' (in the catalog, or on the unit)",
+    )
+
+
+# --- unit tags against the module's variables ---------------------------------------------
+
+
+@catalog_rule
+def unit_tags_reach_a_variable(ctx: Context) -> Iterator[Diagnostic]:
+    """Unit tags go into the module's ``tags_input`` variable (``tags`` by default). With
+    the module's interface known, a module without that variable gets none (the model drops
+    them) and a tags_input the catalog names wrongly is an error; without it, tfgen cannot
+    tell, and says so where the tags are written."""
+    seen: set[tuple[str, str | None]] = set()
+    unknown: set[str] = set()
+    for unit in ctx.project.units:
+        module = unit.module
+        if module.tags_input is None or (module.id, unit.pin) in seen:
+            continue
+        seen.add((module.id, unit.pin))
+        interface = interface_of(ctx, unit)
+        if interface is not None:
+            if module.tags_input_declared and module.tags_input not in interface.variables:
+                yield Diagnostic(
+                    f"{_what(unit)} has no variable '{module.tags_input}' to receive unit tags",
+                    module.document.locate(("tags_input",)),
+                    ("tags_input",),
+                    rule="unknown-input",
+                    hint=did_you_mean(module.tags_input, interface.variables)
+                    or "tags_input: null if the module takes no tags",
+                )
+        elif unit.tags and not module.tags_input_declared and module.id not in unknown:
+            unknown.add(module.id)
+            path = _tags_path(ctx, unit)
+            yield ctx.warning(
+                path,
+                f"unit tags are rendered as input '{module.tags_input}' of {module.id}, whose variables tfgen "
+                "does not know: a module without that variable ignores them",
+                "unchecked-tags",
+                f"run `tfgen modules lock` (then only modules with a '{module.tags_input}' variable get tags), "
+                f"or set tags_input: in {module.file} (null: the module takes no tags)",
+                key=True,
+            )
+
+
+def _tags_path(ctx: Context, unit: Unit) -> KeyPath:
+    """Where *unit*'s tags are written: the unit's own, else its overrides'."""
+    if value_at(ctx.doc.data, (*unit.spec.path, "tags")) is not None:
+        return (*unit.spec.path, "tags")
+    for owner in (unit.environment.path, unit.region.path, ("defaults",)):
+        path = (*owner, "units", unit.name, "tags")
+        if value_at(ctx.doc.data, path) is not None:
+            return path
+    return unit.spec.path

@@ -66,7 +66,7 @@ def dependency_cycles(ctx: Context) -> Iterator[Diagnostic]:
     steps = []
     for unit, target in itertools.pairwise(cycle):
         wire = next(w for w in ctx.project.wiring[unit.key] if w.target.key == target.key)
-        where = unit.module.document.locate(wire.dependency.path, key=True)
+        where = wire.dependency.locate(key=True)
         steps.append(f"{unit.name} -> {target.name} by dependency '{wire.dependency.name}' at {where}")
     first = cycle[0]
     yield ctx.error(
@@ -78,19 +78,111 @@ def dependency_cycles(ctx: Context) -> Iterator[Diagnostic]:
     )
 
 
+def _renamed_to(ctx: Context, name: str) -> str | None:
+    """The unit that was called *name* before (its ``previous:``), if any."""
+    for spec in ctx.project.unit_specs:
+        if spec.previous is not None and spec.previous.rpartition("/")[2] == name:
+            return spec.name
+    return None
+
+
+def _unknown_unit(ctx: Context, name: str, names: list[str], what: str) -> tuple[str, str]:
+    renamed = _renamed_to(ctx, name)
+    if renamed is not None:
+        return (
+            f"{what} needs unit '{name}', which was renamed to '{renamed}' (its previous:)",
+            f"write unit: {renamed}",
+        )
+    return f"{what} needs unit '{name}', which environments.yaml does not declare", did_you_mean(name, names, "units")
+
+
 @rule
 def dependency_units_exist(ctx: Context) -> Iterator[Diagnostic]:
+    """Every dependency names a declared unit: the catalog's, and those units (and their
+    overrides) add or retarget, each reported where it is written (a renamed unit is
+    named by its dependents: validate lists each place to edit)."""
     names = [s.name for s in ctx.project.unit_specs]
     for module in ctx.project.modules.values():
         for dep in module.dependencies:
             if dep.unit not in names:
                 path = (*dep.path, "unit")
-                yield Diagnostic(
-                    f"dependency '{dep.name}' needs unit '{dep.unit}', which environments.yaml does not declare",
-                    module.document.locate(path),
-                    path,
-                    rule="dependency-missing",
-                    hint=did_you_mean(dep.unit, names, "units"),
+                message, hint = _unknown_unit(ctx, dep.unit, names, f"dependency '{dep.name}'")
+                yield Diagnostic(message, module.document.locate(path), path, rule="dependency-missing", hint=hint)
+    for owner, name, dependencies in _own_dependencies(ctx):
+        for dep_name, raw in dependencies.items():
+            target = raw.get("unit") if isinstance(raw, Mapping) else None
+            if isinstance(target, str) and target not in names:
+                path = (*owner, "units", name, "dependencies", dep_name, "unit")
+                message, hint = _unknown_unit(ctx, target, names, f"dependency '{dep_name}' of unit '{name}'")
+                yield ctx.error(path, message, "dependency-missing", hint)
+
+
+def _own_dependencies(ctx: Context) -> Iterator[tuple[KeyPath, str, Mapping[str, Any]]]:
+    """(owner, unit, dependencies) of every unit and unit override that writes some;
+    the owner of a unit's own is () (units.<name>.dependencies)."""
+    data = ctx.doc.data
+    for spec in ctx.project.unit_specs:
+        if spec.dependencies:
+            yield (), spec.name, spec.dependencies
+    owners: list[KeyPath] = [("defaults",)]
+    for env in ctx.project.environments:
+        owners.append(env.path)
+        owners += [r.path for r in env.regions]
+    for owner in owners:
+        overrides = value_at(data, (*owner, "units"))
+        for name, override in (overrides or {}).items():
+            own = override.get("dependencies") if isinstance(override, Mapping) else None
+            if isinstance(own, Mapping) and own:
+                yield owner, name, own
+
+
+@catalog_rule
+def layer_order(ctx: Context) -> Iterator[Diagnostic]:
+    """With ``layer_order: strict``, a unit depends only on units of its own layer or an
+    earlier one (layers are ordered by name: 01-network before 02-data)."""
+    if ctx.project.layer_order != "strict":
+        return
+    reported: set[tuple[str, KeyPath, str, str]] = set()
+    for unit in ctx.project.units:
+        for wire in ctx.project.wiring.get(unit.key, ()):
+            if wire.target.layer <= unit.layer:
+                continue
+            dep = wire.dependency
+            marker = (dep.file, dep.path, unit.name, wire.target.name)
+            if marker in reported:
+                continue
+            reported.add(marker)
+            path = (*dep.path, "unit")
+            yield Diagnostic(
+                f"unit '{unit.name}' (layer {unit.layer}) depends on '{wire.target.name}' of a later layer "
+                f"({wire.target.layer}) by dependency '{dep.name}'; layer_order is strict",
+                dep.locate("unit"),
+                path,
+                rule="layer-order",
+                hint=f"move '{wire.target.name}' to layer {unit.layer} or earlier (layer:), or '{unit.name}' "
+                f"to {wire.target.layer} or later",
+            )
+
+
+@catalog_rule
+def layers_named_exist(ctx: Context) -> Iterator[Diagnostic]:
+    """A layer turned off (``layers: {L: false}``) is one some unit is placed in: a typo
+    would leave the layer on."""
+    known = {m.layer for m in ctx.project.modules.values()} | {
+        s.layer for s in ctx.project.unit_specs if s.layer is not None
+    }
+    data = ctx.doc.data
+    owners = [e.path for e in ctx.project.environments]
+    owners += [r.path for e in ctx.project.environments for r in e.regions]
+    for owner in owners:
+        for layer in value_at(data, (*owner, "layers")) or {}:
+            if layer not in known:
+                yield ctx.error(
+                    (*owner, "layers", layer),
+                    f"no unit is in layer '{layer}'",
+                    "unknown-reference",
+                    did_you_mean(layer, known, "layers"),
+                    key=True,
                 )
 
 

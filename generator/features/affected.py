@@ -46,10 +46,12 @@ Action = Literal["apply", "destroy"]
 _READ = re.compile(
     r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region)((?:\.[A-Za-z_][\w-]*)*)"
 )
-#: The one standard way a file binds those locals; any other mention of env.hcl or
-#: region.hcl (a custom template reading it another way) counts as reading all of it.
+#: The one standard way a file binds those locals (a unit with its own deletion policy
+#: merges it over env.hcl's: reads of local.env.* then still name what they read); any
+#: other mention of env.hcl or region.hcl (a custom template reading it another way)
+#: counts as reading all of it.
 _BINDING = re.compile(
-    r'\b(env|region)\s*=\s*read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
+    r'\b(env|region)\s*=\s*(?:merge\()?read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
 )
 _MENTION = re.compile(r"\b(env|region)\.hcl\b")
 

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import Diagnostic, InputError, KeyPath, Location, format_key_path
 from ..hcl import literal as hcl
 from ..project import backend, layout
-from ..project.model import Environment, Project, Region, Unit, leaf_inputs, why_not_placed
+from ..project.model import Environment, Project, Region, Unit, leaf_inputs, unit_layer, value_at, why_not_placed
 from ..project.provenance import (
     Source,
     Traced,
@@ -177,6 +177,7 @@ class UnitExplanation:
     prevent_destroy: bool = False
     promoted_at: str = ""  # file:line:col of the unit's promoted version, if it has one
     directory: str | None = None  # where Terragrunt runs the unit, when not unit.directory (style: stacks)
+    protection: Source | None = None  # where its deletion policy is set
 
 
 @dataclass(frozen=True)
@@ -213,11 +214,17 @@ class _Locals:
     env: Environment
     region: Region
     cache: dict[str, Traced] = field(default_factory=dict)
+    unit: Unit | None = None  # whose own deletion policy local.env shows, if it has one
 
     def tree(self, scope: str) -> Traced:
         if scope not in self.cache:
             if scope == "env":
-                self.cache[scope] = traced_env_locals(self.env, self.project)
+                tree = traced_env_locals(self.env, self.project)
+                if self.unit is not None and self.unit.own_protection and tree.children is not None:
+                    tree = Traced(tree.source, children={
+                        **tree.children, "deletion_protection": Traced(protection_source(self.unit, self.project),
+                                                                       value=self.unit.deletion_protection)})
+                self.cache[scope] = tree
             elif scope == "region":
                 self.cache[scope] = traced_region_locals(self.env, self.region, self.project)
             else:
@@ -230,6 +237,17 @@ class _Locals:
         if scope == "region":
             return layout.region_file(self.env.name, self.region.name)
         return unit.module.envcommon_path  # local.project is written into the file that uses it
+
+
+def protection_source(unit: Unit, project: Project) -> Source:
+    """Where the unit's deletion policy is set: its own deletion_protection, or the environment's."""
+    if unit.protection_path:
+        path = unit.protection_path
+        kind = "unit" if path[0] == "units" else "region" if "regions" in path else "environment"
+        return Source(kind, f"unit {unit.name}'s own deletion_protection", project.document.locate(path), path)
+    env = ("environments", unit.environment.name, "deletion_protection")
+    path = env if value_at(project.document.data, env) is not None else ("defaults", "deletion_protection")
+    return Source("environment", f"environment {unit.environment.name}", project.document.locate(path), path)
 
 
 def _reads(value: Any, unit: Unit, project: Project, locals_: _Locals, file: str) -> tuple[Read, ...]:
@@ -261,7 +279,7 @@ def _reads(value: Any, unit: Unit, project: Project, locals_: _Locals, file: str
             if wire is None:
                 found.append(Read(reference, None, defined=False, note=f"no dependency '{name}'"))
                 continue
-            declared = unit.module.document.locate(wire.dependency.path, key=True)
+            declared = wire.dependency.locate(key=True)
             found.append(
                 Read(
                     reference,
@@ -278,7 +296,7 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
     leaf = layout.unit_file(unit.directory)
     envcommon = unit.module.envcommon_path
     catalog_names = set(unit.module.inputs)
-    locals_ = _Locals(project, unit.environment, unit.region)
+    locals_ = _Locals(project, unit.environment, unit.region, unit=unit)
     inputs = traced_inputs(unit, project)
     overridden = set(unit.overrides)
     wired: dict[str, Traced] = {}
@@ -292,7 +310,7 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
             source = Source(
                 "dependency",
                 f"dependency {dep.name} -> {wire.target.address}",
-                unit.module.document.locate(where),
+                dep.document.locate(where),
                 where,
             )
             wired[name] = Traced(source, value=dependency_expression(dep.name, output_name))
@@ -305,7 +323,7 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
                 wire.config_path,
                 wire.target.region.name != unit.region.name,
                 tuple(outputs),
-                unit.module.document.locate(dep.path, key=True),
+                dep.locate(key=True),
                 dep.name in read,
                 dep.mock_outputs,
             )
@@ -339,8 +357,9 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
         tuple(explained),
         unit.source_url,
         {"backend": "s3", "config": backend.config(project, unit)},
-        unit.environment.deletion_protection,
+        unit.deletion_protection,
         promoted_at,
+        protection=protection_source(unit, project),
     )
 
 
@@ -405,7 +424,7 @@ def _why_not_placed(project: Project, name: str, env_name: str, region_name: str
     region = env.region(region_name)
     if region is None:
         return f"{env_name} has no region {region_name}"
-    reason = why_not_placed(spec, env, region)
+    reason = why_not_placed(spec, env, region, unit_layer(spec, env, region, project.modules))
     if reason:
         return reason
     if spec.module not in project.modules:
@@ -488,7 +507,8 @@ def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
     unit = explanation.unit
     out = explanation.output.rstrip("/")
     lines = [
-        f"{unit.address}: unit {unit.name}, module {unit.module.id} ({unit.module.file}), layer {unit.module.layer}",
+        f"{unit.address}: unit {unit.name}, module {unit.module.id} ({unit.module.file}), layer {unit.layer}"
+        + (f" (the unit's own; {unit.module.id}'s is {unit.module.layer})" if unit.layer != unit.module.layer else ""),
         f"Source: {unit.source_url}" + (
             f" (version {unit.version} promoted at {explanation.promoted_at}; the catalog pins "
             f"{unit.module.version or 'nothing'})" if unit.version is not None else ""
@@ -497,6 +517,8 @@ def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
         f"Rendered files (in {out}/):",
     ]
     lines += _columns(list(explanation.files))
+    lines += ["", f"Deletion protection: {str(unit.deletion_protection).lower()} (prevent_destroy), set by "
+              f"{explanation.protection}"]
     lines += ["", "Dependencies:" if explanation.dependencies else "Dependencies: none"]
     for dep in explanation.dependencies:
         cross = ", another region" if dep.cross_region else ""
@@ -571,6 +593,8 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
             "source": explanation.source,
             "remote_state": jsonable(explanation.remote_state),
             "prevent_destroy": explanation.prevent_destroy,
+            "deletion_protection": explanation.protection.as_json() if explanation.protection else None,
+            "layer": unit.layer,
             "dependencies": [d.as_json() for d in explanation.dependencies],
             "inputs": [i.as_json() for i in explanation.inputs if _matches(i.path, selector)],
         }

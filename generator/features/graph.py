@@ -264,7 +264,7 @@ def document(graph: Graph, *, destroy: bool = False) -> dict[str, Any]:
                 "region": u.region.name,
                 "unit": u.name,
                 "module": u.module.id,
-                "layer": u.module.layer,
+                "layer": u.layer,
                 "directory": graph.directories.get(u.key, u.directory),
                 "protected": u.environment.deletion_protection,
                 "selected": graph.selected(u),

@@ -10,7 +10,7 @@ deployed where) and the locals of env.hcl, region.hcl and the project live here 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,8 +19,8 @@ from ..errors import ArgumentError, ArgumentProblem, Diagnostic, KeyPath, Locati
 from . import layout
 from .layout import Scope
 from .loader import Document
-from .modules.sources import pinned, promoted
-from .values import HclExpr, dependency_expression
+from .modules.sources import parse_source, pin_of, pinned, promoted
+from .values import HclExpr, dependencies_named, dependency_expression, expressions, local_references
 
 Inputs = dict[str, Any]
 Key = tuple[str, str, str]  # (environment, region, unit)
@@ -183,7 +183,17 @@ class Dependency:
     region: str | None  # None: the depending unit's own region
     outputs: Mapping[str, str | tuple[str, ...]]  # module input <- output(s)
     mock_outputs: Mapping[str, Any]
-    path: KeyPath  # where it is declared in the catalog file
+    path: KeyPath  # where its target (``unit:``) is set, in *document*
+    #: The file that sets its target: the catalog file, or environments.yaml for a
+    #: dependency a unit (or an override) adds or retargets.
+    document: Document = field(repr=False, compare=False)
+
+    def locate(self, *rest: str | int, key: bool = False) -> Location:
+        return self.document.locate((*self.path, *rest), key=key)
+
+    @property
+    def file(self) -> str:
+        return self.document.file
 
 
 @dataclass(frozen=True)
@@ -198,10 +208,31 @@ class Module:
     dependencies: tuple[Dependency, ...]
     inputs: Mapping[str, Any]
     document: Document = field(repr=False, compare=False)
+    #: The input that receives a unit's tags; None: the module takes no tags.
+    tags_input: str | None = "tags"
+    #: Whether the catalog file names tags_input itself (then no lock is needed to trust it).
+    tags_input_declared: bool = False
 
     @property
     def file(self) -> str:
         return self.document.file
+
+    @cached_property
+    def protection_inputs(self) -> tuple[str, ...]:
+        """Top-level catalog inputs that follow the environment's deletion policy (their
+        expressions read ``local.env.deletion_protection``): a unit with a policy of its
+        own carries them in its leaf, where local.env holds the unit's policy."""
+        return tuple(
+            name
+            for name, value in self.inputs.items()
+            if any(ref[:2] == ("env", "deletion_protection") for _p, e in expressions(value)
+                   for ref in local_references(e.text))
+        )
+
+    @cached_property
+    def dependency_reads(self) -> frozenset[str]:
+        """The dependency blocks the catalog inputs read (``dependency.<name>...``)."""
+        return frozenset(name for _p, e in expressions(self.inputs) for name in dependencies_named(e.text))
 
     @property
     def source_url(self) -> str:
@@ -222,6 +253,8 @@ class Region:
     settings: Mapping[str, Any]  # environment settings deep-merged with the region's
     unit_overrides: Mapping[str, Any]
     path: KeyPath
+    #: Layers turned off here: layer -> where (the environment's or the region's layers:).
+    layers_off: Mapping[str, KeyPath] = field(default_factory=dict)
 
     @property
     def zones(self) -> tuple[str, ...]:
@@ -260,6 +293,10 @@ class UnitSpec:
     path: KeyPath
     version: str | None = None  # a promoted module version for every placement of the unit
     previous: str | None = None  # NAME or LAYER/NAME when its state was created
+    layer: str | None = None  # its own layer; None: the catalog module's
+    #: Its own dependencies (raw mappings by name): retargeting the catalog's or new ones.
+    dependencies: Mapping[str, Any] = field(default_factory=dict)
+    deletion_protection: bool | None = None  # None: the environment's
 
 
 @dataclass(frozen=True)
@@ -278,6 +315,13 @@ class Unit:
     #: The unit's tags (unit < environment < region) with ManagedByModule, merged over
     #: any ``tags`` input; empty when the unit declares none.
     tags: Mapping[str, str] = field(default_factory=dict)
+    layer: str = ""  # its directory's layer: the unit's own, else the catalog module's
+    #: Its dependencies: the catalog module's, retargeted or extended by the unit and its
+    #: overrides (UNIT_DEPENDENCIES), in declaration order.
+    dependencies: tuple[Dependency, ...] = ()
+    #: Its deletion policy: the environment's unless the unit (or an override) sets one.
+    deletion_protection: bool = False
+    protection_path: KeyPath = ()  # where the unit's own deletion_protection is set; () the environment's
 
     @property
     def pin(self) -> str | None:
@@ -303,7 +347,7 @@ class Unit:
 
     @property
     def directory(self) -> str:
-        return layout.unit_directory(self.environment.name, self.region.name, self.module.layer, self.spec.name)
+        return layout.unit_directory(self.environment.name, self.region.name, self.layer, self.spec.name)
 
     @property
     def state_directory(self) -> str:
@@ -313,21 +357,31 @@ class Unit:
         if previous is None:
             return self.directory
         layer, _, name = previous.rpartition("/")
-        return layout.unit_directory(self.environment.name, self.region.name, layer or self.module.layer, name)
+        return layout.unit_directory(self.environment.name, self.region.name, layer or self.layer, name)
 
     def effective_inputs(self) -> Inputs:
         """Every input as Terraform finally sees it: UNIT_INPUTS, merged."""
         values = dict(zip(UNIT_INPUTS.layers, (self.module.inputs, *self.layers), strict=True))
         found = merged(UNIT_INPUTS, values.__getitem__)
-        if self.tags:
-            found = deep_merge(found, {"tags": dict(self.tags)})
+        if self.tags and self.module.tags_input is not None:
+            found = deep_merge(found, {self.module.tags_input: dict(self.tags)})
         return found
+
+    @property
+    def own_protection(self) -> bool:
+        """Whether the unit's deletion policy differs from its environment's."""
+        return self.deletion_protection != self.environment.deletion_protection
 
     def leaf_inputs(self) -> Inputs:
         """Overridden top-level inputs, fully merged: Terragrunt merges the included
-        envcommon inputs shallowly, so the leaf must carry the whole merged value."""
+        envcommon inputs shallowly, so the leaf must carry the whole merged value. A unit
+        with its own deletion policy also carries the catalog inputs that follow it."""
         effective = self.effective_inputs()
-        return {name: effective[name] for name in self.overrides}
+        found = {name: effective[name] for name in self.overrides}
+        if self.own_protection:
+            for name in self.module.protection_inputs:
+                found.setdefault(name, effective[name])
+        return found
 
 
 @dataclass(frozen=True)
@@ -357,6 +411,10 @@ class Project:
     interfaces: Mapping[tuple[str, str | None], Any] = field(default_factory=dict)
     style: str = "classic"  # classic | stacks: which tree the same model renders as
     stacks: Mapping[str, Any] = field(default_factory=dict)  # options of style: stacks
+    #: Units placed but for their layer being off there (``layers: {L: false}``): not
+    #: rendered; the settings they read still count as read.
+    dormant: tuple[Unit, ...] = ()
+    layer_order: str = "free"  # free | strict: a unit may depend only on its own or earlier layers
 
     def environment(self, name: str) -> Environment | None:
         return next((e for e in self.environments if e.name == name), None)
@@ -386,6 +444,7 @@ def build_module(module_id: str, doc: Document) -> Module:
             outputs={k: tuple(v) if isinstance(v, list) else v for k, v in (dep.get("outputs") or {}).items()},
             mock_outputs=dep.get("mock_outputs") or {},
             path=("dependencies", dep_name),
+            document=doc,
         )
         for dep_name, dep in (data.get("dependencies") or {}).items()
     )
@@ -400,6 +459,8 @@ def build_module(module_id: str, doc: Document) -> Module:
         dependencies=dependencies,
         inputs=data.get("inputs") or {},
         document=doc,
+        tags_input=data.get("tags_input", "tags"),
+        tags_input_declared="tags_input" in data,
     )
 
 
@@ -430,6 +491,7 @@ def _environment(
     data = doc.data
     values.update(merged(SIZING_OVERRIDES, _reader(data, env=name)))
     settings = merged(ENV_SETTINGS, _reader(data, env=name))
+    env_off = {layer: (*path, "layers", layer) for layer, on in (raw.get("layers") or {}).items() if on is False}
     regions = tuple(
         Region(
             name=region_name,
@@ -439,6 +501,7 @@ def _environment(
             settings=merged(REGION_SETTINGS, _reader(data, env=name, region=region_name)),
             unit_overrides=region.get("units") or {},
             path=(*path, "regions", region_name),
+            layers_off=_layers_off(env_off, region.get("layers") or {}, (*path, "regions", region_name, "layers")),
         )
         for region_name, region in raw["regions"].items()
     )
@@ -456,6 +519,20 @@ def _environment(
         role_arn=_role_arn(own.get("role_arn"), raw["account_id"], name, project_name),
         tags=own.get("tags") or {},
     )
+
+
+def _layers_off(
+    env_off: Mapping[str, KeyPath], own: Mapping[str, bool], where: KeyPath
+) -> dict[str, KeyPath]:
+    """The layers off in a region: the environment's, then the region's own (``true``
+    turns one of the environment's back on there)."""
+    found = dict(env_off)
+    for layer, on in own.items():
+        if on is False:
+            found[layer] = (*where, layer)
+        else:
+            found.pop(layer, None)
+    return found
 
 
 def _role_arn(pattern: str | None, account_id: str, env: str, project: str) -> str | None:
@@ -502,6 +579,75 @@ def _unit_tags(layers: Sequence[Mapping[str, Any]], module: Module) -> dict[str,
     return tags
 
 
+def _protection(spec: UnitSpec, env: Environment, region: Region) -> tuple[bool, KeyPath]:
+    """The unit's deletion policy here, later wins: environment < unit < environment's
+    override < region's override; with where the unit's own is set (() the environment's)."""
+    found: tuple[bool, KeyPath] = (env.deletion_protection, ())
+    if spec.deletion_protection is not None:
+        found = (spec.deletion_protection, (*spec.path, "deletion_protection"))
+    for owner, override in _overrides(spec, env, region):
+        if override.get("deletion_protection") is not None:
+            found = (bool(override["deletion_protection"]), (*owner, "units", spec.name, "deletion_protection"))
+    return found
+
+
+#: Where a unit's own dependencies are written, in merge order after the catalog's:
+#: the unit, then its environment override (defaults folded in), then its region override.
+def _dependency_layers(spec: UnitSpec, env: Environment, region: Region) -> list[tuple[KeyPath, Mapping[str, Any]]]:
+    found: list[tuple[KeyPath, Mapping[str, Any]]] = []
+    if spec.dependencies:
+        found.append(((*spec.path, "dependencies"), spec.dependencies))
+    for owner, override in _overrides(spec, env, region):
+        own = override.get("dependencies")
+        if isinstance(own, Mapping) and own:
+            found.append(((*owner, "units", spec.name, "dependencies"), own))
+    return found
+
+
+def _outputs(raw: Mapping[str, Any]) -> dict[str, str | tuple[str, ...]]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+
+
+def merge_dependencies(
+    module: Module, layers: Sequence[tuple[KeyPath, Mapping[str, Any]]], doc: Document, errors: list[Diagnostic]
+) -> tuple[Dependency, ...]:
+    """The catalog's dependencies with a unit's own merged over them, by name: a named
+    one is retargeted (its ``unit``/``region``) and its outputs and mocks extended; a new
+    name adds a dependency (it must say which ``unit``); ``false`` drops one."""
+    found = {d.name: d for d in module.dependencies}
+    for where, mapping in layers:
+        for name, raw in mapping.items():
+            path = (*where, name)
+            if raw is False:
+                found.pop(name, None)
+                continue
+            current = found.get(name)
+            if current is None and "unit" not in raw:
+                known = ", ".join(d.name for d in module.dependencies) or "none"
+                errors.append(
+                    Diagnostic(
+                        f"dependency '{name}' is not one of {module.id}'s (its dependencies: {known}): "
+                        "a dependency of the unit alone says which unit it needs",
+                        doc.locate(path, key=True),
+                        path,
+                        rule="dependency-missing",
+                        hint=f"add unit: <name> under {'.'.join(map(str, path))}",
+                    )
+                )
+                continue
+            retargets = current is None or "unit" in raw or "region" in raw
+            found[name] = Dependency(
+                name=name,
+                unit=raw.get("unit", current.unit if current else ""),
+                region=raw.get("region", current.region if current else None),
+                outputs={**(current.outputs if current else {}), **_outputs(raw.get("outputs") or {})},
+                mock_outputs=deep_merge(current.mock_outputs if current else {}, raw.get("mock_outputs") or {}),
+                path=path if retargets or current is None else current.path,
+                document=doc if retargets or current is None else current.document,
+            )
+    return tuple(found.values())
+
+
 def _module_id(spec: UnitSpec, env: Environment, region: Region) -> str:
     """The catalog module of this placement, later wins: unit < environment < region."""
     module = spec.module
@@ -511,8 +657,10 @@ def _module_id(spec: UnitSpec, env: Environment, region: Region) -> str:
     return module
 
 
-def why_not_placed(spec: UnitSpec, env: Environment, region: Region) -> str:
-    """Why the unit *spec* is not deployed in *env*/*region*; "" when it is."""
+def why_not_placed(
+    spec: UnitSpec, env: Environment, region: Region, layer: str = "", *, check_layer: bool = True
+) -> str:
+    """Why the unit *spec* (of *layer*, when known) is not deployed in *env*/*region*; "" when it is."""
     if spec.environments is not None and env.name not in spec.environments:
         return f"units.{spec.name}.environments is [{', '.join(spec.environments)}]"
     if spec.regions is not None and region.name not in spec.regions:
@@ -521,7 +669,18 @@ def why_not_placed(spec: UnitSpec, env: Environment, region: Region) -> str:
         return f"environments.{env.name}.units.{spec.name} is false"
     if region.unit_overrides.get(spec.name) is False:
         return f"environments.{env.name}.regions.{region.name}.units.{spec.name} is false"
+    off = region.layers_off.get(layer or spec.layer or "") if check_layer else None
+    if off is not None:
+        return f"{'.'.join(map(str, off))} is false (layer {off[-1]} is off there)"
     return ""
+
+
+def unit_layer(spec: UnitSpec, env: Environment, region: Region, modules: Mapping[str, Module]) -> str:
+    """The layer of *spec* in *env*/*region*: its own, else its catalog module's; "" if unknown."""
+    if spec.layer is not None:
+        return spec.layer
+    module = modules.get(_module_id(spec, env, region))
+    return module.layer if module is not None else ""
 
 
 def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> tuple[Project, list[Diagnostic]]:
@@ -545,13 +704,19 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             path=("units", name),
             version=str(raw["version"]) if raw.get("version") is not None else None,
             previous=raw.get("previous"),
+            layer=raw.get("layer"),
+            dependencies=raw.get("dependencies") or {},
+            deletion_protection=raw.get("deletion_protection"),
         )
         for name, raw in data["units"].items()
     )
     units: list[Unit] = []
+    dormant: list[Unit] = []
     # Units with the same overrides share one merged mapping (read-only), so that
     # thousands of units in regions without overrides cost one merge, not thousands.
     shared: dict[tuple[int, ...], Mapping[str, Any]] = {}
+    # Likewise, units with the same own dependencies share one merged tuple.
+    shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]] = {}
     override_layers = UNIT_OVERRIDES.layers
     tag_layers = UNIT_TAGS.layers
     for env in environments:
@@ -562,8 +727,12 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             tag_places = [_units_of(data, layer, env.name, region.name) for layer in tag_layers]
             for spec in specs:
                 module = modules.get(_module_id(spec, env, region))
-                if module is None or why_not_placed(spec, env, region):
+                if module is None:
                     continue
+                layer = spec.layer if spec.layer is not None else module.layer
+                if why_not_placed(spec, env, region, layer, check_layer=False):
+                    continue
+                off = layer in region.layers_off
                 layers = tuple(mapping_at(found.get(spec.name), rest) for found, rest in places)
                 key = tuple(id(layer) if layer else 0 for layer in layers)
                 overrides = shared.get(key)
@@ -571,12 +740,28 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                     values = dict(zip(override_layers, layers, strict=True))
                     overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
                 tags = _unit_tags([mapping_at(found.get(spec.name), rest) for found, rest in tag_places], module)
-                if tags:
-                    overrides = deep_merge(overrides, {"tags": tags})
+                if tags and module.tags_input is not None:
+                    overrides = deep_merge(overrides, {module.tags_input: tags})
+                elif module.tags_input is None:
+                    tags = {}  # the module takes no tags
                 version, version_path = _promoted_version(spec, env, region)
                 if version is not None and version == module.version:
                     version, version_path = None, ()  # the catalog's own version: nothing promoted
-                units.append(Unit(spec, module, env, region, overrides, layers, version, version_path, tags))
+                dependencies = module.dependencies
+                own = _dependency_layers(spec, env, region)
+                if own:
+                    memo = (module.id, tuple(id(m) for _, m in own))
+                    found_dependencies = shared_dependencies.get(memo)
+                    if found_dependencies is None:
+                        found_dependencies = shared_dependencies[memo] = merge_dependencies(module, own, doc, errors)
+                    dependencies = found_dependencies
+                protection, protection_path = _protection(spec, env, region)
+                unit = Unit(
+                    spec, module, env, region, overrides, layers, version, version_path, tags,
+                    layer=layer, dependencies=dependencies,
+                    deletion_protection=protection, protection_path=protection_path,
+                )
+                (dormant if off else units).append(unit)
     project = Project(
         root=root,
         document=doc,
@@ -591,10 +776,46 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
         units=tuple(units),
         style=data.get("style", "classic"),
         stacks=data.get("stacks") or {},
+        dormant=tuple(dormant),
+        layer_order=data.get("layer_order", "free"),
     )
     wiring, wiring_errors = resolve_dependencies(project)
     object.__setattr__(project, "wiring", wiring)
     return project, errors + wiring_errors
+
+
+def interface_key(unit: Unit) -> tuple[str, str | None]:
+    """The key of *unit*'s module interface in Project.interfaces (source, version)."""
+    return (unit.module.source, pin_of(parse_source(unit.module.source), unit.pin))
+
+
+def with_module_interfaces(project: Project, interfaces: Mapping[tuple[str, str | None], Any]) -> Project:
+    """*project* with the module interfaces known (a lock, local modules), and the unit
+    tags of modules whose interface has no variable named by their tags_input dropped:
+    Terraform would ignore such an input. Only units with tags are rebuilt."""
+    project = replace(project, interfaces=interfaces)
+    takes: dict[tuple[str, str | None], bool] = {}
+    changed = False
+    units: list[Unit] = []
+    for unit in project.units:
+        tags_input = unit.module.tags_input
+        if unit.tags and tags_input is not None:
+            key = interface_key(unit)
+            if key not in takes:
+                interface = interfaces.get(key)
+                variables = getattr(interface, "variables", None)
+                takes[key] = variables is None or tags_input in variables
+            if not takes[key]:
+                overrides = {k: v for k, v in unit.overrides.items() if k != tags_input}
+                unit = replace(unit, overrides=overrides, tags={})
+                changed = True
+        units.append(unit)
+    if not changed:
+        return project
+    project = replace(project, units=tuple(units))
+    wiring, _errors = resolve_dependencies(project)  # reported once already, by build_project
+    object.__setattr__(project, "wiring", wiring)
+    return project
 
 
 def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], tuple[Wiring, ...]], list[Diagnostic]]:
@@ -606,23 +827,35 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
     errors: list[Diagnostic] = []
     doc = project.document
     placeable = {s.name for s in project.unit_specs if s.module in project.modules}
+    specs = {s.name: s for s in project.unit_specs}
+    reported: set[tuple[str, KeyPath, str, str]] = set()
     for unit in project.units:
         resolved: list[Wiring] = []
-        for dep in unit.module.dependencies:
+        for dep in unit.dependencies:
             region = dep.region or unit.region.name
             target = project.unit((unit.environment.name, region, dep.unit))
             if target is None:
                 if dep.unit not in placeable:
                     continue
-                declared = unit.module.document.locate((*dep.path, "unit"))
+                why = _why_not_there(project, specs[dep.unit], unit.environment.name, region)
+                in_catalog = dep.document is unit.module.document
+                # A dependency the unit wrote itself is reported there, once per place.
+                marker = (dep.file, dep.path, unit.environment.name, region) if not in_catalog else None
+                if marker is not None:
+                    if marker in reported:
+                        continue
+                    reported.add(marker)
+                declared = dep.locate("unit")
+                off = f": {why}" if why.endswith("is off there)") else ""
                 errors.append(
                     Diagnostic(
                         f"unit '{unit.name}' depends on '{dep.unit}' (dependency '{dep.name}' in {declared}), "
-                        f"which is not deployed in {unit.environment.name}/{region}",
-                        doc.locate(unit.spec.path, key=True),
-                        unit.spec.path,
+                        f"which is not deployed in {unit.environment.name}/{region}{off}",
+                        doc.locate(unit.spec.path, key=True) if in_catalog else dep.locate("unit"),
+                        unit.spec.path if in_catalog else (*dep.path, "unit"),
                         rule="dependency-missing",
-                        hint=f"deploy '{dep.unit}' there, or limit '{unit.name}' with environments:/regions:",
+                        hint=f"deploy '{dep.unit}' there, or limit '{unit.name}' with environments:/regions:"
+                        + (" or turn its layer off there too" if off else ""),
                     )
                 )
                 continue
@@ -630,6 +863,14 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
             resolved.append(Wiring(dep, target, relative))
         wiring[unit.key] = tuple(resolved)
     return wiring, errors
+
+
+def _why_not_there(project: Project, spec: UnitSpec, env_name: str, region_name: str) -> str:
+    env = project.environment(env_name)
+    region = env.region(region_name) if env is not None else None
+    if env is None or region is None:
+        return f"{env_name} has no region {region_name}"
+    return why_not_placed(spec, env, region, unit_layer(spec, env, region, project.modules))
 
 
 def edges(project: Project) -> dict[Key, list[Key]]:
@@ -706,6 +947,15 @@ def find_cycle(project: Project) -> list[Unit] | None:
 def project_locals(project: Project) -> dict[str, Any]:
     """local.project, written into the files whose expressions read it."""
     return {"name": project.name, "tags": dict(project.tags)}
+
+
+def unit_env_locals(unit: Unit, project: Project | None = None) -> dict[str, Any]:
+    """local.env as the unit's expressions see it: env.hcl's, with the unit's own
+    deletion policy when it has one (its leaf merges it over env.hcl's locals)."""
+    found = env_locals(unit.environment, project)
+    if unit.own_protection:
+        found["deletion_protection"] = unit.deletion_protection
+    return found
 
 
 def env_locals(env: Environment, project: Project | None = None) -> dict[str, Any]:

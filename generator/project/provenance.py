@@ -195,14 +195,14 @@ def traced_inputs(unit: Unit, project: Project) -> Traced:
 def traced_tags(unit: Unit, project: Project) -> Traced | None:
     """The unit's ``tags`` (model.UNIT_TAGS) as the model merges them over the tags input
     (Unit.tags), ManagedByModule included; None without tags."""
-    if not unit.tags:
+    if not unit.tags or unit.module.tags_input is None:
         return None
     tags = traced_merge(UNIT_TAGS, project, "tags", unit=unit, env=unit.environment.name, region=unit.region.name)
     if tags is None or not tags.children:
         return None
     children = dict(tags.children)
     children["ManagedByModule"] = Traced(Source("tfgen", "the unit's catalog module"), value=unit.module.id)
-    return Traced(tags.source, children={"tags": Traced(tags.source, children=children)})
+    return Traced(tags.source, children={unit.module.tags_input: Traced(tags.source, children=children)})
 
 
 # --- where every local of env.hcl and region.hcl comes from ------------------------

@@ -145,7 +145,7 @@ class _Shared:
         self.mock_commands = list(MOCK_COMMANDS)
         self.project_locals = project_locals(project)
         self._wired: dict[int, tuple[Dependency, dict[str, HclExpr]]] = {}
-        self._overridden: dict[tuple[str, int], tuple[Mapping[str, Any], dict[str, Any], frozenset[str]]] = {}
+        self._overridden: dict[tuple[str, int, bool], tuple[Mapping[str, Any], dict[str, Any], frozenset[str]]] = {}
 
     def wired(self, dependency: Dependency) -> dict[str, HclExpr]:
         """Inputs that read the outputs of *dependency*."""
@@ -158,7 +158,7 @@ class _Shared:
 
     def overridden(self, unit: Unit) -> tuple[dict[str, Any], frozenset[str]]:
         """The unit's overridden inputs, fully merged, and the locals their expressions use."""
-        key = (unit.module.id, id(unit.overrides))
+        key = (unit.module.id, id(unit.overrides), unit.own_protection)
         hit = self._overridden.get(key)
         if hit is not None and hit[0] is unit.overrides:
             return hit[1], hit[2]
@@ -181,13 +181,16 @@ def _leaf_inputs(unit: Unit, project: Project, shared: _Shared) -> dict[str, Any
 
 
 def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = None) -> frozenset[str]:
-    """Names of the unit's dependencies whose outputs its inputs read: wired by the
-    catalog, or referenced as ``dependency.NAME`` by an override expression."""
+    """Names of the unit's dependencies whose outputs its inputs read: wired (``outputs:``),
+    or referenced as ``dependency.NAME`` by an expression of the catalog's inputs (in
+    _envcommon, which Terragrunt evaluates with the leaf's dependency blocks) or of an
+    override. Every one of them needs a ``dependency`` block in the leaf."""
     used = (shared or _Shared(project)).overridden(unit)[1]
+    catalog = unit.module.dependency_reads
     return frozenset(
         wire.dependency.name
         for wire in project.wiring.get(unit.key, ())
-        if wire.dependency.outputs or f"dependency.{wire.dependency.name}" in used
+        if wire.dependency.outputs or wire.dependency.name in catalog or f"dependency.{wire.dependency.name}" in used
     )
 
 
@@ -205,8 +208,13 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
     # never a local: the overrides alone decide which locals the leaf needs.
     used = shared.overridden(unit)[1]
     locals_: dict[str, Any] = {}
-    if "env" in used:
-        locals_["env"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.ENV_FILE}")).locals')
+    env = f'read_terragrunt_config(find_in_parent_folders("{layout.ENV_FILE}")).locals'
+    if unit.own_protection:
+        # The unit's own deletion policy, seen by the inputs that follow it (carried here).
+        policy = "true" if unit.deletion_protection else "false"
+        locals_["env"] = HclExpr(f"merge({env}, {{ deletion_protection = {policy} }})")
+    elif "env" in used:
+        locals_["env"] = HclExpr(env)
     if "region" in used:
         locals_["region"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.REGION_FILE}")).locals')
     if "project" in used:
@@ -237,7 +245,8 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "expose": "include" in used,
             "mock_commands": shared.mock_commands,
             "inputs": inputs,
-            "prevent_destroy": unit.environment.deletion_protection,
+            "prevent_destroy": unit.deletion_protection,
+            "own_protection": unit.protection_path and unit.own_protection,
             "promoted": _promotion(unit),
         },
         unit.environment.name,

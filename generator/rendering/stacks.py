@@ -78,7 +78,7 @@ def catalog_directory(module: Module) -> str:
 def generated_directory(unit: Unit, project: Project) -> str:
     """Where ``terragrunt stack generate`` writes *unit* (relative to the output directory)."""
     return layout.generated_directory(
-        unit.environment.name, unit.region.name, unit.module.layer, unit.name, no_dot=no_dot(project)
+        unit.environment.name, unit.region.name, unit.layer, unit.name, no_dot=no_dot(project)
     )
 
 
@@ -173,6 +173,12 @@ def _unit_block(unit: Unit, project: Project, shared: _Shared) -> tuple[dict[str
     for wire in project.wiring.get(unit.key, ()):
         leaf.update(shared.wired(wire.dependency))
     leaf.update(shared.overridden(unit)[0])
+    if unit.own_protection:
+        # values.env carries the unit's own deletion policy: the reusable unit evaluates
+        # the catalog inputs that follow it, and its prevent_destroy, with it.
+        for name in unit.module.protection_inputs:
+            if name not in unit.overrides:
+                leaf.pop(name, None)
     values = {k: v for k, v in leaf.items() if not _reads_dependency(v)}
     deferred = {k: v for k, v in leaf.items() if k not in values}
     used = {scope for _p, expr in expressions(leaf) for scope in locals_used(expr.text)}
@@ -195,11 +201,13 @@ def _unit_block(unit: Unit, project: Project, shared: _Shared) -> tuple[dict[str
     block = {
         "name": unit.name,
         "source": relative_path(catalog_directory(unit.module), here),
-        "path": f"{unit.module.layer}/{unit.name}",
+        "path": f"{unit.layer}/{unit.name}",
         "inputs": values,
         "dependencies": dependencies,
         "ordering": ordering,
         "autoinclude_inputs": deferred,
+        "env": HclExpr(f"merge(local.env, {{ deletion_protection = {str(unit.deletion_protection).lower()} }})")
+        if unit.own_protection else HclExpr("local.env"),
     }
     return block, used
 
