@@ -218,14 +218,42 @@ def test_no_prune_through_a_symlink(project: Path, runner: CliRunner, tmp_path: 
 # 8, 9 --------------------------------------------------------------------------
 
 
+def test_following_the_protected_removal_advice_removes_the_one_unit(project: Path, runner: CliRunner) -> None:
+    """Issue 21 item 3: the override the advice names lifts prevent_destroy of that unit
+    alone; once rendered (and applied, destroyed), removing the unit prunes its files."""
+    rendered(runner)
+    leaf = project / "output/environments/uat/us-east-1/network/vpc2/terragrunt.hcl"
+    other = project / "output/environments/uat/us-east-1/network/vpc/terragrunt.hcl"
+    assert "prevent_destroy = true" in leaf.read_text()
+    lifted = PROD.replace(
+        "      us-east-1: {vpc_cidr: 10.20.0.0/16, azs: [a, b]}\n",
+        "      us-east-1:\n        vpc_cidr: 10.20.0.0/16\n        azs: [a, b]\n"
+        "        units: {vpc2: {deletion_protection: false}}\n",
+    )
+    (project / "environments.yaml").write_text(lifted)
+    assert runner.invoke(main, ["render"]).exit_code == 0
+    assert "prevent_destroy = true" not in leaf.read_text()
+    assert "prevent_destroy = true" in other.read_text()  # the other units keep the environment's
+    (project / "environments.yaml").write_text(lifted.replace("  vpc2: {module: networking/vpc}\n", "").replace(
+        "        units: {vpc2: {deletion_protection: false}}\n", ""))
+    result = runner.invoke(main, ["render"])
+    assert result.exit_code == 0, result.output
+    assert not leaf.exists() and other.is_file()
+    # A unit still protected stays refused.
+    (project / "environments.yaml").write_text(PROD.replace("  vpc: {module: networking/vpc}\n", ""))
+    assert runner.invoke(main, ["render"]).exit_code == 1
+    assert other.is_file()
+
+
 def test_protected_removal_advice_is_the_narrow_step_and_dry_run_reports_it(project: Path, runner: CliRunner) -> None:
     rendered(runner)
     (project / "environments.yaml").write_text(PROD.replace("  vpc2: {module: networking/vpc}\n", ""))
     result = runner.invoke(main, ["render"])
     assert result.exit_code == 1
-    assert "environments.uat.units.vpc2.inputs: {deletion_protection: false}" in result.stderr
+    assert "environments.uat.regions.us-east-1.units.vpc2: {deletion_protection: false}" in result.stderr
     assert "not the environment's deletion_protection" in result.stderr
-    assert "AWS refuses to delete a protected database until an apply has lifted the flag" in result.stderr
+    assert "AWS refuses to delete a protected database until an apply has lifted its flag" in result.stderr
+    assert "then `terragrunt destroy` in environments/uat/us-east-1/network/vpc2" in result.stderr
     assert "put it back with deletion_protection: false" not in result.stderr
 
     dry = runner.invoke(main, ["render", "--dry-run", "--format", "json"])

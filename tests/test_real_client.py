@@ -36,7 +36,7 @@ from generator import api
 from generator.features.explain import explain_unit, to_json
 from generator.features.graph import select
 from generator.features.graph import to_json as graph_json
-from generator.project.model import Project, env_locals, project_locals, region_locals
+from generator.project.model import Project, project_locals, region_locals, unit_env_locals
 
 from .conftest import CASES, REPO, need_tool
 from .realclient import NO_OUTPUTS, Client, find_tool, write_tree
@@ -237,7 +237,7 @@ def expected_inputs(judged: Judged, client: Client, workdir: Path) -> dict[str, 
         child = workdir / f"u{index}"
         child.mkdir(parents=True)
         data = {
-            "env": env_locals(unit.environment),
+            "env": unit_env_locals(unit),
             "region": region_locals(unit.region),
             "project": project_locals(judged.project),
             "dependency": {

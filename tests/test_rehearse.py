@@ -554,3 +554,62 @@ def test_apply_rename_apply_replaces_no_terraform_data(tools: tuple[str, str, st
     assert not report.ok
     assert [f.step for f in report.failures] == ["then: apply"]
     assert report.failures[0].message.startswith("3 terraform_data replaced or created: ")
+
+
+def _edited(config: Path, old: str, new: str) -> None:
+    text = config.read_text(encoding="utf-8")
+    assert old in text, old
+    config.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+_DR = "      us-east-1: { vpc_cidr: 10.23.0.0/16, azs: [a, b], role: dr }\n"
+
+
+def _dr_units(units: str) -> str:
+    return ("      us-east-1:\n        vpc_cidr: 10.23.0.0/16\n        azs: [a, b]\n        role: dr\n"
+            f"        units: {units}\n")
+
+
+@pytest.mark.slow
+def test_one_unit_of_a_protected_environment_goes_the_way_the_refusal_says(  # type: ignore[no-untyped-def]
+    tools: tuple[str, str, str], runner, tmp_path: Path
+) -> None:
+    """Issue 21 item 3, each step: removing live/us-east-1/db (protected live) is refused
+    with the advice; apply, lift the protection of that unit alone with the override the
+    advice names, apply (the database's deletion_protection input goes false in place),
+    destroy (only that unit of live goes), remove it from the YAML (its files are pruned)."""
+    base = tmp_path / "base"
+    shutil.copytree(GOLDEN, base, ignore=shutil.ignore_patterns("expected", "expected-*"))
+    lifted = tmp_path / "lifted"
+    shutil.copytree(base, lifted)
+    _edited(lifted / "environments.yaml", _DR, _dr_units("{ db: { deletion_protection: false } }"))
+
+    # The refusal names exactly that override.
+    assert runner.invoke(main, ["render", "-c", str(base / "environments.yaml")]).exit_code == 0
+    _edited(base / "environments.yaml", _DR, _dr_units("{ db: false }"))
+    refused = runner.invoke(main, ["render", "-c", str(base / "environments.yaml")])
+    assert refused.exit_code == 1
+    assert "give unit db the override `environments.live.regions.us-east-1.units.db: {deletion_protection: false}`" \
+        in refused.stderr
+    _edited(base / "environments.yaml", _dr_units("{ db: false }"), _DR)
+
+    # apply, lift, apply, destroy.
+    report = rehearse(Options(base / "environments.yaml", *tools, then=lifted / "environments.yaml"))
+    assert report.ok, _failures(report)
+    steps = [s.name for s in report.steps]
+    assert steps.index("apply") < steps.index("then: render") < steps.index("then: apply") < steps.index("destroy")
+    assert "then: apply: updated in place (inputs changed): live/us-east-1/db" in report.notes
+    kept = {u.address for u in report.units if u.kept}
+    assert kept == {"live/us-west-2/network", "live/us-west-2/db", "live/us-east-1/network", "live/us-east-1/watcher"}
+    assert "live/us-east-1/db" in {u.address for u in report.units if u.destroyed_at}
+
+    # remove it: the lifted render is pruned when the unit goes.
+    config = lifted / "environments.yaml"
+    assert runner.invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    directory = lifted / "output/environments/live/us-east-1/02-data/db"
+    assert "prevent_destroy = true" not in (directory / "terragrunt.hcl").read_text()
+    _edited(config, "units: { db: { deletion_protection: false } }", "units: { db: false }")
+    removed = runner.invoke(main, ["render", "-c", str(config)])
+    assert removed.exit_code == 0, removed.output
+    assert not directory.exists()
+    assert (lifted / "output/environments/live/us-east-1/01-network/network/terragrunt.hcl").is_file()

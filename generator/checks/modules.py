@@ -552,11 +552,13 @@ def unit_tags_reach_a_variable(ctx: Context) -> Iterator[Diagnostic]:
     unknown: set[str] = set()
     for unit in ctx.project.units:
         module = unit.module
-        if module.tags_input is None or (module.id, unit.pin) in seen:
+        if module.tags_input is None:
             continue
-        seen.add((module.id, unit.pin))
         interface = interface_of(ctx, unit)
         if interface is not None:
+            if (module.id, unit.pin) in seen:
+                continue
+            seen.add((module.id, unit.pin))
             if module.tags_input_declared and module.tags_input not in interface.variables:
                 yield Diagnostic(
                     f"{_what(unit)} has no variable '{module.tags_input}' to receive unit tags",

@@ -69,6 +69,10 @@ def safe_names(ctx: Context) -> Iterator[Diagnostic]:
                 "safe-name",
                 key=True,
             )
+    for spec in project.unit_specs:
+        problem = name_problem(spec.layer) if spec.layer is not None else None
+        if problem:
+            yield ctx.error((*spec.path, "layer"), f"layer name '{spec.layer}': {problem}", "safe-name")
     for module in project.modules.values():
         problem = name_problem(module.layer)
         if problem:
@@ -120,7 +124,8 @@ def environments_deploy_units(ctx: Context) -> Iterator[Diagnostic]:
 
 @catalog_rule
 def units_are_deployed(ctx: Context) -> Iterator[Diagnostic]:
-    placed = {u.spec.name for u in ctx.project.units}
+    # A unit of a layer that is off is kept for when the layer is on: not unused.
+    placed = {u.spec.name for u in (*ctx.project.units, *ctx.project.dormant)}
     for spec in ctx.project.unit_specs:
         if spec.name not in placed and spec.module in ctx.project.modules:
             yield ctx.warning(
@@ -134,8 +139,10 @@ def units_are_deployed(ctx: Context) -> Iterator[Diagnostic]:
 
 @catalog_rule
 def overrides_take_effect(ctx: Context) -> Iterator[Diagnostic]:
-    placed = {u.key for u in ctx.project.units}
-    in_env = {(u.environment.name, u.spec.name) for u in ctx.project.units}
+    # An override of a unit whose layer is off there takes effect when the layer is on.
+    units = (*ctx.project.units, *ctx.project.dormant)
+    placed = {u.key for u in units}
+    in_env = {(u.environment.name, u.spec.name) for u in units}
     known = {s.name for s in ctx.project.unit_specs}
     for env in ctx.project.environments:
         own = value_at(ctx.doc.data, (*env.path, "units")) or {}

@@ -78,7 +78,7 @@ class Entry:
 
     @property
     def protected(self) -> bool:
-        return self.unit.environment.deletion_protection
+        return self.unit.deletion_protection
 
 
 @dataclass(frozen=True)

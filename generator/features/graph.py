@@ -143,7 +143,7 @@ def to_text(graph: Graph, *, destroy: bool = False) -> str:
             note = ""
             if names:
                 note = ("needed by " if destroy else "needs ") + ", ".join(names)
-            if destroy and unit.environment.deletion_protection:
+            if destroy and unit.deletion_protection:
                 note = "protected" + (f"; {note}" if note else "")
             lines.append(f"  {unit.address:<{width}}  {note}".rstrip())
     return "\n".join(lines) + "\n"
@@ -266,7 +266,7 @@ def document(graph: Graph, *, destroy: bool = False) -> dict[str, Any]:
                 "module": u.module.id,
                 "layer": u.layer,
                 "directory": graph.directories.get(u.key, u.directory),
-                "protected": u.environment.deletion_protection,
+                "protected": u.deletion_protection,
                 "selected": graph.selected(u),
                 "wave": wave.get(u.key),
             }

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import Diagnostic, Location, OutputError
+from ..project import layout
 from ..project.layout import Scope, environment_of, parent
 from ..project.model import Project
 from ..project.moves import Move, moves
@@ -155,6 +156,7 @@ def sync(
         is_protected = protection(project, state.manifest)
         survey = compare(out, desired, state, prune=scope.may_prune, protected=is_protected)
         survey, moved = keep_moved_state(project, survey)
+        survey = release_unprotected_units(survey)
         reviewed = review(out, survey.changes, is_protected) if review is not None else Review()
         if reviewed.unprotected:
             survey = replace(
@@ -201,6 +203,39 @@ def keep_moved_state(project: Project, survey: Survey) -> tuple[Survey, list[Mov
         for c in survey.changes
     ]
     return replace(survey, changes=changes), found
+
+
+#: What a protected unit's rendered terragrunt.hcl holds (templates/terragrunt.hcl.j2).
+_PREVENT_DESTROY = b"\nprevent_destroy = true\n"
+#: What the leaf of a unit that lifts its environment's protection binds (plan._leaf): a
+#: positive mark, so that a custom template that drops prevent_destroy releases nothing.
+_LIFTED = b"{ deletion_protection = false })\n"
+
+
+def release_unprotected_units(survey: Survey) -> Survey:
+    """The files of a removed unit may go, even in a protected environment, when its last
+    render lifted the protection (the unit's own ``deletion_protection: false``): that is
+    the way to destroy one unit of a protected environment (apply with the protection
+    lifted, destroy, then remove it), and its rendered terragrunt.hcl, as tfgen wrote it,
+    records that nothing guards it any longer."""
+    released = tuple(
+        parent(c.path) + "/"
+        for c in survey.changes
+        if c.protected
+        and c.action == "delete"
+        and c.status == "stale"
+        and c.path.endswith("/" + layout.UNIT_FILE)
+        and c.old is not None
+        and _PREVENT_DESTROY not in c.old
+        and _LIFTED in c.old
+    )
+    if not released:
+        return survey
+    changes = [
+        replace(c, protected=False) if c.protected and c.action == "delete" and c.path.startswith(released) else c
+        for c in survey.changes
+    ]
+    return replace(survey, changes=changes)
 
 
 def _orphaned_directories(changes: Iterable[Change]) -> dict[str, str]:
@@ -268,16 +303,21 @@ def explain_refusals(
 
 def destroy_advice(directory: str, environment: str) -> str:
     """The narrow way to destroy what a refused deletion would orphan: lift protection on
-    those units only (not on the whole environment, which would also drop deletion
-    protection and final snapshots of every database there), apply, destroy, remove."""
+    that unit only (not on the whole environment, which would also drop deletion
+    protection and final snapshots of every database there), apply, destroy, remove.
+    ``deletion_protection: false`` on the unit's override in that region removes its
+    prevent_destroy and sets every catalog input that follows the policy to false."""
     parts = directory.split("/")
+    region = parts[2] if len(parts) >= 3 else None
     unit = parts[4] if len(parts) >= 5 else None
     which = f"unit {unit}" if unit else "each of its units"
-    override = f"environments.{environment}.units.{unit or '<unit>'}.inputs"
+    place = f"environments.{environment}" + (f".regions.{region}" if region else "")
+    override = f"{place}.units.{unit or '<unit>'}: {{deletion_protection: false}}"
+    here = f" in {directory}" if unit else ""
     return (
-        f"to destroy it: put it back, give {which} its own override `{override}: "
-        "{deletion_protection: false}` (not the environment's deletion_protection), render and run "
-        "`terragrunt apply` there (AWS refuses to delete a protected database until an apply has lifted "
-        "the flag), then `terragrunt destroy`, then remove it from the YAML; "
+        f"to destroy it: put it back, give {which} the override `{override}` (not the environment's "
+        f"deletion_protection), render and run `terragrunt apply`{here} (it lifts prevent_destroy, and AWS "
+        "refuses to delete a protected database until an apply has lifted its flag), then `terragrunt destroy`"
+        f"{here}, then remove it from the YAML and render; "
         "or pass allow_orphan=True to leave it running unmanaged"
     )

@@ -794,7 +794,7 @@ class _Rehearsal:
             if result.kept and unit.key not in expected:
                 self.report.failures.append(Failure("protection", unit.address, "not destroyed"))
             if not result.kept and unit.key in expected:
-                why = "prevent_destroy" if unit.environment.deletion_protection else "a protected unit needs it"
+                why = "prevent_destroy" if unit.deletion_protection else "a protected unit needs it"
                 self.report.failures.append(Failure("protection", unit.address, f"destroyed despite {why}"))
         kept = sum(1 for u in self.in_queue if self._result(u).kept)
         return f"{kept} units kept by prevent_destroy, {len(self.in_queue) - kept} destroyed"
@@ -802,7 +802,7 @@ class _Rehearsal:
     def _expected_kept(self) -> set[tuple[str, str, str]]:
         """Protected units and, transitively, what they depend on (Terragrunt does not
         destroy a dependency of a unit that stays)."""
-        kept = {u.key for u in self.in_queue if u.environment.deletion_protection}
+        kept = {u.key for u in self.in_queue if u.deletion_protection}
         pending = list(kept)
         while pending:
             key = pending.pop()
@@ -841,7 +841,7 @@ class _Rehearsal:
             if result.address == unit.address:
                 return result
         waves = {u.key: i for i, wave in enumerate(self._waves(), 1) for u in wave}
-        result = UnitResult(unit.address, unit.directory, waves.get(unit.key, 0), unit.environment.deletion_protection)
+        result = UnitResult(unit.address, unit.directory, waves.get(unit.key, 0), unit.deletion_protection)
         self.report.units.append(result)
         return result
 

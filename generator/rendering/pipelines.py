@@ -97,7 +97,7 @@ def _atlantis(project: Project, options: Mapping[str, Any], tree: str, header: s
                 "when_modified": when_modified,
                 "depends_on": [_project_name(w.target) for w in project.wiring.get(unit.key, ())],
                 "execution_order_group": wave[unit.key],
-                "protected": unit.environment.deletion_protection,
+                "protected": unit.deletion_protection,
             }
         )
     context = {

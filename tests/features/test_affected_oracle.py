@@ -207,7 +207,54 @@ def version_bump(root: Path) -> Edit | None:
     return edit
 
 
+def dependency_retarget(root: Path) -> Edit | None:
+    """A unit's own dependency pointed at another unit (issue 22): only that unit changes,
+    in every environment and region it is placed in."""
+    data = read_yaml(root / "environments.yaml")
+    units = data["units"]
+    found = [
+        (owner, dependency, other)
+        for owner, unit in units.items()
+        for dependency, wanted in ((unit or {}).get("dependencies") or {}).items()
+        if isinstance(wanted, dict) and "unit" in wanted
+        # another unit of the same module as the current target: the same outputs
+        for other, candidate in units.items()
+        if other not in (owner, wanted["unit"]) and candidate["module"] == units[wanted["unit"]]["module"]
+    ]
+    if not found:
+        return None
+    owner, dependency, target = found[0]
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        doc["units"][owner]["dependencies"][dependency]["unit"] = target
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
+def protection_lift(root: Path) -> Edit | None:
+    """One unit of a protected environment given its own deletion_protection: false
+    (issue 21 item 3): that unit alone changes."""
+    data = read_yaml(root / "environments.yaml")
+    protected = [n for n, e in data["environments"].items() if e.get("deletion_protection")]
+    if not protected:
+        return None
+    name = protected[-1]
+    unit = next(iter(data["units"]))
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        env = doc["environments"][name]
+        env["units"] = {**(env.get("units") or {}), unit: {"deletion_protection": False}}
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
 EDITS: dict[str, Callable[[Path], Edit | None]] = {
+    "dependency-retarget": dependency_retarget,
+    "protection-lift": protection_lift,
     "sizing-change": sizing_change,
     "setting-change": setting_change,
     "region-added": region_added,
