@@ -43,6 +43,7 @@ from .errors import (
     Diagnostic,
     InputError,
     Location,
+    OutputAccessError,
     OutputError,
     TfgenError,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "LoadStats",
     "Location",
     "Module",
+    "OutputAccessError",
     "OutputError",
     "Plan",
     "Progress",

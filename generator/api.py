@@ -13,6 +13,7 @@ Functions here return results and raise TfgenError; they never print.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
@@ -27,6 +28,7 @@ from .errors import (
     Diagnostic,
     InputError,
     Location,
+    OutputAccessError,
     OutputError,
     TfgenError,
     display_path,
@@ -44,12 +46,12 @@ from .output import disk
 from .output.state import TEMP_SUFFIX
 from .output.sync import RenderResult, Reviewer, UnsafeWriteError, sync
 from .project import revision, schema
-from .project.catalog import LoadStats, blocking, load_catalog
+from .project.catalog import LoadStats, blocking, load_catalog, unused_modules
 from .project.layout import Scope
 from .project.loader import load as load_document
 from .project.model import Project, build_project, check_scope, with_module_interfaces
 from .project.modules import lockfile
-from .rendering import stacks
+from .rendering import pipelines, stacks
 from .rendering.plan import PlannedFile
 from .rendering.render import Renderer
 
@@ -70,6 +72,9 @@ class ValidationResult:
     stats: LoadStats = field(default_factory=LoadStats, compare=False)
     seconds: float = 0.0
 
+    def __repr__(self) -> str:  # short: print(generator.validate(...)) printed the whole model (1.3 MB)
+        return f"<ValidationResult {self.config}: {self.project!r}, {len(self.warnings)} warnings>"
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -89,6 +94,9 @@ class Plan:
     def output(self) -> Path:
         """Where the tree goes unless told otherwise: output/ beside the config."""
         return self.project.root / "output"
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.loaded.config}: {len(self.desired)} files, {self.scope}>"
 
 
 def find_config(config: Config = DEFAULT_CONFIG) -> Path:
@@ -189,6 +197,7 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     modules, catalog_errors = load_catalog(root, doc, stats)
     if blocking(problems):
         raise InputError(problems + catalog_errors)
+    catalog_errors += unused_modules(root, doc, modules)
     stats.projects += 1
     project, model_errors = build_project(root, doc, modules)
     interfaces, interface_notes = lockfile.interfaces(project, display_path(lockfile.lock_path(root)))
@@ -268,7 +277,8 @@ def _sync(
     started = time.perf_counter()
     out = Path(output) if output is not None else planned.output
     _check_output(out, planned.project)
-    warnings = planned.loaded.warnings
+    desired, placed = _placed(planned, out)
+    warnings = planned.loaded.warnings + placed
     review: Reviewer = stacks_views.reviewer(
         planned.project, planned.scope, switch_style=switch_style, allow_orphan=allow_orphan, display=display_path
     )
@@ -277,7 +287,7 @@ def _sync(
             out,
             planned.project,
             planned.scope,
-            planned.desired,
+            desired,
             write=write,
             force=force,
             allow_orphan=allow_orphan,
@@ -293,15 +303,56 @@ def _sync(
     except OutputError as error:  # corrupt manifest, lock, a directory where a file belongs
         raise OutputError(_displayed(error.diagnostics)) from None
     except OSError as exc:
-        where = exc.filename if isinstance(exc.filename, str) else str(out)
-        if os.path.basename(where).endswith(TEMP_SUFFIX):  # name the directory, not tfgen's temporary file
-            where = os.path.dirname(where) or str(out)
-        raise OutputError(
-            [Diagnostic(f"cannot write the output tree: {exc.strerror or exc}", Location(display_path(where)),
-                        rule="io")]
-        ) from None
+        raise OutputAccessError([_access_problem(exc, out)]) from None
     seconds = planned.seconds + time.perf_counter() - started
     return replace(result, warnings=warnings + _displayed(result.warnings), seconds=seconds)
+
+
+def _access_problem(exc: OSError, out: Path) -> Diagnostic:
+    """What the file system refused, at the path it refused: a directory is shown with
+    its trailing slash (``output/``), never tfgen's temporary file inside it."""
+    where = exc.filename if isinstance(exc.filename, str) else str(out)
+    directory = os.path.isdir(where)
+    if os.path.basename(where).endswith(TEMP_SUFFIX):  # creating a file in the directory failed
+        where, directory = os.path.dirname(where) or str(out), True
+    shown = display_path(where) + ("/" if directory else "")
+    reason = (exc.strerror or str(exc)).lower()
+    what = "cannot write into this directory" if directory else "cannot write"
+    refused = exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+    hint = f"make {shown} writable for this user, or render into another directory" if refused else ""
+    return Diagnostic(f"{what}: {reason}", Location(shown), rule="io", hint=hint)
+
+
+def _placed(planned: Plan, out: Path) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """The desired tree with the GitHub workflow at the repository root (found with git)
+    instead of in the output directory, as a path relative to it (``../.github/...``).
+    Without a repository, or with an output directory outside it, the workflow stays in
+    the tree (to be copied, as with ``in_output: true``) and a warning says so."""
+    paths = [p for p in pipelines.repository_files(planned.project) if p in planned.desired]
+    if not paths:
+        return dict(planned.desired), []
+    project = planned.project
+    top = revision.repository_root(project.root)
+    resolved = out.resolve()
+    if top is None or not resolved.is_relative_to(top.resolve()):
+        problem = (f"no git repository holds {project.root}" if top is None
+                   else f"the output directory {display_path(str(out))} is outside the repository {top}")
+        return dict(planned.desired), [
+            Diagnostic(
+                f"{problem}: the workflow goes to {display_path(str(out / p))} instead; copy it to {p} at the "
+                "repository root, where GitHub reads it (its first job fails when the copy differs)",
+                project.document.locate(("ci", "github_actions")),
+                ("ci", "github_actions"),
+                severity="warning",
+                rule="ci-workflow-path",
+                hint="run tfgen inside the repository, or set ci.github_actions.in_output: true to say so",
+            )
+            for p in paths
+        ]
+    desired = dict(planned.desired)
+    for path in paths:
+        desired[Path(os.path.relpath(top.resolve() / path, resolved)).as_posix()] = desired.pop(path)
+    return desired, []
 
 
 def diff(
@@ -311,13 +362,15 @@ def diff(
     force: bool = False,
     allow_orphan: bool = False,
     lock_timeout: float = 30.0,
+    switch_style: bool = False,
 ) -> RenderResult:
     """Compare *planned* with the output tree (output/ beside the config by default);
     write nothing. ``result.in_sync`` says whether the tree is up to date;
-    ``result.refused`` what applying it with the same *force* and *allow_orphan* refuses."""
+    ``result.refused`` the files, and ``result.review_refusals`` the other reasons
+    (a style switch without *switch_style*), that applying it with the same flags refuses."""
     return _sync(
         planned, output, write=False, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout,
-        progress=None,
+        progress=None, switch_style=switch_style,
     )
 
 
@@ -369,7 +422,8 @@ def render(
     (UnsafeWriteError) unless *switch_style*."""
     planned = plan(load(config, strict=strict), scope=scope, progress=progress, style=style)
     if not write:
-        return diff(planned, output=output, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout)
+        return diff(planned, output=output, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout,
+                    switch_style=switch_style)
     return apply(
         planned,
         output=output,
@@ -474,13 +528,22 @@ def modules_lock(
     config: Config = DEFAULT_CONFIG,
     *,
     hosts: dict[str, str] | None = None,
+    modules: Sequence[str] = (),
+    refresh: bool = False,
 ) -> lockfile.LockResult:
-    """Download each pinned remote module version once and write catalog/.tfgen-modules.lock.json.
+    """Complete catalog/.tfgen-modules.lock.json: download each pinned remote module
+    version the lock does not hold yet (each package once), keep the others as they are.
 
-    The project is validated first (without the interface rules' findings blocking:
-    a stale lock is what this command repairs)."""
+    *modules* limits it to those catalog modules (ArgumentError for a name the catalog
+    lacks); *refresh* downloads every version in scope again. The project is validated
+    first (without the interface rules' findings blocking: a stale lock is what this
+    command repairs)."""
     project = _project_for_lock(config)
-    result = lockfile.lock(project, hosts, shown=display_path(lockfile.lock_path(project.root)))
+    problems = lockfile.unknown_modules(project, modules)
+    if problems:
+        raise ArgumentError(problems, Location(lockfile.COMMAND), rule="unknown-module")
+    result = lockfile.lock(project, hosts, shown=display_path(lockfile.lock_path(project.root)), refresh=refresh,
+                           modules=modules)
     if result.changed:
         disk.write_atomic(result.path, result.data)
     return result

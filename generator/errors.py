@@ -157,3 +157,11 @@ class OutputError(TfgenError):
     """The output tree cannot be written safely (hand edits, protected deletions, locks)."""
 
     exit_code = 1
+
+
+class OutputAccessError(OutputError):
+    """The file system refuses the output tree (a read-only directory, a read-only file
+    system, a full disk): nothing tfgen can repair, and nothing drifted, so it exits 2 like
+    any problem the user fixes outside tfgen. The diagnostic names the path refused."""
+
+    exit_code = 2

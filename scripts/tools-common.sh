@@ -29,7 +29,10 @@ export CGO_ENABLED=0
 lock_cache() {
   mkdir -p "$TOOLS_DIR"
   exec {tool_lock_fd}>"$TOOLS_DIR/$1"
-  flock "$tool_lock_fd"
+  if ! flock -n "$tool_lock_fd"; then
+    log "$tool_script: waiting for another build of the tools in $TOOLS_DIR to finish"
+    flock "$tool_lock_fd"
+  fi
 }
 
 # unlock_cache: let other builds in (before this script runs another build script).

@@ -48,3 +48,35 @@ def test_staged_calls_plan_once_and_write_what_diff_showed(tmp_path: Path) -> No
     assert written.written and {c.path for c in written.changes} == {c.path for c in before.changes}
     assert generator.diff(planned).in_sync
     assert generator.check(project / "environments.yaml", scope=generator.Scope(("dev",))).in_sync
+
+
+def test_result_objects_print_short(reference_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """print(generator.validate(...)) printed the whole model, 1.3 MB for the reference
+    project: every result and model object prints as one short line that says what it is."""
+    monkeypatch.chdir(reference_project.parent)
+    loaded = generator.validate("environments.yaml")
+    planned = generator.plan(loaded)
+    compared = generator.diff(planned)
+    project = loaded.project
+    shown = {
+        "validate": repr(loaded),
+        "plan": repr(planned),
+        "diff": repr(compared),
+        "change": repr(compared.changes[0]),
+        "graph": repr(generator.graph("environments.yaml")),
+        "explain unit": repr(generator.explain("environments.yaml", "prod/us-east-1/rds")),
+        "explain scope": repr(generator.explain("environments.yaml", "prod/us-east-1")),
+        "project": repr(project),
+        "unit": repr(project.units[0]),
+        "environment": repr(project.environments[0]),
+        "region": repr(project.environments[0].regions[0]),
+        "module": repr(project.modules["data/rds"]),
+        "unit spec": repr(project.unit_specs[0]),
+    }
+    assert {k: v for k, v in shown.items() if len(v) > 200 or "\n" in v} == {}
+    assert shown["validate"] == ("<ValidationResult environments.yaml: <Project terragrunt-starter: 4 environments, "
+                                 "73 units from 14 modules>, 0 warnings>")
+    assert shown["diff"].endswith("97 unchanged, written=False, in_sync=True>")
+    assert shown["unit"] == "<Unit dev/us-east-1/vpc (networking/vpc)>"
+    assert shown["explain unit"].startswith("<UnitExplanation prod/us-east-1/rds: ")
+    assert str(loaded) == repr(loaded)  # print() shows the same line

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,9 @@ from click.testing import CliRunner
 from generator.cli import main
 from generator.features.scaffold import GITIGNORE
 from generator.output import disk
-from generator.output.state import MANIFEST
+from generator.output.state import JOURNAL, MANIFEST
 
-from .conftest import CASES, tree
+from .conftest import CASES, REPO, tree
 
 PROD = """\
 version: 1
@@ -313,9 +314,9 @@ def test_read_only_output_names_the_directory(
 
     monkeypatch.setattr(disk, "_write_temporary", refuse)
     result = runner.invoke(main, ["render"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output
     assert result.stderr.startswith(
-        "output/environments/dev/eu-west-1: cannot write the output tree: Permission denied"
+        "output/environments/dev/eu-west-1/: cannot write into this directory: permission denied"
     )
     assert "tfgen-tmp" not in result.stderr
 
@@ -332,6 +333,19 @@ def test_init_writes_a_gitignore_and_a_lockfile_constraint(tmp_path: Path, runne
         assert entry in ignore.splitlines()
     text = (tmp_path / "new" / "environments.yaml").read_text()
     assert "lock: lockfile" in text and 'required_version: ">= 1.11.0"' in text
+
+
+def test_the_reference_gitignore_ignores_what_init_ignores() -> None:
+    """The repository is a tfgen project too: an interrupted render leaves its journal and
+    temporary files in output/, which `git add -A` must not commit."""
+    wanted = [line for line in GITIGNORE.splitlines() if line and not line.startswith("#")]
+    assert JOURNAL in wanted
+    ours = (REPO / ".gitignore").read_text().splitlines()
+    assert [line for line in wanted if line not in ours] == []
+    paths = [f"output/{JOURNAL}", "output/environments/dev/.env.hcl.k2j4.tfgen-tmp", "output/x/.terragrunt-cache/y"]
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=REPO, capture_output=True, text=True,
+                             check=False)
+    assert ignored.stdout.splitlines() == paths, ignored.stderr
 
 
 # 12 ----------------------------------------------------------------------------

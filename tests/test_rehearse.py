@@ -8,15 +8,18 @@ fail under CI=true when one is missing and skip with that hint elsewhere."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from generator import api
 from generator.cli import main
-from generator.rehearse import standins
+from generator.rehearse import server, standins
 from generator.rehearse import tools as tools_module
 from generator.rehearse._local_s3 import _patch_update_table, applicable
 from generator.rehearse.errors import CannotRehearse
@@ -297,8 +300,8 @@ def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: 
     assert report.ok, _failures(report)
     project = api.load(REPO / "environments.yaml").project
     assert [s.name for s in report.steps] == [
-        "render", "check endpoints", "stand-ins", "apply", "provider", "state", "flows", "apply again", "destroy",
-        "protection", "order",
+        "render", "check endpoints", "check state objects", "stand-ins", "apply", "provider", "state", "flows",
+        "apply again", "destroy", "protection", "order",
     ]
     # One state object per unit, at the unit's own key, and nothing else (no lock left).
     expected = {f"{u.directory}/terraform.tfstate" for u in project.units}
@@ -422,7 +425,7 @@ def test_the_provider_pin_in_versions_override_works_with_modules_that_declare_t
     hashicorp/aws, as registry modules do, and OpenTofu takes the override's."""
     report = _rehearse(GOLDEN / "environments.yaml", tools)
     assert report.ok, _failures(report)
-    assert report.steps[2].detail == "7 stand-in modules, each requiring hashicorp/aws"
+    assert report.steps[3].detail == "7 stand-in modules, each requiring hashicorp/aws"
     assert not any("Duplicate required providers" in n for n in report.notes)
 
 
@@ -438,8 +441,41 @@ def test_a_pin_in_a_plain_file_is_noted_as_clashing_with_registry_modules(  # ty
     (config.parent / "templates" / "root.hcl.j2").write_text(root)
     report = _rehearse(config, tools)
     assert report.ok, _failures(report)
-    assert report.steps[2].detail == "7 stand-in modules"
+    assert report.steps[3].detail == "7 stand-in modules"
     assert any("fails with 'Duplicate required providers configuration'" in n for n in report.notes)
+
+
+@pytest.mark.slow
+def test_it_refuses_units_that_share_one_state_object_before_applying(  # type: ignore[no-untyped-def]
+    tools: tuple[str, str, str], copy_case
+) -> None:
+    """A custom root.hcl.j2 whose key forgets the unit's directory: every unit of an
+    environment and region evaluates to one state object. validate cannot see it; the
+    rehearsal says which units and which object, before OpenTofu's lock errors."""
+    config = copy_case("rehearsal")
+    (config.parent / "templates").mkdir()
+    root = (REPO / "templates" / "root.hcl.j2").read_text()
+    assert "{{ name | hcl_key }} = {{ value | hcl }}" in root
+    shared = root.replace(
+        "    {{ name | hcl_key }} = {{ value | hcl }}",
+        '{% if name == "key" %}\n    key = "${local.env.environment}/${local.region.aws_region}/terraform.tfstate"\n'
+        "{% else %}\n    {{ name | hcl_key }} = {{ value | hcl }}\n{% endif %}",
+    )
+    (config.parent / "templates" / "root.hcl.j2").write_text(shared)
+    assert runner_validates(config)
+    report = _rehearse(config, tools)
+    assert not report.ok
+    assert [s.name for s in report.steps] == ["render", "check endpoints", "check state objects"]
+    first = report.failures[0]
+    assert first.step == "check state objects"
+    assert first.message.startswith(f"{first.unit} and ")
+    assert re.search(r" share one state object, s3://[a-z0-9-]+/[a-z]+/[a-z0-9-]+/terraform\.tfstate: ", first.message)
+    assert "refused to run: two units would share one state object" in report.notes
+    assert not any("multiple users" in f.message for f in report.failures)
+
+
+def runner_validates(config: Path) -> bool:
+    return CliRunner().invoke(main, ["validate", "-c", str(config)]).exit_code == 0
 
 
 @pytest.mark.slow
@@ -508,9 +544,13 @@ def test_a_rename_with_previous_keeps_the_state_key_and_deletes_the_old_files(co
         "environments/live/us-east-1/02-data/database (its state key stays)" in result.output
     out = config.parent / "output"
     assert not (out / "environments/live/us-east-1/02-data/db").exists()
-    root = (out / "root.hcl").read_text()
-    assert '"environments/live/us-east-1/02-data/database" = "environments/live/us-east-1/02-data/db"' in root
-    assert "lookup(local.moved, path_relative_to_include(), path_relative_to_include())" in root
+    # The kept key is in the moved unit's own leaf: root.hcl, which every unit reads, is
+    # the same bytes as before the rename.
+    assert "moved" not in (out / "root.hcl").read_text() and "previous" not in (out / "root.hcl").read_text()
+    leaf = (out / "environments/live/us-east-1/02-data/database/terragrunt.hcl").read_text()
+    assert ('key = replace(include.root.remote_state.config.key, "environments/live/us-east-1/02-data/database", '
+            '"environments/live/us-east-1/02-data/db")') in leaf
+    assert 'path   = find_in_parent_folders("root.hcl")\n  expose = true\n' in leaf
     result = runner.invoke(main, ["render", "-c", str(config), "--check", "--format", "json"])
     assert json.loads(result.output)["result"]["moved"] == []  # nothing left to move
 
@@ -613,3 +653,72 @@ def test_one_unit_of_a_protected_environment_goes_the_way_the_refusal_says(  # t
     assert removed.exit_code == 0, removed.output
     assert not directory.exists()
     assert (lifted / "output/environments/live/us-east-1/01-network/network/terragrunt.hcl").is_file()
+
+
+def _fake_checkout(tmp_path: Path, body: str) -> Path:
+    """A checkout's scripts/build-tools.sh that runs *body* (and the directory it needs)."""
+    (tmp_path / "rehearsal" / "provider").mkdir(parents=True)
+    script = tmp_path / "scripts" / "build-tools.sh"
+    script.parent.mkdir()
+    script.write_text("set -e\n" + body)
+    return script
+
+
+def test_building_the_tools_says_what_and_how_long(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With $TERRAGRUNT/$TOFU unset, the build of a pip-installed checkout ran silently for
+    minutes: now each line of the build's progress is relayed, framed by what is built
+    and how long it took."""
+    binaries = {}
+    for name in ("terragrunt", "tofu", "provider"):
+        binaries[name] = tmp_path / "bin" / name
+        binaries[name].parent.mkdir(exist_ok=True)
+        binaries[name].write_text("#!/bin/sh\n")
+        binaries[name].chmod(0o755)
+    script = _fake_checkout(tmp_path, (
+        'echo "terragrunt v1.1.3: building from github.com/gruntwork-io/terragrunt@v1.1.3" >&2\n'
+        'echo "terragrunt v1.1.3: built in 301 s" >&2\n'
+        f'echo "export TERRAGRUNT={binaries["terragrunt"]}"\n'
+        f'echo "export TOFU={binaries["tofu"]}"\n'
+        f'echo "export TFGEN_REHEARSAL_PROVIDER={binaries["provider"]}"\n'
+    ))
+    monkeypatch.setattr(tools_module, "BUILD_SCRIPT", script)
+    for name in ("TERRAGRUNT", "TOFU", "TFGEN_REHEARSAL_PROVIDER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TFGEN_TOOLS_DIR", str(tmp_path / "cache"))
+    heard: list[str] = []
+    found = tools_module.find(say=heard.append)
+    assert (found.terragrunt, found.tofu, found.provider) == tuple(str(b) for b in binaries.values())
+    assert heard[0] == (f"tfgen rehearse: $TERRAGRUNT, $TOFU, $TFGEN_REHEARSAL_PROVIDER not set: {script} provides "
+                        f"Terragrunt, OpenTofu, tfgen's stand-in AWS provider, building what {tmp_path / 'cache'} "
+                        "does not hold yet (a first build compiles Go for about 10-15 minutes on 2 cores; from the "
+                        "cache it takes a second)")
+    assert heard[1:3] == ["  terragrunt v1.1.3: building from github.com/gruntwork-io/terragrunt@v1.1.3",
+                          "  terragrunt v1.1.3: built in 301 s"]
+    assert re.fullmatch(r"tfgen rehearse: tools ready in \d+\.\d s", heard[3]), heard
+
+
+def test_a_failed_build_says_so_on_the_command_line(runner, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    script = _fake_checkout(tmp_path, 'echo "build-tools: go is not on PATH; install Go 1.24+" >&2\nexit 2\n')
+    monkeypatch.setattr(tools_module, "BUILD_SCRIPT", script)
+    env = {"TERRAGRUNT": "", "TOFU": "", "TFGEN_REHEARSAL_PROVIDER": "", "PATH": f"{tmp_path}:/usr/bin:/bin"}
+    result = runner.invoke(main, ["rehearse", "-c", str(GOLDEN / "environments.yaml")], env=env)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("tfgen rehearse: $TERRAGRUNT, $TOFU, $TFGEN_REHEARSAL_PROVIDER not set: ")
+    assert lines[1] == "  build-tools: go is not on PATH; install Go 1.24+"
+    assert re.fullmatch(r"tfgen rehearse: building the tools failed after \d+ s \(exit 2\)", lines[2])
+    assert "(build-tools.sh failed: build-tools: go is not on PATH; install Go 1.24+)" in lines[3]
+
+
+def test_without_moto_the_hint_installs_it_into_tfgens_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`pip install 'terragrunt-tfgen[rehearse]'` works as written where tfgen is installed,
+    a checkout's editable install too (pip adds the extra to the installed distribution);
+    the hint names this interpreter's pip and the checkout's own command."""
+    monkeypatch.setattr(server, "available", lambda: False)
+    with pytest.raises(CannotRehearse) as raised:
+        server.LocalS3(tmp_path).start()
+    hint = raised.value.diagnostics[0].hint
+    assert f"{sys.executable} -m pip install 'terragrunt-tfgen[rehearse]'" in hint
+    assert f"{sys.executable} -m pip install -e '.[rehearse]'" in hint

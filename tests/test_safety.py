@@ -170,6 +170,7 @@ def test_json_report(project: Path) -> None:
                                 "unchanged": 11, "deleted": 0}
     files = {f["path"]: f for f in report["files"]}
     assert files[DEV_CACHE] == {"path": DEV_CACHE, "status": "stale", "action": "delete", "environment": "dev",
+                                "read_by_every_environment": False,
                                 "input_changed": True, "protected": False, "refused": False}
     assert files[PROD_ENV]["status"] == "hand-edited" and files[PROD_ENV]["refused"] is True
     assert files[PROD_ENV]["input_changed"] is False
@@ -265,7 +266,7 @@ def test_an_identical_file_tfgen_did_not_record_is_adopted(project: Path, tmp_pa
 
 def test_manifest_records_version_hashes_and_protection(project: Path) -> None:
     body = json.loads((out(project) / MANIFEST).read_text())
-    assert body["generator"] == "tfgen" and body["tfgen_version"]
+    assert body["generator"] == "tfgen" and "tfgen_version" not in body
     assert body["protected"] == ["prod"]
     assert body["files"][DEV_ENV].startswith("sha256:")
     assert sorted(body["files"]) == sorted(p for p in tree(out(project)) if p != MANIFEST)
@@ -534,6 +535,6 @@ def test_an_unwritable_output_is_a_clear_error(project: Path, tmp_path: Path) ->
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory\n")
     result = tfgen(project, "-o", str(blocker / "out"))
-    assert result.exit_code == 1
-    assert "cannot write the output tree: Not a directory" in result.stderr
+    assert result.exit_code == 2
+    assert f"{blocker / 'out'}: cannot write: not a directory" in result.stderr
     assert "Traceback" not in result.output

@@ -127,6 +127,25 @@ def test_switch_refuses_until_confirmed_and_keeps_state_keys(reference_project: 
     assert tree(out) == before
 
 
+def test_a_dry_run_refuses_the_switch_as_the_render_does(reference_project: Path, runner: CliRunner) -> None:
+    """--dry-run previews the render: a switch the render would refuse fails it too (exit 1,
+    the same refusal), and passes with --switch-style; nothing is written either way."""
+    out = reference_project.parent / "output"
+    before = tree(out)
+    args = ["render", "-c", str(reference_project), "--style", "stacks", "--dry-run"]
+    refused = runner.invoke(main, args)
+    assert refused.exit_code == 1, refused.output
+    assert ("render refused to drop the classic tree (87 files of 73 units): style: stacks replaces it "
+            "(pass --switch-style to confirm)") in refused.stderr
+    assert "render would refuse: nothing would be written to" in refused.stderr
+    as_json = json.loads(runner.invoke(main, [*args, "--format", "json"]).stdout)
+    assert (as_json["exit_code"], [e["rule"] for e in as_json["errors"]]) == (1, ["style-switch"])
+    confirmed = runner.invoke(main, [*args, "--switch-style"])
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "render refused" not in confirmed.output
+    assert tree(out) == before
+
+
 def test_switch_prints_the_exact_state_moves(reference_project: Path, runner: CliRunner) -> None:
     text = reference_project.read_text() + "\nstacks: { no_dot_terragrunt_stack: false }\n"
     reference_project.write_text(text)

@@ -12,7 +12,6 @@ already checked, so that validating 10,000 units stays linear.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ from ..project.model import (
     region_locals,
     value_at,
 )
+from ..project.suggest import closest
 from ..project.values import HclExpr, expressions
 
 
@@ -88,10 +88,14 @@ def catalog_rule(function: Rule) -> Rule:
     return function
 
 
-def did_you_mean(word: str, choices: Iterable[str], listing: str = "") -> str:
+def did_you_mean(word: str, choices: Iterable[str], listing: str = "", renamed: Mapping[str, str] | None = None) -> str:
+    """"did you mean 'x'?" for the closest choice (a unit's new name for its old one, see
+    :func:`closest`), else *listing* and every choice, else nothing."""
     options = sorted(set(choices))
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    close = closest(word, options, renamed=renamed)
     if close:
+        if renamed and renamed.get(word) == close[0]:
+            return f"did you mean '{close[0]}', renamed from '{word}'?"
         return f"did you mean '{close[0]}'?"
     return f"{listing}: {', '.join(options)}" if listing and options else ""
 

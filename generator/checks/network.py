@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator
@@ -16,6 +15,7 @@ from ..project.model import (
     Project,
     Region,
 )
+from ..project.suggest import closest
 from ..project.values import HclExpr
 from .base import Context, InputSource, catalog_rule, rule, source_expressions, unit_sources
 
@@ -269,7 +269,7 @@ def region_names_are_aws_regions(ctx: Context) -> Iterator[Diagnostic]:
     def problem(name: str) -> tuple[str, str] | None:
         if name in known:
             return None
-        close = difflib.get_close_matches(name, sorted(known), n=2, cutoff=0.75)
+        close = closest(name, known, n=2, cutoff=0.75)
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? {hint_tail}" if close else hint_tail[3:]
         return f"unknown AWS region '{name}'", hint
 

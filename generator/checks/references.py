@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import Diagnostic, KeyPath
 from ..project.loader import Document
 from ..project.model import (
+    Project,
     Unit,
     find_cycle,
     project_locals,
@@ -16,6 +17,12 @@ from ..project.model import (
 )
 from ..project.values import HclExpr, local_references
 from .base import Context, InputSource, catalog_rule, did_you_mean, rule, source_expressions, unit_sources
+
+
+def renamed_units(project: Project) -> dict[str, str]:
+    """A unit's first name (``previous:``, without its layer) -> its name now: what a
+    reference to the old name means."""
+    return {s.previous.rpartition("/")[2]: s.name for s in project.unit_specs if s.previous}
 
 
 @rule
@@ -53,7 +60,7 @@ def unit_references_exist(ctx: Context) -> Iterator[Diagnostic]:
                     (*owner, "units", name),
                     f"override of unknown unit '{name}'",
                     "unknown-reference",
-                    did_you_mean(name, unit_names, "units"),
+                    did_you_mean(name, unit_names, "units", renamed_units(project)),
                     key=True,
                 )
 
@@ -78,22 +85,13 @@ def dependency_cycles(ctx: Context) -> Iterator[Diagnostic]:
     )
 
 
-def _renamed_to(ctx: Context, name: str) -> str | None:
-    """The unit that was called *name* before (its ``previous:``), if any."""
-    for spec in ctx.project.unit_specs:
-        if spec.previous is not None and spec.previous.rpartition("/")[2] == name:
-            return spec.name
-    return None
-
-
 def _unknown_unit(ctx: Context, name: str, names: list[str], what: str) -> tuple[str, str]:
-    renamed = _renamed_to(ctx, name)
-    if renamed is not None:
-        return (
-            f"{what} needs unit '{name}', which was renamed to '{renamed}' (its previous:)",
-            f"write unit: {renamed}",
-        )
-    return f"{what} needs unit '{name}', which environments.yaml does not declare", did_you_mean(name, names, "units")
+    """The message and hint for a dependency on an undeclared unit (a renamed unit's new
+    name first: its dependents are the places to edit)."""
+    return (
+        f"{what} needs unit '{name}', which environments.yaml does not declare",
+        did_you_mean(name, names, "units", renamed_units(ctx.project)),
+    )
 
 
 @rule

@@ -204,7 +204,8 @@ def render(
 
     \b
     Exit codes: 0 done (or in sync); 1 --check found drift, or render refused a write,
-    or another tfgen holds the lock; 2 invalid input; 3 a bug in tfgen; 130 interrupted
+    or another tfgen holds the lock; 2 invalid input, or the file system refuses the output
+    directory (named: read-only, not a directory); 3 a bug in tfgen; 130 interrupted
     (the next render finishes the tree).
 
     \b
@@ -216,7 +217,9 @@ def render(
        "in_sync": bool, "written": bool, "manifest": "unchanged|changed|created",
        "interrupted": bool, "counts": {STATUS: N, ..., "deleted": N},
        "files": [{"path", "status", "action": "write|delete", "environment",
-                  "input_changed", "protected", "refused", "diff" (with --diff)}],
+                  "read_by_every_environment", "input_changed", "protected",
+                  "refused", "diff" (with --diff)}],
+       "shared_changed": [PATH, ...] (root.hcl, _envcommon/*: every environment reads them),
        "kept_directories": [...], "seconds": N,
        "style_switch": null or {"from", "to", "dropped", "units",
                                 "state_moves": [{"unit", "bucket", "from", "to"}]}}
@@ -259,7 +262,10 @@ def render(
             bar.close()
     where = display_path(result.output)
     # a dry run previews the render: one that would be refused fails as the render would
-    refusals = explain_refusals(result.output, result.refused, display_path) if mode == "dry-run" else []
+    refusals = []
+    if mode == "dry-run":
+        refusals = [report.as_typed(d) for d in result.review_refusals]
+        refusals += explain_refusals(result.output, result.refused, display_path) if not refusals else []
     code = report.EXIT_DRIFT if (check and not result.in_sync) or refusals else report.EXIT_OK
     if fmt == "json":
         document = report.render_result(result, mode, where, diffs=show_diff)
@@ -284,6 +290,10 @@ def render(
         click.echo(f"{where}/{directory}: kept: it holds files tfgen did not write", err=True)
     for move in result.moved:
         click.echo(f"moved {move.address}: {move.state_directory} -> {move.directory} (its state key stays)")
+    if write and (environments or regions):  # the listing above says it for --check and --dry-run
+        for change in report.shared_writes(result):
+            status = "created" if change.old is None else "changed"
+            click.echo(f"{change.path}: {status}, {report.SHARED}, not only the ones rendered")
     click.echo(report.summary(result), err=mode == "diff")
     if result.interrupted and not write:
         click.echo(f"{where}: a previous render was interrupted; `tfgen render` repairs the tree", err=True)
@@ -297,6 +307,8 @@ def render(
             needs.append("--force to overwrite hand-edited or unowned files")
         if any(c.action == "delete" and c.protected for c in result.refused):
             needs.append("--allow-orphan to delete protected units")
+        if any(d.rule == "style-switch" for d in result.review_refusals):
+            needs.append("--switch-style to replace the other style's tree")
         hint = f" (it needs {' and '.join(needs)})" if needs else ""
         advice = f"run `tfgen render`{hint}"
         if result.foreign and all(c.status == "unchanged" for c in result.changes) and result.manifest == "unchanged":
@@ -375,8 +387,11 @@ def _registry_hosts(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @modules.command("lock", context_settings=CONTEXT)
+@click.argument("names", nargs=-1, metavar="[MODULE]...")
 @config_option
 @click.option("--check", is_flag=True, help="Download nothing; exit 1 if the lock does not match the catalog.")
+@click.option("--refresh", is_flag=True,
+              help="Download every version again, also those the lock holds (a release published twice shows).")
 @click.option(
     "--registry",
     "registries",
@@ -385,11 +400,17 @@ def _registry_hosts(values: tuple[str, ...]) -> dict[str, str]:
     help="Reach registry HOST at URL (a mirror or a local server); repeatable. [default: https://HOST]",
 )
 @format_option
-def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: str) -> None:
+def modules_lock(
+    names: tuple[str, ...], config: Path, check: bool, refresh: bool, registries: tuple[str, ...], fmt: str
+) -> None:
     """Record the interface of every pinned remote module in catalog/.tfgen-modules.lock.json.
 
     Each registry (tfr://) and git module version the catalog pins, and each version
-    promoted for an environment or unit, is downloaded once (the Terraform module
+    promoted for an environment or unit, that the lock does not hold yet is downloaded
+    once; versions already locked are kept without a download, so a complete lock
+    needs no network (--refresh downloads them all again). MODULE names (data/rds)
+    limit the command to those catalog modules; the others' entries stay as they are.
+    A download uses the Terraform module
     registry protocol: service discovery, then the X-Terraform-Get download URL, an
     archive or git; //subdir for a module inside a package). Its variables (type,
     default or required, nullable) and outputs are written to the lock file, which is
@@ -405,6 +426,8 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
     \b
     Examples:
       tfgen modules lock
+      tfgen modules lock data/rds         # after bumping data/rds's version
+      tfgen modules lock --refresh        # download every version again
       tfgen modules lock --check          # in CI, with tfgen render --check
       tfgen modules lock --registry registry.terraform.io=http://127.0.0.1:8080
     """
@@ -412,6 +435,8 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
     report.remember_command("modules lock")
     lock_file = display_path(api.lock_path(config))
     if check:
+        if names or refresh:
+            raise click.UsageError("--check takes no module names and no --refresh: it checks the whole lock")
         problems = api.modules_lock_check(config)
         code = report.EXIT_DRIFT if problems else report.EXIT_OK
         if fmt == "json":
@@ -424,7 +449,7 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
             sys.exit(code)
         click.echo("the module lock matches the catalog")
         return
-    result = api.modules_lock(config, hosts=_registry_hosts(registries))
+    result = api.modules_lock(config, hosts=_registry_hosts(registries), modules=names, refresh=refresh)
     where = display_path(result.path)
     warnings = [
         Diagnostic(
@@ -442,13 +467,15 @@ def modules_lock(config: Path, check: bool, registries: tuple[str, ...], fmt: st
             "lock": where,
             "changed": result.changed,
             "downloaded": result.downloaded,
+            "already_locked": result.reused,
             "modules": [{"module": e.module, "source": e.source, "version": e.version} for e in result.entries],
         }
         click.echo(report.envelope("modules lock", warnings=warnings, result=document), nl=False)
         return
     report.print_diagnostics(warnings)
     state = "written" if result.changed else "unchanged"
-    click.echo(f"{where}: {state}: {len(result.entries)} module versions, {result.downloaded} packages downloaded")
+    click.echo(f"{where}: {state}: {len(result.entries)} module versions, {result.downloaded} packages downloaded"
+               f" ({result.reused} module versions already locked)")
 
 
 
@@ -655,7 +682,7 @@ def rehearse(
       tfgen rehearse -c before/environments.yaml --then environments.yaml   (a rename keeps its state)
     """
     report.remember_format(fmt)
-    found = tools.find()
+    found = tools.find(say=lambda line: click.echo(line, err=True))
     options = Options(
         config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism, then=then
     )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from ..errors import ArgumentError, Diagnostic, TfgenError
+from ..errors import ArgumentError, Diagnostic, KeyPath, TfgenError
 from ..output.diff import Change
 from ..output.state import MANIFEST
 from ..output.sync import RenderResult
@@ -38,6 +39,7 @@ OPTION_NAMES = {
     "regions": "--region",
     "style": "--style",
     "output": "-o",
+    "modules": "module",
 }
 
 
@@ -91,16 +93,48 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
 
 
 def print_error(error: TfgenError) -> None:
-    """Every diagnostic of *error*, one per line, and a count when there are several."""
+    """The errors of *error* first, one per line, then the warnings that stand on their
+    own; the warnings that follow from the errors (about an environment or unit an error
+    is about) folded into one line, and a count when there are several."""
     diagnostics = worded(error)
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
-    print_diagnostics(diagnostics)
+    subjects = {s for e in errors for s in _subjects(e)}
+    folded = [w for w in warnings if _pairs(w.path) & subjects]
+    shown = [w for w in warnings if w not in folded]
+    print_diagnostics(errors + shown)
+    if folded:
+        about = sorted({f"{kind[:-1]} {name}" for kind, name in subjects if any((kind, name) in _pairs(w.path)
+                                                                             for w in folded)})
+        click.echo(f"(+{len(folded)} warning{'s' if len(folded) != 1 else ''} about {', '.join(about)} that may "
+                   "follow from these errors: fix them and run again)", err=True)
     if len(errors) > 1 or warnings:
         counts = [f"{len(errors)} error{'s' if len(errors) != 1 else ''}"]
         if warnings:
             counts.append(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
         click.echo(", ".join(counts), err=True)
+
+
+_MEANT = re.compile(r"did you mean '([^']+)'")
+_SUBJECTS = ("environments", "regions", "units")
+
+
+def _pairs(path: KeyPath) -> set[tuple[str, str]]:
+    """(kind, name) of every environment, region and unit *path* goes through."""
+    return {(str(k), str(n)) for k, n in itertools.pairwise(path) if k in _SUBJECTS and isinstance(n, str)}
+
+
+def _subjects(error: Diagnostic) -> set[tuple[str, str]]:
+    """What an error is about: the environments, regions and units on its key path and, for
+    a misspelt name in a unit's environments or regions list, the one meant, which then
+    lacks the unit (its settings read by nothing, its overrides of the unit without effect)."""
+    found = _pairs(error.path)
+    path = error.path
+    if len(path) >= 3 and path[0] == "units" and path[2] in ("environments", "regions"):
+        meant = _MEANT.search(f"{error.message} {error.hint}")
+        if meant:
+            found.add((str(path[2]), meant.group(1)))
+    return found
 
 
 def envelope(
@@ -144,6 +178,10 @@ _NOTES = {
 }
 
 
+#: What a written shared file (root.hcl, _envcommon/*) means, in listings and diff headers.
+SHARED = "read by every environment"
+
+
 def use_color(choice: str, is_tty: bool, environ: Mapping[str, str] = os.environ) -> bool:
     """--color always|never|auto; auto: a terminal, and NO_COLOR unset or empty."""
     if choice == "always":
@@ -173,6 +211,8 @@ def note(change: Change, *, force: bool = False, allow_orphan: bool = False) -> 
         text = "not written by tfgen; --force replaces it"
     else:
         text = _NOTES[change.status]
+    if change.shared and change.action == "write":
+        text = f"{text}; {SHARED}" if text else SHARED
     if change.protected and change.action == "delete":
         protected = f"protected environment {change.environment}: " + (
             "--allow-orphan deletes its files and leaves the infrastructure unmanaged"
@@ -227,6 +267,8 @@ def unified_diff(change: Change, old_label: str = "", new_label: str = "") -> st
     """A git-style unified diff of the file on disk (a/) and the render (b/)."""
     before = f"a/{change.path}" if change.old is not None else "/dev/null"
     after = f"b/{change.path}" if change.new is not None else "/dev/null"
+    if change.shared and change.new is not None and not new_label:
+        new_label = f"({SHARED})"
     lines = difflib.unified_diff(
         _text(change.old),
         _text(change.new),
@@ -252,6 +294,11 @@ def colorize(diff: str) -> str:
     return "".join(out)
 
 
+def shared_writes(result: RenderResult) -> list[Change]:
+    """Files every environment reads that this render writes (or would write)."""
+    return [c for c in result.changes if c.shared and c.action == "write"]
+
+
 def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool = False) -> dict[str, Any]:
     """The "result" of ``tfgen render --format json`` (see ``tfgen render --help``)."""
     files = []
@@ -263,6 +310,8 @@ def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool =
             "status": change.status,
             "action": change.action,
             "environment": change.environment,
+            # root.hcl, _envcommon/*: a render limited to one environment changes the others too
+            "read_by_every_environment": change.shared,
             "input_changed": change.status != "hand-edited" or change.input_changed,
             "protected": change.protected,
             "refused": change.refused(force=result.force, allow_orphan=result.allow_orphan),
@@ -274,6 +323,7 @@ def render_result(result: RenderResult, mode: str, output: str, *, diffs: bool =
         "mode": mode,
         "output": output,
         "moved": [{"unit": m.address, "from": m.state_directory, "to": m.directory} for m in result.moved],
+        "shared_changed": [c.path for c in shared_writes(result)],
         "in_sync": result.in_sync,
         "written": result.written,
         "counts": result.counts(),

@@ -8,7 +8,9 @@ locals that the files it reads refer to (``local.env.sizing.db_instance_class``)
 a change to one local affects only the units that read it. The values compared are the
 locals as HashiCorp's HCL parser reads them from the rendered bytes. Every unit that
 depends on an affected unit is affected too (its inputs may change at apply time).
-Units that are no longer rendered are listed for destroy, in destroy order.
+Units that are no longer rendered are listed for destroy, in destroy order, except a
+unit renamed or moved with ``previous:``: the same state key now belongs to a unit of
+the head, so it is listed once, under apply, as moved (``from -> to``), never destroyed.
 
 Every listed unit carries its reasons: the file, input or local that changed, or the
 dependency that made it follow.
@@ -75,6 +77,7 @@ class Entry:
     action: Action
     reasons: tuple[str, ...]
     changed: bool  # False: listed only because it depends on a changed unit
+    moved_from: Unit | None = None  # the unit as the base had it, when renamed or moved (previous:)
 
     @property
     def protected(self) -> bool:
@@ -99,9 +102,18 @@ class Affected:
     apply: tuple[Waves, ...]
     destroy: tuple[Waves, ...]
 
+    def __repr__(self) -> str:
+        apply = sum(len(g.entries) for g in self.apply)
+        destroy = sum(len(g.entries) for g in self.destroy)
+        return f"<Affected {self.base}..{self.head}: {apply} to apply, {destroy} to destroy>"
+
     @property
     def units(self) -> list[Entry]:
         return [e for group in (*self.destroy, *self.apply) for e in group.entries]
+
+    @property
+    def moved(self) -> list[Entry]:
+        return [e for group in self.apply for e in group.entries if e.moved_from is not None]
 
     def environments(self) -> list[str]:
         return list(dict.fromkeys(g.environment for g in (*self.destroy, *self.apply)))
@@ -243,7 +255,11 @@ def _unit_reasons(unit: Unit, before: Unit, base: _Reader, head: _Reader, change
     env_file = layout.env_file(unit.environment.name)
     region_file = layout.region_file(unit.environment.name, unit.region.name)
     reasons: list[str] = []
+    if before.directory != unit.directory:  # its leaf is a new file: the move is the reason
+        reasons.append(f"moved: {before.directory} -> {unit.directory} (state key kept)")
     for path in (leaf, envcommon, ROOT):
+        if path == leaf and before.directory != unit.directory:
+            continue
         if path in changed or (path == envcommon and before.module.envcommon_path != envcommon):
             reasons.append(_file_reason(path, base, head))
     readers = (leaf, envcommon, ROOT)
@@ -272,14 +288,29 @@ def _dependents(project: Project) -> dict[str, list[Unit]]:
     return found
 
 
+def _moves(old_units: Mapping[str, Unit], new_units: Mapping[str, Unit]) -> dict[str, Unit]:
+    """New directory -> the base's unit, for each unit renamed or moved (previous:): a
+    unit of the base that is gone, whose state key a new unit of the head keeps."""
+    by_state = {u.state_directory: u for u in old_units.values()}
+    found: dict[str, Unit] = {}
+    for directory, unit in new_units.items():
+        if directory in old_units:
+            continue
+        before = by_state.get(unit.state_directory)
+        if before is not None and before.directory not in new_units and before.key[:2] == unit.key[:2]:
+            found[directory] = before
+    return found
+
+
 def compare(base: Revision, head: Revision) -> Affected:
     """The affected units between two rendered revisions (pure)."""
     changed = {p for p in set(base.files) | set(head.files) if base.files.get(p) != head.files.get(p)}
     old_units, new_units = base.units, head.units
+    moved = _moves(old_units, new_units)
     base_reader, head_reader = _Reader(base.files), _Reader(head.files)
     reasons: dict[str, list[str]] = {}
     for directory, unit in new_units.items():
-        before = old_units.get(directory)
+        before = old_units.get(directory) or moved.get(directory)
         if before is None:
             reasons[directory] = ["new unit"]
             continue
@@ -299,14 +330,15 @@ def compare(base: Revision, head: Revision) -> Affected:
                     entry.append(note)
                 if unit.directory not in direct and len(entry) == 1:
                     queue.append(unit.directory)
-    apply = _waves(head.project, {d: (tuple(r), d in direct) for d, r in reasons.items()}, "apply")
-    gone = {d: (("no longer rendered: destroy",), True) for d in old_units if d not in new_units}
+    apply = _waves(head.project, {d: (tuple(r), d in direct) for d, r in reasons.items()}, "apply", moved)
+    kept = {u.directory for u in moved.values()}  # its state is the moved unit's now: never destroyed
+    gone = {d: (("no longer rendered: destroy",), True) for d in old_units if d not in new_units and d not in kept}
     destroy = _waves(base.project, gone, "destroy")
     return Affected(base.label, head.label, tuple(sorted(changed)), apply, destroy)
 
 
-def _waves(project: Project | None, chosen: Mapping[str, tuple[tuple[str, ...], bool]], action: Action) -> tuple[
-        Waves, ...]:
+def _waves(project: Project | None, chosen: Mapping[str, tuple[tuple[str, ...], bool]], action: Action,
+           moved: Mapping[str, Unit] | None = None) -> tuple[Waves, ...]:
     if project is None or not chosen:
         return ()
     whole = select(project)
@@ -317,7 +349,8 @@ def _waves(project: Project | None, chosen: Mapping[str, tuple[tuple[str, ...], 
             continue
         graph = Graph(whole.nodes, tuple(e for e in whole.edges if e.unit.environment is env), keys)
         waves = tuple(
-            tuple(Entry(u, action, *chosen[u.directory]) for u in _by_region(wave, env.name, project))
+            tuple(Entry(u, action, *chosen[u.directory], (moved or {}).get(u.directory))
+                  for u in _by_region(wave, env.name, project))
             for wave in graph.waves(destroy=action == "destroy")
         )
         groups.append(Waves(env.name, waves))
@@ -355,6 +388,9 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "directory": unit.directory,
         "protected": entry.protected,
         "changed": entry.changed,
+        # Renamed or moved (previous:): the base's directory, whose state this unit keeps.
+        "moved_from": entry.moved_from.directory if entry.moved_from is not None else None,
+        "state_key": layout.state_key(unit.state_directory),
         "reasons": list(entry.reasons),
     }
 
@@ -380,6 +416,7 @@ def document(result: Affected) -> dict[str, Any]:
         "counts": {
             "apply": sum(len(g.entries) for g in result.apply),
             "destroy": sum(len(g.entries) for g in result.destroy),
+            "moved": len(result.moved),
         },
         "destroy": groups(result.destroy),
         "apply": groups(result.apply),
@@ -389,8 +426,9 @@ def document(result: Affected) -> dict[str, Any]:
 def to_text(result: Affected) -> str:
     applied = sum(len(g.entries) for g in result.apply)
     destroyed = sum(len(g.entries) for g in result.destroy)
+    moved = f" ({len(result.moved)} moved, state kept)" if result.moved else ""
     lines = [
-        f"Affected units from {result.base} to {result.head}: {applied} to apply, {destroyed} to destroy "
+        f"Affected units from {result.base} to {result.head}: {applied} to apply{moved}, {destroyed} to destroy "
         f"({len(result.changed_files)} rendered files changed)."
     ]
     if not applied and not destroyed:

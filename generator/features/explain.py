@@ -10,7 +10,6 @@ writes. Pure: no I/O.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ..project.provenance import (
     traced_project_locals,
     traced_region_locals,
 )
+from ..project.suggest import closest
 from ..project.values import (
     LOCAL_SCOPES,
     HclExpr,
@@ -179,6 +179,10 @@ class UnitExplanation:
     directory: str | None = None  # where Terragrunt runs the unit, when not unit.directory (style: stacks)
     protection: Source | None = None  # where its deletion policy is set
 
+    def __repr__(self) -> str:
+        counts = f"{len(self.inputs)} inputs, {len(self.dependencies)} dependencies"
+        return f"<UnitExplanation {self.unit.address}: {counts}>"
+
 
 @dataclass(frozen=True)
 class ScopeExplanation:
@@ -190,6 +194,10 @@ class ScopeExplanation:
     file: str
     locals: tuple[LocalExplanation, ...]
     units: tuple[Unit, ...]
+
+    def __repr__(self) -> str:
+        where = self.environment.name + (f"/{self.region.name}" if self.region is not None else "")
+        return f"<ScopeExplanation {where}: {len(self.locals)} locals, {len(self.units)} units>"
 
 
 Explanation = UnitExplanation | ScopeExplanation
@@ -344,7 +352,10 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
             # A wired input's dependency is its source already; other expressions are resolved.
             reads = () if node.source.kind == "dependency" else _reads(value, unit, project, locals_, file)
             explained.append(InputExplanation(path, value, node.source, file, reads, replaces))
-    files = [(leaf, "the unit: includes, dependencies, overridden and wired inputs")]
+    holds = "the unit: includes, dependencies, overridden and wired inputs"
+    if unit.state_directory != unit.directory:  # renamed or moved: the leaf keeps the old key
+        holds += f"; the state key it keeps (previous: {unit.spec.previous})"
+    files = [(leaf, holds)]
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
     files.append((locals_.file("region", unit), "local.region: region-wide values"))
@@ -406,9 +417,7 @@ def _not_found(project: Project, address: str, parts: list[str]) -> InputError:
             if reason:
                 message = f"explain: unit '{name}' is not deployed in {env}/{region}: {reason}"
     same_depth = [a for a in known if a.count("/") == len(parts) - 1]
-    close = difflib.get_close_matches(address, same_depth, n=3, cutoff=0.6) or difflib.get_close_matches(
-        address, known, n=3, cutoff=0.6
-    )
+    close = closest(address, same_depth, n=3) or closest(address, known, n=3)
     if close:
         hint = "did you mean " + ", ".join(close) + "?"
     else:
@@ -629,7 +638,7 @@ def check_selector(explanation: Explanation, selector: str | None) -> None:
         return
     names = [format_key_path(item.path) for item in items]
     kind = "input" if isinstance(explanation, UnitExplanation) else "local"
-    close = difflib.get_close_matches(selector, names, n=3, cutoff=0.6)
+    close = closest(selector, names, n=3)
     hint = ("did you mean " + ", ".join(close) + "?") if close else f"{kind}s: " + (", ".join(names) or "(none)")
     if isinstance(explanation, UnitExplanation):
         address = explanation.unit.address

@@ -44,6 +44,9 @@ class Graph:
     #: where Terragrunt runs a unit when that is not Unit.directory (style: stacks, .terragrunt-stack)
     directories: Mapping[Key, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        return f"<Graph {len(self.selection)} units selected, {len(self.nodes)} in all, {len(self.edges)} dependencies>"
+
     @property
     def units(self) -> tuple[Unit, ...]:
         """The selected units, in project order (environments, regions, units)."""

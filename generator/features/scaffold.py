@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from ..errors import ArgumentError, ArgumentProblem, Location
 from ..project import schema
 from ..project.modules.lockfile import scaffold_lock
 from ..project.names import NAME, PROJECT_NAME, looks_like_production
+from ..project.suggest import closest
 
 SCHEMA_DIR = ".tfgen"
 ENVIRONMENTS_SCHEMA = f"{SCHEMA_DIR}/environments.schema.json"
@@ -70,7 +70,7 @@ def check(options: Options) -> None:
         problem("regions", "", f"at most {MAX_REGIONS}")
     for region in options.regions:
         if region not in AWS_REGIONS:
-            close = difflib.get_close_matches(region, sorted(AWS_REGIONS), n=3)
+            close = closest(region, AWS_REGIONS, n=3)
             hint = f"did you mean {', '.join(close)}?" if close else ""
             problem("regions", repr(region), "not an AWS region", hint)
     if len(set(options.regions)) != len(options.regions):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import Diagnostic, Location, OutputError
-from ..project.layout import environment_of
+from ..project.layout import environment_of, read_by_every_environment
 from .state import State, digest
 
 #: What comparing one path finds. ``stale``: tfgen wrote it, it is no longer rendered;
@@ -32,6 +32,9 @@ class Change:
     protected: bool = False  # stale in an environment with deletion_protection
     adopted: bool = False  # unchanged, but not (yet) recorded in the manifest
 
+    def __repr__(self) -> str:  # without old and new, the file's bytes
+        return f"<Change {self.status} {self.path}>"
+
     @property
     def action(self) -> Action:
         if self.status == "unchanged":
@@ -41,6 +44,12 @@ class Change:
     @property
     def environment(self) -> str | None:
         return environment_of(self.path)
+
+    @property
+    def shared(self) -> bool:
+        """Read by every environment (root.hcl, _envcommon/*): a render limited to one
+        environment that writes it changes what the others deploy too."""
+        return read_by_every_environment(self.path)
 
     def refused(self, *, force: bool = False, allow_orphan: bool = False) -> bool:
         """Whether an applying render must refuse this change."""

@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 
 from ..errors import Diagnostic, InputError, Location, OutputError
-from ..project.layout import parent
+from ..project.layout import is_outside, outside_top, parent
 from .diff import Survey
 from .state import JOURNAL, MANIFEST, TEMP_SUFFIX, Manifest, State, digest, is_temp, journal_bytes
 
@@ -126,8 +126,11 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def _remove_empty_parents(output: Path, path: str) -> None:
-    parent = (output / path).parent
-    while parent != output and output in parent.parents:
+    """Remove the directories of *path* that are now empty, up to the output directory
+    (for the workflow outside it, up to the repository root), never that one itself."""
+    top = Path(os.path.normpath(output / outside_top(path))) if is_outside(path) else output
+    parent = Path(os.path.normpath(output / path)).parent
+    while parent != top and top in parent.parents:
         try:
             os.rmdir(parent)
         except OSError:
@@ -152,6 +155,16 @@ def remove_temp_files(output: Path, *, everywhere: bool) -> list[str]:
     return sorted(removed)
 
 
+def _remove_own_temp_files(target: Path) -> None:
+    """Temporary files that a killed write of *target* left beside it (``.NAME.*`` with
+    tfgen's suffix), and no other file of that directory."""
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in os.scandir(target.parent):
+            if entry.name.startswith(f".{target.name}.") and is_temp(entry.name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+
+
 def kept_directories(output: Path, deleted: Iterable[str], remaining: Iterable[str]) -> list[str]:
     """After deleting *deleted*: the top-most of their directories that still exist only
     because they hold files tfgen did not write (tfgen's *remaining* files aside)."""
@@ -163,6 +176,8 @@ def kept_directories(output: Path, deleted: Iterable[str], remaining: Iterable[s
             prefix = parent(prefix)
     kept: set[str] = set()
     for path in deleted:
+        if is_outside(path):  # the workflow's directories are the repository's
+            continue
         directory = parent(path)
         while directory and not (output / directory).is_dir():
             directory = parent(directory)
@@ -189,6 +204,9 @@ def apply(
     deletes = [c for c in survey.changes if c.action == "delete"]
     if state.interrupted:
         remove_temp_files(output, everywhere=state.journal is not None)
+        for path in state.journal or {}:
+            if is_outside(path):  # the workflow's own temporary file, beside it at the repository root
+                _remove_own_temp_files(output / path)
     if writes:
         journal: dict[str, set[str]] = {p: set(h) for p, h in (state.journal or {}).items()}
         for change in writes:

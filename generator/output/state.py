@@ -18,11 +18,12 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .._version import __version__
 from ..errors import Diagnostic, Location, OutputError
+from ..project.layout import is_outside
 
 MANIFEST = ".tfgen-manifest.json"
 JOURNAL = ".tfgen-journal.json"
@@ -37,10 +38,11 @@ def digest(data: bytes) -> str:
 
 
 def is_safe_path(path: str) -> bool:
-    """A relative posix path that stays inside the output directory."""
+    """A relative posix path that stays inside the output directory, or the workflow at
+    the repository root's .github/workflows/ (layout.is_outside)."""
     if not path or path.startswith("/") or "\\" in path or "\0" in path or path in (MANIFEST, JOURNAL):
         return False
-    return all(part not in ("", ".", "..") for part in path.split("/"))
+    return is_outside(path) or all(part not in ("", ".", "..") for part in path.split("/"))
 
 
 # --- manifest and journal ---------------------------------------------------------
@@ -48,17 +50,20 @@ def is_safe_path(path: str) -> bool:
 
 @dataclass(frozen=True)
 class Manifest:
+    """What tfgen wrote, and nothing about the tfgen that wrote it: the file is committed
+    beside the tree, so its bytes must change only when the tree's do. (Manifests written
+    before recorded ``tfgen_version``, which changed the file, and failed the comparison of
+    a fresh render with the committed tree, at every tfgen release.)"""
+
     files: Mapping[str, str]  # path -> digest of the bytes tfgen wrote
     #: environments rendered with deletion_protection: true; None when the manifest
     #: predates this record (protection then unknown, assumed for removed environments)
     protected: tuple[str, ...] | None = ()
-    version: str = __version__
 
     def to_bytes(self) -> bytes:
         body = {
             "generator": "tfgen",
             "format": MANIFEST_FORMAT,
-            "tfgen_version": self.version,
             "protected": sorted(self.protected or ()),
             "files": dict(sorted(self.files.items())),
         }
@@ -128,11 +133,7 @@ def parse_manifest(raw: bytes, path: Path) -> Manifest:
         not isinstance(protected, list) or not all(isinstance(e, str) for e in protected)
     ):
         raise _corrupt(path, "'protected' is not a list of environment names")
-    return Manifest(
-        files,
-        tuple(protected) if protected is not None else None,
-        str(body.get("tfgen_version", "")),
-    )
+    return Manifest(files, tuple(protected) if protected is not None else None)
 
 
 def read_journal(output: Path) -> dict[str, frozenset[str]] | None:
@@ -173,8 +174,9 @@ class State:
 
     def manifest_status(self, manifest: Manifest) -> str:
         """What *manifest* changes in the file: unchanged, changed or created. Only what it
-        records counts (files, hashes, protection), not which tfgen version wrote it: a
-        tfgen upgrade that renders the same bytes leaves the tree in sync."""
+        records counts (files, hashes, protection), not how an older tfgen spelt it (with
+        the ``tfgen_version`` it wrote then): a tfgen upgrade that renders the same bytes
+        leaves the tree in sync, and the file is rewritten with the next real change."""
         if self.manifest_bytes is None:
             return "created"
         if self.manifest_bytes == manifest.to_bytes():
@@ -183,7 +185,8 @@ class State:
         same = (
             old is not None
             and old.protected is not None
-            and self.manifest_bytes == replace(manifest, version=old.version).to_bytes()
+            and dict(old.files) == dict(manifest.files)
+            and sorted(old.protected) == sorted(manifest.protected or ())
         )
         return "unchanged" if same else "changed"
 

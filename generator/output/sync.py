@@ -61,9 +61,16 @@ class RenderResult:
     switch: Notice | None = None
     #: files under output/ that tfgen did not write and Terragrunt would pick up (compared only)
     foreign: list[str] = field(default_factory=list)
+    #: why writing this render would be refused beyond single files (a style switch without
+    #: switch_style, a unit block dropped from a protected stack): a dry run reports them too
+    review_refusals: tuple[Diagnostic, ...] = ()
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.changes if c.status == status)
+
+    def __repr__(self) -> str:  # short: the changes hold every file's bytes
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items() if n)
+        return f"<RenderResult {self.output}: {counts or 'no files'}, written={self.written}, in_sync={self.in_sync}>"
 
     @property
     def files(self) -> int:
@@ -177,6 +184,7 @@ def sync(
             moved=moved,
             switch=reviewed.notice,
             foreign=[] if write else foreign_files(out, desired, state, allowed=allowed_extra, prune=scope.may_prune),
+            review_refusals=tuple(reviewed.refusals),
         )
         if write:
             if reviewed.refusals:

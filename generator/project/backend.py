@@ -94,7 +94,9 @@ def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
     if unit is None:
         bucket: Any = HclExpr(expression(state["bucket"], project.name))
         key: Any = HclExpr('"${path_relative_to_include()}/' + layout.STATE_FILE + '"')
-        if moved(project):  # renamed or moved units keep their state key (previous:)
+        # Renamed or moved units keep their state key (previous:): a classic leaf says so
+        # itself; the stacks style's units share a catalog file, so root.hcl maps them.
+        if project.style == "stacks" and moved(project):
             key = HclExpr(
                 '"${lookup(local.moved, path_relative_to_include(), path_relative_to_include())}/'
                 + layout.STATE_FILE

@@ -3,17 +3,18 @@ checking the files the units name, and counting what loading did."""
 
 from __future__ import annotations
 
-import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import Diagnostic, InputError, KeyPath, display_path
+from ..errors import Diagnostic, InputError, KeyPath, Location, display_path
 from . import schema
 from .loader import Document, load
 from .model import Module, build_module
 from .names import MODULE_ID, module_id_problem
+from .suggest import closest
 
 
 @dataclass
@@ -121,7 +122,7 @@ def _module_not_found(module_id: str, lookup: CatalogLookup, doc: Document, wher
         hint = f"rename it to {expected}: file names are case-sensitive on Linux"
     else:
         message = f"module '{module_id}' not found: no file {expected}"
-        close = difflib.get_close_matches(module_id, lookup.known, n=1, cutoff=0.6)
+        close = closest(module_id, lookup.known)
         listing = ", ".join(lookup.known)
         hint = f"did you mean '{close[0]}'?" if close else (f"modules: {listing}" if listing else "")
         if lookup.other_suffix is not None:
@@ -178,6 +179,29 @@ def load_catalog(
             stats.modules += 1
             modules[module_id] = build_module(module_id, module_doc)
     return modules, errors
+
+
+def unused_modules(root: Path, doc: Document, modules: Mapping[str, Module]) -> list[Diagnostic]:
+    """A warning at each catalog file no unit deploys: it is never validated nor rendered,
+    so its mistakes stay hidden until a unit names it (and a removal from the last unit
+    leaves it behind without a word). None while a module a unit names did not load: a
+    misspelt module id would make the module meant look unused."""
+    referenced = {module_id for module_id, _ in _referenced_modules(doc)}
+    if not referenced <= modules.keys():
+        return []
+    catalog = root / "catalog"
+    categories = [c for c in _entries(catalog) if (catalog / c).is_dir()]
+    return [
+        Diagnostic(
+            f"module {module_id} is not deployed by any unit: it is neither checked nor rendered",
+            Location(display_path(catalog / f"{module_id}.yaml"), 1, 1),
+            severity="warning",
+            rule="unused-module",
+            hint=f"name it in a unit (units.NAME.module: {module_id}), or delete the file",
+        )
+        for module_id in _known(catalog, categories)
+        if module_id not in referenced
+    ]
 
 
 def blocking(problems: list[Diagnostic]) -> bool:

@@ -23,6 +23,7 @@ shared by every environment.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ROOT = "root.hcl"
@@ -41,6 +42,10 @@ DOT_STACK = ".terragrunt-stack"
 GENERATED_FILES = ("terragrunt.autoinclude.hcl", "terragrunt.values.hcl")
 #: A unit's state object, below its directory's path in the bucket (path_relative_to_include()).
 STATE_FILE = "terraform.tfstate"
+#: The one kind of file tfgen owns outside the output directory: the GitHub workflow at
+#: the repository root (ci.github_actions.path), recorded relative to the output
+#: directory. Nothing else may leave the tree, whatever a manifest says.
+_OUTSIDE = re.compile(r"(?:\.\./)+\.github/workflows/[A-Za-z0-9._-]+\.ya?ml\Z")
 
 
 def envcommon_file(category: str, module: str) -> str:
@@ -97,6 +102,23 @@ def environment_of(path: str) -> str | None:
     """``environments/<env>/...`` -> ``<env>``; shared files -> None."""
     parts = path.split("/")
     return parts[1] if len(parts) >= 3 and parts[0] == ENVIRONMENTS else None
+
+
+def is_outside(path: str) -> bool:
+    """``../.github/workflows/NAME.yml`` (any number of ``../``): the workflow at the
+    repository root, the only path outside the output directory tfgen writes."""
+    return _OUTSIDE.match(path) is not None
+
+
+def outside_top(path: str) -> str:
+    """The ``../../`` part of an outside path: the repository root, from the output directory."""
+    return path[: path.index(".github/")]
+
+
+def read_by_every_environment(path: str) -> bool:
+    """root.hcl, _envcommon/* and the stacks' _units/*: every environment's units read
+    them, so a render limited to one environment that rewrites one changes the others."""
+    return path == ROOT or path.split("/", 1)[0] in (ENVCOMMON, UNITS_DIR)
 
 
 def relative_path(target: str, start: str) -> str:

@@ -542,6 +542,10 @@ def _syntax_error(file: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
     return Diagnostic(message, Location(file, line, col), rule="yaml-syntax", hint=hint)
 
 
+#: C0 control characters other than tab, line feed and carriage return.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def decode(raw: bytes, file: str) -> str:
     """UTF-8 (an optional BOM is dropped), reporting the position of a bad byte."""
     for bom, encoding in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
@@ -575,18 +579,15 @@ def decode(raw: bytes, file: str) -> str:
                 )
             ]
         ) from None
-    for i, ch in enumerate(text):
-        if ch == "\x00" or (ord(ch) < 32 and ch not in "\t\n\r"):
-            before = text[:i]
-            line = before.count("\n") + 1
-            col = i - (before.rfind("\n") + 1) + 1
-            raise InputError(
-                [
-                    Diagnostic(
-                        f"control character U+{ord(ch):04X} in the file", Location(file, line, col), rule="encoding"
-                    )
-                ]
-            )
+    found = _CONTROL_CHARACTER.search(text)  # one regex scan: a loop per character took 1 s for 5 MB
+    if found is not None:
+        i, ch = found.start(), found.group()
+        before = text[:i]
+        line = before.count("\n") + 1
+        col = i - (before.rfind("\n") + 1) + 1
+        raise InputError(
+            [Diagnostic(f"control character U+{ord(ch):04X} in the file", Location(file, line, col), rule="encoding")]
+        )
     return text
 
 

@@ -234,6 +234,9 @@ class Module:
         """The dependency blocks the catalog inputs read (``dependency.<name>...``)."""
         return frozenset(name for _p, e in expressions(self.inputs) for name in dependencies_named(e.text))
 
+    def __repr__(self) -> str:  # short: a script that prints a model must not print every input
+        return f"<Module {self.id} {self.source_url}>"
+
     @property
     def source_url(self) -> str:
         """The Terraform source with its version pinned (?version= or ?ref=)."""
@@ -260,6 +263,9 @@ class Region:
     def zones(self) -> tuple[str, ...]:
         return tuple(f"{self.name}{suffix}" for suffix in self.azs)
 
+    def __repr__(self) -> str:
+        return f"<Region {self.name} {self.vpc_cidr}>"
+
 
 @dataclass(frozen=True)
 class Environment:
@@ -279,6 +285,9 @@ class Environment:
     def region(self, name: str) -> Region | None:
         return next((r for r in self.regions if r.name == name), None)
 
+    def __repr__(self) -> str:
+        return f"<Environment {self.name}: {', '.join(r.name for r in self.regions) or 'no regions'}>"
+
 
 @dataclass(frozen=True)
 class UnitSpec:
@@ -297,6 +306,9 @@ class UnitSpec:
     #: Its own dependencies (raw mappings by name): retargeting the catalog's or new ones.
     dependencies: Mapping[str, Any] = field(default_factory=dict)
     deletion_protection: bool | None = None  # None: the environment's
+
+    def __repr__(self) -> str:
+        return f"<UnitSpec {self.name} ({self.module})>"
 
 
 @dataclass(frozen=True)
@@ -344,6 +356,9 @@ class Unit:
     @property
     def address(self) -> str:
         return "/".join(self.key)
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.address} ({self.module.id})>"
 
     @property
     def directory(self) -> str:
@@ -421,6 +436,10 @@ class Project:
 
     def unit(self, key: tuple[str, str, str]) -> Unit | None:
         return self._units_by_key().get(key)
+
+    def __repr__(self) -> str:
+        return (f"<Project {self.name or self.root.name}: {len(self.environments)} environments, "
+                f"{len(self.units)} units from {len(self.modules)} modules>")
 
     def _units_by_key(self) -> dict[tuple[str, str, str], Unit]:
         cache: dict[tuple[str, str, str], Unit] | None = self.__dict__.get("_by_key")
@@ -556,12 +575,16 @@ def _overrides(spec: UnitSpec, env: Environment, region: Region) -> Iterator[tup
             yield owner, override
 
 
-def _promoted_version(spec: UnitSpec, env: Environment, region: Region) -> tuple[str | None, KeyPath]:
+#: A unit's override mappings in one place, in merge order (_overrides), found once.
+Owned = Sequence[tuple[KeyPath, Mapping[str, Any]]]
+
+
+def _promoted_version(spec: UnitSpec, owned: Owned) -> tuple[str | None, KeyPath]:
     """The version set for this unit, later wins: unit < environment < region."""
     found: tuple[str | None, KeyPath] = (None, ())
     if spec.version is not None:
         found = (spec.version, (*spec.path, "version"))
-    for owner, override in _overrides(spec, env, region):
+    for owner, override in owned:
         if override.get("version") is not None:
             found = (str(override["version"]), (*owner, "units", spec.name, "version"))
     return found
@@ -579,13 +602,13 @@ def _unit_tags(layers: Sequence[Mapping[str, Any]], module: Module) -> dict[str,
     return tags
 
 
-def _protection(spec: UnitSpec, env: Environment, region: Region) -> tuple[bool, KeyPath]:
+def _protection(spec: UnitSpec, env: Environment, owned: Owned) -> tuple[bool, KeyPath]:
     """The unit's deletion policy here, later wins: environment < unit < environment's
     override < region's override; with where the unit's own is set (() the environment's)."""
     found: tuple[bool, KeyPath] = (env.deletion_protection, ())
     if spec.deletion_protection is not None:
         found = (spec.deletion_protection, (*spec.path, "deletion_protection"))
-    for owner, override in _overrides(spec, env, region):
+    for owner, override in owned:
         if override.get("deletion_protection") is not None:
             found = (bool(override["deletion_protection"]), (*owner, "units", spec.name, "deletion_protection"))
     return found
@@ -593,11 +616,11 @@ def _protection(spec: UnitSpec, env: Environment, region: Region) -> tuple[bool,
 
 #: Where a unit's own dependencies are written, in merge order after the catalog's:
 #: the unit, then its environment override (defaults folded in), then its region override.
-def _dependency_layers(spec: UnitSpec, env: Environment, region: Region) -> list[tuple[KeyPath, Mapping[str, Any]]]:
+def _dependency_layers(spec: UnitSpec, owned: Owned) -> list[tuple[KeyPath, Mapping[str, Any]]]:
     found: list[tuple[KeyPath, Mapping[str, Any]]] = []
     if spec.dependencies:
         found.append(((*spec.path, "dependencies"), spec.dependencies))
-    for owner, override in _overrides(spec, env, region):
+    for owner, override in owned:
         own = override.get("dependencies")
         if isinstance(own, Mapping) and own:
             found.append(((*owner, "units", spec.name, "dependencies"), own))
@@ -648,10 +671,10 @@ def merge_dependencies(
     return tuple(found.values())
 
 
-def _module_id(spec: UnitSpec, env: Environment, region: Region) -> str:
+def _module_id(spec: UnitSpec, env: Environment, region: Region, owned: Owned | None = None) -> str:
     """The catalog module of this placement, later wins: unit < environment < region."""
     module = spec.module
-    for _owner, override in _overrides(spec, env, region):
+    for _owner, override in owned if owned is not None else _overrides(spec, env, region):
         if override.get("module") is not None:
             module = str(override["module"])
     return module
@@ -724,9 +747,12 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             # Each layer's path is <the units of a place>/<unit>/<rest>: the units mapping
             # is found once per region, then each unit costs one lookup per layer.
             places = [_units_of(data, layer, env.name, region.name) for layer in override_layers]
+            # Units with an override here (most have none: their walk is skipped).
+            overridden = env.unit_overrides.keys() | region.unit_overrides.keys()
             tag_places = [_units_of(data, layer, env.name, region.name) for layer in tag_layers]
             for spec in specs:
-                module = modules.get(_module_id(spec, env, region))
+                owned = tuple(_overrides(spec, env, region)) if spec.name in overridden else ()
+                module = modules.get(_module_id(spec, env, region, owned))
                 if module is None:
                     continue
                 layer = spec.layer if spec.layer is not None else module.layer
@@ -744,18 +770,18 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                     overrides = deep_merge(overrides, {module.tags_input: tags})
                 elif module.tags_input is None:
                     tags = {}  # the module takes no tags
-                version, version_path = _promoted_version(spec, env, region)
+                version, version_path = _promoted_version(spec, owned)
                 if version is not None and version == module.version:
                     version, version_path = None, ()  # the catalog's own version: nothing promoted
                 dependencies = module.dependencies
-                own = _dependency_layers(spec, env, region)
+                own = _dependency_layers(spec, owned)
                 if own:
                     memo = (module.id, tuple(id(m) for _, m in own))
                     found_dependencies = shared_dependencies.get(memo)
                     if found_dependencies is None:
                         found_dependencies = shared_dependencies[memo] = merge_dependencies(module, own, doc, errors)
                     dependencies = found_dependencies
-                protection, protection_path = _protection(spec, env, region)
+                protection, protection_path = _protection(spec, env, owned)
                 unit = Unit(
                     spec, module, env, region, overrides, layers, version, version_path, tags,
                     layer=layer, dependencies=dependencies,

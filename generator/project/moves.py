@@ -1,6 +1,7 @@
 """Renamed and moved units keep their state: ``previous:`` names the unit (NAME, or
-LAYER/NAME) as it was when its state was created, and root.hcl maps the unit's new
-directory to that state key (``local.moved``). What a render reports as ``moved``."""
+LAYER/NAME) as it was when its state was created; the unit's own terragrunt.hcl keeps
+that state key (root.hcl's ``local.moved`` in the stacks style, whose units share one
+catalog file). What a render reports as ``moved``."""
 
 from __future__ import annotations
 

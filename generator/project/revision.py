@@ -50,6 +50,16 @@ def project_prefix(directory: Path) -> tuple[Path, str]:
     return top, prefix
 
 
+def repository_root(directory: Path) -> Path | None:
+    """The top directory of the git repository holding *directory*; None when there is
+    none (or git is not installed)."""
+    try:
+        top, _prefix = project_prefix(directory)
+    except InputError:
+        return None
+    return top
+
+
 def resolve(directory: Path, ref: str) -> str:
     """The commit id of *ref*; InputError when it names no commit."""
     if not ref or ref.startswith("-"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from importlib import resources
@@ -14,6 +13,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from ..errors import Diagnostic, KeyPath
 from .loader import Document
 from .names import name_problem
+from .suggest import closest
 from .values import HclExpr
 
 ENVIRONMENTS = "environments.schema.json"
@@ -75,7 +75,7 @@ Message = tuple[str, KeyPath, bool, str]  # (message, key path, point at the key
 
 def unknown_key_hint(key: str, allowed: list[str]) -> str:
     """"did you mean 'x'?" for the closest allowed key, else the list of allowed keys."""
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    close = closest(key, allowed)
     if not close:  # a case or separator slip: deletion-protection, Deletion_Protection
         folded = {a.replace("-", "_").lower(): a for a in allowed}
         match = folded.get(key.replace("-", "_").lower())
@@ -126,7 +126,7 @@ def _message(error: ValidationError) -> Message:
     if kind == "enum":
         choices = list(error.validator_value) if isinstance(error.validator_value, list) else []
         options = ", ".join(json.dumps(o) for o in choices)
-        close = difflib.get_close_matches(str(error.instance), [str(o) for o in choices], n=1)
+        close = closest(str(error.instance), [str(o) for o in choices])
         return (
             f"{_describe(error.instance)} is not one of {options}",
             path,
@@ -139,11 +139,21 @@ def _message(error: ValidationError) -> Message:
         return "must not be empty", path, False, ""
     if kind == "uniqueItems":
         return "items must be unique", path, False, ""
+    if kind == "maxLength":  # the value is not echoed: it may be megabytes long
+        size = len(error.instance) if isinstance(error.instance, str) else 0
+        limit = schema.get("x-message") or f"at most {error.validator_value} characters"
+        return f"{_shortened(error.instance)} is {size:,} characters long: {limit}", path, False, ""
     if kind == "minLength":
         if error.validator_value == 1:
             return "must not be empty", path, False, ""
         return f"must be at least {error.validator_value} characters long", path, False, ""
     return error.message, path, False, ""
+
+
+def _shortened(value: object, limit: int = 40) -> str:
+    """*value* quoted, cut to *limit* characters: a message names a value, never pastes it."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _alternative_fits(errors: list[ValidationError]) -> bool:
@@ -203,6 +213,13 @@ def validate_document(doc: Document, schema_name: str = ENVIRONMENTS) -> list[Di
             if _is_name_error(leaf):
                 path = (*leaf.absolute_path, str(leaf.instance))
                 text = leaf.schema.get("x-message") if isinstance(leaf.schema, dict) else None
+                what = leaf.schema.get("x-what") if isinstance(leaf.schema, dict) else None
+                if what:  # not a name that becomes a path: only the schema's own rule applies
+                    size = len(str(leaf.instance))
+                    message = f"invalid {what} {_shortened(leaf.instance)} ({size:,} characters): {text}"
+                    where = doc.locate(path, key=True)
+                    diagnostics.append(Diagnostic(message, where, path, rule="schema"))
+                    continue
                 why = name_problem(str(leaf.instance))
                 message = f"invalid name {leaf.instance!r}: {why or text or 'not allowed here'}"
                 where = doc.locate(path, key=True)

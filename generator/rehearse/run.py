@@ -242,6 +242,7 @@ class _Rehearsal:
     def run(self) -> None:
         self._step("render", self._render)
         self._step("check endpoints", self._check_endpoints)
+        self._step("check state objects", self._check_state_objects)
         self._step("stand-ins", self._standins)
         self._step("apply", lambda: self._terragrunt("apply", ["apply", "-auto-approve", "-input=false"]))
         self._step("provider", self._check_provider)
@@ -300,6 +301,7 @@ class _Rehearsal:
         self.report.notes.append(f"then: {self.options.then}; units that keep their state after a move: {moved}")
         detail = self._render(cli_config=False)
         self._check_endpoints()
+        self._check_state_objects()
         return detail
 
     def _render(self, cli_config: bool = True) -> str:
@@ -354,6 +356,30 @@ class _Rehearsal:
         if self.report.failures:
             self.report.notes.append("refused to run: the tree would reach a non-local endpoint")
         return f"every endpoint is {urlsplit(self.endpoint).hostname}"
+
+    def _check_state_objects(self) -> str:
+        """Two units whose evaluated remote_state is one state object would overwrite each
+        other's state; OpenTofu would only say that the lock is held. Checked on what
+        Terragrunt evaluated (a custom root.hcl.j2 decides the key; validate cannot see it),
+        before anything is applied."""
+        owners: dict[str, str] = {}
+        for unit in self.project.units:
+            where = state_object(self.rendered.get(unit.address, {}).get("remote_state"))
+            if where is None:
+                continue
+            other = owners.setdefault(where, unit.address)
+            if other != unit.address:
+                self.report.failures.append(
+                    Failure(
+                        "check state objects",
+                        unit.address,
+                        f"{unit.address} and {other} share one state object, {where}: each unit needs its own "
+                        "key (see remote_state in root.hcl, or its template templates/root.hcl.j2)",
+                    )
+                )
+        if self.report.failures:
+            self.report.notes.append("refused to run: two units would share one state object")
+        return f"{len(owners)} state objects, one per unit"
 
     # --- stand-ins -----------------------------------------------------------------
 
@@ -903,6 +929,26 @@ def _find(haystack: Any, needle: Any, path: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+def state_object(remote_state: Any) -> str | None:
+    """Where an evaluated ``remote_state`` keeps the state, as a URL-like name (None: no
+    remote state). S3 and GCS by bucket and key (prefix), local by absolute path; another
+    backend by its whole configuration."""
+    if not isinstance(remote_state, dict):
+        return None
+    backend = str(remote_state.get("backend") or "")
+    config = remote_state.get("config") or {}
+    if not backend or not isinstance(config, dict):
+        return None
+    if backend == "s3":
+        return f"s3://{config.get('bucket', '')}/{config.get('key', '')}"
+    if backend == "gcs":
+        return f"gs://{config.get('bucket', '')}/{config.get('prefix', '')}"
+    if backend == "local":  # a relative path is in each unit's own directory
+        path = str(config.get("path") or "")
+        return f"local:{path}" if os.path.isabs(path) else None
+    return f"{backend}:{json.dumps(config, sort_keys=True)}"
 
 
 def _tail(text: str, lines: int = 8) -> str:

@@ -7,6 +7,7 @@ import datetime
 import importlib.util
 import ipaddress
 import os
+import shlex
 import socket
 import ssl
 import subprocess
@@ -66,6 +67,18 @@ def write_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def install_hint() -> str:
+    """How to add moto to the environment tfgen runs in. ``pip install
+    'terragrunt-tfgen[rehearse]'`` works as written wherever tfgen is installed, a
+    checkout's editable install included: pip takes the installed distribution and adds
+    the extra (it would fetch terragrunt-tfgen itself only where it is missing, which
+    needs the distribution on PyPI). Named with this interpreter: a pip of another
+    environment would install moto where tfgen does not look."""
+    pip = f"{shlex.quote(sys.executable)} -m pip"
+    return (f"{pip} install 'terragrunt-tfgen[rehearse]' (adds moto to the tfgen installed there, a checkout's "
+            f"too); in a checkout of tfgen, the same: {pip} install -e '.[rehearse]'")
+
+
 class LocalS3:
     """``with LocalS3(directory) as s3: s3.endpoint`` -> ``https://127.0.0.1:PORT``;
     clients trust ``s3.certificate`` (SSL_CERT_FILE for Terragrunt and OpenTofu)."""
@@ -84,9 +97,7 @@ class LocalS3:
 
     def start(self) -> None:
         if not available():
-            raise cannot(
-                "tfgen rehearse needs moto's server mode for its local S3", "pip install 'terragrunt-tfgen[rehearse]'"
-            )
+            raise cannot("tfgen rehearse needs moto's server mode for its local S3", install_hint())
         self.certificate, key = write_certificate(self.directory)
         for _attempt in range(3):
             self.port = _free_port()

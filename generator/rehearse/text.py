@@ -13,7 +13,7 @@ def to_text(report: Report) -> str:
     lines.append("Steps:")
     for step in report.steps:
         mark = "ok  " if step.ok else "FAIL"
-        lines.append(f"  {mark} {step.name:<16} {step.seconds:6.1f} s  {step.detail}")
+        lines.append(f"  {mark} {step.name:<19} {step.seconds:6.1f} s  {step.detail}")
     if report.units:
         lines.append("")
         lines.append("Units in the order their resources were created (tfgen graph wave; destroy position):")

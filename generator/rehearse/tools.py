@@ -6,6 +6,8 @@ import os
 import shlex
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,14 @@ from .errors import cannot
 
 #: A source checkout: scripts/build-tools.sh builds all three into the tools cache.
 BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-tools.sh"
+#: What each variable names, for the messages.
+TOOLS = {
+    "TERRAGRUNT": "Terragrunt",
+    "TOFU": "OpenTofu",
+    "TFGEN_REHEARSAL_PROVIDER": "tfgen's stand-in AWS provider",
+}
+
+Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -22,37 +32,69 @@ class Tools:
     provider: str
 
 
-def _from_script() -> dict[str, str]:
+def tools_dir() -> Path:
+    """Where scripts/build-tools.sh caches its builds (as scripts/tools-common.sh says)."""
+    explicit = os.environ.get("TFGEN_TOOLS_DIR")
+    if explicit:
+        return Path(explicit)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "tfgen" / "tools"
+
+
+def _from_script(missing: list[str], say: Say) -> tuple[dict[str, str], str]:
+    """The variables scripts/build-tools.sh exports, building what its cache lacks; and
+    why not, when it failed. Its progress (each tool: cached, building, built in N s) is
+    relayed line by line: a cold build compiles Go for minutes, which must not look hung."""
     if not BUILD_SCRIPT.is_file() or not (BUILD_SCRIPT.parent.parent / "rehearsal" / "provider").is_dir():
-        return {}
-    result = subprocess.run(
-        ["bash", str(BUILD_SCRIPT), "--env"], capture_output=True, text=True, check=False, timeout=3600
-    )
-    if result.returncode != 0:
-        return {}
+        return {}, ""
+    names = ", ".join(TOOLS[m] for m in missing)
+    say(f"tfgen rehearse: {', '.join('$' + m for m in missing)} not set: {BUILD_SCRIPT} provides {names}, "
+        f"building what {tools_dir()} does not hold yet (a first build compiles Go for about 10-15 minutes "
+        "on 2 cores; from the cache it takes a second)")
+    started = time.monotonic()
+    last = ""
+    with subprocess.Popen(
+        ["bash", str(BUILD_SCRIPT), "--env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None and process.stdout is not None
+        for line in process.stderr:  # the exports on stdout are a few short lines: no deadlock
+            if line.strip():
+                last = line.strip()
+                say(f"  {last}")
+        output = process.stdout.read()
+        code = process.wait()
+    seconds = time.monotonic() - started
+    if code != 0:
+        say(f"tfgen rehearse: building the tools failed after {seconds:.0f} s (exit {code})")
+        return {}, f"{BUILD_SCRIPT.name} failed: {last}" if last else f"{BUILD_SCRIPT.name} failed (exit {code})"
+    say(f"tfgen rehearse: tools ready in {seconds:.1f} s")
     found = {}
-    for line in result.stdout.splitlines():
+    for line in output.splitlines():
         words = shlex.split(line)
         if len(words) == 2 and words[0] == "export" and "=" in words[1]:
             name, _, value = words[1].partition("=")
             found[name] = value
-    return found
+    return found, ""
 
 
-def find(build: bool = True) -> Tools:
+def find(build: bool = True, say: Say | None = None) -> Tools:
     """The tools from $TERRAGRUNT, $TOFU and $TFGEN_REHEARSAL_PROVIDER, else built (or
-    found cached) by scripts/build-tools.sh in a source checkout."""
-    env = {k: os.environ.get(k, "") for k in ("TERRAGRUNT", "TOFU", "TFGEN_REHEARSAL_PROVIDER")}
+    found cached) by scripts/build-tools.sh in a source checkout; *say* hears what is
+    built and how long it took."""
+    env = {k: os.environ.get(k, "") for k in TOOLS}
+    failure = ""
     if not all(env.values()) and build:
-        built = _from_script()
+        built, failure = _from_script([k for k, v in env.items() if not v], say or (lambda _line: None))
         env = {k: v or built.get(k, "") for k, v in env.items()}
     env["TERRAGRUNT"] = env["TERRAGRUNT"] or shutil.which("terragrunt") or ""
     env["TOFU"] = env["TOFU"] or shutil.which("tofu") or ""
     missing = [k for k, v in env.items() if not v or not os.access(v, os.X_OK)]
     if missing:
+        because = f" ({failure})" if failure else ""
         raise cannot(
             f"tfgen rehearse needs {', '.join('$' + m for m in missing)} (Terragrunt, OpenTofu and "
-                    "tfgen's stand-in AWS provider)",
-            'in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)"',
+            f"tfgen's stand-in AWS provider){because}",
+            'in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)" builds them (Go 1.24+); '
+            "then set the three variables wherever tfgen is installed",
         )
     return Tools(env["TERRAGRUNT"], env["TOFU"], env["TFGEN_REHEARSAL_PROVIDER"])

@@ -42,12 +42,14 @@ DEFAULTS: Mapping[str, Any] = {
     "opentofu_version": "1.12.6",
     "tfgen_requirement": f"terragrunt-tfgen=={__version__}",
     "runs_on": "ubuntu-24.04",
+    "path": WORKFLOW_PATH,
+    "in_output": False,
 }
 
 
 @dataclass(frozen=True)
 class Pipeline:
-    path: str  # inside the output directory
+    path: str  # inside the output directory (api moves the workflow to the repository root)
     template: str
     context: Mapping[str, Any]
 
@@ -128,11 +130,23 @@ def _github(project: Project, options: Mapping[str, Any], project_path: str, tre
         "project_path": project_path,
         "tree": tree,
         "config": project.document.file.rsplit("/", 1)[-1],
-        "workflow_path": WORKFLOW_PATH,
+        "workflow_path": chosen["path"],
         "state_region": project.state["region"],
         "environments": environments,
     }
-    return Pipeline(WORKFLOW_PATH, "github-actions.yml.j2", context)
+    return Pipeline(chosen["path"], "github-actions.yml.j2", context)
+
+
+def repository_files(project: Project) -> list[str]:
+    """Planned paths that belong at the repository root, not in the output directory:
+    the GitHub workflow (``ci.github_actions.path``), unless ``in_output: true``. The
+    plan is pure and names it as if in output/; api.py places it once it knows where the
+    repository and the output directory are."""
+    ci = settings(project)
+    if "github_actions" not in ci:
+        return []
+    options = {**DEFAULTS, **(ci.get("github_actions") or {})}
+    return [] if options["in_output"] else [str(options["path"])]
 
 
 def pipelines(project: Project, source_name: str = "environments.yaml") -> list[Pipeline]:

@@ -117,7 +117,9 @@ def root_file(project: Project, header: str) -> PlannedFile:
             "project": project,
             "constraints": constraints,
             "state_config": config,
-            "moved": backend.moved(project),
+            # The stacks style's units share one catalog file: their kept state keys stay
+            # in root.hcl there. A classic leaf keeps its own (kept_state below).
+            "moved": backend.moved(project) if project.style == "stacks" else {},
             "provider": provider_contents(project),
             "versions_override": versions_override_contents(project),
         },
@@ -202,6 +204,19 @@ def _promotion(unit: Unit) -> dict[str, str] | None:
     return {"version": unit.version, "catalog": unit.module.version or "unpinned", "source": unit.source_url}
 
 
+def _kept_state(unit: Unit) -> dict[str, str] | None:
+    """A renamed or moved unit (previous:) keeps its state key in its own leaf, so a
+    rename changes the files of the moved unit alone, not root.hcl that every unit reads."""
+    if unit.state_directory == unit.directory:
+        return None
+    return {
+        "previous": str(unit.spec.previous),
+        "key": layout.state_key(unit.state_directory),
+        "directory": unit.directory,
+        "state_directory": unit.state_directory,
+    }
+
+
 def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
     inputs = _leaf_inputs(unit, project, shared)
     # Wired inputs read dependency outputs (dependency and output names are identifiers),
@@ -248,6 +263,7 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "prevent_destroy": unit.deletion_protection,
             "own_protection": unit.protection_path and unit.own_protection,
             "promoted": _promotion(unit),
+            "kept_state": _kept_state(unit),
         },
         unit.environment.name,
         unit.region.name,

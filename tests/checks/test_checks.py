@@ -26,8 +26,9 @@ from ..conftest import ProjectFactory, tree
 
 Report = Callable[..., list[str]]
 #: Notes these projects get by construction (registry pins without a lock, local
-#: sources not on disk); each is tested in tests/project/test_modules.py.
-QUIET = {NO_LOCK_RULE, LOCAL_MISSING_RULE}
+#: sources not on disk, the vpc module every project's catalog has); each is tested in
+#: tests/project/test_modules.py or test_catalog.py.
+QUIET = {NO_LOCK_RULE, LOCAL_MISSING_RULE, "unused-module"}
 
 HEAD = """\
 version: 1

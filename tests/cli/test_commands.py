@@ -155,3 +155,37 @@ def test_errors_stay_on_one_line_whatever_the_names(runner: CliRunner, make_proj
     lines = [line for line in result.stderr.splitlines() if line]
     assert all(line.startswith(str(config.parent)) or line.endswith("errors") for line in lines), lines
     assert any('units["vpc\\n"]' in line for line in lines)
+
+
+def test_a_scoped_render_says_which_files_every_environment_reads(runner: CliRunner, reference_project: Path) -> None:
+    """render --env uat rewrites root.hcl and _envcommon/*, which dev, staging and prod
+    read too: the listing, the --dry-run JSON, the diff header and the render say so."""
+    config = reference_project
+    config.write_text(config.read_text("utf-8").replace('required_version: ">= 1.11.0"',
+                                                        'required_version: ">= 1.11.1"', 1), "utf-8")
+    rds = config.parent / "catalog" / "data" / "rds.yaml"
+    rds.write_text(rds.read_text("utf-8").replace("version: 6.10.0", "version: 6.11.0", 1), "utf-8")
+    shared = ["_envcommon/data/rds.hcl", "root.hcl"]
+    scoped = ["render", "-c", str(config), "--env", "uat"]
+
+    listing = runner.invoke(main, [*scoped, "--dry-run"])
+    assert listing.exit_code == 0, listing.output
+    for path in shared:
+        assert f"changed      {path}  (read by every environment)" in listing.output
+    assert "environments/uat/env.hcl" not in listing.output  # uat's own files did not change
+
+    document = json.loads(runner.invoke(main, [*scoped, "--dry-run", "--format", "json"]).output)["result"]
+    assert document["shared_changed"] == shared
+    entries = {f["path"]: f for f in document["files"]}
+    assert all(entries[p]["read_by_every_environment"] and entries[p]["environment"] is None for p in shared)
+
+    diff = runner.invoke(main, [*scoped, "--diff"]).output
+    assert "+++ b/root.hcl\t(read by every environment)\n" in diff
+    assert "+++ b/_envcommon/data/rds.hcl\t(read by every environment)\n" in diff
+
+    written = runner.invoke(main, scoped)
+    assert written.exit_code == 0, written.output
+    assert "root.hcl: changed, read by every environment, not only the ones rendered" in written.output
+    assert "_envcommon/data/rds.hcl: changed, read by every environment, not only the ones rendered" in written.output
+    again = runner.invoke(main, scoped)
+    assert "read by every environment" not in again.output  # nothing written the second time

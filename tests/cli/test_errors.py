@@ -3,7 +3,10 @@ one envelope shape whatever happened."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +92,73 @@ def test_json_errors_name_the_options_as_typed(runner: CliRunner) -> None:
     result = runner.invoke(main, ["graph", "-c", str(REPO / "environments.yaml"), "--env", "qa", "--format", "json"])
     message = _envelope(result.stdout)["errors"][0]["message"]
     assert message.startswith("--env qa: no such environment")
+
+
+def _read_only(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """*directory* refuses new files, as the kernel refuses them: by its mode for a user,
+    by os.open (EACCES with the file's name, as mkstemp sees it) for root, whom no mode stops."""
+    directory.chmod(0o555)
+    if os.geteuid() != 0:
+        return
+    real_open = os.open
+
+    def refusing(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and Path(os.fsdecode(path)).parent == directory:
+            raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)
+
+
+def test_a_read_only_output_directory_is_named_and_exits_2(
+    reference_project: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(reference_project.parent)
+    output = reference_project.parent / "output"
+    for child in output.iterdir():  # an empty, read-only output directory
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    _read_only(output, monkeypatch)
+    try:
+        result = runner.invoke(main, ["render"])
+        as_json = runner.invoke(main, ["render", "--format", "json"])
+    finally:
+        output.chmod(0o755)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr == ("output/: cannot write into this directory: permission denied "
+                             "(make output/ writable for this user, or render into another directory)\n")
+    assert as_json.exit_code == 2
+    error = json.loads(as_json.stdout)["errors"][0]
+    assert (error["file"], error["rule"]) == ("output/", "io")
+    assert list(output.iterdir()) == []
+
+
+def test_errors_come_first_and_the_warnings_they_cause_fold_into_one_line(
+    reference_project: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typo in a unit's environment list (prdo) takes alb and orders-api out of prod:
+    prod's settings for them are read by nothing and its overrides of them have no effect.
+    Those 7 warnings printed before the 2 errors; the user fixing the file wants the errors,
+    and the warnings that stand on their own."""
+    monkeypatch.chdir(reference_project.parent)
+    text = reference_project.read_text()
+    text = text.replace("environments: [staging, uat, prod]", "environments: [staging, uat, prdo]")
+    # and a warning of its own, in another environment (dev runs no load balancer): still shown
+    text = text.replace("      nat_gateway: none\n", "      nat_gateway: none\n      https_only: false\n", 1)
+    reference_project.write_text(text)
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].endswith("units.alb.environments[2]: unknown environment 'prdo' (did you mean 'prod'?)")
+    assert lines[1].endswith("units.orders-api.environments[2]: unknown environment 'prdo' (did you mean 'prod'?)")
+    assert "environments.dev.settings.https_only: warning: setting 'https_only' is read by no module" in lines[2]
+    assert lines[3:] == [
+        "(+7 warnings about environment prod, unit alb, unit orders-api that may follow from these errors: "
+        "fix them and run again)",
+        "2 errors, 8 warnings",
+    ]
+    # Scripts still get every warning.
+    document = json.loads(runner.invoke(main, ["validate", "--format", "json"]).stdout)
+    assert (len(document["errors"]), len(document["warnings"])) == (2, 8)

@@ -126,7 +126,7 @@ def test_between_two_commits_and_as_json(tmp_path: Path) -> None:
     assert document["version"] == 1 and document["changed_files"] == ["_envcommon/data/rds.hcl"]
     assert document["environments"] == ["dev", "staging", "uat", "prod"]
     # The four primaries changed; what depends on them (services, alarms, the replica) follows.
-    assert document["counts"] == {"apply": 29, "destroy": 0}
+    assert document["counts"] == {"apply": 29, "destroy": 0, "moved": 0}
     dev = document["apply"][0]
     assert dev["environment"] == "dev" and dev["regions"] == ["us-east-1"]
     (rds,) = dev["waves"][0]
@@ -134,6 +134,58 @@ def test_between_two_commits_and_as_json(tmp_path: Path) -> None:
     assert rds["reasons"] == ['_envcommon/data/rds.hcl changed: terraform.source: '
                               '"tfr:///terraform-aws-modules/rds/aws?version=6.10.0" -> '
                               '"tfr:///terraform-aws-modules/rds/aws?version=6.11.0"']
+
+
+def rename_alerts(config: Path) -> None:
+    """alerts renamed alerts-topic, keeping its state (previous:), and what reads it."""
+    edit(config, "      alerts: { tags: *dr }\n", "      alerts-topic: { tags: *dr }\n")
+    edit(config, "  alerts:\n    module: monitoring/alerts\n",
+         "  alerts-topic:\n    module: monitoring/alerts\n    previous: alerts\n")
+    for module in ("metric-alarm", "events"):
+        edit(config.parent / "catalog" / "monitoring" / f"{module}.yaml", "unit: alerts\n", "unit: alerts-topic\n")
+
+
+MOVED = [("dev", "us-east-1"), ("staging", "us-east-1"), ("uat", "us-east-1"), ("prod", "us-east-1"),
+         ("prod", "eu-west-1")]
+ALARMS = ("cpu-alarm-database", "storage-alarm-database", "cpu-alarm-cluster", "events")
+
+
+def test_a_rename_is_listed_as_moved_never_destroyed_and_touches_only_the_moved_units(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    rename_alerts(config)
+    result = affected(config, base="main")
+    assert not result.destroy
+    listed = addresses(result)
+    # The moved units and the alarms that read their outputs (their dependency path
+    # changed); no other unit: root.hcl, which every unit reads, is untouched.
+    assert set(listed) == {f"{e}/{r}/{u}" for e, r in MOVED for u in ("alerts-topic", *ALARMS)}
+    old = "environments/prod/eu-west-1/05-monitoring/alerts"
+    assert listed["prod/eu-west-1/alerts-topic"] == [f"moved: {old} -> {old}-topic (state key kept)"]
+    assert "root.hcl" not in result.changed_files
+    moved = {e.unit.address: e.moved_from.directory for e in result.moved if e.moved_from is not None}
+    assert moved == {f"{e}/{r}/alerts-topic": f"environments/{e}/{r}/05-monitoring/alerts" for e, r in MOVED}
+    text = CliRunner().invoke(main, ["affected", "-c", str(config), "--base", "main"]).output
+    assert text.startswith("Affected units from main to working tree: 25 to apply (5 moved, state kept), "
+                           "0 to destroy")
+    assert "destroy" not in text.split("\n", 1)[1]
+    assert f"prod/eu-west-1/alerts-topic            moved: {old} -> {old}-topic (state key kept)" in text
+    output = CliRunner().invoke(main, ["affected", "-c", str(config), "--base", "main", "--format", "json"]).output
+    document = json.loads(output)["result"]
+    assert document["counts"] == {"apply": 25, "destroy": 0, "moved": 5}
+    assert document["destroy"] == []
+    entries = {e["address"]: e for g in document["apply"] for w in g["waves"] for e in w}
+    assert entries["prod/eu-west-1/alerts-topic"]["moved_from"] == old
+    assert entries["prod/eu-west-1/alerts-topic"]["state_key"] == f"{old}/terraform.tfstate"
+    assert entries["prod/eu-west-1/events"]["moved_from"] is None
+
+
+def test_a_unit_removed_beside_a_rename_is_still_destroyed(tmp_path: Path) -> None:
+    config = repository(tmp_path)
+    rename_alerts(config)
+    edit(config, "    units:\n", "    units:\n      events: false\n")  # dev's units
+    result = affected(config, base="main")
+    destroyed = addresses(result, "destroy")
+    assert destroyed == {"dev/us-east-1/events": ["no longer rendered: destroy"]}
 
 
 def test_nothing_changed(tmp_path: Path) -> None:

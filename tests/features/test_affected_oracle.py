@@ -3,11 +3,14 @@
 For every golden project (tests/cases/*/ with expected/) and the reference project, a
 set of edits is generated from the YAML alone: a sizing change, a region added, a
 shared template changed, a template change nothing reads, a unit removed, a catalog
-version bump. Each project is committed to a temporary git repository, the edit is
+version bump, a unit renamed and a module moved to another layer (both with
+``previous:``). Each project is committed to a temporary git repository, the edit is
 committed on top, and both revisions' rendered trees are evaluated by Terragrunt
 (`render --all --json`, offline, mock dependency outputs). A unit is affected when its
 evaluated configuration (all but its locals) changed, or it exists in only one revision. tfgen must list
 every such unit (never miss one); every unit it lists beyond them must carry a reason.
+A directory that disappears while a new one evaluates to the same remote state (bucket
+and key) is one unit moved: tfgen lists it once, as moved, and never for destroy.
 """
 
 from __future__ import annotations
@@ -252,6 +255,79 @@ def protection_lift(root: Path) -> Edit | None:
     return edit
 
 
+def _rename_everywhere(doc: dict[str, Any], old: str, new: str) -> None:
+    """The unit *old* called *new* in environments.yaml: its definition and every override."""
+    doc["units"] = {(new if k == old else k): v for k, v in doc["units"].items()}
+    for unit in doc["units"].values():  # the units that name it (their own dependencies)
+        for wanted in ((unit or {}).get("dependencies") or {}).values():
+            if isinstance(wanted, dict) and wanted.get("unit") == old:
+                wanted["unit"] = new
+    for env in doc["environments"].values():
+        places = [env, *((env.get("regions") or {}).values())]
+        for place in places:
+            if isinstance(place, dict) and isinstance(place.get("units"), dict):
+                place["units"] = {(new if k == old else k): v for k, v in place["units"].items()}
+
+
+def _depended_on(root: Path) -> list[str]:
+    return [d["unit"] for module in _catalog(root).values() for d in (module.get("dependencies") or {}).values()]
+
+
+def unit_renamed(root: Path) -> Edit | None:
+    """A unit that others depend on (else the last one) renamed, keeping its state."""
+    data = read_yaml(root / "environments.yaml")
+    if not data.get("units"):
+        return None
+    needed = [n for n in _depended_on(root) if n in data["units"]]
+    unit = needed[0] if needed else list(data["units"])[-1]
+    new = f"{unit}-renamed"
+
+    def edit(root: Path) -> None:
+        doc = read_yaml(root / "environments.yaml")
+        _rename_everywhere(doc, unit, new)
+        doc["units"][new] = {**doc["units"][new], "previous": unit}
+        write_yaml(root / "environments.yaml", doc)
+        for module, body in _catalog(root).items():
+            deps = body.get("dependencies") or {}
+            if any(d.get("unit") == unit for d in deps.values()):
+                for d in deps.values():
+                    if d.get("unit") == unit:
+                        d["unit"] = new
+                write_yaml(root / "catalog" / f"{module}.yaml", body)
+
+    return edit
+
+
+def layer_moved(root: Path) -> Edit | None:
+    """The module of the first unit moved to another layer; its units keep their state
+    (previous: OLD-LAYER/NAME)."""
+    data = read_yaml(root / "environments.yaml")
+    if not data.get("units"):
+        return None
+    catalog = _catalog(root)
+    spec = next(iter(data["units"].values()))
+    module = spec.get("module") if isinstance(spec, dict) else None
+    if module not in catalog or not catalog[module].get("layer"):
+        return None
+    old_layer = catalog[module]["layer"]
+    if data.get("layer_order") == "strict":
+        return None  # 99-moved would be a later layer than the units that depend on it
+    users = [n for n, u in data["units"].items() if isinstance(u, dict) and u.get("module") == module]
+    if any(u.get("previous") for n, u in data["units"].items() if n in users):
+        return None
+
+    def edit(root: Path) -> None:
+        body = _catalog(root)[module]
+        body["layer"] = "99-moved"
+        write_yaml(root / "catalog" / f"{module}.yaml", body)
+        doc = read_yaml(root / "environments.yaml")
+        for user in users:
+            doc["units"][user] = {**doc["units"][user], "previous": f"{old_layer}/{user}"}
+        write_yaml(root / "environments.yaml", doc)
+
+    return edit
+
+
 EDITS: dict[str, Callable[[Path], Edit | None]] = {
     "dependency-retarget": dependency_retarget,
     "protection-lift": protection_lift,
@@ -262,6 +338,8 @@ EDITS: dict[str, Callable[[Path], Edit | None]] = {
     "unread-template-change": unread_template_change,
     "unit-removed": unit_removed,
     "version-bump": version_bump,
+    "unit-renamed": unit_renamed,
+    "layer-moved": layer_moved,
 }
 
 
@@ -338,6 +416,17 @@ def oracle(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
     return {d for d in set(before) | set(after) if seen(before.get(d)) != seen(after.get(d))}
 
 
+def moves(before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
+    """New directory -> old directory, for a directory gone and one new that evaluate to
+    the same remote state object (backend, bucket and key): the same infrastructure."""
+    def state(config: Any) -> str:
+        remote = config.get("remote_state") or {}
+        return json.dumps([remote.get("backend"), remote.get("config")], sort_keys=True)
+
+    gone = {state(before[d]): d for d in set(before) - set(after)}
+    return {d: gone[state(after[d])] for d in sorted(set(after) - set(before)) if state(after[d]) in gone}
+
+
 @pytest.fixture(scope="module")
 def terragrunt() -> str:
     return need_tool("terragrunt", find_tool("terragrunt"))
@@ -361,10 +450,17 @@ def test_affected_lists_every_unit_terragrunt_sees_change(
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", edit_name)
     head = git(root, "rev-parse", "HEAD")
-    truth = oracle(_BASE[project], evaluate(terragrunt, root / "environments.yaml", tmp_path / "head"))
+    evaluated = evaluate(terragrunt, root / "environments.yaml", tmp_path / "head")
+    truth = oracle(_BASE[project], evaluated)
+    moved = moves(_BASE[project], evaluated)
+    if edit_name in ("unit-renamed", "layer-moved"):
+        assert moved, "previous: keeps the state key: Terragrunt evaluates the old key in the new directory"
+    truth -= set(moved.values())  # listed once, at the new directory
 
     result = affected(root / "environments.yaml", base=base, head=head)
     listed = {e.unit.directory: e for e in result.units}
+    assert {e.unit.directory: e.moved_from.directory for e in result.moved if e.moved_from} == moved
+    assert not set(moved.values()) & set(listed), "a moved unit is never listed for destroy"
     missed = sorted(truth - set(listed))
     assert not missed, f"{project} / {edit_name}: tfgen missed units whose evaluated config changed: {missed}"
     for directory, entry in listed.items():

@@ -25,6 +25,7 @@ from generator.project.model import env_locals, leaf_inputs, region_locals
 from generator.project.values import HclExpr
 
 from ..conftest import CASES, REPO, ProjectFactory
+from .test_affected import rename_alerts
 
 REFERENCE = REPO / "environments.yaml"
 EVERY_KEY = CASES / "every-key" / "environments.yaml"
@@ -446,3 +447,12 @@ def test_address_completion_survives_an_invalid_project(runner: CliRunner, make_
     assert complete(runner, f"tfgen explain -c {config} dev/us-east-1/") == ["dev/us-east-1/web"]
     config.write_text("environments: [\n", encoding="utf-8")
     assert complete(runner, f"tfgen explain -c {config} d") == []
+
+
+def test_explain_of_a_renamed_unit_names_the_state_key_it_keeps(runner: CliRunner, reference_project: Path) -> None:
+    rename_alerts(reference_project)
+    data = explain_json(runner, reference_project, "prod/eu-west-1/alerts-topic")
+    assert data["remote_state"]["config"]["key"] == "environments/prod/eu-west-1/05-monitoring/alerts/terraform.tfstate"
+    leaf, holds = data["files"][0]["path"], data["files"][0]["holds"]
+    assert leaf == "environments/prod/eu-west-1/05-monitoring/alerts-topic/terragrunt.hcl"
+    assert holds.endswith("; the state key it keeps (previous: alerts)")

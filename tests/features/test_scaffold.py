@@ -143,7 +143,7 @@ def test_init_in_the_current_directory_uses_its_name(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--region", "us-est-1"], "--region 'us-est-1': not an AWS region (did you mean us-west-1, us-east-1"),
+        (["--region", "us-est-1"], "--region 'us-est-1': not an AWS region (did you mean us-east-1, us-west-1"),
         (["--project", "My_Project"], "--project 'My_Project': lowercase letters, digits and '-'"),
         (["--environments", "dev,dev"], "--environments: a name is repeated"),
         (["--environments", "Dev"], "--environments: 'Dev' is not a name"),

@@ -323,10 +323,11 @@ def test_the_lock_round_trips_against_a_local_registry(registry_project: Path, r
     assert warned.exit_code == 0 and "networking/net 1.1.0 is not in the module lock" in warned.stderr
     assert runner.invoke(main, ["validate", "--strict"]).exit_code == 2
 
-    # The same version published again with other code: locked, but said out loud.
+    # The same version published again with other code: --refresh locks it, but says so out loud.
     net_yaml.write_text(NET)
     with ModuleRegistry({("acme", "net", "aws", "1.0.0"): package("1.0.0", 'variable "x" {}\n')}) as registry:
-        republished = runner.invoke(main, ["modules", "lock", "--registry", f"registry.terraform.io={registry.url}"])
+        republished = runner.invoke(main, ["modules", "lock", "--refresh",
+                                           "--registry", f"registry.terraform.io={registry.url}"])
     assert republished.exit_code == 0
     assert "warning: networking/net 1.0.0 now downloads other code (sha256:" in republished.stderr
     assert "warning: networking/sub 1.0.0 now downloads other code" in republished.stderr
@@ -351,6 +352,7 @@ def test_modules_lock_prints_the_one_json_envelope(registry_project: Path, runne
         "command": "modules lock", "ok": True, "exit_code": 0, "errors": []}
     assert document["result"] == {
         "mode": "lock", "lock": "catalog/.tfgen-modules.lock.json", "changed": True, "downloaded": 1,
+        "already_locked": 0,
         "modules": [{"module": "networking/net", "source": "tfr:///acme/net/aws", "version": "1.0.0"},
                     {"module": "networking/sub", "source": "tfr:///acme/net/aws//modules/sub", "version": "1.0.0"}]}
     lock = registry_project.parent / "catalog" / LOCK_NAME
@@ -370,7 +372,8 @@ def test_modules_lock_prints_the_one_json_envelope(registry_project: Path, runne
     assert failed.exit_code == 2
     document = json.loads(failed.stdout)
     assert (document["command"], document["exit_code"], document["result"]) == ("modules lock", 2, None)
-    assert len(document["errors"]) == 2 and {e["rule"] for e in document["errors"]} == {"module-download"}
+    # networking/sub 1.0.0 is locked: only networking/net 1.1.0 is downloaded, and fails.
+    assert [(e["file"], e["rule"]) for e in document["errors"]] == [("catalog/networking/net.yaml", "module-download")]
     assert lock.read_bytes() == before  # a failed download leaves the lock as it was
 
 
@@ -760,3 +763,84 @@ def test_zip_archives_are_unpacked() -> None:
         archive.writestr("net-1.0.0/outputs.tf", OUTPUTS)
     package = unpack(buffer.getvalue(), "http://127.0.0.1/x?archive=zip")
     assert read_module_files(package, "net 1.0.0").outputs == ("private_subnets", "vpc_id")
+
+
+def downloads(registry: ModuleRegistry) -> list[str]:
+    """The package versions *registry* was asked for (its download URLs)."""
+    return [r.split("/")[-2] for r in registry.requests if r.endswith("/download")]
+
+
+def test_only_versions_missing_from_the_lock_are_downloaded(registry_project: Path, runner: CliRunner) -> None:
+    net_yaml = registry_project.parent / "catalog/networking/net.yaml"
+    packages = {("acme", "net", "aws", "1.0.0"): package("1.0.0"),
+                ("acme", "net", "aws", "1.1.0"): package("1.1.0", 'variable "wide" {\n  default = null\n}\n')}
+    with ModuleRegistry(packages) as registry:
+        lock_with(registry, runner)
+        assert downloads(registry) == ["1.0.0"]
+    net_yaml.write_text(NET.replace("1.0.0", "1.1.0"))  # networking/sub stays on 1.0.0
+    with ModuleRegistry(packages) as registry:
+        out = lock_with(registry, runner)
+        assert downloads(registry) == ["1.1.0"]  # 1.0.0 is locked: not requested
+    assert "written: 2 module versions, 1 packages downloaded (1 module versions already locked)" in out
+    lock = json.loads((registry_project.parent / "catalog" / LOCK_NAME).read_text())
+    locked = {m["module"]: m for m in lock["modules"]}
+    assert (locked["networking/net"]["version"], locked["networking/sub"]["version"]) == ("1.1.0", "1.0.0")
+    assert "wide" in locked["networking/net"]["variables"]
+
+    # --refresh downloads every version again.
+    with ModuleRegistry(packages) as registry:
+        out = lock_with(registry, runner, "--refresh")
+        assert sorted(downloads(registry)) == ["1.0.0", "1.1.0"]
+    assert "unchanged: 2 module versions, 2 packages downloaded (0 module versions already locked)" in out
+
+
+def test_a_complete_lock_needs_no_network(registry_project: Path, runner: CliRunner) -> None:
+    with ModuleRegistry({("acme", "net", "aws", "1.0.0"): package("1.0.0")}) as registry:
+        lock_with(registry, runner)
+        url = registry.url
+    lock = registry_project.parent / "catalog" / LOCK_NAME
+    before = lock.read_bytes()
+    # The registry is gone: any request would fail (connection refused).
+    offline = runner.invoke(main, ["modules", "lock", "--registry", f"registry.terraform.io={url}"])
+    assert offline.exit_code == 0, offline.output
+    assert "unchanged: 2 module versions, 0 packages downloaded (2 module versions already locked)" in offline.stdout
+    assert lock.read_bytes() == before
+    with ModuleRegistry({}) as registry:
+        assert runner.invoke(main, ["modules", "lock", "--registry",
+                                    f"registry.terraform.io={registry.url}"]).exit_code == 0
+        assert registry.requests == []
+
+
+def test_module_names_limit_the_lock_to_those_modules(registry_project: Path, runner: CliRunner) -> None:
+    root = registry_project.parent
+    packages = {("acme", "net", "aws", "1.0.0"): package("1.0.0"), ("acme", "net", "aws", "1.1.0"): package("1.1.0")}
+    with ModuleRegistry(packages) as registry:
+        lock_with(registry, runner)
+    (root / "catalog/networking/net.yaml").write_text(NET.replace("1.0.0", "1.1.0"))
+    (root / "catalog/networking/sub.yaml").write_text(SUB.replace("1.0.0", "1.1.0"))
+    lock = root / "catalog" / LOCK_NAME
+    with ModuleRegistry(packages) as registry:
+        lock_with(registry, runner, "networking/net")
+        assert downloads(registry) == ["1.1.0"]
+    versions = {m["module"]: m["version"] for m in json.loads(lock.read_text())["modules"]}
+    assert versions == {"networking/net": "1.1.0", "networking/sub": "1.0.0"}  # sub: kept as it was
+    with ModuleRegistry(packages) as registry:
+        lock_with(registry, runner, "--refresh", "networking/net", "networking/sub")
+        assert downloads(registry) == ["1.1.0"]  # one package for both
+    versions = {m["module"]: m["version"] for m in json.loads(lock.read_text())["modules"]}
+    assert versions == {"networking/net": "1.1.0", "networking/sub": "1.1.0"}
+    assert runner.invoke(main, ["modules", "lock", "--check"]).exit_code == 0
+
+
+def test_an_unknown_module_name_is_refused_with_the_closest(registry_project: Path, runner: CliRunner) -> None:
+    with ModuleRegistry({("acme", "net", "aws", "1.0.0"): package("1.0.0")}) as registry:
+        result = runner.invoke(main, ["modules", "lock", "networking/nett", "--registry",
+                                      f"registry.terraform.io={registry.url}"])
+        assert registry.requests == []
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr == ("tfgen modules lock: module networking/nett: no such module in the catalog "
+                             "(did you mean 'networking/net'?)\n")
+    assert not (registry_project.parent / "catalog" / LOCK_NAME).exists()
+    as_json = runner.invoke(main, ["modules", "lock", "nope/x", "--format", "json"])
+    assert as_json.exit_code == 2
+    assert json.loads(as_json.stdout)["errors"][0]["rule"] == "unknown-module"

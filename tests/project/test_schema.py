@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from generator.cli import main
 from generator.errors import format_key_path
 from generator.project import schema
 from generator.project.loader import loads
+
+from ..conftest import tree
 
 VALID = """\
 version: 1
@@ -178,3 +184,43 @@ def test_packaged_schemas_are_valid_draft_2020_12(name: str) -> None:
     document = json.loads(schema.schema_text(name))
     assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(document)
+
+
+@pytest.mark.parametrize("tags, expected", [
+    ("{Team: " + "v" * 257 + "}",
+     "project.tags.Team: 'vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv...' is 257 characters long: an AWS tag value is at "
+     "most 256 characters"),
+    ("{" + "K" * 129 + ": v}",
+     "invalid tag key 'KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK...' (129 characters): an AWS tag key is 1 to 128 "
+     "characters and does not start with aws: (reserved by AWS)"),
+    ("{'AWS:team': v}", "invalid tag key 'AWS:team' (8 characters): an AWS tag key is 1 to 128 characters"),
+    ("{'': v}", "invalid tag key '' (0 characters)"),
+])
+def test_tags_are_held_to_aws_limits(tags: str, expected: str) -> None:
+    found = messages(VALID.replace("tags: {Team: platform}", f"tags: {tags}"))
+    assert len(found) == 1 and expected in found[0], found
+    assert found[0].startswith("t.yaml:2:")  # located at the tag
+
+
+def test_the_longest_tags_aws_takes_pass() -> None:
+    assert messages(VALID.replace("tags: {Team: platform}", "tags: {" + "K" * 128 + ": " + "v" * 256 + "}")) == []
+
+
+def test_a_megabyte_tag_value_is_refused_before_any_rendering(
+    reference_project: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 5 MB tag value took 21 s to render into every unit's files; the schema refuses it
+    first, located, without pasting it into the message."""
+    text = reference_project.read_text()
+    reference_project.write_text(text.replace("  tags:\n", "  tags:\n    Notes: " + "x" * 5_000_000 + "\n", 1))
+    monkeypatch.chdir(reference_project.parent)
+    before = tree(reference_project.parent / "output")
+    started = time.perf_counter()
+    result = runner.invoke(main, ["render"])
+    seconds = time.perf_counter() - started
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith("environments.yaml:8:12: project.tags.Notes: 'xxxx")
+    assert "is 5,000,000 characters long: an AWS tag value is at most 256 characters" in result.stderr
+    assert len(result.stderr) < 500
+    assert tree(reference_project.parent / "output") == before
+    assert seconds < 10, seconds  # no render: it took 21 s to render before the limit

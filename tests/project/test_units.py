@@ -213,8 +213,8 @@ def test_renaming_a_unit_names_each_unit_to_edit(units: Path) -> None:
     edit(units, "          svc-billing:\n", "          svc-payments:\n")
     found = errors(units)
     assert "environments.yaml:56:15: units.svc-orders.dependencies.billing.unit: dependency 'billing' of unit " \
-        "'svc-orders' needs unit 'svc-billing', which was renamed to 'svc-payments' (its previous:) " \
-        "(write unit: svc-payments)" in found
+        "'svc-orders' needs unit 'svc-billing', which environments.yaml does not declare (did you mean " \
+        "'svc-payments', renamed from 'svc-billing'?)" in found
     assert any(e.startswith("environments.yaml:63:24: units.alarm-billing.dependencies.watched.unit: dependency "
                             "'watched' of unit 'alarm-billing' needs unit 'svc-billing'") for e in found), found
 

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -21,9 +22,11 @@ from click.testing import CliRunner
 
 from generator import api
 from generator.cli import main
+from generator.output.state import JOURNAL, TEMP_SUFFIX, digest, journal_bytes
 from generator.rendering.pipelines import ATLANTIS_PATH, WORKFLOW_PATH
 
 from ..conftest import CASES, REPO, need_tool
+from ..features.test_affected import ALARMS, rename_alerts
 from ..features.test_affected_oracle import git
 from ..realclient import find_tool, tools_dir
 
@@ -287,10 +290,12 @@ def _run_step(workflow: dict[str, Any], job: str, step_name: str, root: Path, en
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _change(tmp_path: Path, old: str, new: str) -> tuple[Path, str, dict[str, Any], dict[str, str]]:
+def _change(tmp_path: Path, old: str, new: str, edit: Callable[[Path], None] | None = None) -> tuple[
+        Path, str, dict[str, Any], dict[str, str]]:
     """The reference project with pipelines, committed, then *old* replaced by *new* in
-    environments.yaml, rendered and committed: (repository, base commit, the workflow,
-    the runner's environment with recording terragrunt and gh first on PATH)."""
+    environments.yaml (and *edit* run on environments.yaml), rendered and committed:
+    (repository, base commit, the workflow, the runner's environment with recording
+    terragrunt and gh first on PATH)."""
     need_tool("jq", shutil.which("jq"))
     root = tmp_path / "repo"
     root.mkdir()
@@ -298,8 +303,9 @@ def _change(tmp_path: Path, old: str, new: str) -> tuple[Path, str, dict[str, An
     shutil.copytree(REPO / "catalog", root / "catalog")
     with (root / "environments.yaml").open("a", encoding="utf-8") as handle:
         handle.write(CI)
-    api.render(root / "environments.yaml")
     git(root, "init", "-q", "-b", "main")
+    api.render(root / "environments.yaml")
+    assert (root / WORKFLOW_PATH).is_file()  # at the repository root, where GitHub reads it
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")
     base = git(root, "rev-parse", "HEAD")
@@ -307,11 +313,13 @@ def _change(tmp_path: Path, old: str, new: str) -> tuple[Path, str, dict[str, An
     text = config.read_text("utf-8")
     assert old in text
     config.write_text(text.replace(old, new, 1), "utf-8")
+    if edit is not None:
+        edit(config)
     api.render(config, allow_orphan=True)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "the change")
     head = git(root, "rev-parse", "HEAD")
-    workflow = yaml.load((root / "output" / WORKFLOW_PATH).read_text("utf-8"), Loader=yaml.BaseLoader)
+    workflow = yaml.load((root / WORKFLOW_PATH).read_text("utf-8"), Loader=yaml.BaseLoader)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for name, script in (("terragrunt", FAKE_TERRAGRUNT), ("gh", FAKE_GH)):
@@ -393,3 +401,137 @@ def test_the_workflow_destroys_removed_units_from_the_base_revision(tmp_path: Pa
     assert call == (f"{where}|run --all --filter=./environments/staging/us-east-1/04-apps/orders-api "
                     "-- destroy -input=false -lock-timeout=5m")
     assert (where / "environments/staging/us-east-1/04-apps/orders-api/terragrunt.hcl").is_file()  # the base tree
+
+
+def test_the_workflow_never_destroys_a_renamed_unit(tmp_path: Path) -> None:
+    """alerts renamed alerts-topic with previous: alerts. The workflow's own scripts,
+    run on what `tfgen affected` says: no destroy anywhere; each moved unit is applied
+    in its new directory (its state key is the old one), with the alarms that read it."""
+    root, base, workflow, common = _change(tmp_path, "\n", "\n", rename_alerts)
+    found = _outputs(common)
+    assert {k: v for k, v in found.items() if k.startswith("destroy-")} == {
+        f"destroy-{e}": "[]" for e in ("dev", "staging", "uat", "prod")}
+    moved = "environments/dev/us-east-1/05-monitoring/alerts-topic"
+    alarms = [f"environments/dev/us-east-1/05-monitoring/{u}" for u in ALARMS]
+    assert json.loads(found["apply-dev"]) == [[moved], alarms]
+    for env in ("dev", "staging"):  # unprotected: the destroy step exists and is skipped
+        steps = workflow["jobs"][f"apply-{env}"]["steps"]
+        (step,) = [s for s in steps if s.get("name", "").startswith("Destroy removed")]
+        assert step["if"] == "env.DESTROY_WAVES != '[]'"
+    job_env = {"APPLY_WAVES": found["apply-dev"], "DESTROY_WAVES": found["destroy-dev"]}
+    # Even run regardless of its condition, the destroy step destroys nothing.
+    _run_step(workflow, "apply-dev", "Destroy removed units of dev", root, {**common, **job_env, "BEFORE": base})
+    assert not Path(common["TG_LOG"]).exists()
+    _run_step(workflow, "apply-dev", "Apply dev", root, {**common, **job_env})
+    calls = [c.split("|", 1)[1] for c in Path(common["TG_LOG"]).read_text("utf-8").splitlines()]
+    assert calls == [f"run --all --filter=./{moved} -- apply -input=false -lock-timeout=5m",
+                     "run --all " + " ".join(f"--filter=./{d}" for d in alarms) + " -- apply -input=false "
+                     "-lock-timeout=5m"]
+    assert "destroy" not in Path(common["GITHUB_STEP_SUMMARY"]).read_text("utf-8").split("\n", 1)[1]
+
+
+# --- where the workflow lives (ci.github_actions.path) ------------------------------------
+
+
+def _repository(tmp_path: Path, ci: str | None = None) -> tuple[Path, Path]:
+    """The ci-pipelines case at infra/live of a new git repository (its ci.project_path),
+    with a hand-written file at the root; (repository, environments.yaml)."""
+    root = tmp_path / "repo"
+    project = root / "infra" / "live"
+    shutil.copytree(CASES / "ci-pipelines", project, ignore=shutil.ignore_patterns("expected*"))
+    if ci is not None:
+        config = project / "environments.yaml"
+        config.write_text(config.read_text("utf-8").replace("    apply_role: gha-apply\n",
+                                                            f"    apply_role: gha-apply\n{ci}"), "utf-8")
+    (root / "README.md").write_text("hand-written\n", encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    return root, project / "environments.yaml"
+
+
+def test_the_workflow_is_rendered_where_github_reads_it_and_owned_there(tmp_path: Path) -> None:
+    root, config = _repository(tmp_path)
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "lint.yml").write_text("name: lint\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "ci.github_actions" not in result.output  # no warning
+    workflow = root / WORKFLOW_PATH
+    out = config.parent / "output"
+    assert workflow.is_file() and not (out / ".github").exists()
+    manifest = json.loads((out / ".tfgen-manifest.json").read_text("utf-8"))["files"]
+    assert "../../../.github/workflows/terragrunt.yml" in manifest and ATLANTIS_PATH in manifest
+    loaded = yaml.load(workflow.read_text("utf-8"), Loader=yaml.BaseLoader)
+    assert loaded["env"]["TREE"] == "infra/live/output"
+    assert api.check(config).in_sync
+    # A hand edit there is drift, reported and never overwritten without --force.
+    workflow.write_text(workflow.read_text("utf-8") + "# mine\n", encoding="utf-8")
+    check = CliRunner().invoke(main, ["render", "--check", "-c", str(config)])
+    assert check.exit_code == 1
+    assert "hand-edited  ../../../.github/workflows/terragrunt.yml  (edited by hand;" in check.output
+    refused = CliRunner().invoke(main, ["render", "-c", str(config)])
+    assert refused.exit_code == 1 and workflow.read_text("utf-8").endswith("# mine\n")
+    assert CliRunner().invoke(main, ["render", "-c", str(config), "--force"]).exit_code == 0
+    assert not workflow.read_text("utf-8").endswith("# mine\n")
+    # Switched off, it goes; the repository's own files and directories stay.
+    config.write_text(config.read_text("utf-8").split("\nci:\n")[0] + "\n", encoding="utf-8")
+    assert CliRunner().invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    assert not workflow.exists()
+    assert (root / ".github" / "workflows" / "lint.yml").read_text("utf-8") == "name: lint\n"
+    assert (root / "README.md").is_file()
+
+
+def test_a_workflow_tfgen_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    root, config = _repository(tmp_path)
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / WORKFLOW_PATH).write_text("name: mine\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["render", "-c", str(config)])
+    assert result.exit_code == 1
+    assert ".github/workflows/terragrunt.yml: exists but tfgen did not write it" in result.output
+    assert (root / WORKFLOW_PATH).read_text("utf-8") == "name: mine\n"
+    assert not [p for p in (config.parent / "output").rglob("*") if p.is_file()]  # nothing written
+
+
+def test_the_workflow_path_and_in_output(tmp_path: Path) -> None:
+    root, config = _repository(tmp_path / "a", "    path: .github/workflows/infra.yml\n")
+    assert CliRunner().invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    assert (root / ".github/workflows/infra.yml").is_file() and not (root / WORKFLOW_PATH).exists()
+    # in_output: the old way, a copy to keep in sync by hand (the first job compares them)
+    root, config = _repository(tmp_path / "b", "    in_output: true\n")
+    result = CliRunner().invoke(main, ["render", "-c", str(config)])
+    assert result.exit_code == 0 and "ci.github_actions" not in result.output
+    assert (config.parent / "output" / WORKFLOW_PATH).is_file() and not (root / ".github").exists()
+    workflow = yaml.load((config.parent / "output" / WORKFLOW_PATH).read_text("utf-8"), Loader=yaml.BaseLoader)
+    (check,) = [s for s in workflow["jobs"]["affected"]["steps"] if s.get("name", "").startswith("The tree")]
+    assert 'cmp -- "$TREE/.github/workflows/terragrunt.yml" ".github/workflows/terragrunt.yml"' in check["run"]
+    # A path GitHub would not read is refused, located.
+    root, config = _repository(tmp_path / "c", "    path: ../workflows/x.yml\n")
+    result = CliRunner().invoke(main, ["validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "ci.github_actions.path: " in result.output and "in .github/workflows/" in result.output
+
+
+def test_without_a_repository_the_workflow_stays_in_the_tree_and_a_warning_says_so(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(CASES / "ci-pipelines", project, ignore=shutil.ignore_patterns("expected*"))
+    result = CliRunner().invoke(main, ["render", "-c", str(project / "environments.yaml")])
+    assert result.exit_code == 0, result.output
+    assert (project / "output" / WORKFLOW_PATH).is_file()
+    (line,) = [line for line in result.output.splitlines() if "ci.github_actions: warning" in line]
+    assert line.startswith(f"{project / 'environments.yaml'}:")
+    assert f"no git repository holds {project}" in line
+    assert "copy it to .github/workflows/terragrunt.yml at the repository root" in line
+
+
+def test_a_killed_write_of_the_workflow_leaves_no_temporary_file_at_the_repository_root(tmp_path: Path) -> None:
+    root, config = _repository(tmp_path)
+    assert CliRunner().invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    out, workflow = config.parent / "output", root / WORKFLOW_PATH
+    outside = "../../../" + WORKFLOW_PATH
+    # As a render killed between its journal and its renames leaves them:
+    (out / JOURNAL).write_bytes(journal_bytes({outside: [digest(workflow.read_bytes())]}))
+    leftover = workflow.parent / f".terragrunt.yml.x1y2{TEMP_SUFFIX}"
+    leftover.write_text("half", encoding="utf-8")
+    other = workflow.parent / f".lint.yml.x1y2{TEMP_SUFFIX}"  # not tfgen's: another file's name
+    other.write_text("keep", encoding="utf-8")
+    assert CliRunner().invoke(main, ["render", "-c", str(config)]).exit_code == 0
+    assert not leftover.exists() and other.exists() and not (out / JOURNAL).exists()

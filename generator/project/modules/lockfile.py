@@ -1,8 +1,9 @@
 """The module lock: ``catalog/.tfgen-modules.lock.json``.
 
-``tfgen modules lock`` downloads every remote module the project pins (each package
-and version once), reads its interface and writes one entry per (module, source,
-version): digest, variables and outputs. The file is JSON with sorted keys and one
+``tfgen modules lock`` downloads each remote module version the project pins that the
+lock does not hold yet (each package and version once; ``--refresh`` all of them),
+reads its interface and writes one entry per (module, source, version): digest,
+variables and outputs. A complete lock needs no network. The file is JSON with sorted keys and one
 entry per module version, so that a version bump is a small, reviewable diff.
 ``validate`` and ``render`` read it offline; ``modules lock --check`` fails when the
 catalog pins a version the lock does not hold (or the lock holds one nobody pins).
@@ -18,9 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ...errors import Diagnostic, InputError, KeyPath, Location
+from ...errors import ArgumentProblem, Diagnostic, InputError, KeyPath, Location
 from ..loader import Document
 from ..model import Project, Unit
+from ..suggest import closest
 from .fetch import FetchError, Package, fetch_package, package_digest, subdirectory
 from .interface import Interface, InterfaceError, read_module_dir, read_module_files
 from .sources import ModuleSource, parse_source, pin_of, pin_problems, without_pin
@@ -166,6 +168,23 @@ class LockResult:
     data: bytes  # the lock file's bytes; api writes them (output/disk.py) when they changed
     #: (module, version, old digest, new digest): the same version now holds other code
     republished: tuple[tuple[str, str | None, str, str], ...] = ()
+    reused: int = 0  # module versions taken from the lock as they were, without a download
+
+
+def unknown_modules(project: Project, names: Iterable[str]) -> list[ArgumentProblem]:
+    """The problems of module names given to ``tfgen modules lock``: not in the catalog,
+    or a module with nothing to lock (a local one is read from its .tf files)."""
+    lockable_modules = {p.module for p in pins(project) if lockable(p)}
+    problems = []
+    for name in names:
+        if name not in project.modules:
+            close = closest(name, project.modules)
+            hint = f"did you mean '{close[0]}'?" if close else f"modules: {', '.join(sorted(project.modules))}"
+            problems.append(ArgumentProblem("modules", name, "no such module in the catalog", hint))
+        elif name not in lockable_modules:
+            problems.append(ArgumentProblem("modules", name, "has no remote version to lock (a local module is "
+                                            "read from its .tf files; an unpinned one has no version)"))
+    return problems
 
 
 def lock(
@@ -173,17 +192,35 @@ def lock(
     hosts: Mapping[str, str] | None = None,
     *,
     shown: str,
+    refresh: bool = False,
+    modules: Iterable[str] = (),
 ) -> LockResult:
-    """Download each remote package once per version, read each module's interface,
-    and work out the lock file's bytes (written by the caller when they change)."""
+    """Work out the lock file's bytes (written by the caller when they change): each
+    pinned version the lock already holds is kept as it is, each missing one is
+    downloaded (each package and version once) and its interface read. *refresh*
+    downloads every version again (a release published twice shows as ``republished``).
+    *modules* limits the work to those catalog modules: the others' entries stay as
+    they are."""
     hosts = dict(hosts or {})
     path = lock_path(project.root)
-    wanted = [p for p in pins(project) if lockable(p)]
+    named = frozenset(modules)
+    try:
+        old = read_lock(path, shown) or []
+    except InputError:
+        old = []  # a broken lock is what this command repairs
+    by_module = {(e.module, e.source, e.version): e for e in old}
+    by_version = {(e.source, e.version): e for e in old}  # another module of the same package version
+    wanted = [p for p in pins(project) if lockable(p) and (not named or p.module in named)]
     errors: list[Diagnostic] = []
     entries: list[Entry] = []
-    downloaded = 0
+    downloaded = reused = 0
     packages: dict[tuple[str, str | None], tuple[Package, str] | str] = {}
     for pin in wanted:
+        known = by_module.get((pin.module, pin.source, pin.resolved_version)) or by_version.get(pin.key)
+        if known is not None and not refresh:
+            entries.append(Entry(pin.module, pin.source, pin.resolved_version, known.digest, known.interface))
+            reused += 1
+            continue
         source = pin.parsed
         package_key = (source.package, pin.resolved_version)
         if package_key not in packages:
@@ -213,21 +250,20 @@ def lock(
         entries.append(Entry(pin.module, pin.source, pin.resolved_version, digest, interface))
     if errors:
         raise InputError(errors)
-    try:
-        previous = {(e.source, e.version): e.digest for e in read_lock(path, shown) or []}
-    except InputError:
-        previous = {}  # a broken lock is what this command repairs
+    previous = {(e.source, e.version): e.digest for e in old}
     republished = tuple(
         (e.module, e.version, previous[(e.source, e.version)], e.digest)
         for e in entries
         if previous.get((e.source, e.version), e.digest) != e.digest
     )
+    if named:  # the modules not named keep their entries, whatever they are
+        entries += [e for e in old if e.module not in named]
     data = entries_bytes(entries)
     try:
         changed = path.read_bytes() != data
     except FileNotFoundError:
         changed = True
-    return LockResult(path, entries, downloaded, changed, data, republished)
+    return LockResult(path, entries, downloaded, changed, data, republished, reused)
 
 
 def check_lock(project: Project, shown: str) -> list[Diagnostic]:
