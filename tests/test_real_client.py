@@ -44,7 +44,9 @@ from .realclient import NO_OUTPUTS, Client, find_tool, write_tree
 pytestmark = [pytest.mark.external, pytest.mark.slow]
 
 GOLDEN = sorted(p.name for p in CASES.iterdir() if (p / "expected").is_dir())
-PROJECTS = ["reference", *GOLDEN, "synthetic-1000"]
+#: The seeds as examples (examples/<seed>/, tests/test_examples.py).
+EXAMPLES = sorted(f"examples/{p.name}" for p in (REPO / "examples").iterdir() if (p / "environments.yaml").is_file())
+PROJECTS = ["reference", *GOLDEN, *EXAMPLES, "synthetic-1000"]
 
 #: How the pinned registry modules declare the AWS provider (their versions.tf at the
 #: catalog's tags); a module of another source gets the common ">= 5.0".
@@ -59,6 +61,18 @@ MODULE_AWS_REQUIREMENTS = {
     "tfr:///terraform-aws-modules/sns/aws": ">= 5.25",
     "tfr:///terraform-aws-modules/eventbridge/aws": ">= 5.61",
     "tfr:///terraform-aws-modules/cloudwatch/aws//modules/metric-alarm": ">= 5.58",
+    # the examples' (examples/*/catalog)
+    "tfr:///terraform-aws-modules/s3-bucket/aws": ">= 5.83",
+    "tfr:///terraform-aws-modules/cloudfront/aws": ">= 5.83",
+    "tfr:///terraform-aws-modules/rds-aurora/aws": ">= 5.89",
+    "tfr:///terraform-aws-modules/elasticache/aws": ">= 5.93",
+    "tfr:///terraform-aws-modules/lambda/aws": ">= 5.79",
+    "tfr:///terraform-aws-modules/sqs/aws": ">= 4.36",
+    "tfr:///terraform-aws-modules/apigateway-v2/aws": ">= 5.96",
+    "tfr:///terraform-aws-modules/appsync/aws": ">= 5.61.0",
+    "tfr:///terraform-aws-modules/dynamodb-table/aws": ">= 5.98",
+    "tfr:///terraform-aws-modules/iam/aws//modules/iam-assumable-role": ">= 4.0",
+    "tfr:///cloudposse/ses/aws": ">= 2.0",
 }
 #: The AWS provider version the offline plugin directory offers `tofu init`.
 STANDIN_AWS_VERSION = "5.99.0"
@@ -88,6 +102,8 @@ class Judged:
 def project_file(name: str, workdir: Path) -> Path:
     if name == "reference":
         return REPO / "environments.yaml"
+    if name.startswith("examples/"):
+        return REPO / name / "environments.yaml"
     if name.startswith("synthetic-"):
         return synth.write_project(synth.SHAPES[int(name.split("-")[1])], workdir / "project")
     return CASES / name / "environments.yaml"
@@ -96,7 +112,7 @@ def project_file(name: str, workdir: Path) -> Path:
 @pytest.fixture(scope="session", params=PROJECTS)
 def judged(request: pytest.FixtureRequest, client: Client, tmp_path_factory: pytest.TempPathFactory) -> Judged:
     name: str = request.param
-    workdir = tmp_path_factory.mktemp(name)
+    workdir = tmp_path_factory.mktemp(name.replace("/", "-"))
     result = api.load(project_file(name, workdir))
     assert result.project is not None
     project = result.project
