@@ -20,6 +20,8 @@ class Tools:
     terragrunt: str
     tofu: str
     provider: str
+    #: tfgen's stand-in hashicorp/random for `--provider real` ("" when not built).
+    random: str = ""
 
 
 def _from_script() -> dict[str, str]:
@@ -43,9 +45,11 @@ def find(build: bool = True) -> Tools:
     """The tools from $TERRAGRUNT, $TOFU and $TFGEN_REHEARSAL_PROVIDER, else built (or
     found cached) by scripts/build-tools.sh in a source checkout."""
     env = {k: os.environ.get(k, "") for k in ("TERRAGRUNT", "TOFU", "TFGEN_REHEARSAL_PROVIDER")}
-    if not all(env.values()) and build:
+    random = os.environ.get("TFGEN_REHEARSAL_RANDOM", "")
+    if (not all(env.values()) or not random) and build:
         built = _from_script()
         env = {k: v or built.get(k, "") for k, v in env.items()}
+        random = random or built.get("TFGEN_REHEARSAL_RANDOM", "")
     env["TERRAGRUNT"] = env["TERRAGRUNT"] or shutil.which("terragrunt") or ""
     env["TOFU"] = env["TOFU"] or shutil.which("tofu") or ""
     missing = [k for k, v in env.items() if not v or not os.access(v, os.X_OK)]
@@ -55,4 +59,15 @@ def find(build: bool = True) -> Tools:
                     "tfgen's stand-in AWS provider)",
             'in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)"',
         )
-    return Tools(env["TERRAGRUNT"], env["TOFU"], env["TFGEN_REHEARSAL_PROVIDER"])
+    random = random if random and os.access(random, os.X_OK) else ""
+    return Tools(env["TERRAGRUNT"], env["TOFU"], env["TFGEN_REHEARSAL_PROVIDER"], random)
+
+
+def need_random(found: Tools) -> str:
+    """The stand-in hashicorp/random, which `--provider real` needs."""
+    if not found.random:
+        raise cannot(
+            "tfgen rehearse --provider real needs $TFGEN_REHEARSAL_RANDOM (tfgen's stand-in hashicorp/random)",
+            'in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)"',
+        )
+    return found.random
