@@ -691,6 +691,9 @@ class _Rehearsal:
             if found and ("ERROR" in head or "WARN" in head) and rest.strip():
                 lines.append(rest.strip())
         reason = f"{run.get('Result')}: " if run.get("Result") else ""
+        errors = tofu_errors(result.stdout + result.stderr, prefix)
+        if errors:  # OpenTofu's and the provider's own diagnostics, not Terragrunt's tips
+            return reason + " | ".join(errors)
         return reason + (" | ".join(lines[-8:]) if lines else _tail(result.stderr))
 
     def _terragrunt_failure(self, step: str, result: subprocess.CompletedProcess[str]) -> None:
@@ -992,6 +995,43 @@ def _find(haystack: Any, needle: Any, path: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+_BOX = re.compile(r"^[\s\u2502\u2577\u2575\u251c\u2500]*")
+
+
+def tofu_errors(text: str, prefix: str) -> list[str]:
+    """The error diagnostics OpenTofu printed on standard error for the unit whose
+    Terragrunt log lines carry *prefix* (``[dir]``), one string each: ``Error: summary
+    detail (with ADDRESS, on FILE line N)``. The provider's own message is the summary
+    and detail."""
+    errors: list[str] = []
+    current: list[str] | None = None
+    where: list[str] = []
+    for line in [*text.splitlines(), None]:
+        if line is not None:
+            head, found, rest = line.partition(prefix)
+            if not found or "STDERR" not in head:
+                continue
+            rest = rest.strip()
+            line = _BOX.sub("", rest.split("tofu: ", 1)[1] if rest.startswith("tofu: ") else rest).rstrip()
+        if line is None or line.startswith(("Error: ", "Warning: ")):
+            if current:
+                errors.append(_diagnostic(current, where))
+            current = [line] if line is not None and line.startswith("Error: ") else None
+            where = []
+        elif current is None or not line or re.match(r"^\d+:", line) or line.startswith("exit status"):
+            continue
+        elif line.startswith(("with ", "on ")) and len(where) < 2:
+            where.append(line.rstrip(",:"))
+        else:
+            current.append(line)
+    return list(dict.fromkeys(errors))
+
+
+def _diagnostic(lines: list[str], where: list[str]) -> str:
+    text = " ".join(part.strip() for part in lines if part.strip())
+    return f"{text} ({', '.join(where)})" if where else text
 
 
 def _tail(text: str, lines: int = 8) -> str:
