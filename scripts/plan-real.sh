@@ -16,6 +16,8 @@
 #                     tfr:///terraform-aws-modules/vpc/aws?version=5.17.0. The pinned
 #                     versions are read from the rendered tree (PROJECT_DIR/output).
 #   --keep DIR        keep the scratch tree, logs and reports in DIR (new or empty).
+#   --apply           after plan, apply and destroy against the local server too (as far
+#                     as moto models the resources; README lists what it does not).
 #   Anything after -- goes to `tfgen rehearse` (e.g. -- --env prod --format json).
 #
 # Examples:
@@ -35,15 +37,16 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 project="$repo"
-modules="" git_mirror="" keep=""
+modules="" git_mirror="" keep="" plan_only=--plan-only
 extra=()
 while (($#)); do
   case "$1" in
     --modules) modules="$2"; shift 2 ;;
     --git-mirror) git_mirror="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
+    --apply) plan_only=""; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^set -euo/ { exit } NR > 1' "$0"; exit 0 ;;
     -*) echo "plan-real.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) project="$(cd "$1" && pwd)"; shift ;;
   esac
@@ -83,7 +86,8 @@ if [[ -n "$git_mirror" ]]; then
     done
 fi
 
-args=(rehearse -c "$project/environments.yaml" --provider real --plan-only --modules "$modules")
+args=(rehearse -c "$project/environments.yaml" --provider real --modules "$modules")
+[[ -n "$plan_only" ]] && args+=("$plan_only")
 [[ -n "$keep" ]] && args+=(--keep "$keep")
 status=0
 "$tfgen" "${args[@]}" "${extra[@]}" || status=$?

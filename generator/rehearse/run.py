@@ -284,7 +284,9 @@ class _Rehearsal:
         self._step("render", self._render)
         self._step("check endpoints", self._check_endpoints)
         self._step("real provider", lambda: self._real_setup(real))
-        self._step("plan", lambda: self._terragrunt("plan", ["plan", "-input=false"]))
+        # Each unit plans on its own (dependencies' outputs are their mocks before apply),
+        # so one unit's failure does not hide what the provider says about its dependents.
+        self._step("plan", lambda: self._terragrunt("plan", ["plan", "-input=false"], queue=["--queue-ignore-errors"]))
         if real.plan_only:
             return
         apply = ["apply", "-auto-approve", "-input=false"]
@@ -602,7 +604,8 @@ class _Rehearsal:
         return [*args, "--queue-strict-include"]
 
     def _terragrunt(
-        self, name: str, tofu_args: list[str], log_before: str | None = None, *, updates: bool = False
+        self, name: str, tofu_args: list[str], log_before: str | None = None, *, updates: bool = False,
+        queue: Sequence[str] = (),
     ) -> str:
         """Run `terragrunt run --all`. With *log_before*, no resource may be created or
         destroyed (the stand-ins' provisioners log both), and unless *updates* no unit
@@ -621,6 +624,7 @@ class _Rehearsal:
             "--report-format",
             "json",
             *self._queue_args(),
+            *queue,
             "--",
             *tofu_args,
         ]
