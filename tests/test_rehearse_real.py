@@ -257,6 +257,16 @@ def test_real_only_options_need_provider_real(runner, tmp_path: Path) -> None:  
     assert result.exit_code == 2 and "--plan-only only apply with --provider real" in result.output
 
 
+def test_the_cli_without_the_mirror_exits_2_naming_it(runner, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(tools_module, "find", lambda build=True: tools_module.Tools("tg", "tofu", "aws", "random"))
+    config = write_project(tmp_path / "project")
+    result = runner.invoke(main, ["rehearse", "-c", str(config), "--provider", "real",
+                                  "--provider-mirror", str(tmp_path / "absent")])
+    assert result.exit_code == 2, result.output
+    assert f"the provider mirror {tmp_path / 'absent'} holds no hashicorp/aws" in result.output
+    assert "Traceback" not in result.output
+
+
 # --- end to end ----------------------------------------------------------------------
 
 
