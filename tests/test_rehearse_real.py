@@ -211,7 +211,8 @@ def test_the_override_points_every_service_at_the_local_server() -> None:
     for service in ("sts", "ssm", "ec2", "events", "iam", "rds", "ecs", "elbv2", "autoscaling", "kms", "sns"):
         assert f'    {service:<16} = "https://127.0.0.1:4566"' in text
     for setting in ("skip_credentials_validation = true", "skip_metadata_api_check     = true",
-                    "s3_use_path_style           = true", 'access_key                  = "AKIAEXAMPLE"'):
+                    "s3_use_path_style           = true", 'access_key                  = "AKIAEXAMPLE"',
+                    "max_retries                 = 2"):
         assert setting in text
     block = real.generate_block(text)
     assert 'path      = "tfgen_rehearsal_provider_override.tf"' in block

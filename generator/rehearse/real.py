@@ -150,6 +150,9 @@ def provider_override(endpoint: str, access_key: str, secret_key: str) -> str:
         'provider "aws" {\n'
         f"  access_key                  = {json.dumps(access_key)}\n"
         f"  secret_key                  = {json.dumps(secret_key)}\n"
+        # moto answers 500 for an action it has not implemented; the provider's default
+        # of 25 retries with backoff would turn that into a hang instead of an error.
+        "  max_retries                 = 2\n"
         "  skip_credentials_validation = true\n"
         "  skip_metadata_api_check     = true\n"
         "  s3_use_path_style           = true\n"
