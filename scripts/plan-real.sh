@@ -19,6 +19,7 @@
 #   --apply           after plan, apply and destroy against the local server too (as far
 #                     as moto models the resources; README lists what it does not).
 #   Anything after -- goes to `tfgen rehearse` (e.g. -- --env prod --format json).
+#   $TFGEN_PLAN_TIMEOUT  seconds the plan step may take (default 10800).
 #
 # Examples:
 #   bash scripts/plan-real.sh --git-mirror /work/.mirror
@@ -86,7 +87,9 @@ if [[ -n "$git_mirror" ]]; then
     done
 fi
 
-args=(rehearse -c "$project/environments.yaml" --provider real --modules "$modules")
+# The real provider takes seconds of CPU to load in every init and plan: the reference
+# project's 73 units took over 30 minutes on two busy cores.
+args=(rehearse -c "$project/environments.yaml" --provider real --modules "$modules" --timeout "${TFGEN_PLAN_TIMEOUT:-10800}")
 [[ -n "$plan_only" ]] && args+=("$plan_only")
 [[ -n "$keep" ]] && args+=(--keep "$keep")
 status=0

@@ -644,11 +644,14 @@ def affected(config: Path, base: str, head: str | None, fmt: str) -> None:
               help="--provider real: serve registry (tfr://) module sources from DIR/NAMESPACE/NAME/PROVIDER/VERSION/ "
               "on 127.0.0.1 instead of downloading them.")
 @click.option("--plan-only", is_flag=True, help="--provider real: stop after plan (no apply, no destroy).")
+@click.option("--timeout", type=click.IntRange(1), default=1800, show_default=True, metavar="SECONDS",
+              help="Longest one Terragrunt step (apply, plan ...) may run; the real provider is slow to load, so "
+              "plan a large tree with more.")
 @format_option
 def rehearse(
     config: Path, environments: tuple[str, ...], regions: tuple[str, ...], keep: Path | None, parallelism: int,
     then: Path | None, provider_mode: str, provider_mirror: Path | None, provider_registry: bool,
-    modules: Path | None, plan_only: bool, fmt: str,
+    modules: Path | None, plan_only: bool, timeout: int, fmt: str,
 ) -> None:
     """Apply, re-apply and destroy the tree for real, with local stand-ins for AWS.
 
@@ -701,7 +704,7 @@ def rehearse(
         )
     options = Options(
         config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism,
-        then=then, real=real,
+        then=then, real=real, timeout=float(timeout),
     )
     result = run_rehearsal(options)
     code = 0 if result.ok else 1

@@ -583,15 +583,20 @@ class _Rehearsal:
     def _run(self, args: Sequence[str], name: str) -> subprocess.CompletedProcess[str]:
         command = [self.options.terragrunt, *args]
         slug = re.sub(r"[^a-z0-9]+", "-", name)
-        result = subprocess.run(
-            command,
-            cwd=self.tree,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=self.options.timeout,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                command,
+                cwd=self.tree,
+                env=self.env(),
+                capture_output=True,
+                text=True,
+                timeout=self.options.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:  # keep what ran: each unit's messages so far
+            partial = [part.decode() if isinstance(part, bytes) else part or "" for part in (exc.stdout, exc.stderr)]
+            (self.scratch / f"{slug}.log").write_text("".join(partial), encoding="utf-8")
+            raise
         (self.scratch / f"{slug}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
         return result
 
