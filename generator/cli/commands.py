@@ -23,6 +23,7 @@ from ..output.sync import UnsafeWriteError, explain_refusals
 from ..project import schema
 from ..project.layout import Scope
 from ..rehearse import Options, text, tools
+from ..rehearse import real as real_rehearsal
 from ..rehearse import rehearse as run_rehearsal
 from ..rendering.stacks import STYLES
 from . import report
@@ -655,10 +656,29 @@ def affected(config: Path, base: str, head: str | None, fmt: str) -> None:
 @click.option("--then", "then", type=click.Path(dir_okay=False, path_type=Path), metavar="CONFIG",
               help="After the first apply, render CONFIG (the project changed, e.g. a unit renamed) and apply "
               "again: no terraform_data may be replaced, no state orphaned.")
+@click.option("--provider", "provider_mode", type=click.Choice(["standin", "real"]), default="standin",
+              show_default=True,
+              help="standin: stand-in modules and tfgen's stand-in AWS provider (wiring, order, state). real: the "
+              "units' own modules with the real hashicorp/aws provider against the local server (what AWS "
+              "accepts): plan, then apply and destroy.")
+@click.option("--provider-mirror", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="--provider real: a filesystem mirror holding hashicorp/aws. [default: $TFGEN_PROVIDER_MIRROR, "
+              "else /opt/tf-plugins]")
+@click.option("--provider-registry", is_flag=True,
+              help="--provider real: let OpenTofu download hashicorp/aws from its registry (needs network) "
+              "instead of a mirror.")
+@click.option("--modules", "modules", type=click.Path(file_okay=False, exists=True, path_type=Path), metavar="DIR",
+              help="--provider real: serve registry (tfr://) module sources from DIR/NAMESPACE/NAME/PROVIDER/VERSION/ "
+              "on 127.0.0.1 instead of downloading them.")
+@click.option("--plan-only", is_flag=True, help="--provider real: stop after plan (no apply, no destroy).")
+@click.option("--timeout", type=click.IntRange(1), default=1800, show_default=True, metavar="SECONDS",
+              help="Longest one Terragrunt step (apply, plan ...) may run; the real provider is slow to load, so "
+              "plan a large tree with more.")
 @format_option
 def rehearse(
     config: Path, environments: tuple[str, ...], regions: tuple[str, ...], keep: Path | None, parallelism: int,
-    then: Path | None, fmt: str,
+    then: Path | None, provider_mode: str, provider_mirror: Path | None, provider_registry: bool,
+    modules: Path | None, plan_only: bool, timeout: int, fmt: str,
 ) -> None:
     """Apply, re-apply and destroy the tree for real, with local stand-ins for AWS.
 
@@ -680,11 +700,38 @@ def rehearse(
       tfgen rehearse
       tfgen rehearse --env prod --keep /tmp/rehearsal --format json
       tfgen rehearse -c before/environments.yaml --then environments.yaml   (a rename keeps its state)
+      tfgen rehearse --provider real --plan-only --modules ~/module-sources   (what the real provider refuses)
+
+    With --provider real, the units keep their own modules and the real hashicorp/aws
+    provider (from a filesystem mirror, or its registry with --provider-registry) plans
+    them with every AWS service endpoint, and fake credentials of each environment's
+    account, on the local server (moto), which answers plan-time data sources (caller
+    identity, SSM parameters, availability zones, event buses). Providers no mirror
+    holds (hashicorp/random) are tfgen's stand-ins, named in the report. A failing unit
+    is reported with the provider's own message.
     """
     report.remember_format(fmt)
+    real = None
+    if provider_mode == "standin":
+        given = [name for name, value in (("--provider-mirror", provider_mirror), ("--provider-registry",
+                 provider_registry), ("--modules", modules), ("--plan-only", plan_only)) if value]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} only apply with --provider real")
+    elif provider_mirror is not None and provider_registry:
+        raise click.UsageError("--provider-mirror and --provider-registry exclude each other")
+    elif then is not None:
+        raise click.UsageError("--then applies to the stand-in rehearsal only")
     found = tools.find(say=lambda line: click.echo(line, err=True))
+    if provider_mode == "real":
+        real = real_rehearsal.RealProvider(
+            None if provider_registry else real_rehearsal.find_mirror(provider_mirror),
+            {"random": tools.need_random(found)},
+            modules.resolve() if modules else None,
+            plan_only,
+        )
     options = Options(
-        config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism, then=then
+        config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism,
+        then=then, real=real, timeout=float(timeout),
     )
     result = run_rehearsal(options)
     code = 0 if result.ok else 1

@@ -24,6 +24,7 @@ from ..project.model import Project, Unit, Wiring, check_scope
 from ..project.moves import moves
 from ..rendering.plan import plan as plan_files
 from ..rendering.render import Renderer
+from . import real as real_provider
 from . import standins
 from .errors import cannot
 from .server import LocalS3
@@ -51,6 +52,9 @@ class Options:
     #: apply the tree is rendered from it and applied again; nothing may be created or
     #: destroyed. The rest of the rehearsal runs on it.
     then: Path | None = None
+    #: With the real hashicorp/aws provider (`--provider real`) instead of stand-in
+    #: modules and tfgen's stand-in provider: how it gets its providers and modules.
+    real: real_provider.RealProvider | None = None
 
 
 @dataclass
@@ -138,10 +142,15 @@ def rehearse(options: Options) -> Report:
     scratch = _scratch(options.keep)
     report = Report(str(scratch), kept=options.keep is not None)
     try:
-        with LocalS3(scratch) as s3:
+        with LocalS3(scratch) as s3, contextlib.ExitStack() as stack:
             report.endpoint = s3.endpoint
+            registry = None
+            if options.real is not None and options.real.modules is not None:
+                registry = stack.enter_context(
+                    real_provider.ModuleRegistry(options.real.modules, s3.certificate, s3.key)
+                )
             with contextlib.suppress(_Failed):  # the report says which step failed
-                _Rehearsal(project, options, scratch, s3, report).run()
+                _Rehearsal(project, options, scratch, s3, report, registry).run()
     finally:
         report.seconds = time.perf_counter() - started
         if options.keep is None:
@@ -219,7 +228,11 @@ def _provider_endpoints(contents: str) -> list[str]:
 
 
 class _Rehearsal:
-    def __init__(self, project: Project, options: Options, scratch: Path, s3: LocalS3, report: Report) -> None:
+    def __init__(
+        self, project: Project, options: Options, scratch: Path, s3: LocalS3, report: Report,
+        registry: real_provider.ModuleRegistry | None = None,
+    ) -> None:
+        self.registry = registry
         endpoint = s3.endpoint
         self.certificate = s3.certificate
         self.project = local_project(project, endpoint)
@@ -240,6 +253,9 @@ class _Rehearsal:
     # --- the steps ---------------------------------------------------------------
 
     def run(self) -> None:
+        if self.options.real is not None:
+            self._run_real(self.options.real)
+            return
         self._step("render", self._render)
         self._step("check endpoints", self._check_endpoints)
         self._step("check state objects", self._check_state_objects)
@@ -262,6 +278,46 @@ class _Rehearsal:
         self._step("destroy", lambda: self._terragrunt("destroy", ["destroy", "-auto-approve", "-input=false"]))
         self._step("protection", self._check_protection)
         self._step("order", self._check_order)
+
+    def _run_real(self, real: real_provider.RealProvider) -> None:
+        """The rehearsal with the real AWS provider and the units' own modules: plan
+        every unit, then (unless plan_only) apply and destroy against the local server."""
+        self._step("render", self._render)
+        self._step("check endpoints", self._check_endpoints)
+        self._step("real provider", lambda: self._real_setup(real))
+        # Each unit plans on its own (dependencies' outputs are their mocks before apply),
+        # so one unit's failure does not hide what the provider says about its dependents.
+        self._step("plan", lambda: self._terragrunt("plan", ["plan", "-input=false"], queue=["--queue-ignore-errors"]))
+        if real.plan_only:
+            return
+        apply = ["apply", "-auto-approve", "-input=false"]
+        try:
+            self._step("apply", lambda: self._terragrunt("apply", apply))
+        finally:  # what was applied is destroyed even when some unit failed to apply
+            self._step("destroy", lambda: self._terragrunt("destroy", ["destroy", "-auto-approve", "-input=false"]))
+
+    def _real_setup(self, real: real_provider.RealProvider) -> str:
+        """Accounts on the local server, each unit's provider pointed at it, and the
+        module sources at the local registry."""
+        accounts = {u.environment.account_id for u in self.project.units if u.environment.account_id}
+        keys = real_provider.seed_accounts(self.endpoint, self.certificate, self._home_region(), accounts)
+        for unit in self.project.units:
+            access, secret = keys.get(unit.environment.account_id, ("rehearsal", "rehearsal"))
+            override = real_provider.provider_override(self.endpoint, access, secret)
+            unit_file = self.tree / unit.directory / "terragrunt.hcl"
+            with unit_file.open("a", encoding="utf-8") as out:
+                out.write(real_provider.generate_block(override))
+        detail = f"{len(self.project.units)} units use the real provider against {self.endpoint}"
+        if self.registry is not None:
+            changed = real_provider.rewrite_registry_sources(self.tree, self.registry.host)
+            self.report.notes.append(
+                f"modules: registry sources served from {real.modules} at https://{self.registry.host} "
+                f"({changed} files point there)"
+            )
+        self.report.notes.append(
+            "accounts on the local server: " + ", ".join(f"{a} (key {k[0]})" for a, k in sorted(keys.items()))
+        )
+        return detail
 
     def _step(self, name: str, action: Any) -> None:
         started = time.perf_counter()
@@ -311,7 +367,9 @@ class _Rehearsal:
             target = self.tree / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        if cli_config:
+        if cli_config and self.options.real is not None:
+            self._write_real_cli_config(self.options.real)
+        elif cli_config:
             self._write_cli_config()
         result = self._run(
             [
@@ -465,6 +523,37 @@ class _Rehearsal:
         for name in ("config", "credentials"):
             (self.scratch / "aws" / name).write_text("", encoding="utf-8")
 
+    def _tofu_platform(self) -> str:
+        platform: str = json.loads(
+            subprocess.run(
+                [self.options.tofu, "version", "-json"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+                env=self.env(),
+            ).stdout
+        )["platform"]
+        return platform
+
+    def _write_real_cli_config(self, real: real_provider.RealProvider) -> None:
+        """An OpenTofu CLI configuration that installs the real hashicorp/aws from the
+        mirror (both registry hosts linked to its packages) or its registry, and the
+        stand-ins of the providers no mirror holds."""
+        (self.scratch / "tofurc").write_text("", encoding="utf-8")
+        mirror = self.scratch / "providers"
+        versions = dict(real_provider.STANDIN_VERSIONS)
+        self.report.notes += real_provider.build_mirror(
+            mirror, real.mirror, real.standins, versions, self._tofu_platform()
+        )
+        if real.mirror is None:
+            self.report.notes.append("provider: the real hashicorp/aws from its registry (network)")
+        text = real_provider.cli_config(mirror, from_registry=real.mirror is None)
+        (self.scratch / "tofurc").write_text(text, encoding="utf-8")
+        (self.scratch / "aws").mkdir(exist_ok=True)
+        for name in ("config", "credentials"):
+            (self.scratch / "aws" / name).write_text("", encoding="utf-8")
+
     def env(self) -> dict[str, str]:
         """A clean environment: the user's AWS, Terraform and Terragrunt settings are
         dropped; dummy credentials and every AWS endpoint point at the local server."""
@@ -481,6 +570,8 @@ class _Rehearsal:
                 "AWS_EC2_METADATA_DISABLED": "true",
                 # Go trusts only the local S3's certificate: nothing else over TLS.
                 "SSL_CERT_FILE": str(self.certificate),
+                # The AWS provider's HTTP client reads its CA bundle from here, not SSL_CERT_FILE.
+                "AWS_CA_BUNDLE": str(self.certificate),
                 "SSL_CERT_DIR": str(self.scratch / "aws"),
                 "AWS_CONFIG_FILE": str(self.scratch / "aws" / "config"),
                 "AWS_SHARED_CREDENTIALS_FILE": str(self.scratch / "aws" / "credentials"),
@@ -518,15 +609,20 @@ class _Rehearsal:
     def _run(self, args: Sequence[str], name: str) -> subprocess.CompletedProcess[str]:
         command = [self.options.terragrunt, *args]
         slug = re.sub(r"[^a-z0-9]+", "-", name)
-        result = subprocess.run(
-            command,
-            cwd=self.tree,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=self.options.timeout,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                command,
+                cwd=self.tree,
+                env=self.env(),
+                capture_output=True,
+                text=True,
+                timeout=self.options.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:  # keep what ran: each unit's messages so far
+            partial = [part.decode() if isinstance(part, bytes) else part or "" for part in (exc.stdout, exc.stderr)]
+            (self.scratch / f"{slug}.log").write_text("".join(partial), encoding="utf-8")
+            raise
         (self.scratch / f"{slug}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
         return result
 
@@ -539,7 +635,8 @@ class _Rehearsal:
         return [*args, "--queue-strict-include"]
 
     def _terragrunt(
-        self, name: str, tofu_args: list[str], log_before: str | None = None, *, updates: bool = False
+        self, name: str, tofu_args: list[str], log_before: str | None = None, *, updates: bool = False,
+        queue: Sequence[str] = (),
     ) -> str:
         """Run `terragrunt run --all`. With *log_before*, no resource may be created or
         destroyed (the stand-ins' provisioners log both), and unless *updates* no unit
@@ -558,6 +655,7 @@ class _Rehearsal:
             "--report-format",
             "json",
             *self._queue_args(),
+            *queue,
             "--",
             *tofu_args,
         ]
@@ -628,6 +726,9 @@ class _Rehearsal:
             if found and ("ERROR" in head or "WARN" in head) and rest.strip():
                 lines.append(rest.strip())
         reason = f"{run.get('Result')}: " if run.get("Result") else ""
+        errors = tofu_errors(result.stdout + result.stderr, prefix)
+        if errors:  # OpenTofu's and the provider's own diagnostics, not Terragrunt's tips
+            return reason + " | ".join(errors)
         return reason + (" | ".join(lines[-8:]) if lines else _tail(result.stderr))
 
     def _terragrunt_failure(self, step: str, result: subprocess.CompletedProcess[str]) -> None:
@@ -949,6 +1050,43 @@ def state_object(remote_state: Any) -> str | None:
         path = str(config.get("path") or "")
         return f"local:{path}" if os.path.isabs(path) else None
     return f"{backend}:{json.dumps(config, sort_keys=True)}"
+
+
+_BOX = re.compile(r"^[\s\u2502\u2577\u2575\u251c\u2500]*")
+
+
+def tofu_errors(text: str, prefix: str) -> list[str]:
+    """The error diagnostics OpenTofu printed on standard error for the unit whose
+    Terragrunt log lines carry *prefix* (``[dir]``), one string each: ``Error: summary
+    detail (with ADDRESS, on FILE line N)``. The provider's own message is the summary
+    and detail."""
+    errors: list[str] = []
+    current: list[str] | None = None
+    where: list[str] = []
+    for line in [*text.splitlines(), None]:
+        if line is not None:
+            head, found, rest = line.partition(prefix)
+            if not found or "STDERR" not in head:
+                continue
+            rest = rest.strip()
+            line = _BOX.sub("", rest.split("tofu: ", 1)[1] if rest.startswith("tofu: ") else rest).rstrip()
+        if line is None or line.startswith(("Error: ", "Warning: ")):
+            if current:
+                errors.append(_diagnostic(current, where))
+            current = [line] if line is not None and line.startswith("Error: ") else None
+            where = []
+        elif current is None or not line or re.match(r"^\d+:", line) or line.startswith("exit status"):
+            continue
+        elif line.startswith(("with ", "on ")) and len(where) < 2:
+            where.append(line.rstrip(",:"))
+        else:
+            current.append(line)
+    return list(dict.fromkeys(errors))
+
+
+def _diagnostic(lines: list[str], where: list[str]) -> str:
+    text = " ".join(part.strip() for part in lines if part.strip())
+    return f"{text} ({', '.join(where)})" if where else text
 
 
 def _tail(text: str, lines: int = 8) -> str:

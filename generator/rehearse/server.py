@@ -90,6 +90,7 @@ class LocalS3:
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.certificate = directory / "local-s3.crt"
+        self.key = directory / "local-s3.key"
 
     @property
     def endpoint(self) -> str:
@@ -98,7 +99,8 @@ class LocalS3:
     def start(self) -> None:
         if not available():
             raise cannot("tfgen rehearse needs moto's server mode for its local S3", install_hint())
-        self.certificate, key = write_certificate(self.directory)
+        self.certificate, self.key = write_certificate(self.directory)
+        key = self.key
         for _attempt in range(3):
             self.port = _free_port()
             with self.log.open("ab") as out:

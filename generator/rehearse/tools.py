@@ -30,6 +30,8 @@ class Tools:
     terragrunt: str
     tofu: str
     provider: str
+    #: tfgen's stand-in hashicorp/random for `--provider real` ("" when not built).
+    random: str = ""
 
 
 def tools_dir() -> Path:
@@ -80,12 +82,15 @@ def _from_script(missing: list[str], say: Say) -> tuple[dict[str, str], str]:
 def find(build: bool = True, say: Say | None = None) -> Tools:
     """The tools from $TERRAGRUNT, $TOFU and $TFGEN_REHEARSAL_PROVIDER, else built (or
     found cached) by scripts/build-tools.sh in a source checkout; *say* hears what is
-    built and how long it took."""
+    built and how long it took. The stand-in hashicorp/random ($TFGEN_REHEARSAL_RANDOM) is
+    built beside the AWS stand-in; only ``--provider real`` needs it (:func:`need_random`)."""
     env = {k: os.environ.get(k, "") for k in TOOLS}
+    random = os.environ.get("TFGEN_REHEARSAL_RANDOM", "")
     failure = ""
-    if not all(env.values()) and build:
+    if not all(env.values()) and build:  # a user who set the three is not built for
         built, failure = _from_script([k for k, v in env.items() if not v], say or (lambda _line: None))
         env = {k: v or built.get(k, "") for k, v in env.items()}
+        random = random or built.get("TFGEN_REHEARSAL_RANDOM", "")
     env["TERRAGRUNT"] = env["TERRAGRUNT"] or shutil.which("terragrunt") or ""
     env["TOFU"] = env["TOFU"] or shutil.which("tofu") or ""
     missing = [k for k, v in env.items() if not v or not os.access(v, os.X_OK)]
@@ -97,4 +102,15 @@ def find(build: bool = True, say: Say | None = None) -> Tools:
             'in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)" builds them (Go 1.24+); '
             "then set the three variables wherever tfgen is installed",
         )
-    return Tools(env["TERRAGRUNT"], env["TOFU"], env["TFGEN_REHEARSAL_PROVIDER"])
+    random = random if random and os.access(random, os.X_OK) else ""
+    return Tools(env["TERRAGRUNT"], env["TOFU"], env["TFGEN_REHEARSAL_PROVIDER"], random)
+
+
+def need_random(found: Tools) -> str:
+    """The stand-in hashicorp/random, which `--provider real` needs."""
+    if not found.random:
+        raise cannot(
+            "tfgen rehearse --provider real needs $TFGEN_REHEARSAL_RANDOM (tfgen's stand-in hashicorp/random)",
+            'in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)"',
+        )
+    return found.random
