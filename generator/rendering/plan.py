@@ -146,6 +146,7 @@ class _Shared:
         self.project_locals = project_locals(project)
         self._wired: dict[int, tuple[Dependency, dict[str, HclExpr]]] = {}
         self._overridden: dict[tuple[str, int], tuple[Mapping[str, Any], dict[str, Any], frozenset[str]]] = {}
+        self._catalog_reads: dict[str, frozenset[str]] = {}
 
     def wired(self, dependency: Dependency) -> dict[str, HclExpr]:
         """Inputs that read the outputs of *dependency*."""
@@ -155,6 +156,16 @@ class _Shared:
         inputs = wired_inputs(dependency)
         self._wired[id(dependency)] = (dependency, inputs)
         return inputs
+
+    def catalog_reads(self, unit: Unit) -> frozenset[str]:
+        """Dependencies whose outputs the unit's catalog module reads in its inputs, once per module."""
+        hit = self._catalog_reads.get(unit.module.id)
+        if hit is None:
+            texts = [expr.text for _path, expr in expressions(unit.module.inputs)]
+            hit = self._catalog_reads[unit.module.id] = frozenset(
+                name for text in texts for name in dependencies_named(text)
+            )
+        return hit
 
     def overridden(self, unit: Unit) -> tuple[dict[str, Any], frozenset[str]]:
         """The unit's overridden inputs, fully merged, and the locals their expressions use."""
@@ -182,12 +193,15 @@ def _leaf_inputs(unit: Unit, project: Project, shared: _Shared) -> dict[str, Any
 
 def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = None) -> frozenset[str]:
     """Names of the unit's dependencies whose outputs its inputs read: wired by the
-    catalog, or referenced as ``dependency.NAME`` by an override expression."""
-    used = (shared or _Shared(project)).overridden(unit)[1]
+    catalog, or referenced as ``dependency.NAME`` by a catalog input (evaluated in the
+    _envcommon file, which sees the including unit's dependency blocks) or an override."""
+    shared = shared or _Shared(project)
+    used = shared.overridden(unit)[1]
+    catalog = shared.catalog_reads(unit)
     return frozenset(
         wire.dependency.name
         for wire in project.wiring.get(unit.key, ())
-        if wire.dependency.outputs or f"dependency.{wire.dependency.name}" in used
+        if wire.dependency.outputs or f"dependency.{wire.dependency.name}" in used or wire.dependency.name in catalog
     )
 
 
