@@ -221,7 +221,7 @@ def expected_inputs(judged: Judged, client: Client, workdir: Path) -> dict[str, 
         child = workdir / f"u{index}"
         child.mkdir(parents=True)
         data = {
-            "env": env_locals(unit.environment),
+            "env": env_locals(unit.environment, judged.project),  # with the tags root.hcl reads
             "region": region_locals(unit.region),
             "project": project_locals(judged.project),
             "dependency": {
