@@ -19,13 +19,13 @@ remote_state {
     if_exists = "overwrite_terragrunt"
   }
   config = {
-    bucket                      = "terragrunt-starter-${local.env.account_id}-tfstate"
+    bucket                      = "terragrunt-starter-${local.env.account_id}-${local.region.aws_region}-tfstate"
     key                         = "${path_relative_to_include()}/terraform.tfstate"
-    region                      = "us-east-1"
+    region                      = local.region.aws_region
     encrypt                     = true
     use_lockfile                = true
     skip_bucket_versioning      = false
-    accesslogging_bucket_name   = "terragrunt-starter-${local.env.account_id}-tfstate-logs"
+    accesslogging_bucket_name   = "terragrunt-starter-${local.env.account_id}-${local.region.aws_region}-tfstate-logs"
     accesslogging_target_prefix = "tfstate/"
   }
 }
@@ -39,7 +39,7 @@ provider "aws" {
   allowed_account_ids = ["${local.env.account_id}"]
 
   default_tags {
-    tags = merge({ Project = "terragrunt-starter", ManagedBy = "Terraform", Environment = "${local.env.environment}" }, ${jsonencode(local.env.tags)})
+    tags = merge({ Project = "terragrunt-starter", ManagedBy = "OpenTofu", Environment = "${local.env.environment}" }, ${jsonencode(local.env.tags)})
   }
 }
 EOF

@@ -237,7 +237,7 @@ def expected_inputs(judged: Judged, client: Client, workdir: Path) -> dict[str, 
         child = workdir / f"u{index}"
         child.mkdir(parents=True)
         data = {
-            "env": unit_env_locals(unit),
+            "env": unit_env_locals(unit, judged.project),  # with the tags root.hcl reads
             "region": region_locals(unit.region),
             "project": project_locals(judged.project),
             "dependency": {

@@ -306,7 +306,7 @@ def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: 
     # One state object per unit, at the unit's own key, and nothing else (no lock left).
     expected = {f"{u.directory}/terraform.tfstate" for u in project.units}
     assert {o.split("/", 3)[3] for o in report.state_objects} == expected
-    assert len(report.state_objects) == len(project.units) == 73
+    assert len(report.state_objects) == len(project.units) == 78
     # Every wired input received its dependency's output from state, tagged by its producer.
     flows = {(f.source, f.output, f.target, f.input) for f in report.flows}
     assert ("prod/eu-west-1/rds", "db_instance_address", "prod/eu-west-1/orders-api",

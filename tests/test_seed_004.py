@@ -8,7 +8,10 @@ Under CI=true Terragrunt is required (scripts/build-tools.sh); elsewhere the tes
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,9 @@ ENVS = ("dev", "staging", "uat", "prod")
 REGIONS = {"dev": ("us-east-1",), "staging": ("us-east-1",), "uat": ("us-east-1",), "prod": ("us-east-1", "eu-west-1")}
 LAYERS = {
     "vpc": "01-network", "sg-alb": "01-network", "sg-service": "01-network", "sg-database": "01-network",
-    "sg-ecs-instances": "01-network", "rds": "02-data", "ecs-cluster": "03-services", "ecs-capacity": "03-services",
-    "alb": "03-services", "orders-api": "04-apps", "alerts": "05-monitoring", "cpu-alarm-database": "05-monitoring",
+    "sg-ecs-instances": "01-network", "rds": "02-data", "kms-rds": "02-data", "ecs-cluster": "03-services",
+    "ecs-capacity": "03-services", "certificate": "03-services", "alb": "03-services", "orders-api": "04-apps",
+    "alerts": "05-monitoring", "cpu-alarm-database": "05-monitoring",
     "storage-alarm-database": "05-monitoring", "cpu-alarm-cluster": "05-monitoring", "events": "05-monitoring",
 }
 
@@ -56,8 +60,12 @@ def test_every_seed_unit_is_evaluated(evaluated: dict[str, dict[str, Any]]) -> N
         for region in REGIONS[env]:
             for unit in LAYERS:
                 present = f"{env}/{region}/{unit}" in evaluated
-                # dev runs no service, so no load balancer in front of one
-                assert present == (env != "dev" or unit not in ("alb", "orders-api")), (env, region, unit)
+                # dev runs no service, so no load balancer (nor its certificate) in front of one;
+                # the DR database's key is in the DR region only
+                expected = env != "dev" or unit not in ("alb", "orders-api", "certificate")
+                if unit == "kms-rds":
+                    expected = (env, region) == ("prod", "eu-west-1")
+                assert present == expected, (env, region, unit)
 
 
 def test_security_groups_follow_the_seed_network_rules(evaluated: dict[str, dict[str, Any]]) -> None:
@@ -116,19 +124,49 @@ def test_listeners_are_https_only_in_uat_and_prod(evaluated: dict[str, dict[str,
             assert "forward" not in listeners["http"]
             https = listeners["https"]
             assert (https["port"], https["protocol"]) == (443, "HTTPS")
-            assert https["certificate_arn"].startswith(f"arn:aws:acm:{region}:")
+            # the certificate unit's (its mock output here), never a literal ARN
+            alb = evaluated[f"{env}/{region}/alb"]
+            assert alb["dependency"]["certificate"]["config_path"] == "../certificate"
+            assert https["certificate_arn"] == "arn:aws:acm:us-east-1:000000000000:certificate/mock"
+
+
+def test_the_certificate_unit_issues_the_https_certificates(evaluated: dict[str, dict[str, Any]]) -> None:
+    """Defect 7 of issue 23: no placeholder ARN; ACM issues each region's certificate for the
+    environment's domain, validated by DNS in its hosted zone (HTTP-only staging: none)."""
+    domains = {"staging": "", "uat": "orders.uat.example.com", "prod": "orders.example.com"}
+    for env in ("staging", "uat", "prod"):
+        for region in REGIONS[env]:
+            certificate = inputs(evaluated, f"{env}/{region}/certificate")
+            assert certificate["create_certificate"] is (env != "staging")
+            assert certificate["domain_name"] == domains[env]
+            assert (certificate["validation_method"], certificate["wait_for_validation"]) == ("DNS", True)
+            assert re.fullmatch(r"Z[A-Z0-9]{1,31}", certificate["zone_id"]) or env == "staging"
+            assert evaluated[f"{env}/{region}/certificate"]["terraform"]["source"] == (
+                "tfr:///terraform-aws-modules/acm/aws?version=5.2.0")
 
 
 def test_the_dr_database_is_a_replica_of_the_primary(evaluated: dict[str, dict[str, Any]]) -> None:
     replica = evaluated["prod/eu-west-1/rds"]
     assert replica["dependency"]["primary"]["config_path"] == "../../../us-east-1/02-data/rds"
     assert replica["inputs"]["replicate_source_db"] == "arn:aws:rds:us-east-1:000000000000:db:mock-postgres"
-    assert replica["inputs"]["kms_key_id"] == "arn:aws:kms:eu-west-1:444444444444:alias/aws/rds"
+    # a key ARN from the region's own KMS unit: RDS stores the key ARN, so an alias would be
+    # a change (and kms_key_id a replacement) at every plan
+    assert replica["dependency"]["kms"]["config_path"] == "../kms-rds"
+    assert replica["inputs"]["kms_key_id"] == (
+        "arn:aws:kms:eu-west-1:000000000000:key/00000000-0000-0000-0000-000000000000")
+    assert ":alias/" not in json.dumps(replica["inputs"])
+    # RDS requires it of a replica; and the primary of a replica cannot have its password
+    # managed by Secrets Manager
+    assert replica["inputs"]["skip_final_snapshot"] is True
+    assert replica["inputs"]["manage_master_user_password"] is False
+    assert inputs(evaluated, "prod/us-east-1/rds")["manage_master_user_password"] is False
+    assert inputs(evaluated, "uat/us-east-1/rds")["manage_master_user_password"] is True
     assert "username" not in replica["inputs"] and "db_name" not in replica["inputs"]
     assert "replicate_source_db" not in inputs(evaluated, "prod/us-east-1/rds")
     # standby-sized: one instance and one task until a failover scales it up
     assert inputs(evaluated, "prod/eu-west-1/ecs-capacity")["min_size"] == 1
-    assert inputs(evaluated, "prod/eu-west-1/orders-api")["desired_count"] == 1
+    dr = inputs(evaluated, "prod/eu-west-1/orders-api")
+    assert (dr["desired_count"], dr["autoscaling_min_capacity"]) == (1, 1)
     assert inputs(evaluated, "prod/us-east-1/ecs-capacity")["min_size"] == 3
     # IAM names are global: each region's monitoring role has its own
     roles = {inputs(evaluated, f"prod/{r}/rds")["monitoring_role_name"] for r in REGIONS["prod"]}
@@ -159,6 +197,20 @@ def test_alarms_have_the_seed_thresholds(evaluated: dict[str, dict[str, Any]]) -
                 "../../03-services/ecs-cluster", "../../03-services/ecs-capacity"}
 
 
+def test_event_rules_match_the_database_by_arn_and_name_targets_once(evaluated: dict[str, dict[str, Any]]) -> None:
+    """Defects 2 and 11 of issue 23: eventbridge 3.11.0 keys every target by its name across
+    all rules (a repeated name is a duplicate object key); an RDS event names the instance
+    by ARN in resources."""
+    for env in ENVS:
+        for region in REGIONS[env]:
+            events = inputs(evaluated, f"{env}/{region}/events")
+            names = [target["name"] for targets in events["targets"].values() for target in targets]
+            assert len(names) == len(set(names)), names
+            failover = json.loads(events["rules"]["rds-failover"]["event_pattern"])
+            assert failover["resources"] == ["arn:aws:rds:us-east-1:000000000000:db:mock-postgres"]
+            assert "SourceIdentifier" not in failover["detail"]
+
+
 def test_log_retention_days(evaluated: dict[str, dict[str, Any]]) -> None:
     days = {"dev": 7, "staging": 14, "uat": 14, "prod": 30}
     for env in ENVS:
@@ -183,14 +235,132 @@ def test_tags_per_environment_and_unit(evaluated: dict[str, dict[str, Any]]) -> 
         # the provider's default tags: the project's, Environment, and the environment's own
         # (Terragrunt wrote local.env.tags in as a JSON object)
         assert (
-            'tags = merge({ Project = "terragrunt-starter", ManagedBy = "Terraform", Environment = "'
+            'tags = merge({ Project = "terragrunt-starter", ManagedBy = "OpenTofu", Environment = "'
             + env + '" }, {"CostAllocation":"' + env + '","Owner":"' + owners[env] + '"})'
         ) in provider
         assert "timestamp()" not in provider
     assert inputs(evaluated, "prod/eu-west-1/rds")["tags"]["ManagedByModule"] == "data/rds-replica"
 
 
-def test_state_bucket_is_hardened(evaluated: dict[str, dict[str, Any]]) -> None:
-    config = evaluated["prod/eu-west-1/rds"]["remote_state"]["config"]
-    assert (config["skip_bucket_versioning"], config["encrypt"], config["use_lockfile"]) == (False, True, True)
-    assert config["accesslogging_bucket_name"] == "terragrunt-starter-444444444444-tfstate-logs"
+def test_state_bucket_is_hardened_and_per_region(evaluated: dict[str, dict[str, Any]]) -> None:
+    """Defect 13 of issue 23: the DR region's state lives in that region's bucket, so that
+    it plans and applies while us-east-1 is down."""
+    for region in REGIONS["prod"]:
+        config = evaluated[f"prod/{region}/rds"]["remote_state"]["config"]
+        assert (config["skip_bucket_versioning"], config["encrypt"], config["use_lockfile"]) == (False, True, True)
+        assert (config["bucket"], config["region"]) == (f"terragrunt-starter-444444444444-{region}-tfstate", region)
+        assert config["accesslogging_bucket_name"] == f"terragrunt-starter-444444444444-{region}-tfstate-logs"
+
+
+#: The characters terraform-provider-aws 5.100.0 accepts in a security group's and a rule's
+#: description (validSecurityGroupRuleDescription; read from the provider binary).
+SG_DESCRIPTION = re.compile(r"^[0-9A-Za-z_ .:/()#,@\[\]+=&;{}!$*-]*$")
+
+
+def test_security_group_descriptions_are_ones_aws_accepts(evaluated: dict[str, dict[str, Any]]) -> None:
+    """Defect 1 of issue 23: an apostrophe in a rule description fails every sg-alb plan."""
+    seen = 0
+    for address, data in evaluated.items():
+        if not data["terraform"]["source"].startswith("tfr:///terraform-aws-modules/security-group/aws"):
+            continue
+        unit = data["inputs"]
+        descriptions = [unit.get("description", "")] + [
+            rule.get("description", "")
+            for key, rules in unit.items() if key.endswith(("_with_cidr_blocks", "_with_source_security_group_id"))
+            for rule in rules
+        ]
+        for text in descriptions:
+            seen += 1
+            assert SG_DESCRIPTION.fullmatch(text) and len(text) <= 255, (address, text)
+    assert seen > 40
+
+
+def test_iam_name_prefixes_fit(evaluated: dict[str, dict[str, Any]]) -> None:
+    """Defect 3 of issue 23: AWS allows 38 characters in a role's name_prefix; autoscaling
+    7.6.0 makes iam_role_name + "-" the prefix (staging's was 40)."""
+    for env in ENVS:
+        for region in REGIONS[env]:
+            capacity = inputs(evaluated, f"{env}/{region}/ecs-capacity")
+            assert capacity["iam_role_use_name_prefix"] is True
+            assert len(capacity["iam_role_name"] + "-") <= 38, (env, capacity["iam_role_name"])
+
+
+def test_tasks_run_on_the_instances_architecture(evaluated: dict[str, dict[str, Any]]) -> None:
+    """Defect 8 of issue 23: Graviton instances run ARM64 task definitions."""
+    for env, arch in (("staging", "X86_64"), ("uat", "X86_64"), ("prod", "ARM64")):
+        for region in REGIONS[env]:
+            platform = inputs(evaluated, f"{env}/{region}/orders-api")["runtime_platform"]
+            assert platform == {"operating_system_family": "LINUX", "cpu_architecture": arch}
+
+
+def test_service_minimum_and_execution_role(evaluated: dict[str, dict[str, Any]]) -> None:
+    """Defects 9 and 12 of issue 23: the module ignores desired_count after creation and
+    scales from min(autoscaling_min_capacity, desired_count); the execution role reads no
+    parameter or secret."""
+    minimum = {"staging": 1, "uat": 1, "prod": 3}
+    for env in ("staging", "uat", "prod"):
+        service = inputs(evaluated, f"{env}/us-east-1/orders-api")
+        assert (service["desired_count"], service["autoscaling_min_capacity"]) == (minimum[env], minimum[env])
+        assert service["autoscaling_max_capacity"] >= minimum[env]
+        assert (service["task_exec_ssm_param_arns"], service["task_exec_secret_arns"]) == ([], [])
+
+
+def test_the_instance_group_is_the_clusters_capacity_provider(evaluated: dict[str, dict[str, Any]]) -> None:
+    """Defects 10, 14 and 16 of issue 23: ECS scales the group (a capacity provider with
+    managed scaling, which Terraform does not undo), the instances join the cluster by its
+    name and carry the environment's tags; the service runs there and after the instances."""
+    for env in ENVS:
+        for region in REGIONS[env]:
+            at = f"{env}/{region}"
+            cluster = inputs(evaluated, f"{at}/ecs-cluster")
+            provider = cluster["autoscaling_capacity_providers"]["ec2"]
+            assert evaluated[f"{at}/ecs-cluster"]["dependency"]["capacity"]["config_path"] == "../ecs-capacity"
+            assert provider["auto_scaling_group_arn"].startswith("arn:aws:autoscaling:")
+            assert provider["managed_scaling"]["status"] == "ENABLED"
+            assert provider["default_capacity_provider_strategy"] == {"weight": 1, "base": 0}
+            capacity = inputs(evaluated, f"{at}/ecs-capacity")
+            assert capacity["ignore_desired_capacity_changes"] is True
+            user_data = base64.b64decode(capacity["user_data"]).decode()
+            assert f"ECS_CLUSTER={cluster['cluster_name']} " in user_data
+            tags = capacity["autoscaling_group_tags"]
+            assert {k: tags[k] for k in ("Project", "ManagedBy", "Environment", "CostAllocation", "Owner")} == {
+                "Project": "terragrunt-starter", "ManagedBy": "OpenTofu", "Environment": env,
+                "CostAllocation": env, "Owner": "qa-team" if env == "uat" else "platform-team"}
+            assert tags["AmazonECSManaged"] == "true"
+            if env == "dev":
+                continue
+            service = evaluated[f"{at}/orders-api"]
+            assert service["inputs"]["capacity_provider_strategy"]["ec2"]["capacity_provider"] == provider["name"]
+            assert "launch_type" not in service["inputs"]
+            assert "../../03-services/ecs-capacity" in service["dependencies"]["paths"]
+
+
+def test_target_group_alerts_and_managed_by(evaluated: dict[str, dict[str, Any]]) -> None:
+    """Defect 16 of issue 23: a target group replaced create-before-destroy needs a name
+    prefix (at most 6 characters); the alerts topic mails the environment's address."""
+    for env in ("staging", "uat", "prod"):
+        for region in REGIONS[env]:
+            group = inputs(evaluated, f"{env}/{region}/alb")["target_groups"]["app"]
+            assert "name" not in group and 0 < len(group["name_prefix"]) <= 6
+    emails = {"dev": "platform-alerts@example.com", "uat": "qa-alerts@example.com"}
+    for env in ENVS:
+        subscriptions = inputs(evaluated, f"{env}/us-east-1/alerts")["subscriptions"]
+        assert subscriptions == {"email": {"protocol": "email",
+                                           "endpoint": emails.get(env, "platform-alerts@example.com")}}
+
+
+def test_the_promoted_switch_drops_the_source_and_the_dependency(tmp_path: Path) -> None:
+    """Defect 13 of issue 23: promoting the DR database is one word in environments.yaml
+    (data/rds-replica -> data/rds-promoted); the unit then neither names a source nor reads
+    us-east-1's state, and keeps its key (kms_key_id would replace it)."""
+    shutil.copytree(REPO / "catalog", tmp_path / "catalog")
+    text = (REPO / "environments.yaml").read_text(encoding="utf-8")
+    assert text.count("rds: { module: data/rds-replica }") == 1
+    (tmp_path / "environments.yaml").write_text(
+        text.replace("rds: { module: data/rds-replica }", "rds: { module: data/rds-promoted }"), encoding="utf-8")
+    files = api.plan(api.load(tmp_path / "environments.yaml", strict=True)).desired
+    leaf = files["environments/prod/eu-west-1/02-data/rds/terragrunt.hcl"].decode()
+    assert "replicate_source_db" not in leaf and "us-east-1" not in leaf
+    assert 'dependency "kms" {' in leaf
+    common = files["_envcommon/data/rds-promoted.hcl"].decode()
+    assert "replicate_source_db" not in common and "dependency.kms.outputs.key_arn" in common

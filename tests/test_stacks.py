@@ -103,7 +103,7 @@ def test_switch_refuses_until_confirmed_and_keeps_state_keys(reference_project: 
     result = runner.invoke(main, ["render", "-c", str(reference_project), "--style", "stacks"])
     assert result.exit_code == 1, result.output
     assert "render refused to drop the classic tree" in result.output
-    assert "State keys stay the same for all 73 units: no state moves." in result.output
+    assert "State keys stay the same for all 78 units: no state moves." in result.output
     assert "--switch-style" in result.output
     assert tree(out) == before  # nothing written
     result = runner.invoke(main, ["render", "-c", str(reference_project), "--style", "stacks", "--switch-style"])
@@ -156,17 +156,17 @@ def test_switch_prints_the_exact_state_moves(reference_project: Path, runner: Cl
     assert [e["rule"] for e in envelope["errors"]] == ["style-switch"]
     assert "(pass --switch-style to confirm)" in envelope["errors"][0]["message"]
     moves = envelope["result"]["style_switch"]["state_moves"]
-    assert len(moves) == 73
+    assert len(moves) == 78
     assert {
         "unit": "prod/eu-west-1/rds",
-        "bucket": "terragrunt-starter-444444444444-tfstate",
+        "bucket": "terragrunt-starter-444444444444-eu-west-1-tfstate",
         "from": "environments/prod/eu-west-1/02-data/rds/terraform.tfstate",
         "to": "environments/prod/eu-west-1/.terragrunt-stack/02-data/rds/terraform.tfstate",
     } in moves
     text_result = runner.invoke(main, ["render", "-c", str(reference_project), "--style", "stacks"])
     assert (
-        "  aws s3 mv s3://terragrunt-starter-111111111111-tfstate/environments/dev/us-east-1/01-network/vpc/"
-        "terraform.tfstate s3://terragrunt-starter-111111111111-tfstate/environments/dev/us-east-1/"
+        "  aws s3 mv s3://terragrunt-starter-111111111111-us-east-1-tfstate/environments/dev/us-east-1/01-network/vpc/"
+        "terraform.tfstate s3://terragrunt-starter-111111111111-us-east-1-tfstate/environments/dev/us-east-1/"
         ".terragrunt-stack/01-network/vpc/terraform.tfstate"
     ) in text_result.output
 
@@ -217,7 +217,7 @@ def test_explain_names_the_stacks_files(reference_project: Path, runner: CliRunn
     assert "environments/prod/us-east-1/terragrunt.stack.hcl" in out
     assert "_units/services/ecs-service/terragrunt.hcl" in out
     assert "_envcommon" not in out and "04-apps/orders-api/terragrunt.hcl" not in out
-    assert "desired_count = 3" in out
+    assert "desired_count = local.region.settings.service_min_tasks" in out
     classic = runner.invoke(
         main, ["explain", "-c", str(reference_project), "--style", "classic", "prod/us-east-1/orders-api"]
     )
@@ -230,7 +230,8 @@ def test_graph_is_the_same_on_both_styles_except_directories(reference_project: 
     assert classic.exit_code == 0 and stacked.exit_code == 0
     assert json.loads(classic.output) == json.loads(stacked.output)  # no_dot: the same directories
     text = runner.invoke(main, ["graph", "-c", str(reference_project), "--style", "stacks"])
-    assert "prod/eu-west-1/orders-api                 needs ecs-cluster, vpc, sg-service, alb, rds" in text.output
+    assert ("prod/eu-west-1/orders-api                 needs ecs-cluster, ecs-capacity, vpc, sg-service, alb, rds"
+            in text.output)
     reference_project.write_text(reference_project.read_text() + "\nstacks: { no_dot_terragrunt_stack: false }\n")
     hidden = runner.invoke(main, ["graph", "-c", str(reference_project), "--format", "json", "--style", "stacks"])
     assert "environments/prod/eu-west-1/.terragrunt-stack/04-apps/orders-api" in hidden.output
@@ -360,10 +361,12 @@ def test_order_only_dependencies_are_paths_in_the_autoinclude(tmp_path: Path) ->
     render_style("reference", "stacks", tmp_path / "out")
     stack = (tmp_path / "out" / "environments/prod/eu-west-1/terragrunt.stack.hcl").read_text()
     cluster = stack[stack.index('unit "ecs-cluster" {') : stack.index('unit "ecs-capacity" {')]
+    # the cluster reads the instance group's ARN (its capacity provider), not the VPC's outputs
     assert "dependencies {\n      paths = [unit.vpc.path]\n    }" in cluster
-    assert "dependency " not in cluster
+    assert 'dependency "vpc"' not in cluster and 'dependency "capacity" {' in cluster
     classic = (REPO / "output/environments/prod/eu-west-1/03-services/ecs-cluster/terragrunt.hcl").read_text()
-    assert 'paths = ["../../01-network/vpc"]' in classic and "dependency " not in classic
+    assert 'paths = ["../../01-network/vpc"]' in classic and 'dependency "vpc"' not in classic
+    assert 'dependency "capacity" {' in classic
 
 
 def test_an_unknown_style_is_an_argument_error() -> None:

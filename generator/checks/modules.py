@@ -6,6 +6,8 @@ Each finding points at the YAML line that wrote the input, with did-you-mean.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -380,7 +382,29 @@ def _value_problem(value: Any, declaration: Mapping[str, Any]) -> str | None:
     allowed = declaration.get("allowed")
     if allowed is not None and value not in allowed:
         return f"is {_plain(value)}, not one of {', '.join(map(_plain, allowed))}"
+    if declaration.get("non_empty") is True and isinstance(value, (str, list, dict)) and not value:
+        return "is empty"
+    pattern = _pattern(declaration)
+    if pattern is not None and isinstance(value, str) and not pattern.search(value):
+        return f"is {_plain(value)}, which does not match the pattern {declaration['pattern']}"
     return None
+
+
+def _pattern(declaration: Mapping[str, Any]) -> re.Pattern[str] | None:
+    """The declaration's pattern (JSON Schema semantics: a search, so anchor it), or None
+    when absent or not a valid regular expression (settings_match_schema reports that)."""
+    text = declaration.get("pattern")
+    if not isinstance(text, str):
+        return None
+    try:
+        return _compiled(text)
+    except re.error:
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str) -> re.Pattern[str]:
+    return re.compile(text)
 
 
 def _plain(value: Any) -> str:
@@ -401,6 +425,13 @@ def settings_match_schema(ctx: Context) -> Iterator[Diagnostic]:
     if not isinstance(declared, dict):
         return
     for name, declaration in declared.items():
+        if isinstance(declaration, dict) and isinstance(declaration.get("pattern"), str):
+            try:
+                _compiled(declaration["pattern"])
+            except re.error as invalid:
+                pattern_path: KeyPath = ("settings_schema", name, "pattern")
+                yield ctx.error(pattern_path, f"the pattern of setting '{name}' is not a regular expression: {invalid}",
+                                "setting-value")
         if isinstance(declaration, dict) and "default" in declaration:
             problem = _value_problem(declaration["default"], declaration)
             if problem:
@@ -426,6 +457,38 @@ def settings_match_schema(ctx: Context) -> Iterator[Diagnostic]:
                 if allowed and isinstance(value, str):
                     hint = did_you_mean(value, [a for a in allowed if isinstance(a, str)])
                 yield ctx.error(path, f"setting '{name}' {problem}", "setting-value", hint)
+    yield from _required_settings(ctx, declared)
+
+
+def _required_settings(ctx: Context, declared: Mapping[str, Any]) -> Iterator[Diagnostic]:
+    """A setting declared ``required: true`` has a value in every region, from
+    defaults.settings, its environment's or the region's own. One error per environment
+    when none of its regions has one, else one per region without it."""
+    required = [n for n, d in declared.items() if isinstance(d, dict) and d.get("required") is True]
+    if not required:
+        return
+    data = ctx.doc.data
+    defaults = value_at(data, ("defaults", "settings"))
+    base = set(defaults) if isinstance(defaults, dict) else set()
+    for env in ctx.project.environments:
+        own = value_at(data, (*env.path, "settings"))
+        env_keys = base | (set(own) if isinstance(own, dict) else set())
+        for name in required:
+            if name in env_keys:
+                continue
+            missing = []
+            for region in env.regions:
+                region_own = value_at(data, (*region.path, "settings"))
+                if not (isinstance(region_own, dict) and name in region_own):
+                    missing.append(region)
+            hint = f"set it under defaults.settings, environments.{env.name}.settings or a region's settings"
+            if len(missing) == len(env.regions):
+                yield ctx.error(env.path, f"setting '{name}' is required and environment {env.name} has no value",
+                                "setting-required", hint, key=True)
+                continue
+            for region in missing:
+                yield ctx.error(region.path, f"setting '{name}' is required and {env.name}/{region.name} has no value",
+                                "setting-required", hint, key=True)
 
 
 def _reads(ctx: Context) -> tuple[dict[str, set[str]], dict[tuple[str, str], set[str]], set[str]]:

@@ -163,3 +163,40 @@ def overrides_take_effect(ctx: Context) -> Iterator[Diagnostic]:
                         "unused-override",
                         key=True,
                     )
+
+
+def _is_placeholder_arn(text: str) -> bool:
+    """An ARN whose account is twelve zeros, or whose resource id is zeros and dashes
+    (certificate/00000000-0000-...): a stand-in that AWS would refuse at apply time."""
+    parts = text.split(":", 5)
+    if len(parts) < 6:
+        return False
+    account, resource = parts[4], parts[5]
+    last = resource.replace(":", "/").rsplit("/", 1)[-1]
+    return account == "000000000000" or (len(last) >= 8 and not last.strip("0-") and "0" in last)
+
+
+def _strings(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+@rule
+def no_placeholder_arns(ctx: Context) -> Iterator[Diagnostic]:
+    """A literal ARN of all zeros in environments.yaml (settings, inputs, role_arn) is a
+    placeholder someone meant to replace: a warning, so that --strict refuses it before an
+    apply would. !hcl expressions and the catalog's mock_outputs are not literals here."""
+    for path, text in _strings(ctx.doc.data, ()):
+        if text.startswith("arn:") and _is_placeholder_arn(text):
+            yield ctx.warning(
+                path,
+                f"{text!r} is a placeholder ARN (all zeros)",
+                "placeholder-arn",
+                "put the real resource's ARN here, or read it from the unit that creates it",
+            )

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from generator import api, checks
 from generator.checks import network as networking
 from generator.checks import state
+from generator.checks.policy import _is_placeholder_arn
 from generator.cli import main
 from generator.errors import InputError
 from generator.project.loader import loads
@@ -677,3 +678,17 @@ def test_an_input_too_large_for_one_environment_variable_is_refused(report: Repo
     assert "which Linux limits to 131072 bytes" in line
     small = report(HEAD + DEV + UNITS.replace("{module: networking/vpc}", "{module: networking/vpc, inputs: {b: x}}"))
     assert not [x for x in small if "bytes as JSON" in x]
+
+
+@pytest.mark.parametrize("arn, placeholder", [
+    # the stand-ins the reference project shipped for its ACM certificates (issue 21 item 7)
+    ("arn:aws:acm:us-east-1:333333333333:certificate/00000000-0000-0000-0000-000000000000", True),
+    ("arn:aws:iam::000000000000:role/deploy", True),
+    ("arn:aws:kms:eu-west-1:444444444444:key/00000000-0000-0000-0000-000000000000", True),
+    ("arn:aws:acm:us-east-1:333333333333:certificate/1234abcd-0000-0000-0000-000000000000", False),
+    ("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", False),
+    ("arn:aws:s3:::bucket-000", False),
+    ("arn:aws:sns:us-east-1:444444444444:alerts", False),
+])
+def test_placeholder_arns(arn: str, placeholder: bool) -> None:
+    assert _is_placeholder_arn(arn) is placeholder

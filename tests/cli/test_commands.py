@@ -63,9 +63,9 @@ def test_render_to_another_directory_and_summary(runner: CliRunner, tmp_path: Pa
     out = tmp_path / "tree"
     result = runner.invoke(main, ["render", "-c", str(REPO / "environments.yaml"), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "rendered 97 files: 97 created, 0 changed, 0 deleted, 0 unchanged in" in result.output
+    assert "rendered 104 files: 104 created, 0 changed, 0 deleted, 0 unchanged in" in result.output
     again = runner.invoke(main, ["render", "-c", str(REPO / "environments.yaml"), "-o", str(out)])
-    assert "0 created, 0 changed, 0 deleted, 97 unchanged" in again.output
+    assert "0 created, 0 changed, 0 deleted, 104 unchanged" in again.output
 
 
 def test_render_env_limits_the_tree(runner: CliRunner, tmp_path: Path) -> None:
@@ -75,13 +75,14 @@ def test_render_env_limits_the_tree(runner: CliRunner, tmp_path: Path) -> None:
     paths = set(tree(out))
     assert "environments/uat/env.hcl" in paths and "root.hcl" in paths
     assert not any(p.startswith(("environments/prod", "environments/dev")) for p in paths)
-    # only the modules uat uses are rendered into _envcommon (not prod's DR replica)
+    # only the modules uat uses are rendered into _envcommon (not prod's DR replica or its key)
     assert {p for p in paths if p.startswith("_envcommon/")} == {
         "_envcommon/networking/vpc.hcl", "_envcommon/data/rds.hcl", "_envcommon/services/ecs-cluster.hcl",
         "_envcommon/services/ecs-capacity.hcl", "_envcommon/services/ecs-service.hcl",
         "_envcommon/security/sg-alb.hcl", "_envcommon/security/sg-service.hcl",
         "_envcommon/security/sg-database.hcl", "_envcommon/security/sg-ecs-instances.hcl",
-        "_envcommon/edge/alb.hcl", "_envcommon/monitoring/alerts.hcl", "_envcommon/monitoring/metric-alarm.hcl",
+        "_envcommon/edge/alb.hcl", "_envcommon/edge/certificate.hcl", "_envcommon/monitoring/alerts.hcl",
+        "_envcommon/monitoring/metric-alarm.hcl",
         "_envcommon/monitoring/events.hcl"}
 
 

@@ -36,7 +36,7 @@ def test_piped_render_prints_only_the_summary(tmp_path: Path) -> None:
         check=True,
     )
     assert done.stderr == ""
-    assert done.stdout.startswith("rendered 97 files: 97 created,") and done.stdout.count("\n") == 1
+    assert done.stdout.startswith("rendered 104 files: 104 created,") and done.stdout.count("\n") == 1
 
 
 def test_a_terminal_shows_the_bar_once_the_render_is_slow(
@@ -46,9 +46,9 @@ def test_a_terminal_shows_the_bar_once_the_render_is_slow(
     monkeypatch.setattr(cli.ProgressBar, "DELAY", 0.0)
     result = runner.invoke(main, ["render", "-c", str(REPO / "environments.yaml"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert "rendering 97 files" in result.stderr
-    assert "writing 97 files" in result.stderr
-    assert result.stdout.startswith("rendered 97 files")  # the bar stays on standard error
+    assert "rendering 104 files" in result.stderr
+    assert "writing 104 files" in result.stderr
+    assert result.stdout.startswith("rendered 104 files")  # the bar stays on standard error
 
 
 def test_a_terminal_shows_no_bar_for_a_quick_render(

@@ -74,7 +74,7 @@ def test_a_shared_template_change_lists_every_unit(tmp_path: Path) -> None:
     result = affected(config, base="main")
     project = api.load(config).project
     listed = addresses(result)
-    assert len(listed) == len(project.units) == 73
+    assert len(listed) == len(project.units) == 78
     assert all(r[0] == 'root.hcl changed: terraform_binary: (none) -> "tofu"' for r in listed.values())
     assert [g.environment for g in result.apply] == ["dev", "staging", "uat", "prod"]
 
@@ -89,11 +89,12 @@ def test_a_removed_region_is_destroyed_dependents_first(tmp_path: Path) -> None:
     (group,) = result.destroy
     waves = [[e.unit.name for e in wave] for wave in group.waves]
     assert waves == [["orders-api", "cpu-alarm-database", "storage-alarm-database", "cpu-alarm-cluster", "events"],
-                     ["rds", "ecs-capacity", "alb", "alerts"],
-                     ["sg-database", "sg-ecs-instances", "ecs-cluster"], ["sg-service"], ["sg-alb"], ["vpc"]]
+                     ["rds", "ecs-cluster", "alb", "alerts"],
+                     ["sg-database", "kms-rds", "ecs-capacity", "certificate"], ["sg-service", "sg-ecs-instances"],
+                     ["sg-alb"], ["vpc"]]
     assert all(e.protected and e.unit.region.name == "eu-west-1" for e in group.entries)
     text = CliRunner().invoke(main, ["affected", "-c", str(config), "--base", "main"]).output
-    assert "Destroy prod: 15 units in 6 waves" in text
+    assert "Destroy prod: 17 units in 6 waves" in text
     assert "prod/eu-west-1/vpc                     no longer rendered: destroy (protected)" in text
 
 
@@ -209,7 +210,7 @@ def test_a_project_that_did_not_exist_at_base_is_all_new(tmp_path: Path) -> None
     shutil.copy2(REPO / "environments.yaml", project / "environments.yaml")
     shutil.copytree(REPO / "catalog", project / "catalog")
     result = affected(project / "environments.yaml", base="main")
-    assert len(addresses(result)) == 73 and result.destroy == ()
+    assert len(addresses(result)) == 78 and result.destroy == ()
 
 
 def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -194,7 +195,10 @@ def unit_removed(root: Path) -> Edit | None:
 
 
 def version_bump(root: Path) -> Edit | None:
-    found = [(m, d) for m, d in _catalog(root).items() if d.get("version")]
+    # a module some unit deploys (the reference keeps data/rds-promoted for a failover)
+    config = (root / "environments.yaml").read_text(encoding="utf-8")
+    found = [(m, d) for m, d in _catalog(root).items()
+             if d.get("version") and re.search(rf"module: {re.escape(m)}(?![\w/-])", config)]
     if not found:
         return None
     module, data = found[0]

@@ -285,14 +285,15 @@ def test_overrides_of_one_map_come_from_each_layer_and_the_leaf_carries_the_merg
     assert image["replaces"] == "_envcommon/services/ecs-service.hcl"
     essential = items["container_definitions.app.essential"]
     assert (essential["source"]["kind"], essential["file"]) == ("catalog", leaf)
-    count = items["desired_count"]
-    assert (count["value"], count["source"]["kind"]) == (3, "environment")
-    assert count["source"]["line"] == line_of(REFERENCE, "desired_count: 3")
-    assert items["launch_type"]["file"] == "_envcommon/services/ecs-service.hcl"
+    assert items["runtime_platform.cpu_architecture"]["file"] == "_envcommon/services/ecs-service.hcl"
     env_var = items["container_definitions.app.environment"]
     (read,) = env_var["reads"]
     assert read["reference"] == "dependency.database.outputs.db_instance_address"
     assert "prod/us-east-1/rds" in read["note"]
+    # an environment's override of one input, in the leaf
+    managed = by_input(explain_json(runner, REFERENCE, "prod/us-east-1/rds"))["manage_master_user_password"]
+    assert (managed["value"], managed["source"]["kind"]) == (False, "environment")
+    assert managed["source"]["line"] == line_of(REFERENCE, "inputs: { manage_master_user_password: false }")
 
 
 def test_wired_inputs_name_the_dependency_and_its_output(runner: CliRunner) -> None:
@@ -324,13 +325,13 @@ def test_explain_says_what_terragrunt_resolves_source_state_and_protection(runne
     assert data["remote_state"] == {
         "backend": "s3",
         "config": {
-            "bucket": "terragrunt-starter-444444444444-tfstate",
+            "bucket": "terragrunt-starter-444444444444-eu-west-1-tfstate",
             "key": "environments/prod/eu-west-1/02-data/rds/terraform.tfstate",
-            "region": "us-east-1",
+            "region": "eu-west-1",
             "encrypt": True,
             "use_lockfile": True,
             "skip_bucket_versioning": False,
-            "accesslogging_bucket_name": "terragrunt-starter-444444444444-tfstate-logs",
+            "accesslogging_bucket_name": "terragrunt-starter-444444444444-eu-west-1-tfstate-logs",
             "accesslogging_target_prefix": "tfstate/",
         },
     }
@@ -425,9 +426,9 @@ def test_addresses_complete_one_level_at_a_time(runner: CliRunner) -> None:
     assert complete(runner, f"tfgen explain -c {REFERENCE} prod/eu-west-1/") == [
         f"prod/eu-west-1/{name}"
         for name in (
-            "vpc", "sg-alb", "sg-service", "sg-database", "sg-ecs-instances", "rds", "ecs-cluster",
-            "ecs-capacity", "alb", "orders-api", "alerts", "cpu-alarm-database", "storage-alarm-database",
-            "cpu-alarm-cluster", "events",
+            "vpc", "sg-alb", "sg-service", "sg-database", "sg-ecs-instances", "rds", "kms-rds", "ecs-cluster",
+            "ecs-capacity", "certificate", "alb", "orders-api", "alerts", "cpu-alarm-database",
+            "storage-alarm-database", "cpu-alarm-cluster", "events",
         )
     ]
     assert complete(runner, f"tfgen explain -c {EVERY_KEY} live/us-east-1/r") == ["live/us-east-1/replica-watcher"]

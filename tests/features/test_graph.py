@@ -86,19 +86,24 @@ def test_text_numbers_the_apply_waves_of_the_reference_project(runner: CliRunner
     result = run(runner, "-c", str(REFERENCE))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "Apply order of 73 units in 7 waves; units in one wave can run in parallel."
+    assert lines[0] == "Apply order of 78 units in 7 waves; units in one wave can run in parallel."
     waves_text = result.output.split("\n\nWave ")[1:]
     assert [w.splitlines()[0] for w in waves_text] == ["1", "2", "3", "4", "5", "6", "7"]
     first = [line.split()[0] for line in waves_text[0].splitlines()[1:]]
-    assert first == [  # the alerts topic needs nothing
+    wave1 = {"dev/us-east-1": ("vpc", "alerts"), "prod/eu-west-1": ("vpc", "kms-rds", "certificate", "alerts")}
+    assert first == [  # the alerts topic, the certificates and the DR database's key need nothing
         f"{env}/{unit}" for env in ("dev/us-east-1", "staging/us-east-1", "uat/us-east-1", "prod/us-east-1",
-                                   "prod/eu-west-1") for unit in ("vpc", "alerts")
+                                   "prod/eu-west-1")
+        for unit in wave1.get(env, ("vpc", "certificate", "alerts"))
     ]
     # The DR database waits for its us-east-1 primary, the DR service for the replica.
-    assert re.search(r"^  prod/eu-west-1/rds +needs vpc, sg-database, prod/us-east-1/rds$", waves_text[5], re.M)
-    dr_service = r"^  prod/eu-west-1/orders-api +needs ecs-cluster, vpc, sg-service, alb, rds$"
+    assert re.search(r"^  prod/eu-west-1/rds +needs vpc, sg-database, kms-rds, prod/us-east-1/rds$", waves_text[5],
+                     re.M)
+    dr_service = r"^  prod/eu-west-1/orders-api +needs ecs-cluster, ecs-capacity, vpc, sg-service, alb, rds$"
     assert re.search(dr_service, waves_text[6], re.M)
-    assert re.search(r"^  dev/us-east-1/ecs-capacity +needs vpc, ecs-cluster, sg-ecs-instances$", waves_text[2], re.M)
+    # The cluster's capacity provider is the instance group: the group comes first.
+    assert re.search(r"^  dev/us-east-1/ecs-capacity +needs vpc, sg-ecs-instances$", waves_text[2], re.M)
+    assert re.search(r"^  dev/us-east-1/ecs-cluster +needs vpc, ecs-capacity$", waves_text[3], re.M)
     # Monitoring comes after what it watches.
     assert re.search(r"^  dev/us-east-1/events +needs alerts, rds, ecs-cluster, ecs-capacity$", waves_text[5], re.M)
     assert "dev/us-east-1/orders-api" not in result.output  # orders-api is limited to staging, uat, prod
@@ -107,7 +112,7 @@ def test_text_numbers_the_apply_waves_of_the_reference_project(runner: CliRunner
 def test_text_destroy_reverses_the_order_and_marks_protected_units(runner: CliRunner) -> None:
     result = run(runner, "-c", str(REFERENCE), "--destroy", "--env", "prod", "--env", "dev")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Destroy order of 43 units in 7 waves")
+    assert result.output.startswith("Destroy order of 46 units in 7 waves")
     waves_text = result.output.split("\n\nWave ")[1:]
     # dev's database goes once the monitoring that watches it is gone
     assert re.search(

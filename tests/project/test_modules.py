@@ -539,6 +539,7 @@ def test_the_reference_lock_matches_the_catalog_and_validates_strictly(reference
         ("data/rds-replica", "6.10.0"), ("edge/alb", "9.11.2"), ("security/sg-alb", "5.3.0"),
         ("security/sg-service", "5.3.0"), ("security/sg-database", "5.3.0"), ("security/sg-ecs-instances", "5.3.0"),
         ("monitoring/alerts", "6.1.2"), ("monitoring/metric-alarm", "5.6.1"), ("monitoring/events", "3.11.0"),
+        ("security/kms-rds", "3.1.1"), ("edge/certificate", "5.2.0"),
     }
     assert api.modules_lock_check(reference_project) == []
     result = api.validate(reference_project, strict=True)
@@ -555,13 +556,14 @@ def test_the_reference_typos_of_the_issue_are_caught(reference_project: Path) ->
     rds = reference_project.parent / "catalog/data/rds.yaml"
     rds.write_text(rds.read_text().replace("  deletion_protection:", "  deletion_protecton:"))
     text = reference_project.read_text()
-    reference_project.write_text(text.replace("inputs: { desired_count: 3 }", "inputs: { desired_cnt: 3 }")
+    reference_project.write_text(text.replace("inputs: { manage_master_user_password: false }",
+                                              "inputs: { manage_master_user_pasword: false }")
                                  .replace("      nat_gateway: per_az", "      nat_gatway: per_az"))
     with pytest.raises(InputError) as caught:
         api.validate(reference_project, strict=True)
     messages = "\n".join(str(d) for d in caught.value.diagnostics)
     assert "has no variable 'deletion_protecton'" in messages
-    assert "has no variable 'desired_cnt'" in messages
+    assert "has no variable 'manage_master_user_pasword'" in messages
     assert "setting 'nat_gatway' is read by no module placed in environment prod" in messages
 
 

@@ -90,3 +90,32 @@ def test_wheel_ships_the_templates(tmp_path: Path) -> None:
         assert f"generator/templates/{template}.hcl.j2" in names
     assert "generator/project/schemas/environments.schema.json" in names
     assert "generator/py.typed" in names  # users' type checkers see tfgen's types
+
+
+def test_a_catalog_input_that_reads_a_dependency_gets_its_dependency_block(
+    make_project: ProjectFactory, tmp_path: Path
+) -> None:
+    """The _envcommon file is evaluated in the including unit, which must declare the
+    dependency block: an ordering-only `dependencies` path leaves dependency.NAME undefined."""
+    config = make_project({
+        "environments.yaml": """
+            version: 1
+            project: {name: demo}
+            state: {bucket: "{project}-state", region: us-east-1}
+            environments:
+              dev: {account_id: "123456789012", regions: {us-east-1: {vpc_cidr: 10.0.0.0/16, azs: [a]}}}
+            units: {net: {module: apps/net}, app: {module: apps/app}}
+        """,
+        "catalog/apps/net.yaml": "source: ./modules/net\nlayer: apps\n",
+        "catalog/apps/app.yaml": """
+            source: ./modules/app
+            layer: apps
+            dependencies:
+              net: {unit: net, mock_outputs: {ids: [a]}}
+            inputs:
+              subnet: !hcl dependency.net.outputs.ids[0]
+        """,
+    })
+    api.render(config, output=tmp_path / "out")
+    leaf = (tmp_path / "out/environments/dev/us-east-1/apps/app/terragrunt.hcl").read_text()
+    assert 'dependency "net" {' in leaf and "dependencies {" not in leaf

@@ -16,7 +16,7 @@ locals {
     name = "terragrunt-starter"
     tags = {
       Project   = "terragrunt-starter"
-      ManagedBy = "Terraform"
+      ManagedBy = "OpenTofu"
     }
   }
 }
@@ -36,9 +36,9 @@ inputs = {
   create_monitoring_role                 = local.env.settings.enhanced_monitoring
   monitoring_role_name                   = "${local.project.name}-${local.env.environment}-${local.region.aws_region}-rds-monitoring"
   storage_encrypted                      = local.env.settings.encryption_at_rest
-  kms_key_id                             = local.env.settings.encryption_at_rest ? "arn:aws:kms:${local.region.aws_region}:${local.env.account_id}:alias/aws/rds" : null
+  kms_key_id                             = local.env.settings.encryption_at_rest ? dependency.kms.outputs.key_arn : null
   deletion_protection                    = local.env.deletion_protection
-  skip_final_snapshot                    = !local.env.deletion_protection
+  skip_final_snapshot                    = true
   enabled_cloudwatch_logs_exports        = ["postgresql", "upgrade"]
   create_cloudwatch_log_group            = true
   cloudwatch_log_group_retention_in_days = local.env.settings.rds_log_retention_days

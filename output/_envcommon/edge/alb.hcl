@@ -16,7 +16,7 @@ locals {
     name = "terragrunt-starter"
     tags = {
       Project   = "terragrunt-starter"
-      ManagedBy = "Terraform"
+      ManagedBy = "OpenTofu"
     }
   }
 }
@@ -38,14 +38,14 @@ inputs = {
         port            = 443
         protocol        = "HTTPS"
         ssl_policy      = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-        certificate_arn = local.region.settings.certificate_arn
+        certificate_arn = dependency.certificate.outputs.acm_certificate_arn
         forward         = { target_group_key = "app" }
       }
     } : name => listener if name == "http" || local.env.settings.https_only
   }
   target_groups = {
     app = {
-      name                 = "${local.project.name}-${local.env.environment}-app"
+      name_prefix          = "app-"
       protocol             = "HTTP"
       port                 = local.env.settings.service_port
       target_type          = "ip"

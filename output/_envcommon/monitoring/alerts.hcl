@@ -16,7 +16,7 @@ locals {
     name = "terragrunt-starter"
     tags = {
       Project   = "terragrunt-starter"
-      ManagedBy = "Terraform"
+      ManagedBy = "OpenTofu"
     }
   }
 }
@@ -33,6 +33,12 @@ inputs = {
           identifiers = ["events.amazonaws.com"]
         },
       ]
+    }
+  }
+  subscriptions = {
+    email = {
+      protocol = "email"
+      endpoint = local.env.settings.alert_email
     }
   }
 }

@@ -16,25 +16,27 @@ locals {
     name = "terragrunt-starter"
     tags = {
       Project   = "terragrunt-starter"
-      ManagedBy = "Terraform"
+      ManagedBy = "OpenTofu"
     }
   }
 }
 
 inputs = {
-  name                        = "${local.project.name}-${local.env.environment}-ecs"
-  image_id                    = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/${local.env.sizing.ecs_arch == "arm64" ? "arm64/" : ""}recommended/image_id"
-  instance_type               = local.env.sizing.ecs_instance_type
-  min_size                    = local.region.settings.ecs_min_size
-  max_size                    = local.region.settings.ecs_max_size
-  desired_capacity            = local.region.settings.ecs_min_size
-  health_check_type           = "EC2"
-  user_data                   = base64encode("#!/bin/bash\necho ECS_CLUSTER=${local.project.name}-${local.env.environment} >> /etc/ecs/ecs.config\n")
-  create_iam_instance_profile = true
-  iam_role_name               = "${local.project.name}-${local.env.environment}-ecs-instance"
-  iam_role_use_name_prefix    = true
+  name                            = "${local.project.name}-${local.env.environment}-ecs"
+  image_id                        = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/${local.env.sizing.ecs_arch == "arm64" ? "arm64/" : ""}recommended/image_id"
+  instance_type                   = local.env.sizing.ecs_instance_type
+  min_size                        = local.region.settings.ecs_min_size
+  max_size                        = local.region.settings.ecs_max_size
+  desired_capacity                = local.region.settings.ecs_min_size
+  ignore_desired_capacity_changes = true
+  health_check_type               = "EC2"
+  user_data                       = base64encode("#!/bin/bash\necho ECS_CLUSTER=${local.project.name}-${local.env.environment} >> /etc/ecs/ecs.config\n")
+  create_iam_instance_profile     = true
+  iam_role_name                   = "${local.project.name}-${local.env.environment}-ecs-node"
+  iam_role_use_name_prefix        = true
   iam_role_policies = {
     AmazonEC2ContainerServiceforEC2Role = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role"
     AmazonSSMManagedInstanceCore        = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
   }
+  autoscaling_group_tags = merge(local.project.tags, { Environment = local.env.environment }, local.env.tags, { AmazonECSManaged = "true" })
 }

@@ -16,7 +16,7 @@ locals {
     name = "terragrunt-starter"
     tags = {
       Project   = "terragrunt-starter"
-      ManagedBy = "Terraform"
+      ManagedBy = "OpenTofu"
     }
   }
 }
@@ -31,4 +31,21 @@ inputs = {
   ]
   cloudwatch_log_group_retention_in_days = local.env.settings.log_retention_days
   default_capacity_provider_use_fargate  = false
+  autoscaling_capacity_providers = {
+    ec2 = {
+      name                           = "${local.project.name}-${local.env.environment}-ec2"
+      auto_scaling_group_arn         = dependency.capacity.outputs.autoscaling_group_arn
+      managed_termination_protection = "DISABLED"
+      managed_scaling = {
+        status                    = "ENABLED"
+        target_capacity           = 100
+        minimum_scaling_step_size = 1
+        maximum_scaling_step_size = 2
+      }
+      default_capacity_provider_strategy = {
+        weight = 1
+        base   = 0
+      }
+    }
+  }
 }

@@ -16,19 +16,33 @@ locals {
     name = "terragrunt-starter"
     tags = {
       Project   = "terragrunt-starter"
-      ManagedBy = "Terraform"
+      ManagedBy = "OpenTofu"
     }
   }
 }
 
 inputs = {
-  name                     = basename(get_terragrunt_dir())
-  launch_type              = "EC2"
+  name = basename(get_terragrunt_dir())
+  capacity_provider_strategy = {
+    ec2 = {
+      capacity_provider = "${local.project.name}-${local.env.environment}-ec2"
+      weight            = 1
+      base              = 0
+    }
+  }
   requires_compatibilities = ["EC2"]
   network_mode             = "awsvpc"
+  runtime_platform = {
+    operating_system_family = "LINUX"
+    cpu_architecture        = upper(local.env.sizing.ecs_arch)
+  }
   cpu                      = 256
   memory                   = 512
-  desired_count            = 1
+  desired_count            = local.region.settings.service_min_tasks
+  autoscaling_min_capacity = local.region.settings.service_min_tasks
+  autoscaling_max_capacity = local.region.settings.service_max_tasks
+  task_exec_ssm_param_arns = []
+  task_exec_secret_arns    = []
   create_security_group    = false
   container_definitions = {
     app = {

@@ -28,7 +28,11 @@ locals {
     rds_log_retention_days = 7
     service_port           = 80
     https_only             = false
-    certificate_arn        = ""
+    domain_name            = ""
+    dns_zone_id            = ""
+    service_min_tasks      = 1
+    service_max_tasks      = 4
+    alert_email            = "platform-alerts@example.com"
   }
   tags = {
     CostAllocation = "dev"

@@ -28,7 +28,11 @@ locals {
     rds_log_retention_days = 7
     service_port           = 80
     https_only             = true
-    certificate_arn        = ""
+    domain_name            = "orders.example.com"
+    dns_zone_id            = "Z0PRODEXAMPLEZONE"
+    service_min_tasks      = 3
+    service_max_tasks      = 10
+    alert_email            = "platform-alerts@example.com"
   }
   tags = {
     CostAllocation = "prod"

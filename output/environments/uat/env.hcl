@@ -28,7 +28,11 @@ locals {
     rds_log_retention_days = 7
     service_port           = 80
     https_only             = true
-    certificate_arn        = ""
+    domain_name            = "orders.uat.example.com"
+    dns_zone_id            = "Z0UATEXAMPLEZONE"
+    service_min_tasks      = 1
+    service_max_tasks      = 4
+    alert_email            = "qa-alerts@example.com"
   }
   tags = {
     CostAllocation = "uat"

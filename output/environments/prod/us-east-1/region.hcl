@@ -21,6 +21,10 @@ locals {
     rds_log_retention_days = 7
     service_port           = 80
     https_only             = true
-    certificate_arn        = "arn:aws:acm:us-east-1:444444444444:certificate/00000000-0000-0000-0000-000000000000"
+    domain_name            = "orders.example.com"
+    dns_zone_id            = "Z0PRODEXAMPLEZONE"
+    service_min_tasks      = 3
+    service_max_tasks      = 10
+    alert_email            = "platform-alerts@example.com"
   }
 }

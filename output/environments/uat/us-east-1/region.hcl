@@ -21,6 +21,10 @@ locals {
     rds_log_retention_days = 7
     service_port           = 80
     https_only             = true
-    certificate_arn        = "arn:aws:acm:us-east-1:333333333333:certificate/00000000-0000-0000-0000-000000000000"
+    domain_name            = "orders.uat.example.com"
+    dns_zone_id            = "Z0UATEXAMPLEZONE"
+    service_min_tasks      = 1
+    service_max_tasks      = 4
+    alert_email            = "qa-alerts@example.com"
   }
 }

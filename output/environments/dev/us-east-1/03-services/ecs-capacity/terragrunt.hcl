@@ -29,11 +29,6 @@ dependency "sg" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
-# Applied after these units; none of their outputs is read.
-dependencies {
-  paths = ["../ecs-cluster"]
-}
-
 inputs = {
   vpc_zone_identifier = dependency.vpc.outputs.public_subnets
   security_groups     = [dependency.sg.outputs.security_group_id]

@@ -10,6 +10,15 @@ include "envcommon" {
   path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/services/ecs-cluster.hcl"
 }
 
+dependency "capacity" {
+  config_path = "../ecs-capacity"
+
+  mock_outputs = {
+    autoscaling_group_arn = "arn:aws:autoscaling:us-east-1:000000000000:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/mock"
+  }
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}
+
 # Applied after these units; none of their outputs is read.
 dependencies {
   paths = ["../../01-network/vpc"]

@@ -28,6 +28,15 @@ dependency "sg" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
+dependency "kms" {
+  config_path = "../kms-rds"
+
+  mock_outputs = {
+    key_arn = "arn:aws:kms:eu-west-1:000000000000:key/00000000-0000-0000-0000-000000000000"
+  }
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}
+
 dependency "primary" {
   config_path = "../../../us-east-1/02-data/rds"
 
@@ -41,9 +50,10 @@ dependency "primary" {
 prevent_destroy = true
 
 inputs = {
-  db_subnet_group_name   = dependency.vpc.outputs.database_subnet_group_name
-  vpc_security_group_ids = [dependency.sg.outputs.security_group_id]
-  replicate_source_db    = dependency.primary.outputs.db_instance_arn
+  db_subnet_group_name        = dependency.vpc.outputs.database_subnet_group_name
+  vpc_security_group_ids      = [dependency.sg.outputs.security_group_id]
+  replicate_source_db         = dependency.primary.outputs.db_instance_arn
+  manage_master_user_password = false
   tags = {
     Criticality      = "high"
     BackupRequired   = "true"

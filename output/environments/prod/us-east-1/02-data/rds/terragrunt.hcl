@@ -32,8 +32,9 @@ dependency "sg" {
 prevent_destroy = true
 
 inputs = {
-  db_subnet_group_name   = dependency.vpc.outputs.database_subnet_group_name
-  vpc_security_group_ids = [dependency.sg.outputs.security_group_id]
+  db_subnet_group_name        = dependency.vpc.outputs.database_subnet_group_name
+  vpc_security_group_ids      = [dependency.sg.outputs.security_group_id]
+  manage_master_user_password = false
   tags = {
     Criticality      = "high"
     BackupRequired   = "true"

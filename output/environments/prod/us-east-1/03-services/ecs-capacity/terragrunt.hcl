@@ -29,11 +29,6 @@ dependency "sg" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
-# Applied after these units; none of their outputs is read.
-dependencies {
-  paths = ["../ecs-cluster"]
-}
-
 # prod has deletion_protection: Terragrunt refuses to destroy this unit.
 prevent_destroy = true
 

@@ -63,6 +63,11 @@ dependency "database" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
+# Applied after these units; none of their outputs is read.
+dependencies {
+  paths = ["../../03-services/ecs-capacity"]
+}
+
 # prod has deletion_protection: Terragrunt refuses to destroy this unit.
 prevent_destroy = true
 
@@ -96,7 +101,6 @@ inputs = {
       container_port   = local.env.settings.service_port
     }
   }
-  desired_count = 3
   tags = {
     Criticality      = "high"
     BackupRequired   = "false"

@@ -23,7 +23,7 @@ dependency "database" {
   config_path = "../../02-data/rds"
 
   mock_outputs = {
-    db_instance_identifier = "mock-postgres"
+    db_instance_arn = "arn:aws:rds:us-east-1:000000000000:db:mock-postgres"
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
@@ -52,10 +52,8 @@ inputs = {
       event_pattern = jsonencode({
         source        = ["aws.rds"]
         "detail-type" = ["RDS DB Instance Event"]
-        detail = {
-          EventCategories  = ["failover"]
-          SourceIdentifier = [dependency.database.outputs.db_instance_identifier]
-        }
+        resources     = [dependency.database.outputs.db_instance_arn]
+        detail        = { EventCategories = ["failover"] }
       })
     }
     ecs-task-failure = {
@@ -72,8 +70,8 @@ inputs = {
     }
   }
   targets = {
-    rds-failover     = [{ name = "alerts", arn = dependency.alerts.outputs.topic_arn }]
-    ecs-task-failure = [{ name = "alerts", arn = dependency.alerts.outputs.topic_arn }]
+    rds-failover     = [{ name = "rds-failover-alerts", arn = dependency.alerts.outputs.topic_arn }]
+    ecs-task-failure = [{ name = "ecs-task-failure-alerts", arn = dependency.alerts.outputs.topic_arn }]
   }
   tags = {
     Criticality      = "high"

@@ -29,6 +29,15 @@ dependency "sg" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
+dependency "certificate" {
+  config_path = "../certificate"
+
+  mock_outputs = {
+    acm_certificate_arn = "arn:aws:acm:us-east-1:000000000000:certificate/mock"
+  }
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}
+
 inputs = {
   vpc_id          = dependency.vpc.outputs.vpc_id
   subnets         = dependency.vpc.outputs.public_subnets

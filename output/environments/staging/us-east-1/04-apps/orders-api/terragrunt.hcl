@@ -63,6 +63,11 @@ dependency "database" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
+# Applied after these units; none of their outputs is read.
+dependencies {
+  paths = ["../../03-services/ecs-capacity"]
+}
+
 inputs = {
   cluster_arn        = dependency.cluster.outputs.arn
   subnet_ids         = dependency.vpc.outputs.private_subnets
