@@ -350,17 +350,22 @@ def test_target_group_alerts_and_managed_by(evaluated: dict[str, dict[str, Any]]
 
 
 def test_the_promoted_switch_drops_the_source_and_the_dependency(tmp_path: Path) -> None:
-    """Defect 13 of issue 23: promoting the DR database is one word in environments.yaml
-    (data/rds-replica -> data/rds-promoted); the unit then neither names a source nor reads
-    us-east-1's state, and keeps its key (kms_key_id would replace it)."""
+    """Defect 13 of issue 23: promoting the DR database is one unit override (README's
+    "Promotion"): the unit then neither names a source nor reads us-east-1's state, keeps
+    its key (kms_key_id would replace it) and takes a final snapshot again."""
     shutil.copytree(REPO / "catalog", tmp_path / "catalog")
     text = (REPO / "environments.yaml").read_text(encoding="utf-8")
-    assert text.count("rds: { module: data/rds-replica }") == 1
-    (tmp_path / "environments.yaml").write_text(
-        text.replace("rds: { module: data/rds-replica }", "rds: { module: data/rds-promoted }"), encoding="utf-8")
+    replica = "rds: { module: data/rds-replica }"
+    assert text.count(replica) == 1
+    promoted = ("rds: { module: data/rds-replica, dependencies: { primary: false }, "
+                "inputs: { skip_final_snapshot: false } }")
+    (tmp_path / "environments.yaml").write_text(text.replace(replica, promoted), encoding="utf-8")
+    before = api.plan(api.load(REPO / "environments.yaml", strict=True)).desired
     files = api.plan(api.load(tmp_path / "environments.yaml", strict=True)).desired
-    leaf = files["environments/prod/eu-west-1/02-data/rds/terragrunt.hcl"].decode()
+    path = "environments/prod/eu-west-1/02-data/rds/terragrunt.hcl"
+    assert "replicate_source_db" in before[path].decode() and "us-east-1" in before[path].decode()
+    leaf = files[path].decode()
     assert "replicate_source_db" not in leaf and "us-east-1" not in leaf
-    assert 'dependency "kms" {' in leaf
-    common = files["_envcommon/data/rds-promoted.hcl"].decode()
-    assert "replicate_source_db" not in common and "dependency.kms.outputs.key_arn" in common
+    assert 'dependency "kms" {' in leaf and "skip_final_snapshot         = false" in leaf
+    # Only the promoted unit changes: every other file of the tree is the same.
+    assert {p for p in files if files[p] != before.get(p)} == {path}

@@ -195,7 +195,7 @@ def unit_removed(root: Path) -> Edit | None:
 
 
 def version_bump(root: Path) -> Edit | None:
-    # a module some unit deploys (the reference keeps data/rds-promoted for a failover)
+    # a module some unit deploys (a catalog file no unit deploys would be bumped for nothing)
     config = (root / "environments.yaml").read_text(encoding="utf-8")
     found = [(m, d) for m, d in _catalog(root).items()
              if d.get("version") and re.search(rf"module: {re.escape(m)}(?![\w/-])", config)]
