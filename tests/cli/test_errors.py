@@ -140,11 +140,14 @@ def test_errors_come_first_and_the_warnings_they_cause_fold_into_one_line(
 ) -> None:
     """A typo in a unit's environment list (prdo) takes alb and orders-api out of prod:
     prod's settings for them are read by nothing and its overrides of them have no effect.
-    Those 7 warnings printed before the 2 errors; the user fixing the file wants the errors,
+    Those 6 warnings printed before the 2 errors; the user fixing the file wants the errors,
     and the warnings that stand on their own."""
     monkeypatch.chdir(reference_project.parent)
     text = reference_project.read_text()
-    text = text.replace("environments: [staging, uat, prod]", "environments: [staging, uat, prdo]")
+    for unit in ("module: edge/alb\n", "description: The orders HTTP API\n"):
+        before = f"{unit}    environments: [staging, uat, prod]"
+        assert text.count(before) == 1
+        text = text.replace(before, f"{unit}    environments: [staging, uat, prdo]")
     # and a warning of its own, in another environment (dev runs no load balancer): still shown
     text = text.replace("      nat_gateway: none\n", "      nat_gateway: none\n      https_only: false\n", 1)
     reference_project.write_text(text)
@@ -155,10 +158,10 @@ def test_errors_come_first_and_the_warnings_they_cause_fold_into_one_line(
     assert lines[1].endswith("units.orders-api.environments[2]: unknown environment 'prdo' (did you mean 'prod'?)")
     assert "environments.dev.settings.https_only: warning: setting 'https_only' is read by no module" in lines[2]
     assert lines[3:] == [
-        "(+7 warnings about environment prod, unit alb, unit orders-api that may follow from these errors: "
+        "(+6 warnings about environment prod, unit alb, unit orders-api that may follow from these errors: "
         "fix them and run again)",
-        "2 errors, 8 warnings",
+        "2 errors, 7 warnings",
     ]
     # Scripts still get every warning.
     document = json.loads(runner.invoke(main, ["validate", "--format", "json"]).stdout)
-    assert (len(document["errors"]), len(document["warnings"])) == (2, 8)
+    assert (len(document["errors"]), len(document["warnings"])) == (2, 7)
