@@ -177,11 +177,14 @@ def _is_placeholder_arn(text: str) -> bool:
 
 
 def _strings(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
+    """Every literal string under *value*, with its path; not those under ``mock_outputs``,
+    which stand in for outputs on purpose (plan and validate only, never applied)."""
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings(item, (*path, key))
+            if key != "mock_outputs":
+                yield from _strings(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _strings(item, (*path, index))
@@ -191,7 +194,8 @@ def _strings(value: object, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
 def no_placeholder_arns(ctx: Context) -> Iterator[Diagnostic]:
     """A literal ARN of all zeros in environments.yaml (settings, inputs, role_arn) is a
     placeholder someone meant to replace: a warning, so that --strict refuses it before an
-    apply would. !hcl expressions and the catalog's mock_outputs are not literals here."""
+    apply would. !hcl expressions and mock_outputs (a unit's dependencies, as the catalog's)
+    are not literals here."""
     for path, text in _strings(ctx.doc.data, ()):
         if text.startswith("arn:") and _is_placeholder_arn(text):
             yield ctx.warning(

@@ -692,3 +692,20 @@ def test_an_input_too_large_for_one_environment_variable_is_refused(report: Repo
 ])
 def test_placeholder_arns(arn: str, placeholder: bool) -> None:
     assert _is_placeholder_arn(arn) is placeholder
+
+
+def test_placeholder_arns_are_found_in_inputs_but_not_in_mock_outputs(report: Report) -> None:
+    """A mock output stands in for an output on purpose (plan only, never applied): an
+    all-zero ARN there is what it should be, where the same ARN as an input is a stand-in
+    someone forgot to replace (issue 21 item 7; the seed examples mock ARNs so)."""
+    units = """\
+units:
+  vpc: {module: networking/vpc, inputs: {flow_log_role: "arn:aws:iam::000000000000:role/x"}}
+  mirror:
+    module: networking/vpc
+    dependencies:
+      net: {unit: vpc, mock_outputs: {role_arn: "arn:aws:iam::000000000000:role/mock"}}
+"""
+    found = [line for line in report(HEAD + DEV + units) if "placeholder ARN" in line]
+    assert len(found) == 1, found
+    assert "units.vpc.inputs.flow_log_role: " in found[0]
