@@ -76,7 +76,7 @@ def test_result_objects_print_short(reference_project: Path, monkeypatch: pytest
     assert {k: v for k, v in shown.items() if len(v) > 200 or "\n" in v} == {}
     assert shown["validate"] == ("<ValidationResult environments.yaml: <Project terragrunt-starter: 4 environments, "
                                  "78 units from 16 modules>, 0 warnings>")
-    assert shown["diff"].endswith("97 unchanged, written=False, in_sync=True>")
+    assert shown["diff"].endswith("104 unchanged, written=False, in_sync=True>")
     assert shown["unit"] == "<Unit dev/us-east-1/vpc (networking/vpc)>"
     assert shown["explain unit"].startswith("<UnitExplanation prod/us-east-1/rds: ")
     assert str(loaded) == repr(loaded)  # print() shows the same line
