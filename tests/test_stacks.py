@@ -135,7 +135,7 @@ def test_a_dry_run_refuses_the_switch_as_the_render_does(reference_project: Path
     args = ["render", "-c", str(reference_project), "--style", "stacks", "--dry-run"]
     refused = runner.invoke(main, args)
     assert refused.exit_code == 1, refused.output
-    assert ("render refused to drop the classic tree (87 files of 73 units): style: stacks replaces it "
+    assert ("render refused to drop the classic tree (94 files of 78 units): style: stacks replaces it "
             "(pass --switch-style to confirm)") in refused.stderr
     assert "render would refuse: nothing would be written to" in refused.stderr
     as_json = json.loads(runner.invoke(main, [*args, "--format", "json"]).stdout)
