@@ -245,17 +245,27 @@ def test_the_mirror_serves_aws_under_both_registry_hosts_and_the_stand_ins(tmp_p
 
 def test_every_stand_in_provider_is_required_and_filed_under_a_version_modules_accept(tmp_path: Path) -> None:
     # terraform-aws-modules/lambda requires external and local >= 1.0 and null >= 2.0.
-    assert real.STANDIN_VERSIONS == {"external": "2.99.0", "local": "2.99.0", "null": "3.99.0", "random": "3.99.0"}
+    # cloudposse/ses (through iam-system-user) requires cloudposse/awsutils >= 0.11.
+    assert real.STANDIN_VERSIONS == {"awsutils": "0.99.0", "external": "2.99.0", "local": "2.99.0",
+                                     "null": "3.99.0", "random": "3.99.0"}
     found = tools_module.Tools("tg", "tofu", "aws", "r", {"random": "r", "external": "e"})
     with pytest.raises(CannotRehearse) as caught:
         tools_module.need_standins(found)
     message = caught.value.diagnostics[0].message
-    assert "$TFGEN_REHEARSAL_LOCAL, $TFGEN_REHEARSAL_NULL" in message and "RANDOM" not in message
-    every = {name: str(tmp_path / name) for name in ("external", "local", "null", "random")}
+    assert "$TFGEN_REHEARSAL_AWSUTILS, $TFGEN_REHEARSAL_LOCAL, $TFGEN_REHEARSAL_NULL" in message
+    assert "RANDOM" not in message
+    every = {name: str(tmp_path / name) for name in ("awsutils", "external", "local", "null", "random")}
     assert tools_module.need_standins(tools_module.Tools("tg", "tofu", "aws", "", every)) == every
     config = real.cli_config(tmp_path, from_registry=False)
+    for address in ("cloudposse/awsutils", "hashicorp/external", "hashicorp/local", "hashicorp/null"):
+        assert f'"registry.opentofu.org/{address}"' in config
     for name in every:
-        assert f'"registry.opentofu.org/hashicorp/{name}"' in config
+        (tmp_path / name).write_text(name)
+    notes = real.build_mirror(tmp_path / "out", None, every, real.STANDIN_VERSIONS, "linux_amd64")
+    awsutils = "registry.opentofu.org/cloudposse/awsutils/0.99.0/linux_amd64/terraform-provider-awsutils_v0.99.0"
+    assert (tmp_path / "out" / awsutils).read_text() == "awsutils"
+    assert ("provider: hashicorp/null is tfgen's stand-in (rehearsal/null) as version 3.99.0: "
+            "no mirror holds it") in notes
 
 
 def test_the_override_points_every_service_at_the_local_server() -> None:

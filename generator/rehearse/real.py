@@ -38,12 +38,21 @@ HOSTS = ("registry.opentofu.org", "registry.terraform.io")
 
 #: Providers modules need that no mirror of this machine holds, served by tfgen's
 #: stand-ins (rehearsal/NAME): name -> environment variable of the built binary. The rds
-#: module needs random; the lambda module external (its package step), local and null.
+#: module needs random; the lambda module external (its package step), local and null;
+#: cloudposse/ses (through iam-system-user) cloudposse/awsutils.
 STANDIN_PROVIDERS = STANDINS
+#: The registry namespace of a stand-in other than hashicorp.
+STANDIN_NAMESPACES = {"awsutils": "cloudposse"}
 #: The version each stand-in is filed under: one every module's constraint accepts
 #: (terraform-aws-modules ask for random >= 2.0 or >= 3.1, external and local >= 1.0,
-#: null >= 2.0), above the real provider's major so a lock file's range still matches.
-STANDIN_VERSIONS = {"external": "2.99.0", "local": "2.99.0", "null": "3.99.0", "random": "3.99.0"}
+#: null >= 2.0; cloudposse awsutils >= 0.11), above the real provider's major so a lock file's range still matches.
+STANDIN_VERSIONS = {"awsutils": "0.99.0", "external": "2.99.0", "local": "2.99.0", "null": "3.99.0",
+                    "random": "3.99.0"}
+
+
+def standin_address(name: str) -> str:
+    """NAMESPACE/NAME of a stand-in provider."""
+    return f"{STANDIN_NAMESPACES.get(name, 'hashicorp')}/{name}"
 
 #: Services whose endpoint the override points at the local server: every service the
 #: reference project's modules and their data sources call, and the common neighbours.
@@ -119,11 +128,11 @@ def build_mirror(target: Path, mirror: Path | None, standins: Mapping[str, str],
     for name, standin in sorted(standins.items()):
         version = versions[name]
         for host in HOSTS:
-            dest = target / host / "hashicorp" / name / version / platform
+            dest = target / host / standin_address(name) / version / platform
             dest.mkdir(parents=True, exist_ok=True)
             (dest / f"terraform-provider-{name}_v{version}").symlink_to(Path(standin).resolve())
-        notes.append(f"provider: hashicorp/{name} is tfgen's stand-in (rehearsal/{name}) as version {version}: "
-                     "no mirror holds it")
+        notes.append(f"provider: {standin_address(name)} is tfgen's stand-in (rehearsal/{name}) as version "
+                     f"{version}: no mirror holds it")
     return notes
 
 
@@ -132,7 +141,7 @@ def cli_config(mirror: Path, from_registry: bool) -> str:
     *from_registry* hashicorp/aws from its registry instead."""
     lines = ["# tfgen rehearse --provider real", "provider_installation {", "  filesystem_mirror {",
              f"    path = {json.dumps(str(mirror))}"]
-    included = [f"{host}/hashicorp/{name}" for name in sorted(STANDIN_PROVIDERS) for host in HOSTS]
+    included = [f"{host}/{standin_address(name)}" for name in sorted(STANDIN_PROVIDERS) for host in HOSTS]
     if not from_registry:
         included += [f"{host}/hashicorp/aws" for host in HOSTS]
     lines += [f"    include = {json.dumps(included)}", "  }"]

@@ -18,6 +18,7 @@ BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-tools.sh
 #: The stand-in providers of `--provider real` (rehearsal/NAME): name -> the variable
 #: naming its binary. The modules' versions of them: generator.rehearse.real.STANDIN_VERSIONS.
 STANDINS = {
+    "awsutils": "TFGEN_REHEARSAL_AWSUTILS",
     "external": "TFGEN_REHEARSAL_EXTERNAL",
     "local": "TFGEN_REHEARSAL_LOCAL",
     "null": "TFGEN_REHEARSAL_NULL",
