@@ -3,11 +3,15 @@
 #   rehearsal/provider  hashicorp/aws stand-in of the default rehearsal ($TFGEN_REHEARSAL_PROVIDER)
 #   rehearsal/random    hashicorp/random stand-in of `--provider real`, for the modules that
 #                       need random and no mirror holds ($TFGEN_REHEARSAL_RANDOM)
+#   rehearsal/external  hashicorp/external stand-in, likewise ($TFGEN_REHEARSAL_EXTERNAL)
+#   rehearsal/local     hashicorp/local stand-in, likewise ($TFGEN_REHEARSAL_LOCAL)
+#   rehearsal/null      hashicorp/null stand-in, likewise ($TFGEN_REHEARSAL_NULL)
+#   rehearsal/awsutils  cloudposse/awsutils stand-in, likewise ($TFGEN_REHEARSAL_AWSUTILS)
 # Cached under $TFGEN_TOOLS_DIR keyed by a hash of each one's sources, so every checkout
 # with the same sources shares one build; a warm run is instant.
 #
 #   bash scripts/build-rehearsal-provider.sh          # build if missing, print the aws stand-in
-#   eval "$(bash scripts/build-rehearsal-provider.sh --env)"   # export both variables
+#   eval "$(bash scripts/build-rehearsal-provider.sh --env)"   # export every variable
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,11 +44,14 @@ build() {
 
 build provider provider aws
 aws_bin="$built"
-build random random random
-random_bin="$built"
+standin_env=""
+for name in random external local null awsutils; do
+  build "$name" "$name" "$name"
+  standin_env+="$(printf 'export TFGEN_REHEARSAL_%s=%q' "${name^^}" "$built")"$'\n'
+done
 
 if ((EMIT_ENV)); then
-  printf 'export TFGEN_REHEARSAL_PROVIDER=%q\nexport TFGEN_REHEARSAL_RANDOM=%q\n' "$aws_bin" "$random_bin"
+  printf 'export TFGEN_REHEARSAL_PROVIDER=%q\n%s' "$aws_bin" "$standin_env"
 else
   echo "$aws_bin"
 fi

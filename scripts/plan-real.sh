@@ -14,7 +14,9 @@
 #                     DIR/OWNER+REPO/repo (or DIR/OWNER+REPO) holding tag vVERSION, e.g.
 #                     DIR/terraform-aws-modules+terraform-aws-vpc/repo for
 #                     tfr:///terraform-aws-modules/vpc/aws?version=5.17.0. The pinned
-#                     versions are read from the rendered tree (PROJECT_DIR/output).
+#                     versions are read from the rendered tree (PROJECT_DIR/output); the
+#                     registry modules those modules call (module blocks with an exact
+#                     version, e.g. cloudposse/label/null) are packed and served too.
 #   --keep DIR        keep the scratch tree, logs and reports in DIR (new or empty).
 #   --apply           after plan, apply and destroy against the local server too (as far
 #                     as moto models the resources; README lists what it does not).
@@ -64,27 +66,74 @@ eval "$(bash "$here/build-tools.sh" --env)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/tfgen-plan-real.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
+# pack NS NAME PROVIDER VERSION [NESTED]: the module's files at tag vVERSION (or VERSION,
+# as cloudposse tags) of its bare clone into $modules. A top-level module whose tag is
+# missing stops the script; a nested one (called by a packed module) only warns: the
+# unit calling it then fails at init, naming it.
+pack() {
+  local ns="$1" name="$2" provider="$3" version="$4" nested="${5:-}"
+  local dest="$modules/$ns/$name/$provider/$version" git_dir tag
+  [[ -d "$dest" ]] && return 0
+  git_dir="$git_mirror/$ns+terraform-$provider-$name"
+  [[ -d "$git_dir/repo" ]] && git_dir="$git_dir/repo"
+  tag=""
+  for candidate in "v$version" "$version"; do
+    if git -C "$git_dir" rev-parse -q --verify "refs/tags/$candidate" >/dev/null 2>&1; then
+      tag="$candidate"; break
+    fi
+  done
+  if [[ -z "$tag" ]]; then
+    echo "plan-real.sh: $ns/$name/$provider $version${nested:+ (called by $nested)}: no tag v$version in $git_dir (fetch the repository first)" >&2
+    [[ -n "$nested" ]] && return 0
+    exit 2
+  fi
+  mkdir -p "$dest"
+  # examples/ is not part of what a unit runs, and a mirror may lack its large files.
+  git -C "$git_dir" archive --format=tar "$tag" -- . ':(exclude)examples' | tar -x -C "$dest"
+  echo "plan-real.sh: $ns/$name/$provider $version from $git_dir${nested:+ (called by $nested)}" >&2
+  # The registry modules this one calls (module blocks with a NS/NAME/PROVIDER source and
+  # an exact version), served from the same registry: real.py points their sources at it.
+  local calls
+  calls="$("$python" - "$dest" <<'PY'
+import re, sys
+from pathlib import Path
+block = re.compile(r'^module\s+"[^"]*"\s*\{(.*?)^\}', re.M | re.S)
+source = re.compile(r'^\s*source\s*=\s*"(?:registry\.(?:terraform|opentofu)\.(?:io|org)/)?'
+                    r'([A-Za-z0-9][\w-]*)/([A-Za-z0-9][\w-]*)/([A-Za-z0-9][\w-]*)(?://[^"]*)?"', re.M)
+version = re.compile(r'^\s*version\s*=\s*"=?\s*v?([0-9][0-9A-Za-z.+-]*)"', re.M)
+found = set()
+for path in Path(sys.argv[1]).rglob("*.tf"):
+    if "examples" in path.parts or "tests" in path.parts:
+        continue
+    for body in block.findall(path.read_text(encoding="utf-8", errors="replace")):
+        s, v = source.search(body), version.search(body)
+        if s and v:
+            found.add(" ".join((*s.groups(), v.group(1))))
+        elif s:
+            print(f"plan-real.sh: {path}: {'/'.join(s.groups())} has no exact version: not packed", file=sys.stderr)
+print("\n".join(sorted(found)))
+PY
+)"
+  local c_ns c_name c_provider c_version
+  while read -r c_ns c_name c_provider c_version; do
+    [[ -n "$c_ns" ]] && pack "$c_ns" "$c_name" "$c_provider" "$c_version" "$ns/$name/$provider $version"
+  done <<<"$calls"
+  return 0
+}
+
 if [[ -n "$git_mirror" ]]; then
   modules="$work/modules"
+  python="$repo/.venv/bin/python"
+  [[ -x "$python" ]] || python="$(command -v python3)"
   # Every pinned registry source of the rendered tree: tfr:///NS/NAME/PROVIDER[//SUB]?version=V
-  grep -rhoE 'tfr://[^/"]*/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+[^"?]*\?version=[0-9A-Za-z.+-]+' \
-    "$project/output" --include='*.hcl' | sed -E 's#^tfr://[^/]*/##' | sort -u |
-    while IFS= read -r source; do
-      address="${source%%\?*}"; version="${source##*version=}"
-      IFS=/ read -r ns name provider _ <<<"$address"
-      dest="$modules/$ns/$name/$provider/$version"
-      [[ -d "$dest" ]] && continue
-      git_dir="$git_mirror/$ns+terraform-$provider-$name"
-      [[ -d "$git_dir/repo" ]] && git_dir="$git_dir/repo"
-      if ! git -C "$git_dir" rev-parse -q --verify "refs/tags/v$version" >/dev/null 2>&1; then
-        echo "plan-real.sh: $ns/$name/$provider $version: no tag v$version in $git_dir (fetch the repository first)" >&2
-        exit 2
-      fi
-      mkdir -p "$dest"
-      # examples/ is not part of what a unit runs, and a mirror may lack its large files.
-      git -C "$git_dir" archive --format=tar "v$version" -- . ':(exclude)examples' | tar -x -C "$dest"
-      echo "plan-real.sh: $ns/$name/$provider $version from $git_dir" >&2
-    done
+  sources="$(grep -rhoE 'tfr://[^/"]*/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+[^"?]*\?version=[0-9A-Za-z.+-]+' \
+    "$project/output" --include='*.hcl' | sed -E 's#^tfr://[^/]*/##' | sort -u)"
+  while IFS= read -r source; do
+    [[ -n "$source" ]] || continue
+    address="${source%%\?*}"; version="${source##*version=}"
+    IFS=/ read -r ns name provider _ <<<"$address"
+    pack "$ns" "$name" "$provider" "$version"
+  done <<<"$sources"
 fi
 
 # The real provider takes seconds of CPU to load in every init and plan: the reference

@@ -4,15 +4,17 @@ destroyed with the real hashicorp/aws provider against the local server (moto).
 CI cannot download the pinned registry modules, so these tests write their own modules
 with real ``aws_*`` resources and serve them from 127.0.0.1 as a module registry
 (``--modules``), which is how scripts/plan-real.sh serves the pinned ones. The
-end-to-end tests need Terragrunt, OpenTofu, tfgen's stand-in hashicorp/random
-(``eval "$(bash scripts/build-tools.sh --env)"``), moto and the real provider in a
+end-to-end tests need Terragrunt, OpenTofu, tfgen's stand-ins of hashicorp/random,
+external, local and null (``eval "$(bash scripts/build-tools.sh --env)"``), moto and the real provider in a
 filesystem mirror (/opt/tf-plugins, or $TFGEN_PROVIDER_MIRROR): under CI=true a missing
 one fails, never skips."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import re
 import ssl
 import tarfile
 import textwrap
@@ -69,10 +71,30 @@ OPS = """
 terraform {
   required_providers {
     aws    = { source = "hashicorp/aws", version = ">= 5.0" }
-    random = { source = "hashicorp/random", version = ">= 3.1" }
+    random   = { source = "hashicorp/random", version = ">= 3.1" }
+    external = { source = "hashicorp/external", version = ">= 1.0" }
+    local    = { source = "hashicorp/local", version = ">= 1.0" }
+    null     = { source = "hashicorp/null", version = ">= 2.0" }
   }
 }
 variable "role_prefix" { type = string }
+# As terraform-aws-modules/lambda packages code: a program computes a build plan at plan
+# time (data "external"), local_file writes it, null_resource is replaced when it changes.
+data "external" "prepare" {
+  program     = ["python3", "${path.module}/prepare.py"]
+  working_dir = path.module
+  query       = { name = var.role_prefix }
+}
+resource "local_file" "build_plan" {
+  content              = data.external.prepare.result.plan
+  filename             = "${path.module}/builds/${data.external.prepare.result.filename}"
+  directory_permission = "0755"
+  file_permission      = "0644"
+}
+data "local_file" "build_plan" { filename = local_file.build_plan.filename }
+resource "null_resource" "build" {
+  triggers = { plan = local_file.build_plan.content_sha256 }
+}
 variable "vpc_id" {
   type    = string
   default = ""
@@ -101,6 +123,20 @@ output "azs" { value = data.aws_availability_zones.available.names }
 output "event_bus_arn" { value = data.aws_cloudwatch_event_bus.default.arn }
 output "ami" { value = nonsensitive(data.aws_ssm_parameter.ecs_ami.value) }
 output "role_name" { value = aws_iam_role.instances.name }
+output "prepared" { value = data.external.prepare.result.filename }
+output "build_plan_sha1" { value = local_file.build_plan.content_sha1 }
+output "build_plan_read_back" { value = data.local_file.build_plan.content }
+output "build_id" { value = null_resource.build.id }
+"""
+
+# The program of OPS's data "external": the query arrives as JSON on stdin, it runs in
+# working_dir, and its JSON object of strings becomes `result`.
+PREPARE = """\
+import json, os, sys
+query = json.load(sys.stdin)
+here = "here" if os.path.isfile("prepare.py") else "elsewhere"
+plan = json.dumps({"name": query["name"], "cwd": here}, sort_keys=True)
+json.dump({"filename": "plan-" + query["name"].strip("-") + ".json", "plan": plan}, sys.stdout)
 """
 
 
@@ -166,6 +202,7 @@ def write_project(root: Path, *, description: str = "HTTPS from the VPC", prefix
         ),
         "modules/acme/net/aws/1.0.0/main.tf": NET,
         "modules/acme/ops/aws/1.0.0/main.tf": OPS,
+        "modules/acme/ops/aws/1.0.0/prepare.py": PREPARE,
     }
     for name, text in files.items():
         target = root / name
@@ -206,6 +243,31 @@ def test_the_mirror_serves_aws_under_both_registry_hosts_and_the_stand_ins(tmp_p
     assert 'direct {\n    include = ["registry.opentofu.org/hashicorp/aws"' in direct
 
 
+def test_every_stand_in_provider_is_required_and_filed_under_a_version_modules_accept(tmp_path: Path) -> None:
+    # terraform-aws-modules/lambda requires external and local >= 1.0 and null >= 2.0.
+    # cloudposse/ses (through iam-system-user) requires cloudposse/awsutils >= 0.11.
+    assert real.STANDIN_VERSIONS == {"awsutils": "0.99.0", "external": "2.99.0", "local": "2.99.0",
+                                     "null": "3.99.0", "random": "3.99.0"}
+    found = tools_module.Tools("tg", "tofu", "aws", "r", {"random": "r", "external": "e"})
+    with pytest.raises(CannotRehearse) as caught:
+        tools_module.need_standins(found)
+    message = caught.value.diagnostics[0].message
+    assert "$TFGEN_REHEARSAL_AWSUTILS, $TFGEN_REHEARSAL_LOCAL, $TFGEN_REHEARSAL_NULL" in message
+    assert "RANDOM" not in message
+    every = {name: str(tmp_path / name) for name in ("awsutils", "external", "local", "null", "random")}
+    assert tools_module.need_standins(tools_module.Tools("tg", "tofu", "aws", "", every)) == every
+    config = real.cli_config(tmp_path, from_registry=False)
+    for address in ("cloudposse/awsutils", "hashicorp/external", "hashicorp/local", "hashicorp/null"):
+        assert f'"registry.opentofu.org/{address}"' in config
+    for name in every:
+        (tmp_path / name).write_text(name)
+    notes = real.build_mirror(tmp_path / "out", None, every, real.STANDIN_VERSIONS, "linux_amd64")
+    awsutils = "registry.opentofu.org/cloudposse/awsutils/0.99.0/linux_amd64/terraform-provider-awsutils_v0.99.0"
+    assert (tmp_path / "out" / awsutils).read_text() == "awsutils"
+    assert ("provider: hashicorp/null is tfgen's stand-in (rehearsal/null) as version 3.99.0: "
+            "no mirror holds it") in notes
+
+
 def test_the_override_points_every_service_at_the_local_server() -> None:
     text = real.provider_override("https://127.0.0.1:4566", "AKIAEXAMPLE", "secret")
     for service in ("sts", "ssm", "ec2", "events", "iam", "rds", "ecs", "elbv2", "autoscaling", "kms", "sns"):
@@ -232,7 +294,13 @@ def test_registry_sources_point_at_the_local_registry(tmp_path: Path) -> None:
 
 def test_the_module_registry_serves_packages_over_tls(tmp_path: Path) -> None:
     (tmp_path / "m/acme/net/aws/1.0.0").mkdir(parents=True)
-    (tmp_path / "m/acme/net/aws/1.0.0/main.tf").write_text("# net\n")
+    # The package calls a registry module (as cloudposse/ses calls cloudposse/label/null):
+    # served, its source points at this registry, not the public one.
+    (tmp_path / "m/acme/net/aws/1.0.0/main.tf").write_text(
+        'module "label" {\n  source  = "cloudposse/label/null"\n  version = "0.25.0"\n}\n'
+        'module "sub" { source = "registry.terraform.io/acme/x/aws//modules/y" }\n'
+        'module "local" { source = "./modules/z" }\n'
+        'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n')
     certificate, key = write_certificate(tmp_path)
     context = ssl.create_default_context(cafile=str(certificate))
     with real.ModuleRegistry(tmp_path / "m", certificate, key) as registry:
@@ -247,7 +315,13 @@ def test_the_module_registry_serves_packages_over_tls(tmp_path: Path) -> None:
             data = reply.read()
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
             names = archive.getnames()
+            served = archive.extractfile("main.tf")
+            assert served is not None
+            text = served.read().decode()
         assert names == ["main.tf"]
+        assert f'source  = "{registry.host}/cloudposse/label/null"' in text
+        assert f'source = "{registry.host}/acme/x/aws//modules/y"' in text
+        assert 'source = "./modules/z"' in text and 'source = "hashicorp/aws"' in text
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(f"{base}/v1/modules/acme/net/aws/9.9.9/download", context=context)
         assert registry.missing == ["acme/net/aws/9.9.9"]
@@ -259,7 +333,8 @@ def test_real_only_options_need_provider_real(runner, tmp_path: Path) -> None:  
 
 
 def test_the_cli_without_the_mirror_exits_2_naming_it(runner, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(tools_module, "find", lambda build=True: tools_module.Tools("tg", "tofu", "aws", "random"))
+    monkeypatch.setattr(tools_module, "find",
+                        lambda build=True, say=None: tools_module.Tools("tg", "tofu", "aws", "random"))
     config = write_project(tmp_path / "project")
     result = runner.invoke(main, ["rehearse", "-c", str(config), "--provider", "real",
                                   "--provider-mirror", str(tmp_path / "absent")])
@@ -278,7 +353,7 @@ def real_tools() -> tuple[tools_module.Tools, Path]:
     found = None
     try:
         found = tools_module.find()
-        tools_module.need_random(found)
+        tools_module.need_standins(found)
     except CannotRehearse as error:
         problems.append(str(error.diagnostics[0].message))
     mirror = None
@@ -297,7 +372,7 @@ def real_tools() -> tuple[tools_module.Tools, Path]:
 def _rehearse_real(config: Path, found: tuple[tools_module.Tools, Path], *, plan_only: bool,
                    keep: Path | None = None) -> Report:
     tools, mirror = found
-    provider = real.RealProvider(mirror, {"random": tools.random}, config.parent / "modules", plan_only)
+    provider = real.RealProvider(mirror, tools_module.need_standins(tools), config.parent / "modules", plan_only)
     return rehearse(Options(config, tools.terragrunt, tools.tofu, tools.provider, keep=keep, parallelism=2,
                             real=provider))
 
@@ -343,11 +418,21 @@ def test_plan_apply_destroy_real_resources_against_the_local_server(
     assert 'event_bus_arn = "arn:aws:events:us-east-1:000000000011:event-bus/default"' in applied
     assert '"us-east-1a"' in applied and 'ami = "ami-' in applied
     assert 'role_name = "realp-dev-ops-' in applied
+    # The stand-ins of hashicorp/external, local and null (the lambda module's providers):
+    # the program ran in working_dir with the query on stdin, the file was written and
+    # read back from disk, the null_resource was created.
+    plan = json.dumps({"name": "realp-dev-ops-", "cwd": "here"}, sort_keys=True)
+    assert 'prepared = "plan-realp-dev-ops.json"' in applied
+    assert f'build_plan_sha1 = "{hashlib.sha1(plan.encode()).hexdigest()}"' in applied
+    assert f"build_plan_read_back = {json.dumps(plan)}" in applied
+    assert re.search(r'build_id = "[0-9]+"', applied)
+    for name in ("external", "local", "null"):
+        assert f"hashicorp/{name} is tfgen's stand-in" in notes
     # The dependency's real output (not its mock) reached the dependent.
     assert "vpc-00000000" not in applied
     destroyed = (keep / "destroy.log").read_text()
-    assert "Destroy complete! Resources: 4 destroyed." in destroyed
-    assert "Destroy complete! Resources: 2 destroyed." in destroyed
+    # network: vpc, group, rule, topic; ops: random_id, role, local_file, null_resource.
+    assert destroyed.count("Destroy complete! Resources: 4 destroyed.") == 2, destroyed
     # The user's tree is untouched: the override lives in the scratch copy only.
     unit = "environments/dev/us-east-1/02-security/ops/terragrunt.hcl"
     assert real.GENERATE_NAME in (keep / "tree" / unit).read_text()

@@ -707,8 +707,8 @@ def rehearse(
     them with every AWS service endpoint, and fake credentials of each environment's
     account, on the local server (moto), which answers plan-time data sources (caller
     identity, SSM parameters, availability zones, event buses). Providers no mirror
-    holds (hashicorp/random) are tfgen's stand-ins, named in the report. A failing unit
-    is reported with the provider's own message.
+    holds (hashicorp/random, external, local and null) are tfgen's stand-ins, named in
+    the report. A failing unit is reported with the provider's own message.
     """
     report.remember_format(fmt)
     real = None
@@ -725,7 +725,7 @@ def rehearse(
     if provider_mode == "real":
         real = real_rehearsal.RealProvider(
             None if provider_registry else real_rehearsal.find_mirror(provider_mirror),
-            {"random": tools.need_random(found)},
+            tools.need_standins(found),
             modules.resolve() if modules else None,
             plan_only,
         )

@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from .errors import cannot
+from .tools import STANDINS
 
 #: Where the image of this project's machines keeps the real provider.
 DEFAULT_MIRROR = Path("/opt/tf-plugins")
@@ -36,11 +37,22 @@ MIRROR_ENV = "TFGEN_PROVIDER_MIRROR"
 HOSTS = ("registry.opentofu.org", "registry.terraform.io")
 
 #: Providers modules need that no mirror of this machine holds, served by tfgen's
-#: stand-ins (rehearsal/random): name -> environment variable of the built binary.
-STANDIN_PROVIDERS = {"random": "TFGEN_REHEARSAL_RANDOM"}
-#: The version each stand-in is filed under: one the modules' constraints accept
-#: (terraform-aws-modules ask for random >= 2.0 or >= 3.1).
-STANDIN_VERSIONS = {"random": "3.99.0"}
+#: stand-ins (rehearsal/NAME): name -> environment variable of the built binary. The rds
+#: module needs random; the lambda module external (its package step), local and null;
+#: cloudposse/ses (through iam-system-user) cloudposse/awsutils.
+STANDIN_PROVIDERS = STANDINS
+#: The registry namespace of a stand-in other than hashicorp.
+STANDIN_NAMESPACES = {"awsutils": "cloudposse"}
+#: The version each stand-in is filed under: one every module's constraint accepts
+#: (terraform-aws-modules ask for random >= 2.0 or >= 3.1, external and local >= 1.0,
+#: null >= 2.0; cloudposse awsutils >= 0.11), above the real provider's major so a lock file's range still matches.
+STANDIN_VERSIONS = {"awsutils": "0.99.0", "external": "2.99.0", "local": "2.99.0", "null": "3.99.0",
+                    "random": "3.99.0"}
+
+
+def standin_address(name: str) -> str:
+    """NAMESPACE/NAME of a stand-in provider."""
+    return f"{STANDIN_NAMESPACES.get(name, 'hashicorp')}/{name}"
 
 #: Services whose endpoint the override points at the local server: every service the
 #: reference project's modules and their data sources call, and the common neighbours.
@@ -116,11 +128,11 @@ def build_mirror(target: Path, mirror: Path | None, standins: Mapping[str, str],
     for name, standin in sorted(standins.items()):
         version = versions[name]
         for host in HOSTS:
-            dest = target / host / "hashicorp" / name / version / platform
+            dest = target / host / standin_address(name) / version / platform
             dest.mkdir(parents=True, exist_ok=True)
             (dest / f"terraform-provider-{name}_v{version}").symlink_to(Path(standin).resolve())
-        notes.append(f"provider: hashicorp/{name} is tfgen's stand-in (rehearsal/{name}) as version {version}: "
-                     "no mirror holds it")
+        notes.append(f"provider: {standin_address(name)} is tfgen's stand-in (rehearsal/{name}) as version "
+                     f"{version}: no mirror holds it")
     return notes
 
 
@@ -129,7 +141,7 @@ def cli_config(mirror: Path, from_registry: bool) -> str:
     *from_registry* hashicorp/aws from its registry instead."""
     lines = ["# tfgen rehearse --provider real", "provider_installation {", "  filesystem_mirror {",
              f"    path = {json.dumps(str(mirror))}"]
-    included = [f"{host}/hashicorp/{name}" for name in sorted(STANDIN_PROVIDERS) for host in HOSTS]
+    included = [f"{host}/{standin_address(name)}" for name in sorted(STANDIN_PROVIDERS) for host in HOSTS]
     if not from_registry:
         included += [f"{host}/hashicorp/aws" for host in HOSTS]
     lines += [f"    include = {json.dumps(included)}", "  }"]
@@ -217,15 +229,39 @@ def rewrite_registry_sources(tree: Path, host: str) -> int:
     return changed
 
 
-def _package(directory: Path) -> bytes:
-    """A .tar.gz of a module directory (files only, sorted, no .git)."""
+#: A registry module source in a module's own .tf files (a module calling another, as
+#: cloudposse/ses calls cloudposse/label/null): NAMESPACE/NAME/PROVIDER[//SUBDIR] with an
+#: optional public registry host. A provider source has two parts (or a host with dots
+#: before them), a local path starts with "." and a go-getter source holds "::".
+_NESTED_SOURCE = re.compile(
+    r'(\bsource\s*=\s*")(?:registry\.terraform\.io/|registry\.opentofu\.org/)?'
+    r'([A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_-]*(?://[^"]*)?")'
+)
+
+
+def serve_nested_sources(text: str, host: str) -> str:
+    """*text* (a .tf file) with every registry module source pointed at the local
+    registry *host*: the modules a served module calls come from there too (OpenTofu
+    would otherwise ask the public registry, which an offline machine cannot reach)."""
+    return _NESTED_SOURCE.sub(lambda m: f"{m.group(1)}{host}/{m.group(2)}", text)
+
+
+def _package(directory: Path, host: str) -> bytes:
+    """A .tar.gz of a module directory (files only, sorted, no .git), its nested
+    registry sources pointed at *host*."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for path in sorted(directory.rglob("*")):
             relative = path.relative_to(directory)
             if ".git" in relative.parts or not path.is_file():
                 continue
-            archive.add(path, arcname=relative.as_posix(), recursive=False)
+            if path.suffix == ".tf":
+                data = serve_nested_sources(path.read_text(encoding="utf-8"), host).encode()
+                info = archive.gettarinfo(str(path), arcname=relative.as_posix())
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+            else:
+                archive.add(path, arcname=relative.as_posix(), recursive=False)
     return buffer.getvalue()
 
 
@@ -267,7 +303,7 @@ class ModuleRegistry:
                     if found is None:
                         self.reply(404, b"not found", "text/plain")
                     else:
-                        self.reply(200, _package(found), "application/gzip")
+                        self.reply(200, _package(found, registry.host), "application/gzip")
                 else:
                     self.reply(404, b"not found", "text/plain")
 

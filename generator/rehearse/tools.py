@@ -7,14 +7,23 @@ import shlex
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import cannot
 
 #: A source checkout: scripts/build-tools.sh builds all three into the tools cache.
 BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-tools.sh"
+#: The stand-in providers of `--provider real` (rehearsal/NAME): name -> the variable
+#: naming its binary. The modules' versions of them: generator.rehearse.real.STANDIN_VERSIONS.
+STANDINS = {
+    "awsutils": "TFGEN_REHEARSAL_AWSUTILS",
+    "external": "TFGEN_REHEARSAL_EXTERNAL",
+    "local": "TFGEN_REHEARSAL_LOCAL",
+    "null": "TFGEN_REHEARSAL_NULL",
+    "random": "TFGEN_REHEARSAL_RANDOM",
+}
 #: What each variable names, for the messages.
 TOOLS = {
     "TERRAGRUNT": "Terragrunt",
@@ -32,6 +41,9 @@ class Tools:
     provider: str
     #: tfgen's stand-in hashicorp/random for `--provider real` ("" when not built).
     random: str = ""
+    #: Every stand-in provider `--provider real` uses (rehearsal/NAME): name -> binary;
+    #: a stand-in not built is absent.
+    standins: Mapping[str, str] = field(default_factory=dict)
 
 
 def tools_dir() -> Path:
@@ -83,14 +95,15 @@ def find(build: bool = True, say: Say | None = None) -> Tools:
     """The tools from $TERRAGRUNT, $TOFU and $TFGEN_REHEARSAL_PROVIDER, else built (or
     found cached) by scripts/build-tools.sh in a source checkout; *say* hears what is
     built and how long it took. The stand-in hashicorp/random ($TFGEN_REHEARSAL_RANDOM) is
-    built beside the AWS stand-in; only ``--provider real`` needs it (:func:`need_random`)."""
+    built beside the AWS stand-in, as are the other stand-ins of :data:`STANDINS`; only
+    ``--provider real`` needs them (:func:`need_standins`)."""
     env = {k: os.environ.get(k, "") for k in TOOLS}
-    random = os.environ.get("TFGEN_REHEARSAL_RANDOM", "")
+    standins = {name: os.environ.get(variable, "") for name, variable in STANDINS.items()}
     failure = ""
     if not all(env.values()) and build:  # a user who set the three is not built for
         built, failure = _from_script([k for k, v in env.items() if not v], say or (lambda _line: None))
         env = {k: v or built.get(k, "") for k, v in env.items()}
-        random = random or built.get("TFGEN_REHEARSAL_RANDOM", "")
+        standins = {name: path or built.get(STANDINS[name], "") for name, path in standins.items()}
     env["TERRAGRUNT"] = env["TERRAGRUNT"] or shutil.which("terragrunt") or ""
     env["TOFU"] = env["TOFU"] or shutil.which("tofu") or ""
     missing = [k for k, v in env.items() if not v or not os.access(v, os.X_OK)]
@@ -102,15 +115,20 @@ def find(build: bool = True, say: Say | None = None) -> Tools:
             'in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)" builds them (Go 1.24+); '
             "then set the three variables wherever tfgen is installed",
         )
-    random = random if random and os.access(random, os.X_OK) else ""
-    return Tools(env["TERRAGRUNT"], env["TOFU"], env["TFGEN_REHEARSAL_PROVIDER"], random)
+    standins = {name: path for name, path in standins.items() if path and os.access(path, os.X_OK)}
+    return Tools(env["TERRAGRUNT"], env["TOFU"], env["TFGEN_REHEARSAL_PROVIDER"], standins.get("random", ""), standins)
 
 
-def need_random(found: Tools) -> str:
-    """The stand-in hashicorp/random, which `--provider real` needs."""
-    if not found.random:
+def need_standins(found: Tools) -> dict[str, str]:
+    """Every stand-in provider `--provider real` installs (:data:`STANDINS`): name -> binary."""
+    given = dict(found.standins)
+    if found.random:
+        given.setdefault("random", found.random)
+    missing = [STANDINS[name] for name in sorted(STANDINS) if not given.get(name)]
+    if missing:
         raise cannot(
-            "tfgen rehearse --provider real needs $TFGEN_REHEARSAL_RANDOM (tfgen's stand-in hashicorp/random)",
+            f"tfgen rehearse --provider real needs {', '.join('$' + m for m in missing)} "
+            "(tfgen's stand-in providers of the modules' other providers)",
             'in a tfgen checkout: eval "$(bash scripts/build-tools.sh --env)"',
         )
-    return found.random
+    return {name: given[name] for name in sorted(STANDINS)}
