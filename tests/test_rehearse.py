@@ -320,7 +320,7 @@ def test_the_reference_project_rehearses(tools: tuple[str, str, str], tmp_path: 
     assert ("prod/eu-west-1/alb", 'target_groups["app"].arn', "prod/eu-west-1/orders-api",
             "load_balancer.service.target_group_arn") in flows
     assert all(f.ok for f in report.flows)
-    assert len(report.flows) == 128
+    assert len(report.flows) == 137
     assert not [n for n in report.notes if "target_groups" in n]
     # prevent_destroy kept every unit of uat and prod; dev and staging are gone.
     kept = {u.address.split("/")[0] for u in report.units if u.kept}
