@@ -494,16 +494,7 @@ class _Rehearsal:
         accepts, and nothing from any registry."""
         version = satisfying(self.project.terraform.get("aws_provider_version"))
         (self.scratch / "tofurc").write_text("", encoding="utf-8")
-        platform = json.loads(
-            subprocess.run(
-                [self.options.tofu, "version", "-json"],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=60,
-                env=self.env(),
-            ).stdout
-        )["platform"]
+        platform = self._tofu_platform()
         mirror = self.scratch / "providers"
         package = mirror / PROVIDER_ADDRESS / version / platform
         package.mkdir(parents=True)
