@@ -107,6 +107,9 @@ def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
         bucket = fill(state["bucket"], values(project, unit.environment, unit.region))
         key = layout.state_key(unit.state_directory)
         region = unit.region.name if per_region else state["region"]
+        # A unit that keeps its state object where it already is (its override's state:).
+        bucket = unit.kept_state.get("bucket", bucket)
+        key = unit.kept_state.get("key", key)
     settings: dict[str, Any] = {
         "bucket": bucket,
         "key": key,

@@ -204,9 +204,12 @@ def _promotion(unit: Unit) -> dict[str, str] | None:
     return {"version": unit.version, "catalog": unit.module.version or "unpinned", "source": unit.source_url}
 
 
-def _kept_state(unit: Unit) -> dict[str, str] | None:
+def _kept_state(unit: Unit) -> dict[str, Any] | None:
     """A renamed or moved unit (previous:) keeps its state key in its own leaf, so a
-    rename changes the files of the moved unit alone, not root.hcl that every unit reads."""
+    rename changes the files of the moved unit alone, not root.hcl that every unit reads.
+    A unit whose override says where its state object is (state:) keeps that bucket and key."""
+    if unit.kept_state:
+        return {"config": dict(unit.kept_state)}
     if unit.state_directory == unit.directory:
         return None
     return {

@@ -1,0 +1,124 @@
+"""Two evaluations of the same units side by side: the source tree's and the imported
+project's rendered tree, unit by unit, attribute by attribute."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+#: Evaluated attributes that are the tree's own bookkeeping, not what is deployed.
+IGNORED = frozenset({"locals", "dependency", "dependencies", "inputs", "remote_state", "generate", "terraform"})
+
+
+@dataclass(frozen=True)
+class Difference:
+    attribute: str  # e.g. inputs.name, remote_state.config.key, generate.provider.contents
+    source: Any
+    imported: Any
+
+
+@dataclass(frozen=True)
+class UnitComparison:
+    source: str  # the unit's directory in the source tree
+    imported: str  # its directory in the rendered tree ("" when it is missing)
+    differences: tuple[Difference, ...] = field(default=())
+
+    @property
+    def identical(self) -> bool:
+        return bool(self.imported) and not self.differences
+
+
+_ABSENT = "(absent)"
+
+
+def _resolve(directory: str, path: str) -> str:
+    parts: list[str] = []
+    for part in (PurePosixPath(directory) / path).parts:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _dependencies(directory: str, config: Mapping[str, Any], rename: Mapping[str, str]) -> dict[str, Any]:
+    """Dependency directories (as source directories) -> the mock outputs given there."""
+    found: dict[str, Any] = {}
+    for block in (config.get("dependency") or {}).values():
+        target = _resolve(directory, str(block.get("config_path") or ""))
+        found[rename.get(target, target)] = block.get("mock_outputs")
+    for path in (config.get("dependencies") or {}).get("paths") or []:
+        target = _resolve(directory, str(path))
+        found.setdefault(rename.get(target, target), None)
+    return found
+
+
+def _flat(prefix: str, value: Any, into: dict[str, Any]) -> None:
+    if isinstance(value, Mapping) and value:
+        for key, item in value.items():
+            _flat(f"{prefix}.{key}", item, into)
+    else:
+        into[prefix] = value
+
+
+def attributes(directory: str, config: Mapping[str, Any], rename: Mapping[str, str]) -> dict[str, Any]:
+    """The unit's deployed configuration, flattened: attribute -> value."""
+    found: dict[str, Any] = {}
+    terraform = dict(config.get("terraform") or {})
+    for key, value in terraform.items():
+        if value not in (None, {}, []):
+            _flat(f"terraform.{key}", value, found)
+    for key, value in (config.get("inputs") or {}).items():
+        found[f"inputs.{key}"] = value
+    dependencies = _dependencies(directory, config, rename)
+    found["dependencies"] = sorted(dependencies)
+    for target, mocks in dependencies.items():
+        if mocks:
+            found[f"dependency({target}).mock_outputs"] = mocks
+    remote = config.get("remote_state") or {}
+    if remote:
+        found["remote_state.backend"] = remote.get("backend")
+        for key, value in (remote.get("config") or {}).items():
+            found[f"remote_state.config.{key}"] = value
+        _flat("remote_state.generate", remote.get("generate"), found)
+    for name, block in (config.get("generate") or {}).items():
+        for key, value in (block or {}).items():
+            if value not in (None, False, "", [], {}):
+                found[f"generate.{name}.{key}"] = value
+    for key, value in config.items():
+        if key not in IGNORED and value not in (None, "", [], {}, False):
+            found[key] = value
+    return found
+
+
+def compare(
+    source: Mapping[str, Mapping[str, Any]],
+    imported: Mapping[str, Mapping[str, Any]],
+    directories: Mapping[str, str],
+) -> list[UnitComparison]:
+    """Every source unit against its imported counterpart (*directories*: source ->
+    rendered directory); dependency paths are compared as source directories."""
+    back = {new: old for old, new in directories.items()}
+    results: list[UnitComparison] = []
+    for path in sorted(source):
+        target = directories.get(path, "")
+        if not target or target not in imported:
+            results.append(UnitComparison(path, ""))
+            continue
+        old = attributes(path, source[path], {})
+        new = attributes(target, imported[target], back)
+        differences = tuple(
+            Difference(key, old.get(key, _ABSENT), new.get(key, _ABSENT))
+            for key in sorted(old.keys() | new.keys())
+            if _canonical(old.get(key, _ABSENT)) != _canonical(new.get(key, _ABSENT))
+        )
+        results.append(UnitComparison(path, target, differences))
+    return results
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
