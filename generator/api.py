@@ -619,8 +619,14 @@ def import_project(source: Config, directory: Config = ".", *, check: bool = Fal
     inside = target.resolve() == tree.resolve() or tree.resolve() in target.resolve().parents
     if inside:
         raise InputError(
-            [Diagnostic(f"{target}: inside the source tree {tree}; tfgen import never writes there", IMPORT, rule="import",
-                        hint="pass another directory: tfgen import SOURCE -o DIR")]
+            [
+                Diagnostic(
+                    f"{target}: inside the source tree {tree}; tfgen import never writes there",
+                    IMPORT,
+                    rule="import",
+                    hint="pass another directory: tfgen import SOURCE -o DIR",
+                )
+            ]
         )
     if (target / DEFAULT_CONFIG).exists():
         raise InputError(
@@ -647,7 +653,8 @@ def _imported(
     files = import_evaluate.tree_files(tree)
     evaluation = import_evaluate.evaluate(tree, tools, files)
     if not evaluation.units:
-        raise InputError([Diagnostic(f"{tree}: no Terragrunt unit found (no terragrunt.hcl below it)", IMPORT, rule="import")])
+        problem = f"{tree}: no Terragrunt unit found (no terragrunt.hcl below it)"
+        raise InputError([Diagnostic(problem, IMPORT, rule="import")])
     recovered = import_recover.recover(evaluation.units, files, _project_name(tree))
     texts = import_documents.files(recovered, tree.name)
     if not check:

@@ -133,11 +133,7 @@ def evaluate(source: Path, tools: Tools, files: Mapping[str, bytes] | None = Non
                     )
                 ]
             )
-        units = {
-            path: _relocated(data, str(copy.resolve()))
-            for path, data in _rendered(copy)
-            if path != "."
-        }
+        units = {path: _relocated(data, str(copy.resolve())) for path, data in _rendered(copy) if path != "."}
         return Evaluation(units, str(copy))
 
 

@@ -114,7 +114,9 @@ def hcl_locals(text: str) -> dict[str, Any]:
     block = re.search(r"(?ms)^\s*locals\s*\{(.*?)^\}", text)
     if not block:
         return found
-    for match in re.finditer(r'(?m)^\s*([A-Za-z_][\w-]*)\s*=\s*("(?:[^"\\$]|\\.)*"|-?\d+(?:\.\d+)?|true|false)\s*(?:#.*)?$', block.group(1)):
+    for match in re.finditer(
+        r'(?m)^\s*([A-Za-z_][\w-]*)\s*=\s*("(?:[^"\\$]|\\.)*"|-?\d+(?:\.\d+)?|true|false)\s*(?:#.*)?$', block.group(1)
+    ):
         raw = match.group(2)
         found[match.group(1)] = raw[1:-1] if raw.startswith('"') else raw
     return found
@@ -153,7 +155,7 @@ def dependency_reads(expression: str) -> bool:
     """Whether the expression reads dependency outputs and nothing else of the source."""
     try:
         found = traversals(expression)
-    except Exception:  # noqa: BLE001 - not an expression the lexer knows: not passed through
+    except Exception:
         return False
     return bool(found) and all(t[0] == "dependency" and len(t) >= 3 and t[2] == "outputs" for t in found)
 
@@ -162,17 +164,27 @@ def unmodelled(path: str, text: str) -> list[Warning]:
     """Located warnings for what the project cannot say (hooks, run_cmd, extra generate blocks)."""
     found: list[Warning] = []
     for word, why in UNMODELLED.items():
-        pattern = rf"\b{word}\s*\(" if word == "run_cmd" else rf'(?m)^\s*{word}\s+"'
+        pattern = rf"\b{word}\s*\(" if word == "run_cmd" else rf'(?m)^[ \t]*{word}\s+"'
         for match in re.finditer(pattern, text):
             found.append(Warning(path, _line_of(text, match.start()), why))
-    for match in re.finditer(r'(?m)^\s*generate\s+"([^"]+)"', text):
+    for match in re.finditer(r'(?m)^[ \t]*generate\s+"([^"]+)"', text):
         if PurePosixPath(path).name not in ("root.hcl", "terragrunt.hcl") or "/" in path:
             found.append(
-                Warning(path, _line_of(text, match.start()), f'generate "{match.group(1)}" in a unit: tfgen generates the provider and backend only')
+                Warning(
+                    path,
+                    _line_of(text, match.start()),
+                    f'generate "{match.group(1)}" in a unit: tfgen generates the provider and backend only',
+                )
             )
-    for match in re.finditer(r"\b(get_terragrunt_dir|get_original_terragrunt_dir|path_relative_from_include)\s*\(", text):
+    for match in re.finditer(
+        r"\b(get_terragrunt_dir|get_original_terragrunt_dir|path_relative_from_include)\s*\(", text
+    ):
         found.append(
-            Warning(path, _line_of(text, match.start()), f"{match.group(1)}() depends on the unit's directory: imported as its value")
+            Warning(
+                path,
+                _line_of(text, match.start()),
+                f"{match.group(1)}() depends on the unit's directory: imported as its value",
+            )
         )
     return found
 
@@ -228,13 +240,18 @@ def place(path: str, config: Mapping[str, Any], files: Mapping[str, bytes]) -> P
         depth["env"] = 1
     account = str(account_locals.get("account_name") or (account_file.rpartition("/")[0] if account_file else ""))
     account_id = str(
-        account_locals.get("aws_account_id") or account_locals.get("account_id") or env_locals.get("aws_account_id")
-        or env_locals.get("account_id") or ""
+        account_locals.get("aws_account_id")
+        or account_locals.get("account_id")
+        or env_locals.get("aws_account_id")
+        or env_locals.get("account_id")
+        or ""
     )
     start = max(depth.values())
     middle = parts[start:-1]
     layer = "-".join(middle) if middle else ""
-    return Placement(path, config, account, _safe(env), region, _safe(layer) if layer else "", _safe(parts[-1]), account_id)
+    return Placement(
+        path, config, account, _safe(env), region, _safe(layer) if layer else "", _safe(parts[-1]), account_id
+    )
 
 
 def _safe(name: str) -> str:
@@ -295,7 +312,7 @@ def split_pin(source: str) -> tuple[str, str | None]:
     """A module source without its pin, and the pin (?ref= / ?version=)."""
     try:
         parsed = parse_source(source)
-    except Exception:  # noqa: BLE001 - an unparsable source is kept as written
+    except Exception:
         return source, None
     pin = parsed.source_version if parsed.kind == "registry" else parsed.ref
     return (without_pin(source) if pin else source), pin
@@ -361,9 +378,7 @@ _MISSING = _Missing()
 # --- the whole tree -------------------------------------------------------------------
 
 
-def recover(
-    units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], project_name: str
-) -> Recovered:
+def recover(units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], project_name: str) -> Recovered:
     """The project of the evaluated tree *units* ({directory: rendered JSON})."""
     warnings: list[Warning] = []
     notes: list[str] = []
@@ -378,7 +393,13 @@ def recover(
             region_order[p.env].append(p.region)
     for p in placements:
         if not REGION.match(p.region):
-            warnings.append(Warning(f"{p.path}/terragrunt.hcl", 1, "no AWS region found for the unit (region.hcl's aws_region or a directory)"))
+            warnings.append(
+                Warning(
+                    f"{p.path}/terragrunt.hcl",
+                    1,
+                    "no AWS region found for the unit (region.hcl's aws_region or a directory)",
+                )
+            )
 
     # Modules by source without pin; the unit's HCL says which inputs read dependencies.
     modules: dict[str, str] = {}  # unpinned source -> module id
@@ -421,7 +442,13 @@ def recover(
                 if dependency_reads(expr):
                     p.inputs[key] = Hcl(expr)
                     continue
-                warnings.append(Warning(where, line, f"input {key} reads a dependency through the source's locals: imported with its mock value"))
+                warnings.append(
+                    Warning(
+                        where,
+                        line,
+                        f"input {key} reads a dependency through the source's locals: imported with its mock value",
+                    )
+                )
             p.inputs[key] = generalised(value, names)
 
     # Environments and regions.
@@ -443,15 +470,18 @@ def recover(
             cidr += 1
             environments[env]["regions"][region] = {"vpc_cidr": f"10.{cidr % 256}.0.0/16", "azs": ["a", "b", "c"]}
     if cidr:
-        notes.append("vpc_cidr and azs of every region are stand-ins (tfgen requires them; no imported unit reads them)")
+        notes.append(
+            "vpc_cidr and azs of every region are stand-ins (tfgen requires them; no imported unit reads them)"
+        )
 
     # Catalog modules: inputs common to every unit, the pin most units deploy.
     catalog: dict[str, dict[str, Any]] = {}
     unit_specs: dict[str, dict[str, Any]] = {}
-    overrides: dict[tuple[str, ...], dict[str, Any]] = {}  # (env[, region], unit) -> override
+    overrides: dict[tuple[str, ...], Any] = {}  # (env[, region], unit) -> override (or false)
 
     def override(key: tuple[str, ...]) -> dict[str, Any]:
-        return overrides.setdefault(key, {})
+        found: dict[str, Any] = overrides.setdefault(key, {})
+        return found
 
     importable = [p for p in placements if p.module]
     for unpinned, module_id in modules.items():
@@ -486,14 +516,21 @@ def recover(
             if p.module != module_id:
                 override((p.env, p.region, name))["module"] = p.module
             if (p.layer or DEFAULT_LAYER) != layer:
-                warnings.append(Warning(f"{p.path}/terragrunt.hcl", 1, f"unit {name} sits in layer {p.layer or DEFAULT_LAYER} here, {layer} elsewhere: placed in {layer}"))
+                warnings.append(
+                    Warning(
+                        f"{p.path}/terragrunt.hcl",
+                        1,
+                        f"unit {name} sits in layer {p.layer or DEFAULT_LAYER} here, {layer} elsewhere: "
+                        f"placed in {layer}",
+                    )
+                )
                 p.layer = layer
             p.layer = p.layer or DEFAULT_LAYER
         common, narrower = _factor(group)
         if common:
             spec["inputs"] = common
-        for where, inputs in narrower.items():
-            override((*where, name)).setdefault("inputs", {}).update(inputs)
+        for scope, inputs in narrower.items():
+            override((*scope, name)).setdefault("inputs", {}).update(inputs)
         envs = sorted({p.env for p in group})
         if envs != sorted(environments):
             spec["environments"] = envs
@@ -501,14 +538,14 @@ def recover(
             present = {p.region for p in group if p.env == env}
             for region in environments[env]["regions"]:
                 if region not in present:
-                    overrides[(env, region, name)] = False  # type: ignore[assignment]
+                    overrides[(env, region, name)] = False
         # Versions: the catalog's pin, else a per-environment (or per-region) version.
         catalog_pin = catalog[module_id].get("version")
         for env in envs:
-            pins = {p.pin for p in group if p.env == env}
-            if len(pins) == 1 and next(iter(pins)) != catalog_pin and next(iter(pins)):
-                override((env, name))["version"] = next(iter(pins))
-            elif len(pins) > 1:
+            env_pins = {p.pin for p in group if p.env == env}
+            if len(env_pins) == 1 and next(iter(env_pins)) != catalog_pin and next(iter(env_pins)):
+                override((env, name))["version"] = next(iter(env_pins))
+            elif len(env_pins) > 1:
                 for p in group:
                     if p.env == env and p.pin and p.pin != catalog_pin:
                         override((env, p.region, name))["version"] = p.pin
@@ -518,18 +555,18 @@ def recover(
     state, kept = _state(importable, environments, project_name, override, notes)
     _protection(importable, unit_specs, override)
 
-    for key, value in sorted(overrides.items(), key=lambda kv: kv[0]):
-        env = environments[key[0]]
-        if len(key) == 2:
-            env.setdefault("units", {})[key[1]] = value
+    for place_key, value in sorted(overrides.items(), key=lambda kv: kv[0]):
+        owner = environments[place_key[0]]
+        if len(place_key) == 2:
+            owner.setdefault("units", {})[place_key[1]] = value
         else:
-            env["regions"][key[1]].setdefault("units", {})[key[2]] = value
-    document: dict[str, Any] = {"version": 1, "project": {"name": project_name}}
-    document.update(_root_settings(importable, notes))
-    document["state"] = state
-    document["environments"] = environments
-    document["units"] = unit_specs
-    return Recovered(document, catalog, importable, warnings, kept, notes)
+            owner["regions"][place_key[1]].setdefault("units", {})[place_key[2]] = value
+    project: dict[str, Any] = {"version": 1, "project": {"name": project_name}}
+    project.update(_root_settings(importable, notes))
+    project["state"] = state
+    project["environments"] = environments
+    project["units"] = unit_specs
+    return Recovered(project, catalog, importable, warnings, kept, notes)
 
 
 def _name_environments(placements: list[Placement], notes: list[str]) -> None:
@@ -562,10 +599,23 @@ def _dependencies(
         for block_name, block in blocks.items():
             target = _target(p, str(block.get("config_path") or ""), by_path)
             if target is None:
-                warnings.append(Warning(f"{p.path}/terragrunt.hcl", 1, f"dependency {block_name}: {block.get('config_path')} is no imported unit"))
+                warnings.append(
+                    Warning(
+                        f"{p.path}/terragrunt.hcl",
+                        1,
+                        f"dependency {block_name}: {block.get('config_path')} is no imported unit",
+                    )
+                )
                 continue
             if target.env != p.env:
-                warnings.append(Warning(f"{p.path}/terragrunt.hcl", 1, f"dependency {block_name} is in another environment ({target.path}): tfgen has no cross-environment dependency"))
+                warnings.append(
+                    Warning(
+                        f"{p.path}/terragrunt.hcl",
+                        1,
+                        f"dependency {block_name} is in another environment ({target.path}): "
+                        "tfgen has no cross-environment dependency",
+                    )
+                )
                 continue
             dep: dict[str, Any] = {"unit": target.name}
             if target.region != p.region:
@@ -578,7 +628,13 @@ def _dependencies(
         for path in paths:
             target = _target(p, str(path), by_path)
             if target is None or target.env != p.env:
-                warnings.append(Warning(f"{p.path}/terragrunt.hcl", 1, f"dependencies path {path} is no imported unit of the environment"))
+                warnings.append(
+                    Warning(
+                        f"{p.path}/terragrunt.hcl",
+                        1,
+                        f"dependencies path {path} is no imported unit of the environment",
+                    )
+                )
                 continue
             if any(d["unit"] == target.name and d.get("region", p.region) == target.region for d in deps.values()):
                 continue
@@ -645,7 +701,12 @@ def _state(
     if set(backends) - {"s3"}:
         notes.append(f"backends {dict(backends)}: tfgen renders s3 only; the others are not kept")
     s3 = [(p, rs.get("config") or {}) for p, rs in configs if rs.get("backend") == "s3"]
-    state: dict[str, Any] = {"bucket": f"{project}-{{env}}-{{region}}-tfstate", "region": "{region}", "lock": "lockfile", "encrypt": True}
+    state: dict[str, Any] = {
+        "bucket": f"{project}-{{env}}-{{region}}-tfstate",
+        "region": "{region}",
+        "lock": "lockfile",
+        "encrypt": True,
+    }
     kept: list[str] = []
     if s3:
         templates = Counter(_bucket_template(str(c.get("bucket", "")), p, project) for p, c in s3)
@@ -701,7 +762,10 @@ def _protection(placements: list[Placement], unit_specs: dict[str, dict[str, Any
 def _root_settings(placements: list[Placement], notes: list[str]) -> dict[str, Any]:
     """terraform: the version constraints every unit shares."""
     terraform: dict[str, str] = {}
-    for attribute, key in (("terraform_version_constraint", "required_version"), ("terragrunt_version_constraint", "terragrunt_version")):
+    for attribute, key in (
+        ("terraform_version_constraint", "required_version"),
+        ("terragrunt_version_constraint", "terragrunt_version"),
+    ):
         values = {str(p.config.get(attribute) or "") for p in placements}
         if len(values) == 1 and next(iter(values)):
             terraform[key] = next(iter(values))

@@ -28,13 +28,17 @@ def report(recovered: Recovered, source: str) -> str:
     if recovered.kept_keys:
         lines.append(
             f"The output layout (environments/<env>/<region>/<layer>/<unit>) does not reproduce the source's "
-            f"directories: {len(recovered.kept_keys)} units keep their state key explicitly (state: in environments.yaml):"
+            f"directories: {len(recovered.kept_keys)} units keep their state key explicitly "
+            "(state: in environments.yaml):"
         )
         lines += [f"  {path}" for path in recovered.kept_keys]
     else:
         lines.append("Every unit's state key is the rendered tree's own: none is kept explicitly.")
     lines += [f"note: {note}" for note in recovered.notes]
-    lines += [f"warning: {w.located(source)}" for w in sorted(set(recovered.warnings), key=lambda w: (w.path, w.line, w.message))]
+    lines += [
+        f"warning: {w.located(source)}"
+        for w in sorted(set(recovered.warnings), key=lambda w: (w.path, w.line, w.message))
+    ]
     return "\n".join(lines) + "\n"
 
 
