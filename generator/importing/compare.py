@@ -32,6 +32,21 @@ class UnitComparison:
 
 
 _ABSENT = "(absent)"
+#: S3 backend settings whose absence Terragrunt reads as false (its bootstrap options):
+#: an explicit false is the same configuration.
+FALSE_BY_DEFAULT = frozenset(
+    f"remote_state.config.{name}"
+    for name in (
+        "enable_lock_table_ssencryption",
+        "skip_bucket_versioning",
+        "skip_bucket_ssencryption",
+        "skip_bucket_accesslogging",
+        "skip_bucket_root_access",
+        "skip_bucket_enforced_tls",
+        "skip_bucket_public_access_blocking",
+        "disable_bucket_update",
+    )
+)
 
 
 def _resolve(directory: str, path: str) -> str:
@@ -70,8 +85,11 @@ def attributes(directory: str, config: Mapping[str, Any], rename: Mapping[str, s
     found: dict[str, Any] = {}
     terraform = dict(config.get("terraform") or {})
     for key, value in terraform.items():
-        if value not in (None, {}, []):
-            _flat(f"terraform.{key}", value, found)
+        if isinstance(value, Mapping):  # hooks and extra_arguments: one attribute per block
+            for name, block in value.items():
+                found[f"terraform.{key}.{name}"] = block
+        elif value not in (None, []):
+            found[f"terraform.{key}"] = value
     for key, value in (config.get("inputs") or {}).items():
         found[f"inputs.{key}"] = value
     dependencies = _dependencies(directory, config, rename)
@@ -92,6 +110,9 @@ def attributes(directory: str, config: Mapping[str, Any], rename: Mapping[str, s
     for key, value in config.items():
         if key not in IGNORED and value not in (None, "", [], {}, False):
             found[key] = value
+    for key in FALSE_BY_DEFAULT:
+        if found.get(key) is False:
+            del found[key]
     return found
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from .recover import Hcl, Recovered
+from .templates import root_template
 
 
 class _Dumper(yaml.SafeDumper):
@@ -33,4 +34,8 @@ def files(recovered: Recovered, source: str) -> dict[str, str]:
     written = {"environments.yaml": header + dump(recovered.environments)}
     for module_id, document in sorted(recovered.catalog.items()):
         written[f"catalog/{module_id}.yaml"] = f"# Imported from {source}.\n" + dump(document)
+    accounts = {name: env["account_id"] for name, env in recovered.environments["environments"].items()}
+    template = root_template(recovered.placements, accounts)
+    if template is not None:
+        written["templates/root.hcl.j2"] = template
     return written

@@ -127,8 +127,14 @@ def _line_of(text: str, offset: int) -> int:
 
 
 def _included(text: str) -> list[str]:
-    """Paths of the _envcommon-style files a unit includes (the root's aside)."""
-    return re.findall(r'path\s*=\s*"[^"\n]*?/([\w./-]+\.hcl)"', text)
+    """Paths of the _envcommon-style files a unit includes (the root's aside), from the
+    tree's root: ``"${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/x.hcl"``."""
+    found = []
+    for value in re.findall(r'(?m)^\s*path\s*=\s*"(.*)"\s*$', text):
+        tail = re.search(r'\}/([^"{}$]+\.hcl)$', value)
+        if tail:
+            found.append(tail.group(1))
+    return found
 
 
 def input_expressions(text: str) -> dict[str, tuple[str, int]]:
@@ -553,7 +559,7 @@ def recover(units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], 
 
     _dependencies(importable, by_path, catalog, unit_specs, override, warnings)
     state, kept = _state(importable, environments, project_name, override, notes)
-    _protection(importable, unit_specs, override)
+    _protection(importable, environments, unit_specs, override)
 
     for place_key, value in sorted(overrides.items(), key=lambda kv: kv[0]):
         owner = environments[place_key[0]]
@@ -712,7 +718,16 @@ def _state(
         templates = Counter(_bucket_template(str(c.get("bucket", "")), p, project) for p, c in s3)
         regions = Counter("{region}" if c.get("region") == p.region else str(c.get("region")) for p, c in s3)
         region = regions.most_common(1)[0][0]
-        usable = [t for t, _ in templates.most_common() if region != "{region}" or "{region}" in t]
+        accounts = {environments[p.env]["account_id"] for p, _ in s3}
+        usable = [
+            t
+            for t, _ in templates.most_common()
+            if (region != "{region}" or "{region}" in t) and (len(accounts) < 2 or "{env}" in t or "{account_id}" in t)
+        ]
+        if not usable:
+            # No pattern of the buckets names one per account: a pattern that does, and
+            # every unit keeps its own bucket (state: below).
+            usable = [f"{project}-{{account_id}}-{{region}}-tfstate"]
         state["bucket"] = usable[0] if usable else templates.most_common(1)[0][0]
         if region != "{region}" or usable:
             state["region"] = region
@@ -722,6 +737,7 @@ def _state(
         if first.get("dynamodb_table"):
             state["lock"] = "dynamodb"
             state["dynamodb_table"] = first["dynamodb_table"]
+            state["lock_table_encryption"] = bool(first.get("enable_lock_table_ssencryption", False))
         state["encrypt"] = bool(first.get("encrypt", False))
         if "skip_bucket_versioning" in first:
             state["versioning"] = not first["skip_bucket_versioning"]
@@ -746,8 +762,17 @@ def _state(
     return state, kept
 
 
-def _protection(placements: list[Placement], unit_specs: dict[str, dict[str, Any]], override: Any) -> None:
-    """prevent_destroy as the unit's deletion_protection (here, or everywhere)."""
+def _protection(
+    placements: list[Placement], environments: dict[str, Any], unit_specs: dict[str, dict[str, Any]], override: Any
+) -> None:
+    """prevent_destroy as the unit's deletion_protection (here, or everywhere), or the
+    environment's when every unit of the environment has it."""
+    for env in {p.env for p in placements}:
+        if all(p.config.get("prevent_destroy") for p in placements if p.env == env):
+            environments[env]["deletion_protection"] = True
+            for p in placements:
+                if p.env == env:
+                    p.config = {**p.config, "prevent_destroy": None}  # the environment's now
     for name in unit_specs:
         group = [p for p in placements if p.name == name]
         flags = {bool(p.config.get("prevent_destroy")) for p in group}

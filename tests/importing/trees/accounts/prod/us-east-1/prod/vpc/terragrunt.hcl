@@ -15,3 +15,5 @@ inputs = {
   enable_nat_gateway = true
   cidr               = "10.40.0.0/16"
 }
+
+prevent_destroy = true
