@@ -107,6 +107,9 @@ def attributes(directory: str, config: Mapping[str, Any], rename: Mapping[str, s
         for key, value in (block or {}).items():
             if value not in (None, False, "", [], {}):
                 found[f"generate.{name}.{key}"] = value
+    for name in config.get("generate") or {}:
+        # A block one tree lacks is one difference, not one per setting.
+        found[f"generate.{name}"] = "(present)"
     for key, value in config.items():
         if key not in IGNORED and value not in (None, "", [], {}, False):
             found[key] = value
@@ -137,6 +140,8 @@ def compare(
             for key in sorted(old.keys() | new.keys())
             if _canonical(old.get(key, _ABSENT)) != _canonical(new.get(key, _ABSENT))
         )
+        whole = {d.attribute + "." for d in differences if d.attribute.startswith("generate.") and d.attribute.count(".") == 1}
+        differences = tuple(d for d in differences if not any(d.attribute.startswith(w) for w in whole))
         results.append(UnitComparison(path, target, differences))
     return results
 

@@ -716,7 +716,12 @@ def _state(
     kept: list[str] = []
     if s3:
         templates = Counter(_bucket_template(str(c.get("bucket", "")), p, project) for p, c in s3)
-        regions = Counter("{region}" if c.get("region") == p.region else str(c.get("region")) for p, c in s3)
+        literal = {str(c.get("region")) for _, c in s3}
+        regions = (
+            Counter(literal)
+            if len(literal) == 1
+            else Counter("{region}" if c.get("region") == p.region else str(c.get("region")) for p, c in s3)
+        )
         region = regions.most_common(1)[0][0]
         accounts = {environments[p.env]["account_id"] for p, _ in s3}
         usable = [

@@ -64,7 +64,7 @@ def root_template(placements: Sequence[Placement], account_ids: Mapping[str, str
     if not placements:
         return None
     names = [tuple(sorted((p.config.get("generate") or {}).keys())) for p in placements]
-    if any(n != names[0] for n in names) or not names[0]:
+    if any(n != names[0] for n in names):
         return None
     blocks: list[str] = []
     for name in names[0]:
@@ -85,5 +85,7 @@ def root_template(placements: Sequence[Placement], account_ids: Mapping[str, str
         "# The generate blocks of the imported tree's root, as its units evaluated them\n"
         "# (tfgen import wrote this template: it replaces tfgen's provider.tf).\n"
         "{% raw %}" + source_blocks + "{% endraw %}"
+        if blocks
+        else "# The imported tree generates no provider file (tfgen import wrote this template).\n"
     )
     return _PROVIDER_BLOCK.sub(lambda _m: replacement, builtin, count=1)

@@ -19,3 +19,5 @@ inputs = {
   subnet_ids = dependency.network.outputs.private_subnet_ids
   multi_az   = true
 }
+
+prevent_destroy = true

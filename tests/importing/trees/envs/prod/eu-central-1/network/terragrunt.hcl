@@ -11,3 +11,5 @@ inputs = {
   region     = "eu-central-1"
   cidr_block = "10.2.0.0/16"
 }
+
+prevent_destroy = true

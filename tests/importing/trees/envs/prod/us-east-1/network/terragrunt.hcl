@@ -11,3 +11,5 @@ inputs = {
   region     = "us-east-1"
   cidr_block = "10.1.0.0/16"
 }
+
+prevent_destroy = true
