@@ -140,7 +140,11 @@ def compare(
             for key in sorted(old.keys() | new.keys())
             if _canonical(old.get(key, _ABSENT)) != _canonical(new.get(key, _ABSENT))
         )
-        whole = {d.attribute + "." for d in differences if d.attribute.startswith("generate.") and d.attribute.count(".") == 1}
+        whole = {
+            d.attribute + "."
+            for d in differences
+            if d.attribute.startswith("generate.") and d.attribute.count(".") == 1
+        }
         differences = tuple(d for d in differences if not any(d.attribute.startswith(w) for w in whole))
         results.append(UnitComparison(path, target, differences))
     return results

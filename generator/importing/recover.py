@@ -44,7 +44,12 @@ UNMODELLED = {
     "error_hook": "a hook (terraform.error_hook) has no place in environments.yaml",
     "extra_arguments": "terraform.extra_arguments has no place in environments.yaml",
     "run_cmd": "run_cmd runs at every evaluation: its result was imported as a literal value",
+    "get_env": "get_env() was read with no TG_, TF_ or AWS_ variable set: its value then was imported",
+    "get_aws_account_id": "get_aws_account_id() needs AWS credentials, which import does not pass",
+    "sops_decrypt_file": "sops_decrypt_file() was decrypted when importing: the secret is now a literal value",
 }
+#: The entries of UNMODELLED that are function calls, not blocks.
+FUNCTIONS = frozenset({"run_cmd", "get_env", "get_aws_account_id", "sops_decrypt_file"})
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ def unmodelled(path: str, text: str) -> list[Warning]:
     """Located warnings for what the project cannot say (hooks, run_cmd, extra generate blocks)."""
     found: list[Warning] = []
     for word, why in UNMODELLED.items():
-        pattern = rf"\b{word}\s*\(" if word == "run_cmd" else rf'(?m)^[ \t]*{word}\s+"'
+        pattern = rf"\b{word}\s*\(" if word in FUNCTIONS else rf'(?m)^[ \t]*{word}\s+"'
         for match in re.finditer(pattern, text):
             found.append(Warning(path, _line_of(text, match.start()), why))
     for match in re.finditer(r'(?m)^[ \t]*generate\s+"([^"]+)"', text):
@@ -359,6 +364,15 @@ def _factor(
         if _MISSING not in values and _same(values):
             common[key] = values[0]
             continue
+        usual = _usual(values)
+        if usual is not _MISSING:
+            # The value most placements have is the default; the others override it
+            # (replaced whole: never a mapping, which an override would merge into).
+            common[key] = usual
+            placements = list(placements)
+            odd = [p for p in placements if p.inputs[key] != usual]
+            _narrow(key, odd, placements, narrower)
+            continue
         by_env: dict[str, list[Placement]] = {}
         for p in placements:
             by_env.setdefault(p.env, []).append(p)
@@ -371,6 +385,37 @@ def _factor(
                 if key in p.inputs:
                     narrower.setdefault((env, p.region), {})[key] = p.inputs[key]
     return common, narrower
+
+
+def _usual(values: list[Any]) -> Any:
+    """The one value most of *values* hold (no mapping, none missing), else _MISSING."""
+    if any(v is _MISSING or isinstance(v, Mapping) for v in values):
+        return _MISSING
+    counts = Counter(_key(v) for v in values)
+    ranked = counts.most_common(2)
+    if ranked[0][1] < 2 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return _MISSING
+    return next(v for v in values if _key(v) == ranked[0][0])
+
+
+def _key(value: Any) -> str:
+    return type(value).__name__ + ":" + repr(value)
+
+
+def _narrow(
+    key: str, odd: list[Placement], everyone: list[Placement], into: dict[tuple[str, ...], dict[str, Any]]
+) -> None:
+    """*key* of the *odd* placements: per environment where the environment's placements
+    all share it, else per region."""
+    for env in sorted({p.env for p in odd}):
+        group = [p for p in everyone if p.env == env]
+        found = [p.inputs[key] for p in group]
+        if all(p in odd for p in group) and _same(found):
+            into.setdefault((env,), {})[key] = found[0]
+            continue
+        for p in odd:
+            if p.env == env:
+                into.setdefault((env, p.region), {})[key] = p.inputs[key]
 
 
 class _Missing:
@@ -406,6 +451,13 @@ def recover(units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], 
                     "no AWS region found for the unit (region.hcl's aws_region or a directory)",
                 )
             )
+
+    # The shared files (root, _envcommon): what they hold that the project cannot say.
+    unit_files = {f"{p.path}/terragrunt.hcl" for p in placements}
+    hierarchy = ("account.hcl", "region.hcl", "env.hcl")
+    for path in sorted(files):
+        if path.endswith(".hcl") and path not in unit_files and PurePosixPath(path).name not in hierarchy:
+            warnings.extend(unmodelled(path, _text(files, path)))
 
     # Modules by source without pin; the unit's HCL says which inputs read dependencies.
     modules: dict[str, str] = {}  # unpinned source -> module id
@@ -506,8 +558,9 @@ def recover(units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], 
             document["inputs"] = common
         catalog[module_id] = document
         for p in group:
-            for key in common:
-                p.inputs.pop(key, None)
+            for key, value in common.items():
+                if _key(p.inputs.get(key, _MISSING)) == _key(value):
+                    del p.inputs[key]
 
     # Units: one per name; inputs common to its placements, then narrower overrides.
     for name in sorted({p.name for p in importable}):
