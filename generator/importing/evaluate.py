@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -35,10 +34,15 @@ def _cache() -> Path:
     return Path(os.environ.get("TFGEN_TOOLS_DIR") or base / "tfgen" / "tools")
 
 
+def _on_path(name: str) -> str | None:
+    found = (Path(directory) / name for directory in os.get_exec_path())
+    return next((str(p) for p in found if p.is_file() and os.access(p, os.X_OK)), None)
+
+
 def find_tool(name: str) -> str | None:
     """$TERRAGRUNT / $TOFU, then tfgen's tool cache (scripts/build-tools.sh), then PATH."""
     version = {"terragrunt": TERRAGRUNT_VERSION, "tofu": TOFU_VERSION}[name]
-    candidates = [os.environ.get(name.upper()), str(_cache() / f"{name}-{version}" / name), shutil.which(name)]
+    candidates = [os.environ.get(name.upper()), str(_cache() / f"{name}-{version}" / name), _on_path(name)]
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
@@ -61,7 +65,7 @@ class Tools:
                     )
                 ]
             )
-        return cls(terragrunt, find_tool("tofu") or shutil.which("terraform"))
+        return cls(terragrunt, find_tool("tofu") or _on_path("terraform"))
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TG_", "TERRAGRUNT_", "TF_"))}

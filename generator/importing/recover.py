@@ -485,10 +485,10 @@ def recover(units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], 
         p.module = modules[unpinned]
         reads: dict[str, tuple[str, int, str]] = {}
         for include in includes:
-            path = next((f for f in files if f.endswith(include) and not f.endswith("terragrunt.hcl")), None)
-            if path:
-                for key, (expr, line) in input_expressions(_text(files, path)).items():
-                    reads[key] = (expr, line, path)
+            shared = include if include in files else next((f for f in files if f.endswith("/" + include)), None)
+            if shared:
+                for key, (expr, line) in input_expressions(_text(files, shared)).items():
+                    reads[key] = (expr, line, shared)
         for key, (expr, line) in input_expressions(text).items():
             reads[key] = (expr, line, unit_file)
         names = {p.env: "local.env.environment", p.region: "local.region.aws_region"}

@@ -15,7 +15,11 @@ def test_account_region_env_unit_layout_reads_the_hierarchy_files() -> None:
     files = tree_files(TREES / "accounts")
     placed = r.place("prod/eu-west-1/prod/vpc", {}, files)
     assert (placed.account, placed.env, placed.region, placed.layer, placed.name) == (
-        "prod", "prod", "eu-west-1", "", "vpc",
+        "prod",
+        "prod",
+        "eu-west-1",
+        "",
+        "vpc",
     )
     assert placed.account_id == "222222222222"
 
@@ -43,7 +47,8 @@ def test_names_of_the_environment_and_region_become_reads_of_the_locals() -> Non
 def test_pins_are_split_from_sources() -> None:
     assert r.split_pin("tfr:///acme/net/aws?version=1.1.0") == ("tfr:///acme/net/aws", "1.1.0")
     assert r.split_pin("git::https://git.example.com/m.git//network?ref=v1.4.0") == (
-        "git::https://git.example.com/m.git//network", "v1.4.0",
+        "git::https://git.example.com/m.git//network",
+        "v1.4.0",
     )
     assert r.module_name("git::https://git.example.com/m.git//network", []) == "network"
     assert r.module_name("tfr:///acme/net/aws", []) == "net"
