@@ -20,10 +20,10 @@ def _value(value: Any) -> str:
 def report(recovered: Recovered, source: str) -> str:
     """The model recovered, the state keys kept, and every warning, located."""
     envs = recovered.environments["environments"]
-    regions = sum(len(e["regions"]) for e in envs.values())
+    regions = {r for e in envs.values() for r in e["regions"]}
     lines = [
         f"Imported {len(recovered.placements)} units of {len(recovered.catalog)} modules into "
-        f"{len(envs)} environments and {regions} regions."
+        f"{len(envs)} environments in {len(regions)} region{'' if len(regions) == 1 else 's'}."
     ]
     if recovered.kept_keys:
         lines.append(

@@ -217,6 +217,7 @@ def _kept_state(unit: Unit) -> dict[str, Any] | None:
         "key": layout.state_key(unit.state_directory),
         "directory": unit.directory,
         "state_directory": unit.state_directory,
+        "config": {},  # none kept as such: the key follows the old directory
     }
 
 
