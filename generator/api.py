@@ -633,8 +633,10 @@ def import_project(source: Config, directory: Config = ".", *, check: bool = Fal
             [Diagnostic(f"{target / DEFAULT_CONFIG}: a project is already there; tfgen import never overwrites it",
                         IMPORT, rule="import", hint="pass an empty directory: tfgen import SOURCE -o DIR")]
         )
-    recovered, texts, comparisons = _imported(tree, check=check)
+    tools, files, evaluation = _evaluated(tree)
+    recovered, texts = _recovered(tree, target, files, evaluation)
     written = disk.write_new(target, texts, IMPORT)
+    comparisons = _round_trip(target, tools, evaluation, recovered) if check else []
     return ImportResult(tree, target, [target / p for p in written], recovered, comparisons)
 
 
@@ -642,25 +644,41 @@ def import_check(source: Config) -> ImportResult:
     """The round trip of *source*: import it into a temporary directory, render that, and
     compare Terragrunt's evaluation of both trees unit by unit. Writes nothing that stays."""
     tree = _import_source(source)
-    recovered, _texts, comparisons = _imported(tree, check=True)
+    tools, files, evaluation = _evaluated(tree)
+    with disk.temporary_tree({}, prefix="tfgen-import-check-") as work:
+        recovered, texts = _recovered(tree, work, files, evaluation)
+        disk.write_new(work, texts, IMPORT)
+        comparisons = _round_trip(work, tools, evaluation, recovered)
     return ImportResult(tree, Path(), [], recovered, comparisons)
 
 
-def _imported(
-    tree: Path, *, check: bool
-) -> tuple[import_recover.Recovered, dict[str, str], list[import_compare.UnitComparison]]:
+def _evaluated(
+    tree: Path,
+) -> tuple[import_evaluate.Tools, dict[str, bytes], import_evaluate.Evaluation]:
     tools = import_evaluate.Tools.find()
     files = import_evaluate.tree_files(tree)
     evaluation = import_evaluate.evaluate(tree, tools, files)
     if not evaluation.units:
         problem = f"{tree}: no Terragrunt unit found (no terragrunt.hcl below it)"
         raise InputError([Diagnostic(problem, IMPORT, rule="import")])
-    recovered = import_recover.recover(evaluation.units, files, _project_name(tree))
-    texts = import_documents.files(recovered, tree.name)
-    if not check:
-        return recovered, texts, []
-    with disk.temporary_tree({p: t.encode("utf-8") for p, t in texts.items()}, prefix="tfgen-import-check-") as work:
-        render(work / DEFAULT_CONFIG)
-        rendered = import_evaluate.evaluate(work / "output", tools)
-    comparisons = import_compare.compare(evaluation.units, rendered.units, recovered.directories())
-    return recovered, texts, comparisons
+    return tools, files, evaluation
+
+
+def _recovered(
+    tree: Path, target: Path, files: dict[str, bytes], evaluation: import_evaluate.Evaluation
+) -> tuple[import_recover.Recovered, dict[str, str]]:
+    recovered = import_recover.recover(evaluation.units, files, _project_name(tree), tree.resolve(), target.resolve())
+    return recovered, import_documents.files(recovered, tree.name)
+
+
+def _round_trip(
+    project: Path,
+    tools: import_evaluate.Tools,
+    evaluation: import_evaluate.Evaluation,
+    recovered: import_recover.Recovered,
+) -> list[import_compare.UnitComparison]:
+    """Render the imported *project* (into its output/) and compare both evaluations."""
+    render(project / DEFAULT_CONFIG)
+    rendered = import_evaluate.evaluate(project / "output", tools)
+    roots = (evaluation.root, rendered.root)
+    return import_compare.compare(evaluation.units, rendered.units, recovered.directories(), roots)

@@ -4,10 +4,13 @@ project's rendered tree, unit by unit, attribute by attribute."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
+
+from ..project.modules.sources import is_local
 
 #: Evaluated attributes that are the tree's own bookkeeping, not what is deployed.
 IGNORED = frozenset({"locals", "dependency", "dependencies", "inputs", "remote_state", "generate", "terraform"})
@@ -80,10 +83,22 @@ def _flat(prefix: str, value: Any, into: dict[str, Any]) -> None:
         into[prefix] = value
 
 
-def attributes(directory: str, config: Mapping[str, Any], rename: Mapping[str, str]) -> dict[str, Any]:
-    """The unit's deployed configuration, flattened: attribute -> value."""
+def _module_path(source: Any, root: str, directory: str) -> Any:
+    """A local module source as the directory Terragrunt reads it from."""
+    if isinstance(source, str) and (is_local(source) or source.startswith("/")):
+        path, _, query = source.partition("?")
+        resolved = os.path.normpath(os.path.join(root, directory, path))
+        return resolved + ("?" + query if query else "")
+    return source
+
+
+def attributes(directory: str, config: Mapping[str, Any], rename: Mapping[str, str], root: str = "/") -> dict[str, Any]:
+    """The unit's deployed configuration, flattened: attribute -> value (a local module
+    source resolved from the unit's directory below *root*)."""
     found: dict[str, Any] = {}
     terraform = dict(config.get("terraform") or {})
+    if "source" in terraform:
+        terraform["source"] = _module_path(terraform["source"], root, directory)
     for key, value in terraform.items():
         if isinstance(value, Mapping):  # hooks and extra_arguments: one attribute per block
             for name, block in value.items():
@@ -123,6 +138,7 @@ def compare(
     source: Mapping[str, Mapping[str, Any]],
     imported: Mapping[str, Mapping[str, Any]],
     directories: Mapping[str, str],
+    roots: tuple[str, str] = ("/", "/"),
 ) -> list[UnitComparison]:
     """Every source unit against its imported counterpart (*directories*: source ->
     rendered directory); dependency paths are compared as source directories."""
@@ -133,8 +149,8 @@ def compare(
         if not target or target not in imported:
             results.append(UnitComparison(path, ""))
             continue
-        old = attributes(path, source[path], {})
-        new = attributes(target, imported[target], back)
+        old = attributes(path, source[path], {}, roots[0])
+        new = attributes(target, imported[target], back, roots[1])
         differences = tuple(
             Difference(key, old.get(key, _ABSENT), new.get(key, _ABSENT))
             for key in sorted(old.keys() | new.keys())

@@ -110,7 +110,7 @@ class Evaluation:
     rendered JSON of it) and the DAG's dependencies by directory."""
 
     units: Mapping[str, Mapping[str, Any]]
-    root: str  # the temporary copy's path, as it appears inside evaluated values
+    root: str  # the tree's own absolute path (the copy's replaced by it inside values)
 
 
 def _rendered(root: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -137,16 +137,17 @@ def evaluate(source: Path, tools: Tools, files: Mapping[str, bytes] | None = Non
                     )
                 ]
             )
-        units = {path: _relocated(data, str(copy.resolve())) for path, data in _rendered(copy) if path != "."}
-        return Evaluation(units, str(copy))
+        real = str(source.resolve())
+        units = {path: _relocated(data, str(copy.resolve()), real) for path, data in _rendered(copy) if path != "."}
+        return Evaluation(units, real)
 
 
-def _relocated(value: Any, root: str) -> Any:
-    """Absolute paths of the temporary copy inside values, as paths from the tree's root."""
+def _relocated(value: Any, copy: str, real: str) -> Any:
+    """Absolute paths of the temporary copy inside values, as the tree's own paths."""
     if isinstance(value, str):
-        return value.replace(root + "/", "").replace(root, ".")
+        return value.replace(copy, real)
     if isinstance(value, list):
-        return [_relocated(v, root) for v in value]
+        return [_relocated(v, copy, real) for v in value]
     if isinstance(value, dict):
-        return {k: _relocated(v, root) for k, v in value.items()}
+        return {k: _relocated(v, copy, real) for k, v in value.items()}
     return value

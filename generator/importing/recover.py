@@ -20,17 +20,18 @@ What it cannot model is reported as a located warning (``SOURCE/path:LINE``).
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..hcl.literal import string as hcl_string
 from ..hcl.references import traversals
 from ..project import layout
-from ..project.modules.sources import parse_source, without_pin
+from ..project.modules.sources import is_local, parse_source, without_pin
 
 REGION = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-[0-9]+$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -429,8 +430,16 @@ _MISSING = _Missing()
 # --- the whole tree -------------------------------------------------------------------
 
 
-def recover(units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], project_name: str) -> Recovered:
-    """The project of the evaluated tree *units* ({directory: rendered JSON})."""
+def recover(
+    units: Mapping[str, Mapping[str, Any]],
+    files: Mapping[str, bytes],
+    project_name: str,
+    source_root: Path,
+    project_dir: Path,
+) -> Recovered:
+    """The project of the evaluated tree *units* ({directory: rendered JSON}) at
+    *source_root*, to be written into *project_dir* (local module paths are relative to
+    the rendered units' directories there)."""
     warnings: list[Warning] = []
     notes: list[str] = []
     placements = [place(path, config, files) for path, config in sorted(units.items())]
@@ -460,7 +469,8 @@ def recover(units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], 
             warnings.extend(unmodelled(path, _text(files, path)))
 
     # Modules by source without pin; the unit's HCL says which inputs read dependencies.
-    modules: dict[str, str] = {}  # unpinned source -> module id
+    modules: dict[str, str] = {}  # unpinned source (a local module's absolute path) -> module id
+    local_sources: dict[str, str] = {}  # a local module's absolute path -> its catalog source
     names_taken: dict[str, str] = {}
     for p in placements:
         unit_file = f"{p.path}/terragrunt.hcl"
@@ -472,6 +482,12 @@ def recover(units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], 
             warnings.append(Warning(unit_file, 1, "the unit has no terraform.source: not imported"))
             continue
         unpinned, p.pin = split_pin(source)
+        if is_local(source) or source.startswith("/"):
+            # A local module: one module per directory, written from the rendered units.
+            directory = os.path.normpath(os.path.join(source_root, p.path, source.split("?")[0]))
+            unpinned, p.pin = directory, None
+            rendered = project_dir / "output" / layout.unit_directory(p.env, p.region, p.layer or DEFAULT_LAYER, p.name)
+            local_sources[directory] = os.path.relpath(directory, rendered)
         if unpinned not in modules:
             name = module_name(unpinned, includes)
             category = p.layer or "live"
@@ -547,7 +563,7 @@ def recover(units: Mapping[str, Mapping[str, Any]], files: Mapping[str, bytes], 
         pins = Counter(p.pin for p in group)
         pin = max(pins, key=lambda v: (pins[v], v or ""))
         layers = Counter(p.layer or DEFAULT_LAYER for p in group)
-        document: dict[str, Any] = {"source": unpinned}
+        document: dict[str, Any] = {"source": local_sources.get(unpinned, unpinned)}
         if pin:
             document["version"] = pin
         document["layer"] = layers.most_common(1)[0][0]

@@ -102,4 +102,18 @@ def test_check_prints_each_unit_and_fails_on_a_difference() -> None:
     assert "dev/us-east-1/network: identical (environments/dev/us-east-1/units/network)" in result.output
     assert "  terraform.before_hook.lint\n    source:   {" in result.output
     assert "Round trip: 6 of 7 units identical." in result.output
-    assert "service/terragrunt.hcl:19: run_cmd" in result.output
+    assert "service/terragrunt.hcl:20: run_cmd" in result.output
+
+
+def test_a_local_module_is_found_from_the_rendered_units(tmp_path: Path) -> None:
+    project = tmp_path / "deep" / "er" / "imported"
+    result = CliRunner().invoke(main, ["import", str(TREES / "envs"), "-o", str(project), "--round-trip"])
+    assert result.exit_code == 1, result.output  # the hook, as in the check
+    assert "Round trip: 6 of 7 units identical." in result.output
+    catalog = (project / "catalog" / "live" / "service.yaml").read_text()
+    source = next(line.split(": ", 1)[1] for line in catalog.splitlines() if line.startswith("source:"))
+    unit = project / "output" / "environments" / "dev" / "us-east-1" / "units" / "service"
+    assert (unit / source).resolve() == (TREES / "envs" / "modules" / "service").resolve()
+    # The module's own variables check the inputs (no lock needed for a local module).
+    strict = CliRunner().invoke(main, ["validate", "--strict", "-c", str(project / "environments.yaml")])
+    assert "live/service" not in strict.output, strict.output

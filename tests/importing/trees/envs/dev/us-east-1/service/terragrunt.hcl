@@ -3,7 +3,8 @@ include {
 }
 
 terraform {
-  source = "git::https://git.example.com/globex/modules.git//service?ref=v0.9.1"
+  # A module of this repository, beside the live tree.
+  source = "../../../modules/service"
 
   before_hook "lint" {
     commands = ["plan", "apply"]
