@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -127,19 +128,32 @@ def evaluate(source: Path, tools: Tools, files: Mapping[str, bytes] | None = Non
     with disk.temporary_tree(files, prefix="tfgen-import-") as copy:
         result = tools.run(["render", "--all", "--json", "-w", *NO_OUTPUTS], copy)
         if result.returncode != 0:
-            detail = result.stderr.replace(str(copy), str(source)).strip().splitlines()
             raise InputError(
-                [
-                    Diagnostic(
-                        f"{source}: Terragrunt could not evaluate the tree: {' | '.join(detail[-6:])}",
-                        WHERE,
-                        rule="import",
-                    )
-                ]
+                _failure(
+                    result.stderr.replace(str(copy.resolve()), str(source)).replace(str(copy), str(source)), source
+                )
             )
         real = str(source.resolve())
         units = {path: _relocated(data, str(copy.resolve()), real) for path, data in _rendered(copy) if path != "."}
         return Evaluation(units, real)
+
+
+#: A located HCL diagnostic in Terragrunt's log: FILE:LINE,COL[-...]: Summary; Detail
+_LOCATED = re.compile(r"(?P<file>[^\s:]+\.hcl):(?P<line>\d+),(?P<column>\d+)(?:-[\d,]+)?: (?P<message>[^\n]+)")
+_LOG_PREFIX = re.compile(r"^\S+\s+(?:ERROR|WARN|INFO|DEBUG)\s+")
+
+
+def _failure(stderr: str, source: Path) -> list[Diagnostic]:
+    """Terragrunt's errors, one line each, at the source file and line when it says them."""
+    found: dict[tuple[str, int, int], str] = {}
+    for match in _LOCATED.finditer(stderr):
+        where = (match["file"], int(match["line"]), int(match["column"]))
+        found.setdefault(where, match["message"].strip())
+    if found:
+        return [Diagnostic(message, Location(*where), rule="import") for where, message in found.items()]
+    lines = [_LOG_PREFIX.sub("", line).strip() for line in stderr.strip().splitlines()]
+    errors = [line for line in lines if line and not line.startswith("TIP")] or ["(no message)"]
+    return [Diagnostic(f"{source}: Terragrunt could not evaluate the tree: {errors[-1]}", WHERE, rule="import")]
 
 
 def _relocated(value: Any, copy: str, real: str) -> Any:

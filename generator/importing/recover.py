@@ -568,8 +568,6 @@ def recover(
             document["version"] = pin
         document["layer"] = layers.most_common(1)[0][0]
         common, _ = _factor(group)
-        # tags: a module input named tags is an ordinary input here (tags_input: null).
-        document["tags_input"] = None
         if common:
             document["inputs"] = common
         catalog[module_id] = document

@@ -117,3 +117,15 @@ def test_a_local_module_is_found_from_the_rendered_units(tmp_path: Path) -> None
     # The module's own variables check the inputs (no lock needed for a local module).
     strict = CliRunner().invoke(main, ["validate", "--strict", "-c", str(project / "environments.yaml")])
     assert "live/service" not in strict.output, strict.output
+
+
+def test_a_tree_terragrunt_cannot_read_is_one_located_error(tmp_path: Path) -> None:
+    unit = tmp_path / "live" / "dev" / "us-east-1" / "app"
+    unit.mkdir(parents=True)
+    (unit / "terragrunt.hcl").write_text('terraform {\n  source = "tfr:///a/b/aws?version=1.0.0"\n\ninputs = {\n')
+    result = CliRunner().invoke(main, ["import", "--check", str(tmp_path / "live")])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"{tmp_path}/live/dev/us-east-1/app/terragrunt.hcl:5:1: Missing expression; "
+        "Expected the start of an expression, but found the end of the file."
+    ]
