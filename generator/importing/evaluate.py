@@ -125,7 +125,12 @@ def _rendered(root: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 def evaluate(source: Path, tools: Tools, files: Mapping[str, bytes] | None = None) -> Evaluation:
     """Terragrunt's ``render --all --json`` of every unit under *source*, on a copy."""
     files = tree_files(source) if files is None else files
-    with disk.temporary_tree(files, prefix="tfgen-import-") as copy:
+    if not files:
+        return Evaluation({}, str(source.resolve()))
+    # The copy has the tree's own directory name: a path function of it evaluates alike.
+    name = source.resolve().name or "tree"
+    with disk.temporary_tree({f"{name}/{p}": data for p, data in files.items()}, prefix="tfgen-import-") as base:
+        copy = base / name
         result = tools.run(["render", "--all", "--json", "-w", *NO_OUTPUTS], copy)
         if result.returncode != 0:
             raise InputError(

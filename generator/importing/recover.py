@@ -444,6 +444,21 @@ def recover(
     notes: list[str] = []
     placements = [place(path, config, files) for path, config in sorted(units.items())]
     _name_environments(placements, notes)
+    for p in placements:
+        if not REGION.match(p.region):
+            # A _global directory or none: the region the unit's state (or provider) is in.
+            state_region = str(((p.config.get("remote_state") or {}).get("config") or {}).get("region") or "")
+            found = state_region if REGION.match(state_region) else "us-east-1"
+            warnings.append(
+                Warning(
+                    f"{p.path}/terragrunt.hcl",
+                    1,
+                    f"no AWS region in the unit's path or region.hcl: placed in {found}"
+                    + (" (its state's region)" if found == state_region else ""),
+                )
+            )
+            p.region = found
+    _name_units(placements, notes)
     by_path = {p.path: p for p in placements}
     environments: dict[str, Any] = {}
     region_order: dict[str, list[str]] = {}
@@ -451,15 +466,6 @@ def recover(
         region_order.setdefault(p.env, [])
         if p.region not in region_order[p.env]:
             region_order[p.env].append(p.region)
-    for p in placements:
-        if not REGION.match(p.region):
-            warnings.append(
-                Warning(
-                    f"{p.path}/terragrunt.hcl",
-                    1,
-                    "no AWS region found for the unit (region.hcl's aws_region or a directory)",
-                )
-            )
 
     # The shared files (root, _envcommon): what they hold that the project cannot say.
     unit_files = {f"{p.path}/terragrunt.hcl" for p in placements}
@@ -640,6 +646,17 @@ def recover(
     project["environments"] = environments
     project["units"] = unit_specs
     return Recovered(project, catalog, importable, warnings, kept, notes)
+
+
+def _name_units(placements: list[Placement], notes: list[str]) -> None:
+    """Two units of one name in one environment and region (in two layers) become
+    LAYER-NAME, both of them."""
+    seen = Counter((p.env, p.region, p.name) for p in placements)
+    for p in placements:
+        if seen[(p.env, p.region, p.name)] > 1:
+            renamed = _safe(f"{p.layer or DEFAULT_LAYER}-{p.name}")
+            notes.append(f"{p.path}: unit {p.name} is in two layers of {p.env}/{p.region}: named {renamed}")
+            p.name = renamed
 
 
 def _name_environments(placements: list[Placement], notes: list[str]) -> None:

@@ -17,13 +17,17 @@ def _value(value: Any) -> str:
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def report(recovered: Recovered, source: str) -> str:
     """The model recovered, the state keys kept, and every warning, located."""
     envs = recovered.environments["environments"]
     regions = {r for e in envs.values() for r in e["regions"]}
     lines = [
-        f"Imported {len(recovered.placements)} units of {len(recovered.catalog)} modules into "
-        f"{len(envs)} environments in {len(regions)} region{'' if len(regions) == 1 else 's'}."
+        f"Imported {_count(len(recovered.placements), 'unit')} of {_count(len(recovered.catalog), 'module')} into "
+        f"{_count(len(envs), 'environment')} in {_count(len(regions), 'region')}."
     ]
     if recovered.kept_keys:
         lines.append(
