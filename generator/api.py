@@ -681,4 +681,5 @@ def _round_trip(
     render(project / DEFAULT_CONFIG)
     rendered = import_evaluate.evaluate(project / "output", tools)
     roots = (evaluation.root, rendered.root)
-    return import_compare.compare(evaluation.units, rendered.units, recovered.directories(), roots)
+    dags = (evaluation.dag, rendered.dag)
+    return import_compare.compare(evaluation.units, rendered.units, recovered.directories(), roots, dags)

@@ -92,7 +92,13 @@ def _module_path(source: Any, root: str, directory: str) -> Any:
     return source
 
 
-def attributes(directory: str, config: Mapping[str, Any], rename: Mapping[str, str], root: str = "/") -> dict[str, Any]:
+def attributes(
+    directory: str,
+    config: Mapping[str, Any],
+    rename: Mapping[str, str],
+    root: str = "/",
+    dag: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
     """The unit's deployed configuration, flattened: attribute -> value (a local module
     source resolved from the unit's directory below *root*)."""
     found: dict[str, Any] = {}
@@ -109,6 +115,8 @@ def attributes(directory: str, config: Mapping[str, Any], rename: Mapping[str, s
         found[f"inputs.{key}"] = value
     dependencies = _dependencies(directory, config, rename)
     found["dependencies"] = sorted(dependencies)
+    if dag is not None:  # Terragrunt's own resolution of them
+        found["dependencies (find --dag)"] = sorted(rename.get(d, d) for d in dag)
     for target, mocks in dependencies.items():
         if mocks:
             found[f"dependency({target}).mock_outputs"] = mocks
@@ -139,6 +147,7 @@ def compare(
     imported: Mapping[str, Mapping[str, Any]],
     directories: Mapping[str, str],
     roots: tuple[str, str] = ("/", "/"),
+    dags: tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]] = ({}, {}),
 ) -> list[UnitComparison]:
     """Every source unit against its imported counterpart (*directories*: source ->
     rendered directory); dependency paths are compared as source directories."""
@@ -149,8 +158,9 @@ def compare(
         if not target or target not in imported:
             results.append(UnitComparison(path, ""))
             continue
-        old = attributes(path, source[path], {}, roots[0])
-        new = attributes(target, imported[target], back, roots[1])
+        both = bool(dags[0]) and bool(dags[1])
+        old = attributes(path, source[path], {}, roots[0], dags[0].get(path, ()) if both else None)
+        new = attributes(target, imported[target], back, roots[1], dags[1].get(target, ()) if both else None)
         differences = tuple(
             Difference(key, old.get(key, _ABSENT), new.get(key, _ABSENT))
             for key in sorted(old.keys() | new.keys())

@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,8 @@ class Evaluation:
 
     units: Mapping[str, Mapping[str, Any]]
     root: str  # the tree's own absolute path (the copy's replaced by it inside values)
+    #: ``find --dag --dependencies``: each unit's dependency directories, as Terragrunt resolves them.
+    dag: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _rendered(root: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -140,7 +142,24 @@ def evaluate(source: Path, tools: Tools, files: Mapping[str, bytes] | None = Non
             )
         real = str(source.resolve())
         units = {path: _relocated(data, str(copy.resolve()), real) for path, data in _rendered(copy) if path != "."}
-        return Evaluation(units, real)
+        return Evaluation(units, real, _dag(tools, copy))
+
+
+def _dag(tools: Tools, copy: Path) -> dict[str, tuple[str, ...]]:
+    """Terragrunt's DAG of the tree; empty when ``find`` fails (render succeeded: the
+    dependencies are then read from each unit's configuration alone)."""
+    result = tools.run(["find", "--dag", "--json", "--dependencies"], copy)
+    if result.returncode != 0:
+        return {}
+    try:
+        found = json.loads(result.stdout)
+    except ValueError:
+        return {}
+    return {
+        str(entry["path"]): tuple(str(d) for d in entry.get("dependencies") or ())
+        for entry in found
+        if isinstance(entry, dict) and entry.get("type") == "unit" and entry.get("path") not in (None, ".")
+    }
 
 
 #: A located HCL diagnostic in Terragrunt's log: FILE:LINE,COL[-...]: Summary; Detail

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.importing import recover as r
+from generator.importing.compare import compare
 from generator.importing.evaluate import tree_files
 
 TREES = Path(__file__).parent / "trees"
@@ -78,3 +79,41 @@ def test_what_cannot_be_modelled_is_located() -> None:
 def test_hierarchy_locals_are_read_literally() -> None:
     text = (TREES / "accounts" / "nonprod" / "account.hcl").read_text()
     assert r.hcl_locals(text) == {"account_name": "nonprod", "aws_account_id": "111111111111"}
+
+
+def _unit(key: str, dependency: str, source: str = "tfr:///a/b/aws?version=1.0.0") -> dict[str, object]:
+    return {
+        "terraform": {"source": source},
+        "inputs": {"name": "x"},
+        "dependency": {"vpc": {"config_path": dependency, "mock_outputs": {"id": "vpc-1"}}},
+        "remote_state": {
+            "backend": "s3",
+            "config": {"bucket": "b", "key": key, "enable_lock_table_ssencryption": False},
+        },
+    }
+
+
+def test_the_comparison_names_each_attribute_that_moved() -> None:
+    source = {"dev/us-east-1/app": _unit("dev/us-east-1/app/tf.tfstate", "../vpc"), "dev/us-east-1/vpc": {}}
+    directories = {
+        "dev/us-east-1/app": "environments/dev/us-east-1/u/app",
+        "dev/us-east-1/vpc": "environments/dev/us-east-1/u/vpc",
+    }
+    same = {
+        "environments/dev/us-east-1/u/app": _unit("dev/us-east-1/app/tf.tfstate", "../vpc"),
+        "environments/dev/us-east-1/u/vpc": {},
+    }
+    (app, vpc) = compare(source, same, directories)
+    assert app.identical and vpc.identical  # the explicit false is Terragrunt's default
+    moved = {
+        "environments/dev/us-east-1/u/app": _unit("environments/dev/us-east-1/u/app/terraform.tfstate", "../../x/vpc"),
+        "environments/dev/us-east-1/u/vpc": {},
+    }
+    (app, _vpc) = compare(source, moved, directories)
+    found = {d.attribute: (d.source, d.imported) for d in app.differences}
+    assert found["remote_state.config.key"] == (
+        "dev/us-east-1/app/tf.tfstate",
+        "environments/dev/us-east-1/u/app/terraform.tfstate",
+    )
+    assert found["dependencies"] == (["dev/us-east-1/vpc"], ["environments/dev/us-east-1/x/vpc"])
+    assert not compare(source, {}, directories)[0].imported  # missing from the rendered tree
