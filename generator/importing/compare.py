@@ -35,6 +35,8 @@ class UnitComparison:
 
 
 _ABSENT = "(absent)"
+#: Settings of a generate block that are Terragrunt's defaults.
+GENERATE_DEFAULTS = frozenset({("comment_prefix", "# "), ("if_disabled", "skip")})
 #: S3 backend settings whose absence Terragrunt reads as false (its bootstrap options):
 #: an explicit false is the same configuration.
 FALSE_BY_DEFAULT = frozenset(
@@ -127,12 +129,13 @@ def attributes(
             found[f"remote_state.config.{key}"] = value
         _flat("remote_state.generate", remote.get("generate"), found)
     for name, block in (config.get("generate") or {}).items():
-        for key, value in (block or {}).items():
-            if value not in (None, False, "", [], {}):
-                found[f"generate.{name}.{key}"] = value
-    for name in config.get("generate") or {}:
-        # A block one tree lacks is one difference, not one per setting.
-        found[f"generate.{name}"] = "(present)"
+        # One attribute per block: its settings that are not Terragrunt's defaults.
+        found[f"generate.{name}"] = {
+            key: value
+            for key, value in (block or {}).items()
+            if value not in (None, False, "", [], {})
+            and not (isinstance(value, str) and (key, value) in GENERATE_DEFAULTS)
+        }
     for key, value in config.items():
         if key not in IGNORED and value not in (None, "", [], {}, False):
             found[key] = value
@@ -166,12 +169,6 @@ def compare(
             for key in sorted(old.keys() | new.keys())
             if _canonical(old.get(key, _ABSENT)) != _canonical(new.get(key, _ABSENT))
         )
-        whole = {
-            d.attribute + "."
-            for d in differences
-            if d.attribute.startswith("generate.") and d.attribute.count(".") == 1
-        }
-        differences = tuple(d for d in differences if not any(d.attribute.startswith(w) for w in whole))
         results.append(UnitComparison(path, target, differences))
     return results
 

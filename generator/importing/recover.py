@@ -188,6 +188,7 @@ def unmodelled(path: str, text: str) -> list[Warning]:
                     f'generate "{match.group(1)}" in a unit: tfgen generates the provider and backend only',
                 )
             )
+    found.extend(_logic_in_locals(path, text))
     for match in re.finditer(
         r"\b(get_terragrunt_dir|get_original_terragrunt_dir|path_relative_from_include)\s*\(", text
     ):
@@ -198,6 +199,30 @@ def unmodelled(path: str, text: str) -> list[Warning]:
                 f"{match.group(1)}() depends on the unit's directory: imported as its value",
             )
         )
+    return found
+
+
+#: Functions a hierarchy-reading local may call without being logic.
+_PLAIN_CALLS = frozenset(
+    {"read_terragrunt_config", "find_in_parent_folders", "dirname", "basename", "get_parent_terragrunt_dir"}
+)
+
+
+def _logic_in_locals(path: str, text: str) -> list[Warning]:
+    """Locals computed with logic (conditionals, for expressions, function calls): only
+    the values they gave each unit are imported."""
+    found: list[Warning] = []
+    block = re.search(r"(?ms)^locals\s*\{\n(.*?)^\}", text)
+    if not block:
+        return found
+    for match in re.finditer(r"(?m)^[ \t]*([A-Za-z_][\w-]*)[ \t]*=[ \t]*(.+)$", block.group(1)):
+        expression = match.group(2)
+        calls = set(re.findall(r"\b([a-z_][a-z0-9_]*)\s*\(", expression)) - _PLAIN_CALLS
+        if "?" in expression or re.search(r"\bfor\b", expression) or calls:
+            line = _line_of(text, block.start(1) + match.start(1))
+            found.append(
+                Warning(path, line, f"local.{match.group(1)} has logic: the value it gave each unit was imported")
+            )
     return found
 
 

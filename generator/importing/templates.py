@@ -63,11 +63,11 @@ def root_template(placements: Sequence[Placement], account_ids: Mapping[str, str
     generate blocks are tfgen's provider.tf alone or cannot be read back as one text."""
     if not placements:
         return None
-    names = [tuple(sorted((p.config.get("generate") or {}).keys())) for p in placements]
-    if any(n != names[0] for n in names):
-        return None
+    # The blocks every unit has come from the root; a unit's own extra ones stay a
+    # difference of that unit (import warns at their line).
+    common = set.intersection(*(set((p.config.get("generate") or {}).keys()) for p in placements))
     blocks: list[str] = []
-    for name in names[0]:
+    for name in sorted(common):
         texts = set()
         shapes = set()
         for p in placements:

@@ -55,7 +55,7 @@ def round_trip(comparisons: Sequence[UnitComparison]) -> str:
         elif unit.identical:
             lines.append(f"{unit.source}: identical ({unit.imported})")
         else:
-            lines.append(f"{unit.source}: {len(unit.differences)} differences ({unit.imported})")
+            lines.append(f"{unit.source}: {_count(len(unit.differences), 'difference')} ({unit.imported})")
             for difference in unit.differences:
                 lines.append(f"  {difference.attribute}")
                 lines.append(f"    source:   {_value(difference.source)}")

@@ -117,3 +117,13 @@ def test_the_comparison_names_each_attribute_that_moved() -> None:
     )
     assert found["dependencies"] == (["dev/us-east-1/vpc"], ["environments/dev/us-east-1/x/vpc"])
     assert not compare(source, {}, directories)[0].imported  # missing from the rendered tree
+
+
+def test_locals_with_logic_are_located_and_hierarchy_reads_are_not() -> None:
+    path = "prod/us-east-1/app/primary/terragrunt.hcl"
+    text = (TREES / "layers" / path).read_text()
+    found = [(w.line, w.message) for w in r.unmodelled(path, text)]
+    line = next(i for i, s in enumerate(text.splitlines(), 1) if s.strip().startswith("retention"))
+    assert found == [(line, "local.retention has logic: the value it gave each unit was imported")]
+    root = (TREES / "accounts" / "root.hcl").read_text()
+    assert not [w for w in r.unmodelled("root.hcl", root) if "logic" in w.message]

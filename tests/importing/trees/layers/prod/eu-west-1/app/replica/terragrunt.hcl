@@ -21,3 +21,10 @@ dependencies {
 inputs = {
   replicate_source_db = dependency.primary.outputs.arn
 }
+
+# The replica's own generated file.
+generate "replica" {
+  path      = "replica.tf"
+  if_exists = "overwrite"
+  contents  = "# promoted by hand"
+}

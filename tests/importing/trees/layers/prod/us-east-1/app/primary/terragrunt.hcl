@@ -6,6 +6,12 @@ terraform {
   source = "tfr:///initech/db/aws?version=2.1.0"
 }
 
+locals {
+  is_primary = true
+  retention  = local.is_primary ? 30 : 7
+}
+
 inputs = {
-  replicate_source_db = null
+  replicate_source_db     = null
+  backup_retention_period = local.retention
 }
