@@ -80,3 +80,12 @@ def test_two_units_may_not_keep_one_state_object(minimal: Path) -> None:
         or "dev/eu-central-1/vpc and prod/eu-central-1/vpc both keep" in m
         for m in messages
     ), messages
+
+
+def test_the_stacks_style_refuses_rather_than_moving_the_state(minimal: Path) -> None:
+    _with_state(minimal, "{ key: old/vpc.tfstate }")
+    with pytest.raises(InputError) as caught:
+        api.plan(api.load(minimal), style="stacks")
+    (problem,) = caught.value.diagnostics
+    assert "dev/eu-central-1/vpc keeps its state object (state:), which the stacks style cannot render" in str(problem)
+    assert "environments.dev.regions.eu-central-1.units.vpc.state" in str(problem)
