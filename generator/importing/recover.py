@@ -813,8 +813,14 @@ def _state(
     pattern does not give is kept in the unit's override (state:)."""
     configs = [(p, (p.config.get("remote_state") or {})) for p in placements]
     backends = Counter(str(rs.get("backend") or "") for _, rs in configs)
-    if set(backends) - {"s3"}:
-        notes.append(f"backends {dict(backends)}: tfgen renders s3 only; the others are not kept")
+    for backend, count in sorted(backends.items()):
+        if backend == "":
+            notes.append(
+                f"{count} of {len(configs)} units keep local state (no remote_state): tfgen gives every unit an S3 "
+                "backend; migrate their state (init -migrate-state) before applying"
+            )
+        elif backend != "s3":
+            notes.append(f"{count} of {len(configs)} units use the {backend} backend: tfgen renders s3; not imported")
     s3 = [(p, rs.get("config") or {}) for p, rs in configs if rs.get("backend") == "s3"]
     state: dict[str, Any] = {
         "bucket": f"{project}-{{env}}-{{region}}-tfstate",

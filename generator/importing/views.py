@@ -36,7 +36,7 @@ def report(recovered: Recovered, source: str) -> str:
             "(state: in environments.yaml):"
         )
         lines += [f"  {path}" for path in recovered.kept_keys]
-    else:
+    elif any((p.config.get("remote_state") or {}).get("backend") == "s3" for p in recovered.placements):
         lines.append("Every unit's state key is the rendered tree's own: none is kept explicitly.")
     lines += [f"note: {note}" for note in recovered.notes]
     lines += [
