@@ -655,7 +655,7 @@ def recover(
                         override((env, p.region, name))["version"] = p.pin
         unit_specs[name] = spec
 
-    _dependencies(importable, by_path, catalog, unit_specs, override, warnings)
+    _dependencies(importable, by_path, unit_specs, override, warnings, files)
     state, kept = _state(importable, environments, project_name, override, notes)
     _protection(importable, environments, unit_specs, override)
 
@@ -700,15 +700,22 @@ def _name_environments(placements: list[Placement], notes: list[str]) -> None:
 def _dependencies(
     placements: list[Placement],
     by_path: Mapping[str, Placement],
-    catalog: dict[str, dict[str, Any]],
     unit_specs: dict[str, dict[str, Any]],
     override: Any,
     warnings: list[Warning],
+    files: Mapping[str, bytes],
 ) -> None:
     """Each dependency block (and dependencies path) as a unit's dependency on another
     unit of its environment: common ones on the unit, the rest in overrides."""
     found: dict[str, dict[tuple[str, str], dict[str, dict[str, Any]]]] = {}
     for p in placements:
+        unit_file = f"{p.path}/terragrunt.hcl"
+        text = _text(files, unit_file if unit_file in files else None)
+
+        def line(pattern: str, text: str = text) -> int:
+            match = re.search(pattern, text)
+            return _line_of(text, match.start()) if match else 1
+
         deps: dict[str, dict[str, Any]] = {}
         blocks = p.config.get("dependency") or {}
         for block_name, block in blocks.items():
@@ -716,8 +723,8 @@ def _dependencies(
             if target is None:
                 warnings.append(
                     Warning(
-                        f"{p.path}/terragrunt.hcl",
-                        1,
+                        unit_file,
+                        line(rf'dependency\s+"{re.escape(block_name)}"'),
                         f"dependency {block_name}: {block.get('config_path')} is no imported unit",
                     )
                 )
@@ -725,8 +732,8 @@ def _dependencies(
             if target.env != p.env:
                 warnings.append(
                     Warning(
-                        f"{p.path}/terragrunt.hcl",
-                        1,
+                        unit_file,
+                        line(rf'dependency\s+"{re.escape(block_name)}"'),
                         f"dependency {block_name} is in another environment ({target.path}): "
                         "tfgen has no cross-environment dependency",
                     )
@@ -745,8 +752,8 @@ def _dependencies(
             if target is None or target.env != p.env:
                 warnings.append(
                     Warning(
-                        f"{p.path}/terragrunt.hcl",
-                        1,
+                        unit_file,
+                        line(r"(?m)^dependencies\s*\{"),
                         f"dependencies path {path} is no imported unit of the environment",
                     )
                 )
@@ -771,7 +778,6 @@ def _dependencies(
             own: dict[str, Any] = {k: v for k, v in deps.items() if k not in everywhere}
             if own:
                 override((env, region, name))["dependencies"] = own
-    del catalog
 
 
 def _safe_identifier(name: str) -> str:

@@ -127,3 +127,21 @@ def test_locals_with_logic_are_located_and_hierarchy_reads_are_not() -> None:
     assert found == [(line, "local.retention has logic: the value it gave each unit was imported")]
     root = (TREES / "accounts" / "root.hcl").read_text()
     assert not [w for w in r.unmodelled("root.hcl", root) if "logic" in w.message]
+
+
+def test_a_dependency_on_another_environment_is_located() -> None:
+    app = (
+        'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\ndependency "db" {\n  config_path = "x"\n}\n'
+    )
+    files = {"dev/us-east-1/app/terragrunt.hcl": app.encode(), "prod/us-east-1/db/terragrunt.hcl": b""}
+    units = {
+        "dev/us-east-1/app": {
+            "terraform": {"source": "tfr:///a/app/aws?version=1.0.0"},
+            "dependency": {"db": {"config_path": "../../../prod/us-east-1/db"}},
+        },
+        "prod/us-east-1/db": {"terraform": {"source": "tfr:///a/db/aws?version=1.0.0"}},
+    }
+    found = r.recover(units, files, "p", Path("/src"), Path("/out"))
+    (warning,) = [w for w in found.warnings if "another environment" in w.message]
+    assert (warning.path, warning.line) == ("dev/us-east-1/app/terragrunt.hcl", 4)
+    assert "dependencies" not in found.environments["units"]["app"]
