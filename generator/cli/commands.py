@@ -755,7 +755,8 @@ def rehearse(
 )
 @click.option("--check", is_flag=True, help="Write nothing: run the round trip and compare both trees unit by unit.")
 @click.option("--round-trip", is_flag=True, help="After importing, also run the round trip (as --check).")
-def import_command(source: Path, directory: Path, check: bool, round_trip: bool) -> None:
+@format_option
+def import_command(source: Path, directory: Path, check: bool, round_trip: bool, fmt: str) -> None:
     """Import the Terragrunt live tree SOURCE into a project: environments.yaml and catalog/.
 
     Terragrunt (v1.x, found as $TERRAGRUNT, in tfgen's tool cache or on PATH) evaluates
@@ -770,17 +771,21 @@ def import_command(source: Path, directory: Path, check: bool, round_trip: bool)
       tfgen import ../infrastructure-live -o infra
       tfgen import --check ../infrastructure-live
     """
-    if check:
-        result = api.import_check(source)
+    report.remember_format(fmt)
+    result = api.import_check(source) if check else api.import_project(source, directory, check=round_trip)
+    differs = (check or round_trip) and not all(u.identical for u in result.comparisons)
+    if fmt == "json":
+        written = [display_path(path) for path in result.written]
+        document = import_views.document(result.recovered, display_path(source), result.comparisons, written)
+        click.echo(report.envelope("import", exit_code=1 if differs else 0, result=document), nl=False)
     else:
-        result = api.import_project(source, directory, check=round_trip)
         for path in result.written:
             click.echo(f"created {display_path(path)}")
-    click.echo(import_views.report(result.recovered, display_path(source)), nl=False)
-    if check or round_trip:
-        click.echo(import_views.round_trip(result.comparisons), nl=False)
-        if not all(u.identical for u in result.comparisons):
-            sys.exit(1)
+        click.echo(import_views.report(result.recovered, display_path(source)), nl=False)
+        if check or round_trip:
+            click.echo(import_views.round_trip(result.comparisons), nl=False)
+    if differs:
+        sys.exit(1)
 
 
 COMMANDS = (validate, render, schema_command, graph, explain, affected, modules, init, import_command, rehearse)

@@ -63,3 +63,40 @@ def round_trip(comparisons: Sequence[UnitComparison]) -> str:
     same = sum(1 for u in comparisons if u.identical)
     lines.append(f"Round trip: {same} of {len(comparisons)} units identical.")
     return "\n".join(lines) + "\n"
+
+
+def document(
+    recovered: Recovered, source: str, comparisons: Sequence[UnitComparison], written: Sequence[str]
+) -> dict[str, Any]:
+    """The report for --format json."""
+    return {
+        "source": source,
+        "written": list(written),
+        "units": [
+            {
+                "source": p.path,
+                "directory": p.directory,
+                "environment": p.env,
+                "region": p.region,
+                "module": p.module,
+                "kept_state_key": p.path in recovered.kept_keys,
+            }
+            for p in recovered.placements
+        ],
+        "notes": list(recovered.notes),
+        "warnings": [
+            {"file": f"{source}/{w.path}", "line": w.line, "message": w.message}
+            for w in sorted(set(recovered.warnings), key=lambda w: (w.path, w.line, w.message))
+        ],
+        "round_trip": [
+            {
+                "source": u.source,
+                "imported": u.imported or None,
+                "identical": u.identical,
+                "differences": [
+                    {"attribute": d.attribute, "source": d.source, "imported": d.imported} for d in u.differences
+                ],
+            }
+            for u in comparisons
+        ],
+    }

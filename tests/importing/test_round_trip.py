@@ -4,6 +4,7 @@ difference is the hook; the imported project validates strictly and renders clea
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,15 @@ def test_a_tree_terragrunt_cannot_read_is_one_located_error(tmp_path: Path) -> N
         f"{tmp_path}/live/dev/us-east-1/app/terragrunt.hcl:5:1: Missing expression; "
         "Expected the start of an expression, but found the end of the file."
     ]
+
+
+def test_the_report_as_json() -> None:
+    result = CliRunner().invoke(main, ["import", "--check", "--format", "json", str(TREES / "envs")])
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.output)
+    assert (document["command"], document["ok"], document["exit_code"]) == ("import", False, 1)
+    trip = {u["source"]: u for u in document["result"]["round_trip"]}
+    assert trip["dev/us-east-1/network"]["identical"] is True
+    (difference,) = trip["dev/us-east-1/service"]["differences"]
+    assert difference["attribute"] == "terraform.before_hook.lint" and difference["imported"] == "(absent)"
+    assert all(u["kept_state_key"] for u in document["result"]["units"])
