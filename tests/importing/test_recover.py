@@ -4,6 +4,7 @@ environment's and region's locals, pins, and located warnings (no Terragrunt nee
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from generator.importing import recover as r
 from generator.importing.compare import compare
@@ -134,7 +135,7 @@ def test_a_dependency_on_another_environment_is_located() -> None:
         'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\ndependency "db" {\n  config_path = "x"\n}\n'
     )
     files = {"dev/us-east-1/app/terragrunt.hcl": app.encode(), "prod/us-east-1/db/terragrunt.hcl": b""}
-    units = {
+    units: dict[str, dict[str, Any]] = {
         "dev/us-east-1/app": {
             "terraform": {"source": "tfr:///a/app/aws?version=1.0.0"},
             "dependency": {"db": {"config_path": "../../../prod/us-east-1/db"}},
