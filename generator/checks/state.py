@@ -146,7 +146,9 @@ def backend_settings(ctx: Context) -> Iterator[Diagnostic]:
     for key in ctx.project.state:
         if key in backend.ONLY[other]:
             if chosen == "remote":
-                message = f"{key} is a setting of the S3 backend; state.backend is remote (HCP Terraform keeps the state)"
+                message = (
+                    f"{key} is a setting of the S3 backend; state.backend is remote (HCP Terraform keeps the state)"
+                )
                 hint = "remove it, or remove backend: remote to keep the state in S3"
             else:
                 message = f"{key} is a setting of backend: remote; this project keeps its state in S3 (backend: s3)"

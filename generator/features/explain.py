@@ -354,7 +354,8 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
             explained.append(InputExplanation(path, value, node.source, file, reads, replaces))
     holds = "the unit: includes, dependencies, overridden and wired inputs"
     if unit.state_directory != unit.directory:  # renamed or moved: the leaf keeps the old key
-        holds += f"; the state key it keeps (previous: {unit.spec.previous})"
+        kept = "workspace" if backend.is_remote(project) else "state key"
+        holds += f"; the {kept} it keeps (previous: {unit.spec.previous})"
     files = [(leaf, holds)]
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
@@ -367,7 +368,7 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
         tuple(dependencies),
         tuple(explained),
         unit.source_url,
-        {"backend": "s3", "config": backend.config(project, unit)},
+        {"backend": backend.kind(project.state), "config": backend.config(project, unit)},
         unit.deletion_protection,
         promoted_at,
         protection=protection_source(unit, project),
