@@ -298,6 +298,20 @@ def test_terragrunt_evaluates_one_workspace_per_unit_and_the_renamed_units_old_o
     assert names == expected
     assert names["environments/dev/us-east-1/04-applications/service-d"] == "aws-service-c-dev"
     assert names["environments/production/us-east-1/04-applications/service-a"] == "aws-service-a-production"
+    # The renamed unit includes root.hcl with merge_strategy = "deep" (so that its generate
+    # block replaces root.hcl's): everything else evaluates as in the S3 project's render.
+    s3 = tmp_path / "s3"
+    shutil.copytree(EXAMPLE / "catalog", s3 / "catalog")
+    text = (EXAMPLE / "environments.yaml").read_text(encoding="utf-8").replace(*RENAME, 1)
+    (s3 / "environments.yaml").write_text(text, encoding="utf-8")
+    tree = write_tree(api.plan(api.load(s3 / "environments.yaml")).desired, s3 / "output")
+    theirs = Client(terragrunt, tofu).render_all(tree)
+    for directory in ("environments/dev/us-east-1/04-applications/service-d",
+                      "environments/production/us-east-1/04-applications/service-d"):
+        mine = {k: v for k, v in rendered[directory].items() if k not in ("generate", "remote_state")}
+        other = {k: v for k, v in theirs[directory].items() if k not in ("generate", "remote_state")}
+        assert mine == other, directory
+        assert sorted(rendered[directory]["generate"]) == sorted([*theirs[directory]["generate"], "backend"])
 
 
 @pytest.mark.slow

@@ -213,7 +213,7 @@ def _promotion(unit: Unit) -> dict[str, str] | None:
     return {"version": unit.version, "catalog": unit.module.version or "unpinned", "source": unit.source_url}
 
 
-def _kept_state(unit: Unit, project: Project) -> dict[str, str] | None:
+def _kept_state(unit: Unit, project: Project) -> dict[str, str | None] | None:
     """A renamed or moved unit (previous:) keeps its state key in its own leaf, so a
     rename changes the files of the moved unit alone, not root.hcl that every unit reads.
     With the remote backend it keeps its workspace: the leaf writes backend.tf itself."""
@@ -224,6 +224,8 @@ def _kept_state(unit: Unit, project: Project) -> dict[str, str] | None:
         "key": layout.state_key(unit.state_directory),
         "directory": unit.directory,
         "state_directory": unit.state_directory,
+        "workspace": None,
+        "backend": None,  # S3: the leaf's remote_state keeps the key
     }
     if backend.is_remote(project):
         name = backend.workspace(project, unit)
