@@ -116,6 +116,9 @@ def test_a_renamed_unit_keeps_its_workspace_in_its_own_leaf(tmp_path: Path) -> N
     project = api.load(config).project
     unit = project.unit(("dev", "us-east-1", "service-d"))
     assert unit is not None and backend.workspace(project, unit) == "aws-service-c-dev"
+    result = CliRunner().invoke(main, ["explain", "dev/us-east-1/service-d", "-c", str(config)])
+    assert "State: HCP Terraform workspace aws-service-c-dev (organization your-org on app.terraform.io)" \
+        in result.output.splitlines()[2], result.output
     explained = explain_document(api.explain(config, "dev/us-east-1/service-d"))
     assert explained["remote_state"] == {
         "backend": "remote",

@@ -526,6 +526,13 @@ def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
         "",
         f"Rendered files (in {out}/):",
     ]
+    state = explanation.remote_state
+    if state.get("backend") == "remote":  # the S3 key is the unit's directory, shown above
+        config = state["config"]
+        lines[2:2] = [
+            f"State: HCP Terraform workspace {config['workspaces']['name']} "
+            f"(organization {config['organization']} on {config['hostname']})"
+        ]
     lines += _columns(list(explanation.files))
     lines += ["", f"Deletion protection: {str(unit.deletion_protection).lower()} (prevent_destroy), set by "
               f"{explanation.protection}"]
