@@ -35,8 +35,10 @@ from .test_rehearse import _failures, tools  # noqa: F401 (a fixture)
 EXAMPLE = REPO / "examples" / "003-layered-monorepo"
 REMOTE = EXAMPLE / "environments.remote.yaml"
 #: service-c renamed service-d: its state stays where service-c's was (previous:).
-RENAME = ("  service-c:\n    module: applications/ecs-service\n",
-          "  service-d:\n    module: applications/ecs-service\n    previous: service-c\n")
+RENAME = (
+    "  service-c:\n    module: applications/ecs-service\n",
+    "  service-d:\n    module: applications/ecs-service\n    previous: service-c\n",
+)
 
 
 def remote_copy(tmp_path: Path, *edits: tuple[str, str]) -> Path:
@@ -73,7 +75,9 @@ def test_the_remote_example_is_the_example_but_for_its_state() -> None:
     s3, remote = (p.read_text(encoding="utf-8") for p in (EXAMPLE / "environments.yaml", REMOTE))
     assert _without_state(s3) == _without_state(remote)
     assert api.load(REMOTE).project.state == {
-        "backend": "remote", "organization": "your-org", "workspace": "aws-{unit}-{env}"
+        "backend": "remote",
+        "organization": "your-org",
+        "workspace": "aws-{unit}-{env}",
     }
 
 
@@ -117,13 +121,18 @@ def test_a_renamed_unit_keeps_its_workspace_in_its_own_leaf(tmp_path: Path) -> N
     unit = project.unit(("dev", "us-east-1", "service-d"))
     assert unit is not None and backend.workspace(project, unit) == "aws-service-c-dev"
     result = CliRunner().invoke(main, ["explain", "dev/us-east-1/service-d", "-c", str(config)])
-    assert "State: HCP Terraform workspace aws-service-c-dev (organization your-org on app.terraform.io)" \
-        in result.output.splitlines()[2], result.output
+    assert (
+        "State: HCP Terraform workspace aws-service-c-dev (organization your-org on app.terraform.io)"
+        in result.output.splitlines()[2]
+    ), result.output
     explained = explain_document(api.explain(config, "dev/us-east-1/service-d"))
     assert explained["remote_state"] == {
         "backend": "remote",
-        "config": {"hostname": "app.terraform.io", "organization": "your-org",
-                   "workspaces": {"name": "aws-service-c-dev"}},
+        "config": {
+            "hostname": "app.terraform.io",
+            "organization": "your-org",
+            "workspaces": {"name": "aws-service-c-dev"},
+        },
     }
 
 
@@ -131,13 +140,21 @@ def test_the_stacks_style_maps_a_renamed_units_workspace_in_root_hcl(tmp_path: P
     config = remote_copy(tmp_path, RENAME, ("layer_order: strict\n", "layer_order: strict\nstyle: stacks\n"))
     loaded = api.load(config)
     root = api.plan(loaded).desired["root.hcl"].decode()
-    assert re.search(r'"environments/dev/us-east-1/04-applications/service-d" +='
-                     r' "environments/dev/us-east-1/04-applications/service-c"', root)
+    assert re.search(
+        r'"environments/dev/us-east-1/04-applications/service-d" +='
+        r' "environments/dev/us-east-1/04-applications/service-c"',
+        root,
+    )
     assert "${basename(lookup(local.moved, path_relative_to_include(), path_relative_to_include()))}" in root
     # Workspaces are named from the unit's layer and name: switching styles moves no state.
-    switch = stacks.style_switch(loaded.project, Scope(), {
-        f"environments/{u.environment.name}/{u.region.name}/{u.layer}/{u.name}/terragrunt.hcl"
-        for u in loaded.project.units})
+    switch = stacks.style_switch(
+        loaded.project,
+        Scope(),
+        {
+            f"environments/{u.environment.name}/{u.region.name}/{u.layer}/{u.name}/terragrunt.hcl"
+            for u in loaded.project.units
+        },
+    )
     assert switch is not None and switch.moves == ()
 
 
@@ -148,25 +165,49 @@ def test_the_stacks_style_maps_a_renamed_units_workspace_in_root_hcl(tmp_path: P
     ("edit", "needle", "message"),
     [
         # one workspace per layer and environment, as the seed draws it: three units in one
-        (('workspace: "aws-{unit}-{env}"', 'workspace: "aws-{layer}-{env}"'), "workspace:",
-         "state.workspace: units dev/us-east-1/vpc and dev/us-east-1/sg-services would share the workspace "
-         "'aws-01-foundation-dev' (11 more workspaces are shared) (every unit needs its own workspace: add {unit})"),
-        (('workspace: "aws-{unit}-{env}"', 'workspace: "aws.{unit}-{env}"'), "workspace:",
-         "state.workspace: the workspace of dev/us-east-1/vpc, 'aws.vpc-dev', may hold only letters, digits, "
-         "'-' and '_' (and 32 more)"),
-        (('workspace: "aws-{unit}-{env}"', 'workspace: "{project}-{layer}-{unit}-{env}-' + "x" * 60 + '"'),
-         "workspace:", "workspace names are at most 90"),
-        (('workspace: "aws-{unit}-{env}"', 'workspace: "aws-{unit}-{stage}"'), "workspace:",
-         "state.workspace: unknown placeholder {stage}"),
-        (("  organization: your-org\n", "  organization: your-org\n  bucket: my-tfstate\n"), "bucket:",
-         "state.bucket: bucket is a setting of the S3 backend; state.backend is remote"),
-        (("  organization: your-org\n", "  organization: your-org\n  versioning: true\n"), "versioning:",
-         "state.versioning: versioning is a setting of the S3 backend"),
+        (
+            ('workspace: "aws-{unit}-{env}"', 'workspace: "aws-{layer}-{env}"'),
+            "workspace:",
+            "state.workspace: units dev/us-east-1/vpc and dev/us-east-1/sg-services would share the workspace "
+            "'aws-01-foundation-dev' (11 more workspaces are shared) (every unit needs its own workspace: add {unit})",
+        ),
+        (
+            ('workspace: "aws-{unit}-{env}"', 'workspace: "aws.{unit}-{env}"'),
+            "workspace:",
+            "state.workspace: the workspace of dev/us-east-1/vpc, 'aws.vpc-dev', may hold only letters, digits, "
+            "'-' and '_' (and 32 more)",
+        ),
+        (
+            ('workspace: "aws-{unit}-{env}"', 'workspace: "{project}-{layer}-{unit}-{env}-' + "x" * 60 + '"'),
+            "workspace:",
+            "workspace names are at most 90",
+        ),
+        (
+            ('workspace: "aws-{unit}-{env}"', 'workspace: "aws-{unit}-{stage}"'),
+            "workspace:",
+            "state.workspace: unknown placeholder {stage}",
+        ),
+        (
+            ("  organization: your-org\n", "  organization: your-org\n  bucket: my-tfstate\n"),
+            "bucket:",
+            "state.bucket: bucket is a setting of the S3 backend; state.backend is remote",
+        ),
+        (
+            ("  organization: your-org\n", "  organization: your-org\n  versioning: true\n"),
+            "versioning:",
+            "state.versioning: versioning is a setting of the S3 backend",
+        ),
         (("  organization: your-org\n", ""), "state:", "state: missing required key 'organization'"),
-        (("  organization: your-org\n", "  organization: your org\n"), "organization:",
-         "an HCP Terraform organization name"),
-        (("  backend: remote\n", "  backend: remote\n  hostname: https://tfe.example.com\n"), "hostname:",
-         "a host name such as app.terraform.io"),
+        (
+            ("  organization: your-org\n", "  organization: your org\n"),
+            "organization:",
+            "an HCP Terraform organization name",
+        ),
+        (
+            ("  backend: remote\n", "  backend: remote\n  hostname: https://tfe.example.com\n"),
+            "hostname:",
+            "a host name such as app.terraform.io",
+        ),
     ],
 )
 def test_a_bad_remote_backend_is_refused_at_its_line(
@@ -181,8 +222,9 @@ def test_a_bad_remote_backend_is_refused_at_its_line(
 
 
 def test_remote_settings_with_the_s3_backend_are_refused_at_their_line(tmp_path: Path) -> None:
-    config = remote_copy(tmp_path, ("  backend: remote\n", "  bucket: \"{project}-{account_id}-tfstate\"\n"
-                                                           "  region: us-east-1\n"))
+    config = remote_copy(
+        tmp_path, ("  backend: remote\n", '  bucket: "{project}-{account_id}-tfstate"\n  region: us-east-1\n')
+    )
     code, lines = validate(config)
     assert code == 2
     for key in ("organization", "workspace"):
@@ -222,8 +264,10 @@ def test_affected_names_each_units_workspace_and_a_renamed_units_old_one(tmp_pat
     assert document["counts"]["destroy"] == 0
 
 
-@pytest.mark.parametrize(("hostname", "variable"), [(None, "TF_TOKEN_app_terraform_io"),
-                                                    ("tfe.example-corp.com", "TF_TOKEN_tfe_example__corp_com")])
+@pytest.mark.parametrize(
+    ("hostname", "variable"),
+    [(None, "TF_TOKEN_app_terraform_io"), ("tfe.example-corp.com", "TF_TOKEN_tfe_example__corp_com")],
+)
 def test_the_ci_pipelines_name_the_hosts_token(tmp_path: Path, hostname: str | None, variable: str) -> None:
     edits = [("  backend: remote\n", f"  backend: remote\n  hostname: {hostname}\n")] if hostname else []
     config = remote_copy(tmp_path, *edits)
@@ -236,9 +280,14 @@ def test_the_ci_pipelines_name_the_hosts_token(tmp_path: Path, hostname: str | N
     steps = [s for job in workflow["jobs"].values() for s in job["steps"] if "aws-region" in (s.get("with") or {})]
     assert steps and all(s["with"]["aws-region"] == "us-east-1" for s in steps)
     assert f"({variable})" in desired["atlantis.yaml"].decode()
-    s3 = remote_copy(tmp_path / "s3", ("  backend: remote\n  organization: your-org\n", "  bucket: \"{project}-"
-                                       "{account_id}-tfstate\"\n  region: us-east-1\n"),
-                     ('  workspace: "aws-{unit}-{env}"\n', ""))
+    s3 = remote_copy(
+        tmp_path / "s3",
+        (
+            "  backend: remote\n  organization: your-org\n",
+            '  bucket: "{project}-{account_id}-tfstate"\n  region: us-east-1\n',
+        ),
+        ('  workspace: "aws-{unit}-{env}"\n', ""),
+    )
     with s3.open("a", encoding="utf-8") as handle:
         handle.write("\nci:\n  github_actions: { in_output: true }\n")
     assert "TF_TOKEN" not in api.plan(api.load(s3)).desired[".github/workflows/terragrunt.yml"].decode()
@@ -260,8 +309,12 @@ def test_actionlint_accepts_the_remote_workflow(tmp_path: Path) -> None:
 def test_the_rehearsal_stands_in_for_hcp_terraform_with_its_local_s3() -> None:
     project = api.load(REMOTE).project
     local = local_project(project, "https://127.0.0.1:1")
-    assert local.state == {"bucket": REMOTE_STAND_IN_BUCKET, "region": "us-east-1", "lock": "lockfile",
-                           "endpoint": "https://127.0.0.1:1"}
+    assert local.state == {
+        "bucket": REMOTE_STAND_IN_BUCKET,
+        "region": "us-east-1",
+        "lock": "lockfile",
+        "endpoint": "https://127.0.0.1:1",
+    }
     assert not backend.is_remote(local)
     config = backend.config(local, local.units[0])
     assert config["bucket"] == "tfgen-rehearsal-111111111111-tfstate"
@@ -309,8 +362,10 @@ def test_terragrunt_evaluates_one_workspace_per_unit_and_the_renamed_units_old_o
     (s3 / "environments.yaml").write_text(text, encoding="utf-8")
     tree = write_tree(api.plan(api.load(s3 / "environments.yaml")).desired, s3 / "output")
     theirs = Client(terragrunt, tofu).render_all(tree)
-    for directory in ("environments/dev/us-east-1/04-applications/service-d",
-                      "environments/production/us-east-1/04-applications/service-d"):
+    for directory in (
+        "environments/dev/us-east-1/04-applications/service-d",
+        "environments/production/us-east-1/04-applications/service-d",
+    ):
         mine = {k: v for k, v in rendered[directory].items() if k not in ("generate", "remote_state")}
         other = {k: v for k, v in theirs[directory].items() if k not in ("generate", "remote_state")}
         assert mine == other, directory
