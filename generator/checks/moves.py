@@ -48,6 +48,16 @@ def kept_state_keys_unique(ctx: Context) -> Iterator[Diagnostic]:
     units = ctx.project.units
     if not any(unit.kept_state for unit in units):
         return
+    if backend.is_remote(ctx.project):
+        for unit in units:
+            if unit.kept_state:
+                yield ctx.error(
+                    (*unit.region.path, "units", unit.name, "state"),
+                    f"{unit.address} keeps an S3 state object (bucket and key), but state.backend is remote",
+                    "moved",
+                    "with the remote backend a unit's state is its workspace: previous: keeps a moved unit's old one",
+                )
+        return
     owners: dict[tuple[str, str], Unit] = {}
     for unit in units:
         settings = backend.config(ctx.project, unit)

@@ -393,6 +393,8 @@ def style_switch(project: Project, scope: Scope, deleted: Iterable[str]) -> Styl
     if not dropped:
         return None
     units = [u for u in project.units if scope.includes(u.environment.name, u.region.name)]
+    if backend.is_remote(project):  # a workspace is named from the unit's layer and name: the same in both styles
+        return StyleSwitch(old.style, project.style, dropped, len(units), ())
     moves = tuple(
         StateMove(u.address, bucket_name(project, u), state_key(u, old), state_key(u, project))
         for u in units
