@@ -14,8 +14,10 @@ A page is a script, read top to bottom, run in a fresh copy of one project:
 - ``<!-- docs-test: edit=FILE -->`` right before a ```` ```yaml ```` block applies the block
   to FILE (relative to the project) as an edit: each line that is in the file already is
   context (it locates what follows), a ``key: value`` line that replaces the key of that
-  name under the same parent replaces it (with the lines under it), and any other line is
-  added at the end of its parent's block. So a guide shows the change as a reader would
+  name under the same parent replaces it (with the lines under it), a key line with the
+  comment ``# renamed from OLD`` replaces the line of key OLD (keeping the lines under
+  it), and any other line is added after the block's previous key of the fragment, or at
+  the end of its parent's block. So a guide shows the change as a reader would
   type it, with the keys around it, and the test makes exactly that change.
 - ``<!-- docs-test: write=FILE -->`` right before a code block writes the block to FILE.
 
@@ -48,8 +50,13 @@ DOCS = REPO / "docs"
 MARKER = re.compile(r"<!-- docs-test: (\w+)=(\S+) -->")
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
 DURATION = re.compile(r" *\b\d+(?:\.\d+)? s\b")
-GIT_ENV = {"GIT_AUTHOR_NAME": "docs", "GIT_AUTHOR_EMAIL": "docs@example.com", "GIT_COMMITTER_NAME": "docs",
-           "GIT_COMMITTER_EMAIL": "docs@example.com", "GIT_CONFIG_GLOBAL": "/dev/null"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "docs",
+    "GIT_AUTHOR_EMAIL": "docs@example.com",
+    "GIT_COMMITTER_NAME": "docs",
+    "GIT_COMMITTER_EMAIL": "docs@example.com",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+}
 
 
 # --- reading a page ------------------------------------------------------------------------
@@ -127,12 +134,16 @@ def _block_end(lines: list[str], parent: int) -> int:
     else:
         level = _indent(lines[parent])
         end = parent + 1
-        while end < len(lines) and (not lines[end].strip() or lines[end].lstrip().startswith("#")
-                                    or _indent(lines[end]) > level):
+        while end < len(lines) and (
+            not lines[end].strip() or lines[end].lstrip().startswith("#") or _indent(lines[end]) > level
+        ):
             end += 1
     while end - 1 > parent and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
         end -= 1
     return end
+
+
+RENAMED = re.compile(r"#\s*renamed from (\S+)")
 
 
 def apply_edit(text: str, fragment: str) -> str:
@@ -142,7 +153,10 @@ def apply_edit(text: str, fragment: str) -> str:
         if not line.strip():
             continue
         level = _indent(line)
+        sibling = None  # the fragment's previous key at this level: a new key goes after it
         while stack and stack[-1][0] >= level:
+            if stack[-1][0] == level:
+                sibling = stack[-1][1]
             stack.pop()
         parent = stack[-1][1] if stack else -1
         first, end = parent + 1, _block_end(lines, parent)
@@ -150,13 +164,18 @@ def apply_edit(text: str, fragment: str) -> str:
         exact = next((i for i in same if lines[i].rstrip() == line.rstrip()), None)
         key = _key(line)
         keyed = next((i for i in same if key is not None and _key(lines[i]) == key), None)
+        renamed = RENAMED.search(line)
+        old = next((i for i in same if renamed and _key(lines[i]) == renamed.group(1)), None)
         if exact is not None:
             at = exact
+        elif old is not None:
+            at = old
+            lines[at] = line
         elif keyed is not None:
             at = keyed
-            lines[at:_block_end(lines, at)] = [line]
+            lines[at : _block_end(lines, at)] = [line]
         else:
-            at = end
+            at = end if sibling is None else _block_end(lines, sibling)
             lines.insert(at, line)
         stack.append((level, at))
     return "\n".join(lines) + "\n"
@@ -167,6 +186,9 @@ def test_an_edit_adds_under_its_parent_and_replaces_a_key() -> None:
     assert apply_edit(text, "a:\n  c:\n    e: 3\n") == "a:\n  b: 1\n  c:\n    d: 2\n    e: 3\n# tail\nz: 0\n"
     assert apply_edit(text, "a:\n  c: {d: 4}\n") == "a:\n  b: 1\n  c: {d: 4}\n# tail\nz: 0\n"
     assert apply_edit(text, "y:\n  x: 1\n") == text + "y:\n  x: 1\n"
+    renamed = "a:\n  b: 1\n  e:  # renamed from c\n    d: 2\n# tail\nz: 0\n"
+    assert apply_edit(text, "a:\n  e:  # renamed from c\n") == renamed
+    assert apply_edit(text, "a:\n  b: 1\n  f: 5\n") == "a:\n  b: 1\n  f: 5\n  c:\n    d: 2\n# tail\nz: 0\n"
 
 
 # --- running a page ------------------------------------------------------------------------
@@ -215,8 +237,16 @@ def run(command: str, cwd: Path) -> str:
             raise result.exception
         return result.output
     env = {**os.environ, **GIT_ENV, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, check=False, timeout=1800)
+    done = subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+        timeout=1800,
+    )
     return done.stdout
 
 
@@ -269,8 +299,10 @@ def test_every_command_of_the_page_prints_what_it_says(page: Path, tmp_path: Pat
                     start = text.index(block_text, offset)
                     rewrites.append((start, start + len(block_text), new))
                 else:
-                    pytest.fail(f"{page.relative_to(REPO)}: `{command}` printed:\n{output}\n"
-                                f"the page says:\n" + "\n".join(expected))
+                    pytest.fail(
+                        f"{page.relative_to(REPO)}: `{command}` printed:\n{output}\n"
+                        f"the page says:\n" + "\n".join(expected)
+                    )
             offset = text.index(block_text, offset) + len(block_text)
     for start, end, new in reversed(rewrites):
         text = text[:start] + new + text[end:]

@@ -173,8 +173,14 @@ class SchemaDoc:
 
 def _placeholder(path: str) -> str:
     last = path.rsplit(".", 1)[-1]
-    return {"environments": "env", "regions": "region", "units": "unit", "sizing": "tier",
-            "dependencies": "name", "settings_schema": "setting"}.get(last, "key")
+    return {
+        "environments": "env",
+        "regions": "region",
+        "units": "unit",
+        "sizing": "tier",
+        "dependencies": "name",
+        "settings_schema": "setting",
+    }.get(last, "key")
 
 
 def _cell(text: str) -> str:
@@ -189,8 +195,9 @@ def _table(rows: Iterator[tuple[str, str, str, str]]) -> list[str]:
 
 
 def schema_pages() -> dict[str, str]:
-    env = SchemaDoc(json.loads((SCHEMAS / "environments.schema.json").read_text(encoding="utf-8")),
-                    "environments.schema.json")
+    env = SchemaDoc(
+        json.loads((SCHEMAS / "environments.schema.json").read_text(encoding="utf-8")), "environments.schema.json"
+    )
     env_page = env.page(
         "environments.yaml keys",
         "Every key of `environments.yaml`, generated from `generator/project/schemas/environments.schema.json`, "
@@ -199,8 +206,9 @@ def schema_pages() -> dict[str, str]:
         "choose. A key path starting with `...` is relative to where the section is used.",
         ("environment", "region", "unit", "unitOverride", "unitDependency", "settingDeclaration"),
     )
-    catalog = SchemaDoc(json.loads((SCHEMAS / "catalog.schema.json").read_text(encoding="utf-8")),
-                        "catalog.schema.json")
+    catalog = SchemaDoc(
+        json.loads((SCHEMAS / "catalog.schema.json").read_text(encoding="utf-8")), "catalog.schema.json"
+    )
     catalog_page = catalog.page(
         "Catalog module keys",
         "Every key of a catalog file, `catalog/<category>/<module>.yaml`, generated from "
@@ -280,15 +288,25 @@ def rules_page() -> str:
                 used.add(rule_id)
                 if rule_id in examples:
                     severity, message = examples[rule_id]
-                    lines += [f"- `{rule_id}` ({severity}), for example:", "", "    ```text", f"    {message}",
-                              "    ```", ""]
+                    lines += [
+                        f"- `{rule_id}` ({severity}), for example:",
+                        "",
+                        "    ```text",
+                        f"    {message}",
+                        "    ```",
+                        "",
+                    ]
                 else:
                     lines += [f"- `{rule_id}`", ""]
     rest = sorted(set(examples) - used)
     if rest:
-        lines += ["## Reading, schema and modules", "",
-                  "Problems found while reading the files, checking the schema and the module interfaces "
-                  "(before or beside the registry's rules):", ""]
+        lines += [
+            "## Reading, schema and modules",
+            "",
+            "Problems found while reading the files, checking the schema and the module interfaces "
+            "(before or beside the registry's rules):",
+            "",
+        ]
         for rule_id in rest:
             severity, message = examples[rule_id]
             lines += [f"- `{rule_id}` ({severity}), for example:", "", "    ```text", f"    {message}", "    ```", ""]
@@ -303,8 +321,10 @@ def example_pages() -> dict[str, str]:
     for readme in sorted(EXAMPLES.glob("*/README.md")):
         name = readme.parent.name
         text = readme.read_text(encoding="utf-8")
-        intro = (f"*This page is `examples/{name}/README.md`. The project is `examples/{name}/`: "
-                 f"`tfgen validate --strict -c examples/{name}/environments.yaml` checks it.*\n\n")
+        intro = (
+            f"*This page is `examples/{name}/README.md`. The project is `examples/{name}/`: "
+            f"`tfgen validate --strict -c examples/{name}/environments.yaml` checks it.*\n\n"
+        )
         title, _, body = text.partition("\n")
         pages[f"examples/{name}.md"] = f"{title}\n\n{intro}{body}"
     return pages
