@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -114,7 +113,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     built = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(target)],
-        cwd=REPO, capture_output=True, text=True, check=False, env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     handler = functools.partial(_Quiet, directory=str(target))
@@ -147,7 +150,10 @@ class Browser:
 
         self.process = subprocess.Popen(
             [binary, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe", "about:blank"],
-            preexec_fn=plumb, close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=plumb,
+            close_fds=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
