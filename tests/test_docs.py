@@ -215,7 +215,7 @@ def needs_tools(command: str) -> None:
 
     problems = [] if available() else ["moto[server] is not installed"]
     try:
-        tools_module.find(build=False)
+        tools_module.find()
     except CannotRehearse as error:
         problems.append(str(error.diagnostics[0].message))
     if problems:
