@@ -370,10 +370,29 @@ def _escape_doc(doc: str) -> str:
     return "\n".join(line.replace("<", "&lt;").replace(">", "&gt;") for line in text.splitlines())
 
 
+# --- click's no-rewrap paragraphs ----------------------------------------------------------
+
+
+def click_description(ctx: Any, remove_ascii_art: bool = False) -> Iterator[str]:
+    """A command's help text as Markdown, where a paragraph that starts with a line of
+    \\b alone (click keeps its line breaks in a terminal) is a text block: mkdocs-click
+    passes the help through as Markdown, which would flow it into one line."""
+    text = inspect.cleandoc(ctx.command.help or ctx.command.short_help or "")
+    for paragraph in re.split(r"\n\s*\n", text):
+        lines = paragraph.splitlines()
+        if lines and lines[0].strip() == "\b":
+            yield from ["```text", *textwrap.dedent("\n".join(lines[1:])).splitlines(), "```", ""]
+        elif paragraph.strip():
+            yield from [*lines, ""]
+
+
 # --- hooks ---------------------------------------------------------------------------------
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    import mkdocs_click._docs
+
+    mkdocs_click._docs._make_description = click_description  # mkdocs-click has no option for \\b
     nav = config.nav or []
     for section in nav:
         if isinstance(section, dict) and "Examples" in section:
@@ -403,3 +422,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         return maker()
 
     return re.sub(r"<!-- generated: ([a-z-]+) -->", fill, markdown)
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    # click 8.3 marks an option without a default with a sentinel; mkdocs-click prints it
+    return html.replace("<code>Sentinel.UNSET</code>", "") if page.file.src_uri == "reference/cli.md" else html
