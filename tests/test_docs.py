@@ -20,6 +20,9 @@ A page is a script, read top to bottom, run in a fresh copy of one project:
   the end of its parent's block. So a guide shows the change as a reader would
   type it, with the keys around it, and the test makes exactly that change.
 - ``<!-- docs-test: write=FILE -->`` right before a code block writes the block to FILE.
+- ``<!-- docs-test: skip=REASON -->`` right before a ```` ```sh ```` block (a recipe to
+  copy) says why its commands cannot run here (an AWS account, the module registry); a
+  guide's other ```` ```sh ```` blocks show only tfgen commands its console blocks run.
 
 ``pytest tests/test_docs.py --update-golden`` rewrites the printed output of every
 console block that has no ``...`` from a fresh run: review the diff.
@@ -308,6 +311,28 @@ def test_every_command_of_the_page_prints_what_it_says(page: Path, tmp_path: Pat
         text = text[:start] + new + text[end:]
     if rewrites:
         page.write_text(text, encoding="utf-8")
+
+
+def test_every_tfgen_command_a_guide_shows_is_run() -> None:
+    """A ```sh block of a guide (a recipe to copy) shows tfgen commands that a console block
+    of the same page runs, unless a ``<!-- docs-test: skip=REASON -->`` says why it cannot
+    run here (an AWS account, the module registry)."""
+    unrun = []
+    for guide in sorted((DOCS / "guides").glob("*.md")):
+        text = guide.read_text(encoding="utf-8")
+        run = {
+            command for step in read_page(guide).steps if step.kind == "console" for command, _ in commands(step.body)
+        }
+        for block in BLOCK.finditer(text):
+            before = text[: block.start()].rstrip("\n").rsplit("\n", 1)[-1].strip()
+            if block.group(1) != "sh" or re.fullmatch(r"<!-- docs-test: skip=\S+ -->", before):
+                continue
+            for line in block.group(2).splitlines():
+                for command in line.split("#", 1)[0].split("&&"):
+                    command = command.strip()
+                    if command.startswith("tfgen ") and command not in run:
+                        unrun.append(f"{guide.name}: {command}")
+    assert unrun == []
 
 
 def test_every_guide_runs_a_command() -> None:
