@@ -96,10 +96,13 @@ def test_every_registered_rule_is_on_the_rules_page() -> None:
 
 
 def test_each_example_has_a_page_with_its_environment_table() -> None:
+    from generator import api
+
     pages = hooks().example_pages()
     for readme in sorted((REPO / "examples").glob("*/README.md")):
         page = pages[f"examples/{readme.parent.name}.md"]
-        assert "## What each environment gets" in page
+        environments = api.load(readme.parent / "environments.yaml").project.environments
+        assert "| | " + " | ".join(e.name for e in environments) + " |" in page
 
 
 # --- the built site in a browser -----------------------------------------------------------
