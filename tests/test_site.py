@@ -10,6 +10,7 @@ import functools
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,6 +94,8 @@ def test_every_registered_rule_is_on_the_rules_page() -> None:
 
     assert [f.__name__ for f in RULES + CATALOG_RULES if f"`{f.__name__}`" not in page] == []
     assert page.count("for example:") >= 30  # a real message for most rule ids
+    ids = re.findall(r"^- `[a-z0-9-]+`", page, re.M)
+    assert page.count("    ```text") == len(ids)  # and a message, real or as written, for each
 
 
 def test_each_example_has_a_page_with_its_environment_table() -> None:

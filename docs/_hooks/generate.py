@@ -222,10 +222,26 @@ def schema_pages() -> dict[str, str]:
 # --- validation rules ----------------------------------------------------------------------
 
 
-def _rule_ids(function: Any) -> list[str]:
-    """The rule ids a rule function passes to ctx.error / ctx.warning / Diagnostic(rule=)."""
+def _template(node: ast.expr) -> str:
+    """A message argument as its author wrote it: an f-string's fields as {expression}."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                parts.append("{" + ast.unparse(part.value) + "}")
+            elif isinstance(part, ast.Constant):
+                parts.append(str(part.value))
+        return "".join(parts)
+    return "{" + ast.unparse(node) + "}"
+
+
+def _rule_ids(function: Any) -> dict[str, str]:
+    """The rule ids a rule function passes to ctx.error / ctx.warning / Diagnostic(rule=),
+    each with the message template of its first call."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    ids: list[str] = []
+    ids: dict[str, str] = {}
     for call in ast.walk(tree):
         if not isinstance(call, ast.Call):
             continue
@@ -233,9 +249,14 @@ def _rule_ids(function: Any) -> list[str]:
         candidates: list[ast.expr] = [k.value for k in call.keywords if k.arg == "rule"]
         if name in ("error", "warning") and len(call.args) >= 3:
             candidates.append(call.args[2])
+        message = (
+            call.args[1]
+            if name in ("error", "warning") and len(call.args) >= 2
+            else (call.args[0] if call.args else None)
+        )
         for node in candidates:
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value not in ids:
-                ids.append(node.value)
+                ids[node.value] = _template(message) if message is not None else ""
     return ids
 
 
@@ -284,7 +305,7 @@ def rules_page() -> str:
             doc = inspect.getdoc(function)
             if doc:
                 lines += [doc.replace("``", "`"), ""]
-            for rule_id in _rule_ids(function):
+            for rule_id, template in _rule_ids(function).items():
                 used.add(rule_id)
                 if rule_id in examples:
                     severity, message = examples[rule_id]
@@ -297,7 +318,14 @@ def rules_page() -> str:
                         "",
                     ]
                 else:
-                    lines += [f"- `{rule_id}`", ""]
+                    lines += [
+                        f"- `{rule_id}`: no project under tests/cases/ shows it; its message, as written:",
+                        "",
+                        "    ```text",
+                        f"    {template}",
+                        "    ```",
+                        "",
+                    ]
     rest = sorted(set(examples) - used)
     if rest:
         lines += [
