@@ -7,6 +7,7 @@ search runs in a web worker, which `--dump-dom` does not wait for."""
 from __future__ import annotations
 
 import functools
+import html
 import importlib.util
 import json
 import os
@@ -65,13 +66,14 @@ def test_every_schema_key_is_in_the_reference_with_its_description(name: str) ->
     module = hooks()
     schema = json.loads((REPO / "generator" / "project" / "schemas" / f"{name}.schema.json").read_text())
     page = module.schema_pages()[f"reference/{'environments-yaml' if name == 'environments' else 'catalog'}.md"]
-    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    rows = [line for line in page.splitlines() if line.startswith("| <code>")]
+    paths = [html.unescape(re.sub(r"<[^>]+>", "", row.split(" | ", 1)[0][2:])) for row in rows]
     defs = schema.get("$defs", {})
     keys = list(_keys(schema, defs)) + [k for d in defs.values() for k in _keys(d, defs)]
     assert keys
     missing = []
     for key, node in keys:
-        if not any(row.startswith(f"| `{key}`") or f".{key}` |" in row for row in rows):
+        if not any(path == key or path.endswith(f".{key}") for path in paths):
             missing.append(key)
         description = node.get("description")
         if description and not any(module._cell(description) in row for row in rows):

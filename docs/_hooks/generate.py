@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import ast
+import html
 import inspect
 import json
 import re
@@ -190,7 +191,8 @@ def _cell(text: str) -> str:
 def _table(rows: Iterator[tuple[str, str, str, str]]) -> list[str]:
     lines = ["| key | type | required | description |", "|---|---|---|---|"]
     for path, kind, required, description in rows:
-        lines.append(f"| `{path}` | {kind} | {required} | {description} |")
+        key = html.escape(path).replace(".", ".<wbr>")  # long paths break after a dot, not inside a name
+        lines.append(f"| <code>{key}</code> | {kind} | {required} | {description} |")
     return lines
 
 
