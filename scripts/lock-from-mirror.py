@@ -30,8 +30,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def clone_of(mirror: Path, namespace: str, name: str, provider: str) -> Path | None:
-    for candidate in (mirror / f"{namespace}+terraform-{provider}-{name}" / "repo",
-                      mirror / f"{namespace}+terraform-{provider}-{name}"):
+    for candidate in (
+        mirror / f"{namespace}+terraform-{provider}-{name}" / "repo",
+        mirror / f"{namespace}+terraform-{provider}-{name}",
+    ):
         if (candidate / "HEAD").is_file() or (candidate / ".git").exists():
             return candidate
     return None
@@ -39,11 +41,15 @@ def clone_of(mirror: Path, namespace: str, name: str, provider: str) -> Path | N
 
 def archive(clone: Path, version: str) -> bytes | None:
     for tag in (f"v{version}", version):
-        found = subprocess.run(["git", "-C", str(clone), "rev-parse", "-q", "--verify", f"refs/tags/{tag}"],
-                               capture_output=True, text=True)
+        found = subprocess.run(
+            ["git", "-C", str(clone), "rev-parse", "-q", "--verify", f"refs/tags/{tag}"], capture_output=True, text=True
+        )
         if found.returncode == 0:
-            return subprocess.run(["git", "-C", str(clone), "archive", "--format=tar.gz", tag, "--", ".", ":(exclude)examples"],
-                                  capture_output=True, check=True).stdout
+            return subprocess.run(
+                ["git", "-C", str(clone), "archive", "--format=tar.gz", tag, "--", ".", ":(exclude)examples"],
+                capture_output=True,
+                check=True,
+            ).stdout
     return None
 
 
@@ -73,8 +79,10 @@ def serve(mirror: Path) -> ThreadingHTTPServer:
                 clone = clone_of(mirror, namespace, name, provider)
                 data = archive(clone, version) if clone else None
                 if data is None:
-                    print(f"lock-from-mirror: no tag v{version} of {namespace}/{name}/{provider} in {mirror}",
-                          file=sys.stderr)
+                    print(
+                        f"lock-from-mirror: no tag v{version} of {namespace}/{name}/{provider} in {mirror}",
+                        file=sys.stderr,
+                    )
                     self.reply(404, b"not found", "text/plain")
                 else:
                     self.reply(200, data, "application/gzip")
@@ -96,8 +104,15 @@ def main() -> int:
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         tfgen = Path(sys.executable).parent / "tfgen"
-        command = [str(tfgen), "modules", "lock", "-c", str(args.project / "environments.yaml"),
-                   "--registry", f"registry.terraform.io={url}"]
+        command = [
+            str(tfgen),
+            "modules",
+            "lock",
+            "-c",
+            str(args.project / "environments.yaml"),
+            "--registry",
+            f"registry.terraform.io={url}",
+        ]
         if args.refresh:
             command.append("--refresh")
         return subprocess.run(command).returncode

@@ -19,6 +19,7 @@ __all__ = [
     "moves",
     "network",
     "policy",
+    "providers",
     "references",
     "run",
     "state",

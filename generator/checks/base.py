@@ -128,7 +128,7 @@ def provider_sources(unit: Unit) -> tuple[InputSource, ...]:
     expressions read locals and dependency outputs as inputs do."""
     module = unit.module
     return tuple(
-        InputSource(("providers", module.id, *p.path), module.document, p.path, p.config)
+        InputSource(("providers", module.id, p.key), module.document, p.path, p.config)
         for p in module.providers
         if p.config
     )

@@ -22,9 +22,7 @@ from .base import Context, catalog_rule, rule
 from .modules import interface_of
 
 #: hashicorp providers that work without a provider block: OpenTofu configures them empty.
-NO_CONFIGURATION = frozenset(
-    {"random", "null", "time", "tls", "local", "archive", "cloudinit", "external", "http"}
-)
+NO_CONFIGURATION = frozenset({"random", "null", "time", "tls", "local", "archive", "cloudinit", "external", "http"})
 
 
 def provider_address(source: str) -> str:
@@ -47,7 +45,7 @@ def _what(unit: Unit) -> str:
 
 
 def _example(name: str, required: RequiredProvider) -> str:
-    version = f", version: \"{required.constraint}\"" if required.constraint else ""
+    version = f', version: "{required.constraint}"' if required.constraint else ""
     return f"providers: {{{name}: {{source: {required.source}{version}, config: {{...}}}}}}"
 
 
@@ -79,8 +77,12 @@ def provider_entries_are_sound(ctx: Context) -> Iterator[Diagnostic]:
                     satisfiable([entry.version])
                 except ConstraintError as exc:
                     path = ("providers", entry.key, "version")
-                    yield Diagnostic(f"provider version constraint: {exc}", module.document.locate(path), path,
-                                     rule="provider-config")
+                    yield Diagnostic(
+                        f"provider version constraint: {exc}",
+                        module.document.locate(path),
+                        path,
+                        rule="provider-config",
+                    )
 
 
 def _configured(module: Module) -> dict[str, str | None]:
@@ -139,7 +141,7 @@ def required_providers_configured(ctx: Context) -> Iterator[Diagnostic]:
                         module.document.locate(where),
                         where,
                         rule="provider-unconfigured",
-                        hint=f"add providers: {{{name}.{alias}: {{...its arguments, e.g. region...}}}} to {module.file}",
+                        hint=f"add providers: {{{name}.{alias}: {{...arguments, e.g. region...}}}} to {module.file}",
                     )
 
 
@@ -166,9 +168,13 @@ def provider_constraints_agree(ctx: Context) -> Iterator[Diagnostic]:
             try:
                 holds = satisfiable(own)
             except ConstraintError as exc:
-                yield Diagnostic(f"{_what(unit)}: provider '{name}' has a constraint tfgen cannot read ({exc})",
-                                 module.document.locate(_module_line(unit)), _module_line(unit),
-                                 severity="warning", rule="provider-version")
+                yield Diagnostic(
+                    f"{_what(unit)}: provider '{name}' has a constraint tfgen cannot read ({exc})",
+                    module.document.locate(_module_line(unit)),
+                    _module_line(unit),
+                    severity="warning",
+                    rule="provider-version",
+                )
                 continue
             if not holds:
                 yield Diagnostic(

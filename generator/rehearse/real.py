@@ -151,15 +151,22 @@ def cli_config(mirror: Path, from_registry: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def provider_override(endpoint: str, access_key: str, secret_key: str) -> str:
-    """The override file (``*_override.tf``) merged into the tree's ``provider "aws"``:
+def provider_override(endpoint: str, access_key: str, secret_key: str, aliases: Iterable[str] = ()) -> str:
+    """The override file (``*_override.tf``) merged into the tree's ``provider "aws"``
+    (and into each aliased aws configuration of the unit's providers.tf, *aliases*):
     credentials of the unit's account on the local server and every service's endpoint
     there. The tree's region, allowed_account_ids, assume_role and default_tags stay:
     the provider checks the account through the local STS."""
+    return "".join(_provider_override(endpoint, access_key, secret_key, alias) for alias in (None, *aliases))
+
+
+def _provider_override(endpoint: str, access_key: str, secret_key: str, alias: str | None) -> str:
     endpoints = "\n".join(f"    {name:<16} = {json.dumps(endpoint)}" for name in ENDPOINT_SERVICES)
+    alias_line = f"  alias                       = {json.dumps(alias)}\n" if alias else ""
     return (
         "# tfgen rehearse --provider real: the AWS API is the local server.\n"
         'provider "aws" {\n'
+        f"{alias_line}"
         f"  access_key                  = {json.dumps(access_key)}\n"
         f"  secret_key                  = {json.dumps(secret_key)}\n"
         # moto answers 500 for an action it has not implemented; the provider's default

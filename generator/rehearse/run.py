@@ -303,7 +303,8 @@ class _Rehearsal:
         keys = real_provider.seed_accounts(self.endpoint, self.certificate, self._home_region(), accounts)
         for unit in self.project.units:
             access, secret = keys.get(unit.environment.account_id, ("rehearsal", "rehearsal"))
-            override = real_provider.provider_override(self.endpoint, access, secret)
+            aliases = [p.alias for p in unit.module.providers if p.name == "aws" and p.alias]
+            override = real_provider.provider_override(self.endpoint, access, secret, aliases)
             unit_file = self.tree / unit.directory / "terragrunt.hcl"
             with unit_file.open("a", encoding="utf-8") as out:
                 out.write(real_provider.generate_block(override))

@@ -50,8 +50,8 @@ def provider_contents(project: Project, alias: str | None = None, settings: Mapp
     head = ['provider "aws" {', *([f"alias = {hcl.string(alias)}"] if alias else [])]
     own = _settings_lines(settings, expressions)
     blocks = {name for name, value in settings.items() if _is_block(value)}
-    attributes = [line for name, line in own if name not in blocks]
-    arguments_lines = [f"{k} = {v}" for k, v in arguments.items() if k not in settings] + attributes
+    lines_of = {name: line for name, line in own if name not in blocks}  # set over the generated, in place
+    arguments_lines = [lines_of.pop(k, f"{k} = {v}") for k, v in arguments.items()] + list(lines_of.values())
     extra_blocks = [line for name, line in own if name in blocks]
     if "assume_role" in settings:
         assume = []
@@ -130,7 +130,8 @@ def providers_contents(module: Module, project: Project) -> str | None:
             blocks.append(provider_contents(project, entry.alias, entry.config))
             continue
         expressions: dict[str, str] = {}
-        head = [f"provider {hcl.string(entry.name)} {{", *([f"alias = {hcl.string(entry.alias)}"] if entry.alias else [])]
+        alias = [f"alias = {hcl.string(entry.alias)}"] if entry.alias else []
+        head = [f"provider {hcl.string(entry.name)} {{", *alias]
         body = [line for _n, line in _settings_lines(entry.config, expressions)]
         blocks.append(_with_expressions(hcl.format_hcl("\n".join([*head, *body, "}"])), expressions))
     return "\n".join(blocks)

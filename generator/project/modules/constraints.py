@@ -35,7 +35,7 @@ class Condition:
 
 def _version(text: str) -> tuple[Version, int]:
     parts = [int(p) for p in text.split(".")]
-    padded = (parts + [0, 0])[:3]
+    padded = [*parts, 0, 0][:3]
     return (padded[0], padded[1], padded[2]), len(parts)
 
 

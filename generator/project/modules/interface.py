@@ -157,12 +157,12 @@ def read_module_dir(directory: Path, origin: str | None = None) -> Interface:
 def _top_texts(files: Mapping[str, bytes], folder: str) -> list[tuple[str, str]]:
     prefix = f"{folder}/" if folder else ""
     names = sorted(
-        n for n in files if n.startswith(prefix) and "/" not in n[len(prefix):] and n.endswith((".tf", ".tf.json"))
+        n for n in files if n.startswith(prefix) and "/" not in n[len(prefix) :] and n.endswith((".tf", ".tf.json"))
     )
     texts: list[tuple[str, str]] = []
     for name in names:
         try:
-            texts.append((name[len(prefix):], files[name].decode("utf-8")))
+            texts.append((name[len(prefix) :], files[name].decode("utf-8")))
         except UnicodeDecodeError as exc:
             raise InterfaceError(f"{name}: {exc}") from None
     return texts
