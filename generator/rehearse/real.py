@@ -39,15 +39,16 @@ HOSTS = ("registry.opentofu.org", "registry.terraform.io")
 #: Providers modules need that no mirror of this machine holds, served by tfgen's
 #: stand-ins (rehearsal/NAME): name -> environment variable of the built binary. The rds
 #: module needs random; the lambda module external (its package step), local and null;
-#: cloudposse/ses (through iam-system-user) cloudposse/awsutils.
+#: cloudposse/ses (through iam-system-user) cloudposse/awsutils; EKS add-ons helm and
+#: kubernetes (a catalog's providers: configures them, the 2.x provider blocks).
 STANDIN_PROVIDERS = STANDINS
 #: The registry namespace of a stand-in other than hashicorp.
 STANDIN_NAMESPACES = {"awsutils": "cloudposse"}
 #: The version each stand-in is filed under: one every module's constraint accepts
 #: (terraform-aws-modules ask for random >= 2.0 or >= 3.1, external and local >= 1.0,
-#: null >= 2.0; cloudposse awsutils >= 0.11), above the real provider's major so a lock file's range still matches.
+#: null >= 2.0; cloudposse awsutils >= 0.11; helm and kubernetes 2.x), above the real provider's major so a lock file's range still matches.
 STANDIN_VERSIONS = {"awsutils": "0.99.0", "external": "2.99.0", "local": "2.99.0", "null": "3.99.0",
-                    "random": "3.99.0"}
+                    "random": "3.99.0", "helm": "2.99.0", "kubernetes": "2.99.0"}
 
 
 def standin_address(name: str) -> str:
