@@ -269,8 +269,10 @@ def test_001s_ses_module_without_awsutils_is_refused(tmp_path: Path) -> None:
     ses.write_text(ses.read_text().split("providers:")[0])
     errors = errors_of(project / "environments.yaml")
     assert len(errors) == 1
-    assert errors[0].startswith("catalog/notification/ses-domain.yaml:3:10: version: notification/ses-domain 0.25.1 "
-                                "requires provider 'awsutils' (cloudposse/awsutils), which nothing configures")
+    assert errors[0].startswith(
+        "catalog/notification/ses-domain.yaml:3:10: version: notification/ses-domain 0.25.1 "
+        "requires provider 'awsutils' (cloudposse/awsutils), which nothing configures"
+    )
 
 
 def test_a_declared_alias_nothing_configures_is_refused(tmp_path: Path) -> None:
@@ -458,7 +460,7 @@ def test_opentofu_installs_and_plans_the_addons_with_the_helm_and_kubernetes_sta
     real_provider.build_mirror(mirror, aws, standins, versions, platform)
     cli_config = tmp_path / "tofu.tfrc"
     cli_config.write_text(
-        f'provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n}}\n'
+        f"provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n}}\n"
     )
     env = {"TF_CLI_CONFIG_FILE": str(cli_config)}
     init = _tofu(terragrunt_client, ["init", "-input=false", "-no-color"], work, env)
@@ -473,5 +475,6 @@ def test_opentofu_installs_and_plans_the_addons_with_the_helm_and_kubernetes_sta
 def _tofu(client: Client, args: list[str], cwd: Path, env: dict[str, str]) -> Any:
     import subprocess
 
-    return subprocess.run([client.tofu, *args], cwd=cwd, env=client.env(env), capture_output=True, text=True,
-                          check=False, timeout=600)
+    return subprocess.run(
+        [client.tofu, *args], cwd=cwd, env=client.env(env), capture_output=True, text=True, check=False, timeout=600
+    )

@@ -253,7 +253,8 @@ def test_every_stand_in_provider_is_required_and_filed_under_a_version_modules_a
     with pytest.raises(CannotRehearse) as caught:
         tools_module.need_standins(found)
     message = caught.value.diagnostics[0].message
-    assert "$TFGEN_REHEARSAL_AWSUTILS, $TFGEN_REHEARSAL_HELM, $TFGEN_REHEARSAL_KUBERNETES, $TFGEN_REHEARSAL_LOCAL" in message
+    assert ("$TFGEN_REHEARSAL_AWSUTILS, $TFGEN_REHEARSAL_HELM, $TFGEN_REHEARSAL_KUBERNETES, "
+            "$TFGEN_REHEARSAL_LOCAL") in message
     assert "RANDOM" not in message
     every = {name: str(tmp_path / name) for name in ("awsutils", "external", "helm", "kubernetes", "local", "null",
                                                      "random")}

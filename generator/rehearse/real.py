@@ -46,7 +46,8 @@ STANDIN_PROVIDERS = STANDINS
 STANDIN_NAMESPACES = {"awsutils": "cloudposse"}
 #: The version each stand-in is filed under: one every module's constraint accepts
 #: (terraform-aws-modules ask for random >= 2.0 or >= 3.1, external and local >= 1.0,
-#: null >= 2.0; cloudposse awsutils >= 0.11; helm and kubernetes 2.x), above the real provider's major so a lock file's range still matches.
+#: null >= 2.0; cloudposse awsutils >= 0.11; helm and kubernetes 2.x), above the real
+#: provider's major so a lock file's range still matches.
 STANDIN_VERSIONS = {"awsutils": "0.99.0", "external": "2.99.0", "local": "2.99.0", "null": "3.99.0",
                     "random": "3.99.0", "helm": "2.99.0", "kubernetes": "2.99.0"}
 
