@@ -479,3 +479,27 @@ def _tofu(client: Client, args: list[str], cwd: Path, env: dict[str, str]) -> An
     return subprocess.run(
         [client.tofu, *args], cwd=cwd, env=client.env(env), capture_output=True, text=True, check=False, timeout=600
     )
+
+
+def test_explain_shows_where_each_provider_setting_came_from(make_project: ProjectFactory) -> None:
+    config = eks_project(make_project)
+    with contextlib.chdir(config.parent):
+        loaded = api.validate("environments.yaml")
+        from generator.features.explain import explain, to_json, to_text
+
+        explanation = explain(loaded.project, "dev/us-east-1/addons")
+        text = to_text(explanation)
+        document = json.loads(to_json(explanation))
+    assert (
+        "Provider kubernetes (hashicorp/kubernetes ~> 2.35; declared at catalog/platform/addons.yaml:12:3), "
+        "in _envcommon/platform/addons.hcl's providers.tf:"
+    ) in text
+    assert '  exec.args = ["eks", "get-token", "--cluster-name", dependency.eks.outputs.cluster_name]' in text
+    assert (
+        "set by catalog providers (kubernetes): providers.kubernetes.config.host (catalog/platform/addons.yaml:16:13)"
+        in text
+    )
+    assert "reads dependency.eks.outputs.cluster_endpoint: output cluster_endpoint of dev/us-east-1/eks" in text
+    helm = next(p for p in document["providers"] if p["provider"] == "helm")
+    assert [s["setting"] for s in helm["settings"]][:2] == ["kubernetes.host", "kubernetes.cluster_ca_certificate"]
+    assert helm["settings"][0]["reads"][0]["unit"] == "dev/us-east-1/eks"
