@@ -406,12 +406,15 @@ def test_terragrunt_configures_every_provider_a_module_requires(
     assert checked
 
 
+@pytest.mark.parametrize("style", ["classic", "stacks"])
 def test_terragrunt_evaluates_helm_and_kubernetes_from_the_clusters_mocks(
-    make_project: ProjectFactory, terragrunt_client: Client, tmp_path: Path
+    style: str, make_project: ProjectFactory, terragrunt_client: Client, tmp_path: Path
 ) -> None:
-    config = eks_project(make_project)
+    config = eks_project(make_project, environments=ENVIRONMENTS.replace("version: 1", f"version: 1\nstyle: {style}"))
     root = write_tree(api.plan(api.load(config)).desired, tmp_path / "output")
-    unit = terragrunt_client.render_all(root)["environments/dev/us-east-1/02-addons/addons"]
+    if style == "stacks":  # the units catalog's file carries them; the autoinclude, the dependency
+        terragrunt_client.run(["stack", "generate"], root)
+    unit = terragrunt_client.render_all(root / "environments")["dev/us-east-1/02-addons/addons"]
     providers = _providers_tf(unit["generate"]["providers"]["contents"])
     kubernetes, helm = providers["kubernetes"][0], providers["helm"][0]
     assert kubernetes["host"] == "https://MOCK.gr7.us-east-1.eks.amazonaws.com"
