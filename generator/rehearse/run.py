@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from .. import api
 from ..features.graph import select
 from ..project.layout import Scope
-from ..project.model import Project, Unit, Wiring, check_scope
+from ..project.model import Project, Unit, Wiring, check_scope, resolve_dependencies
 from ..project.moves import moves
 from ..rendering.plan import plan as plan_files
 from ..rendering.render import Renderer
@@ -177,6 +177,23 @@ def local_project(project: Project, endpoint: str) -> Project:
     return replace(project, state=state)
 
 
+def aws_only(project: Project) -> Project:
+    """The project with the catalog's providers other than aws aliases left out: the
+    stand-in modules require hashicorp/aws alone, and the stand-in rehearsal installs
+    nothing else (``--provider real`` keeps them, with stand-ins of helm, kubernetes ...)."""
+    if not any(p.name != "aws" for m in project.modules.values() for p in m.providers):
+        return project
+    modules = {
+        key: replace(module, providers=tuple(p for p in module.providers if p.name == "aws"))
+        for key, module in project.modules.items()
+    }
+    units = tuple(replace(u, module=modules[u.module.id]) for u in project.units)
+    changed = replace(project, modules=modules, units=units)
+    wiring, _errors = resolve_dependencies(changed)  # the same targets, now the new units
+    object.__setattr__(changed, "wiring", wiring)
+    return changed
+
+
 def non_local_urls(text: str) -> list[str]:
     """URLs in *text* whose host is not loopback."""
     return [u for u in _URL.findall(text) if (urlsplit(u).hostname or "") not in LOOPBACK]
@@ -235,7 +252,7 @@ class _Rehearsal:
         self.registry = registry
         endpoint = s3.endpoint
         self.certificate = s3.certificate
-        self.project = local_project(project, endpoint)
+        self.project = local_project(project if options.real is not None else aws_only(project), endpoint)
         self.options = options
         self.scratch = scratch
         self.tree = scratch / "tree"
@@ -345,7 +362,7 @@ class _Rehearsal:
         assert self.options.then is not None
         then = api.load(self.options.then).project
         check_scope(then, self.options.scope)
-        self.project = local_project(then, self.endpoint)
+        self.project = local_project(then if self.options.real is not None else aws_only(then), self.endpoint)
         self.graph = select(self.project, self.options.scope)
         self.units = list(self.graph.units)
         self.in_queue = self._queue()
