@@ -66,13 +66,17 @@ def provider_contents(project: Project, alias: str | None = None, settings: Mapp
         formatted = hcl.format_hcl("\n".join(merged_lines))
         assert "\n    tags = {}\n" in formatted
         return _with_expressions(formatted.replace("\n    tags = {}\n", f"\n{tags_line}\n", 1), expressions)
-    tag_lines = [
-        "default_tags {",
-        "tags = {",
-        *(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items()),
-        "}",
-        "}",
-    ] if tag_blocks else []
+    tag_lines = (
+        [
+            "default_tags {",
+            "tags = {",
+            *(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items()),
+            "}",
+            "}",
+        ]
+        if tag_blocks
+        else []
+    )
     lines = [*head, *arguments_lines, "", *assume, *extra_blocks, *tag_lines, "}"]
     return _with_expressions(hcl.format_hcl("\n".join(lines)), expressions)
 
