@@ -42,8 +42,27 @@ EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.iterdir() if (p / "environments.y
 REHEARSED = {"000-phased-tiers": "dev", "001-order-analytics": "production", "003-layered-monorepo": "dev"}
 
 
+#: Second project files beside an example, environments.VARIANT.yaml, each rendered into
+#: output.VARIANT/ (.ci/run checks them the same way): seed 003's HCP Terraform variant.
+VARIANTS = sorted(p.relative_to(EXAMPLES_DIR).as_posix() for p in EXAMPLES_DIR.glob("*/environments.*.yaml"))
+
+
 def config(name: str) -> Path:
     return EXAMPLES_DIR / name / "environments.yaml"
+
+
+def test_seed_003_has_its_hcp_terraform_variant() -> None:
+    assert VARIANTS == ["003-layered-monorepo/environments.remote.yaml"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_variant_is_valid_and_its_output_is_a_render(variant: str, runner: CliRunner) -> None:
+    path = EXAMPLES_DIR / variant
+    result = runner.invoke(main, ["validate", "--strict", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    output = path.parent / ("output." + path.name.removeprefix("environments.").removesuffix(".yaml"))
+    result = runner.invoke(main, ["render", "--check", "-c", str(path), "-o", str(output)])
+    assert result.exit_code == 0, result.output
 
 
 def test_the_three_seeds_are_examples() -> None:

@@ -384,7 +384,8 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
             explained.append(InputExplanation(path, value, node.source, file, reads, replaces))
     holds = "the unit: includes, dependencies, overridden and wired inputs"
     if unit.state_directory != unit.directory:  # renamed or moved: the leaf keeps the old key
-        holds += f"; the state key it keeps (previous: {unit.spec.previous})"
+        kept = "workspace" if backend.is_remote(project) else "state key"
+        holds += f"; the {kept} it keeps (previous: {unit.spec.previous})"
     files = [(leaf, holds)]
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
@@ -398,7 +399,7 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
         tuple(dependencies),
         tuple(explained),
         unit.source_url,
-        {"backend": "s3", "config": backend.config(project, unit)},
+        {"backend": backend.kind(project.state), "config": backend.config(project, unit)},
         unit.deletion_protection,
         promoted_at,
         protection=protection_source(unit, project),
@@ -584,6 +585,13 @@ def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
         "",
         f"Rendered files (in {out}/):",
     ]
+    state = explanation.remote_state
+    if state.get("backend") == "remote":  # the S3 key is the unit's directory, shown above
+        config = state["config"]
+        lines[2:2] = [
+            f"State: HCP Terraform workspace {config['workspaces']['name']} "
+            f"(organization {config['organization']} on {config['hostname']})"
+        ]
     lines += _columns(list(explanation.files))
     lines += ["", f"Deletion protection: {str(unit.deletion_protection).lower()} (prevent_destroy), set by "
               f"{explanation.protection}"]

@@ -356,6 +356,9 @@ class Unit:
     #: Its deletion policy: the environment's unless the unit (or an override) sets one.
     deletion_protection: bool = False
     protection_path: KeyPath = ()  # where the unit's own deletion_protection is set; () the environment's
+    #: Where its state object already is (an override's state: bucket and key; tfgen
+    #: import), region over environment; empty: root.hcl's bucket and key.
+    kept_state: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def pin(self) -> str | None:
@@ -623,6 +626,14 @@ def _promoted_version(spec: UnitSpec, owned: Owned) -> tuple[str | None, KeyPath
     return found
 
 
+def _kept_state(owned: Owned) -> dict[str, str]:
+    """The state bucket and key an override keeps for this unit, later wins: environment < region."""
+    found: dict[str, str] = {}
+    for _owner, override in owned:
+        found.update(override.get("state") or {})
+    return found
+
+
 def _unit_tags(layers: Sequence[Mapping[str, Any]], module: Module) -> dict[str, str]:
     """The unit's tags from the values of UNIT_TAGS's layers, plus ManagedByModule; empty
     when the unit declares none anywhere (then tfgen adds no tags input)."""
@@ -819,6 +830,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                     spec, module, env, region, overrides, layers, version, version_path, tags,
                     layer=layer, dependencies=dependencies,
                     deletion_protection=protection, protection_path=protection_path,
+                    kept_state=_kept_state(owned),
                 )
                 (dormant if off else units).append(unit)
     project = Project(

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from .. import api
 from ..features.graph import select
+from ..project import backend
 from ..project.layout import Scope
 from ..project.model import Project, Unit, Wiring, check_scope, resolve_dependencies
 from ..project.moves import moves
@@ -167,10 +168,24 @@ def _scratch(keep: Path | None) -> Path:
     return keep.resolve()
 
 
+#: The rehearsal's state bucket of a project whose state is in HCP Terraform
+#: (state.backend: remote): a bucket per account in the local S3.
+REMOTE_STAND_IN_BUCKET = "tfgen-rehearsal-{account_id}-tfstate"
+
+
+def remote_stand_in(project: Project) -> dict[str, Any]:
+    """S3 settings that stand in for the remote backend in a rehearsal: no HCP Terraform
+    runs on this machine, so each unit's state is an object of the local S3 (at its
+    directory's key) instead of its workspace, whose names validate proves."""
+    first = project.environments[0].regions[0].name if project.environments else "us-east-1"
+    return {"bucket": REMOTE_STAND_IN_BUCKET, "region": first, "lock": "lockfile"}
+
+
 def local_project(project: Project, endpoint: str) -> Project:
     """The project with its state store pointed at *endpoint* (every other backend
-    setting as the user wrote it)."""
-    state = {k: v for k, v in project.state.items() if k not in ("endpoint", "dynamodb_endpoint")}
+    setting as the user wrote it; the remote backend stood in for by S3)."""
+    settings = remote_stand_in(project) if backend.is_remote(project) else project.state
+    state = {k: v for k, v in settings.items() if k not in ("endpoint", "dynamodb_endpoint")}
     state["endpoint"] = endpoint
     if state.get("lock") == "dynamodb":
         state["dynamodb_endpoint"] = endpoint
@@ -253,6 +268,13 @@ class _Rehearsal:
         endpoint = s3.endpoint
         self.certificate = s3.certificate
         self.project = local_project(project if options.real is not None else aws_only(project), endpoint)
+        if backend.is_remote(project):
+            report.notes.append(
+                f"state.backend is remote: the rehearsal keeps each unit's state in the local S3 "
+                f"(s3://{REMOTE_STAND_IN_BUCKET}/<unit directory>/terraform.tfstate), not in HCP Terraform; "
+                f"the workspace names are validate's to prove ({backend.hostname(project)}, "
+                f"organization {project.state.get('organization')})"
+            )
         self.options = options
         self.scratch = scratch
         self.tree = scratch / "tree"

@@ -182,6 +182,14 @@ def versions_override_contents(project: Project) -> str | None:
     return hcl.format_hcl("\n".join(lines))
 
 
+def backend_contents(project: Project) -> str | None:
+    """backend.tf of the remote backend as root.hcl writes it (None: the S3 backend's
+    remote_state block)."""
+    if not backend.is_remote(project):
+        return None
+    return backend.remote_contents(project, backend.workspace_expression(project)[1:-1])
+
+
 def root_file(project: Project, header: str) -> PlannedFile:
     config = backend.config(project)
     constraints = {}
@@ -197,6 +205,7 @@ def root_file(project: Project, header: str) -> PlannedFile:
             "project": project,
             "constraints": constraints,
             "state_config": config,
+            "backend_contents": backend_contents(project),
             # The stacks style's units share one catalog file: their kept state keys stay
             # in root.hcl there. A classic leaf keeps its own (kept_state below).
             "moved": backend.moved(project) if project.style == "stacks" else {},
@@ -286,17 +295,29 @@ def _promotion(unit: Unit) -> dict[str, str] | None:
     return {"version": unit.version, "catalog": unit.module.version or "unpinned", "source": unit.source_url}
 
 
-def _kept_state(unit: Unit) -> dict[str, str] | None:
+def _kept_state(unit: Unit, project: Project) -> dict[str, Any] | None:
     """A renamed or moved unit (previous:) keeps its state key in its own leaf, so a
-    rename changes the files of the moved unit alone, not root.hcl that every unit reads."""
+    rename changes the files of the moved unit alone, not root.hcl that every unit reads.
+    With the remote backend it keeps its workspace: the leaf writes backend.tf itself.
+    A unit whose override says where its state object is (state:) keeps that bucket and key."""
+    if unit.kept_state:
+        return {"config": dict(unit.kept_state), "backend": None}
     if unit.state_directory == unit.directory:
         return None
-    return {
+    kept: dict[str, Any] = {
         "previous": str(unit.spec.previous),
         "key": layout.state_key(unit.state_directory),
         "directory": unit.directory,
         "state_directory": unit.state_directory,
+        "config": {},  # none kept as such: the key follows the old directory
+        "workspace": None,
+        "backend": None,  # S3: the leaf's remote_state keeps the key
     }
+    if backend.is_remote(project):
+        name = backend.workspace(project, unit)
+        kept["workspace"] = name
+        kept["backend"] = backend.remote_contents(project, hcl.template_escape(hcl.string(name))[1:-1])
+    return kept
 
 
 def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
@@ -345,7 +366,7 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "prevent_destroy": unit.deletion_protection,
             "own_protection": unit.protection_path and unit.own_protection,
             "promoted": _promotion(unit),
-            "kept_state": _kept_state(unit),
+            "kept_state": _kept_state(unit, project),
         },
         unit.environment.name,
         unit.region.name,
