@@ -5,7 +5,7 @@ with base.rule / base.catalog_rule); :func:`run` runs them. modules.py holds the
 on module sources, interfaces and settings.
 """
 
-from . import credentials, expressions, inputs, modules, moves, network, policy, references, state, zones
+from . import credentials, expressions, inputs, modules, moves, network, policy, providers, references, state, zones
 from .base import CATALOG_RULES, RULES, Context, run
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "moves",
     "network",
     "policy",
+    "providers",
     "references",
     "run",
     "state",

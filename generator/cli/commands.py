@@ -415,9 +415,11 @@ def modules_lock(
     A download uses the Terraform module
     registry protocol: service discovery, then the X-Terraform-Get download URL, an
     archive or git; //subdir for a module inside a package). Its variables (type,
-    default or required, nullable) and outputs are written to the lock file, which is
-    committed: validate and render read it offline. Local modules are read where
-    they are and need no lock.
+    default or required, nullable), outputs and required providers (source,
+    constraint, configuration aliases; with those of the local modules it calls) are
+    written to the lock file, which is committed: validate and render read it
+    offline. A version locked before providers were recorded is read again. Local
+    modules are read where they are and need no lock.
 
     \b
     Exit codes: 0 written (or, with --check, in sync); 1 --check found the lock stale;

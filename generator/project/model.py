@@ -197,6 +197,24 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class ProviderConfig:
+    """One entry of a catalog module's ``providers:``: a provider its units configure in
+    their generated ``providers.tf`` (``kubernetes``), or an alias of one (``aws.us_east_1``)."""
+
+    key: str  # as written: kubernetes, aws.us_east_1
+    name: str  # the provider's local name
+    alias: str | None
+    source: str | None  # an alias takes its provider's
+    version: str | None
+    config: Mapping[str, Any]  # arguments and nested blocks, literals or HclExpr
+    path: KeyPath  # ("providers", key): of the config itself, (..., "config") for a provider
+
+    @property
+    def address(self) -> str:
+        return self.key
+
+
+@dataclass(frozen=True)
 class Module:
     id: str  # <category>/<module>
     category: str
@@ -212,6 +230,8 @@ class Module:
     tags_input: str | None = "tags"
     #: Whether the catalog file names tags_input itself (then no lock is needed to trust it).
     tags_input_declared: bool = False
+    #: Providers (and aliases) its units configure beside the generated aws.
+    providers: tuple[ProviderConfig, ...] = ()
 
     @property
     def file(self) -> str:
@@ -231,8 +251,10 @@ class Module:
 
     @cached_property
     def dependency_reads(self) -> frozenset[str]:
-        """The dependency blocks the catalog inputs read (``dependency.<name>...``)."""
-        return frozenset(name for _p, e in expressions(self.inputs) for name in dependencies_named(e.text))
+        """The dependency blocks the catalog inputs and provider configurations read
+        (``dependency.<name>...``)."""
+        values = [self.inputs, *(p.config for p in self.providers)]
+        return frozenset(name for v in values for _p, e in expressions(v) for name in dependencies_named(e.text))
 
     def __repr__(self) -> str:  # short: a script that prints a model must not print every input
         return f"<Module {self.id} {self.source_url}>"
@@ -483,7 +505,18 @@ def build_module(module_id: str, doc: Document) -> Module:
         document=doc,
         tags_input=data.get("tags_input", "tags"),
         tags_input_declared="tags_input" in data,
+        providers=tuple(_provider_config(key, spec) for key, spec in (data.get("providers") or {}).items()),
     )
+
+
+def _provider_config(key: str, spec: Mapping[str, Any]) -> ProviderConfig:
+    """``NAME: {source, version, config}`` or ``NAME.ALIAS: {argument: value ...}``."""
+    name, _dot, alias = key.partition(".")
+    if alias:
+        return ProviderConfig(key, name, alias, None, None, dict(spec), ("providers", key))
+    version = spec.get("version")
+    return ProviderConfig(key, name, None, spec.get("source"), None if version is None else str(version),
+                          dict(spec.get("config") or {}), ("providers", key, "config"))
 
 
 def _environment(

@@ -21,7 +21,7 @@ from .. import api
 from ..features.graph import select
 from ..project import backend
 from ..project.layout import Scope
-from ..project.model import Project, Unit, Wiring, check_scope
+from ..project.model import Project, Unit, Wiring, check_scope, resolve_dependencies
 from ..project.moves import moves
 from ..rendering.plan import plan as plan_files
 from ..rendering.render import Renderer
@@ -192,6 +192,23 @@ def local_project(project: Project, endpoint: str) -> Project:
     return replace(project, state=state)
 
 
+def aws_only(project: Project) -> Project:
+    """The project with the catalog's providers other than aws aliases left out: the
+    stand-in modules require hashicorp/aws alone, and the stand-in rehearsal installs
+    nothing else (``--provider real`` keeps them, with stand-ins of helm, kubernetes ...)."""
+    if not any(p.name != "aws" for m in project.modules.values() for p in m.providers):
+        return project
+    modules = {
+        key: replace(module, providers=tuple(p for p in module.providers if p.name == "aws"))
+        for key, module in project.modules.items()
+    }
+    units = tuple(replace(u, module=modules[u.module.id]) for u in project.units)
+    changed = replace(project, modules=modules, units=units)
+    wiring, _errors = resolve_dependencies(changed)  # the same targets, now the new units
+    object.__setattr__(changed, "wiring", wiring)
+    return changed
+
+
 def non_local_urls(text: str) -> list[str]:
     """URLs in *text* whose host is not loopback."""
     return [u for u in _URL.findall(text) if (urlsplit(u).hostname or "") not in LOOPBACK]
@@ -250,7 +267,7 @@ class _Rehearsal:
         self.registry = registry
         endpoint = s3.endpoint
         self.certificate = s3.certificate
-        self.project = local_project(project, endpoint)
+        self.project = local_project(project if options.real is not None else aws_only(project), endpoint)
         if backend.is_remote(project):
             report.notes.append(
                 f"state.backend is remote: the rehearsal keeps each unit's state in the local S3 "
@@ -325,7 +342,8 @@ class _Rehearsal:
         keys = real_provider.seed_accounts(self.endpoint, self.certificate, self._home_region(), accounts)
         for unit in self.project.units:
             access, secret = keys.get(unit.environment.account_id, ("rehearsal", "rehearsal"))
-            override = real_provider.provider_override(self.endpoint, access, secret)
+            aliases = [p.alias for p in unit.module.providers if p.name == "aws" and p.alias]
+            override = real_provider.provider_override(self.endpoint, access, secret, aliases)
             unit_file = self.tree / unit.directory / "terragrunt.hcl"
             with unit_file.open("a", encoding="utf-8") as out:
                 out.write(real_provider.generate_block(override))
@@ -366,7 +384,7 @@ class _Rehearsal:
         assert self.options.then is not None
         then = api.load(self.options.then).project
         check_scope(then, self.options.scope)
-        self.project = local_project(then, self.endpoint)
+        self.project = local_project(then if self.options.real is not None else aws_only(then), self.endpoint)
         self.graph = select(self.project, self.options.scope)
         self.units = list(self.graph.units)
         self.in_queue = self._queue()

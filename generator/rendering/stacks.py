@@ -44,6 +44,8 @@ from .plan import (
     environment_files,
     header_for,
     pipeline_files,
+    providers_contents,
+    providers_override_contents,
     read_dependencies,
     root_file,
 )
@@ -157,6 +159,8 @@ def _catalog_unit(module: Module, project: Project, header: str, shared: _Shared
             "module": module,
             "project_locals": shared.project_locals,
             "inputs": dict(module.inputs),
+            "providers": providers_contents(module, project),
+            "providers_override": providers_override_contents(module),
         },
     )
 
