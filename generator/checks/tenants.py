@@ -50,7 +50,8 @@ def tenants_refer_to_what_exists(ctx: Context) -> Iterator[Diagnostic]:
             yield ctx.error((*tenant.path, "account_id"),
                             f"tenant '{tenant.name}' has its own account, but state.bucket has no {{account_id}}: "
                             "its state would go to the environment's bucket, outside its account",
-                            "tenant-isolation", 'put {account_id} in state.bucket, e.g. "{project}-{account_id}-tfstate"')
+                            "tenant-isolation",
+                            'put {account_id} in state.bucket, e.g. "{project}-{account_id}-tfstate"')
         if tenant.role_arn is not None and not roles:
             yield ctx.error((*tenant.path, "role_arn"),
                             f"tenant '{tenant.name}' has a role_arn, but the environments assume no role",

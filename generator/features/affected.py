@@ -257,7 +257,11 @@ def _unit_reasons(unit: Unit, before: Unit, base: _Reader, head: _Reader, change
     reasons: list[str] = []
     if before.directory != unit.directory:  # its leaf is a new file: the move is the reason
         reasons.append(f"moved: {before.directory} -> {unit.directory} (state key kept)")
-    for path in (leaf, envcommon, ROOT):
+    # A tenant's unit reads its tenant.hcl (local.tenant, and root.hcl's account and tags).
+    tenant_file = layout.tenant_file(unit.environment.name, unit.region.name, unit.tenant.name) if unit.tenant else ""
+    for path in (leaf, envcommon, ROOT, tenant_file):
+        if not path:
+            continue
         if path == leaf and before.directory != unit.directory:
             continue
         if path in changed or (path == envcommon and before.module.envcommon_path != envcommon):
@@ -335,6 +339,23 @@ def compare(base: Revision, head: Revision) -> Affected:
     gone = {d: (("no longer rendered: destroy",), True) for d in old_units if d not in new_units and d not in kept}
     destroy = _waves(base.project, gone, "destroy")
     return Affected(base.label, head.label, tuple(sorted(changed)), apply, destroy)
+
+
+def only_tenants(result: Affected, tenants: tuple[str, ...]) -> Affected:
+    """*result* with only the units of *tenants* (--tenant)."""
+
+    def keep(groups: tuple[Waves, ...]) -> tuple[Waves, ...]:
+        found = []
+        for group in groups:
+            waves = tuple(
+                kept for wave in group.waves
+                if (kept := tuple(e for e in wave if e.unit.tenant is not None and e.unit.tenant.name in tenants))
+            )
+            if waves:
+                found.append(replace(group, waves=waves))
+        return tuple(found)
+
+    return replace(result, apply=keep(result.apply), destroy=keep(result.destroy))
 
 
 def _waves(project: Project | None, chosen: Mapping[str, tuple[tuple[str, ...], bool]], action: Action,

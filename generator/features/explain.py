@@ -26,6 +26,7 @@ from ..project.provenance import (
     traced_inputs,
     traced_project_locals,
     traced_region_locals,
+    traced_tenant_locals,
 )
 from ..project.suggest import closest
 from ..project.values import (
@@ -235,6 +236,12 @@ class _Locals:
                 self.cache[scope] = tree
             elif scope == "region":
                 self.cache[scope] = traced_region_locals(self.env, self.region, self.project)
+            elif scope == "tenant":
+                tenant = self.unit.tenant if self.unit is not None else None
+                self.cache[scope] = (
+                    traced_tenant_locals(tenant, self.env, self.region, self.project) if tenant is not None
+                    else Traced(Source("tfgen", "a shared unit has no local.tenant"), children={})
+                )
             else:
                 self.cache[scope] = traced_project_locals(self.project)
         return self.cache[scope]
@@ -244,6 +251,8 @@ class _Locals:
             return layout.env_file(self.env.name)
         if scope == "region":
             return layout.region_file(self.env.name, self.region.name)
+        if scope == "tenant" and unit.tenant is not None:
+            return layout.tenant_file(self.env.name, self.region.name, unit.tenant.name)
         return unit.module.envcommon_path  # local.project is written into the file that uses it
 
 
@@ -442,8 +451,11 @@ def _why_not_placed(project: Project, name: str, env_name: str, region_name: str
 
 
 def explain(project: Project, address: str, output: str = "output") -> Explanation:
-    """Explain ENV, ENV/REGION or ENV/REGION/UNIT; InputError (exit 2) when unknown."""
+    """Explain ENV, ENV/REGION, ENV/REGION/UNIT or ENV/REGION/TENANT/UNIT (a tenant's
+    instance of a per_tenant unit); InputError (exit 2) when unknown."""
     parts = [p for p in address.strip().strip("/").split("/")]
+    if len(parts) == 4 and all(parts):  # a tenant's instance: its key is (env, region, tenant/unit)
+        parts = [parts[0], parts[1], f"{parts[2]}/{parts[3]}"]
     if not 1 <= len(parts) <= 3 or not all(parts):
         raise InputError(
             [
@@ -451,7 +463,7 @@ def explain(project: Project, address: str, output: str = "output") -> Explanati
                     f"explain: '{address}' is not an address",
                     Location("tfgen"),
                     rule="explain-address",
-                    hint="write ENV, ENV/REGION or ENV/REGION/UNIT, e.g. prod/us-east-1/rds",
+                    hint="write ENV, ENV/REGION, ENV/REGION/UNIT or ENV/REGION/TENANT/UNIT, e.g. prod/us-east-1/rds",
                 )
             ]
         )
