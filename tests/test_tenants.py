@@ -56,33 +56,44 @@ def test_shared_catalog_module_wiring_one_tenant_to_another_is_refused_at_its_li
     line = line_of(catalog, "unit: mtn-ghana/client-db")
     assert any(
         e.startswith(f"{catalog.relative_to(Path.cwd()) if catalog.is_relative_to(Path.cwd()) else catalog}:{line}:")
-        and "tenant 'ezra'" in e and "tenant 'mtn-ghana'" in e
+        and "tenant 'ezra'" in e
+        and "tenant 'mtn-ghana'" in e
         for e in found
     ), found
 
 
 def test_tenant_override_retargeting_to_another_tenant_is_refused_at_its_line(project: Path) -> None:
-    edit(project, "    tags: { Client: ezra }\n",
-         "    tags: { Client: ezra }\n    units:\n      client-params:\n        dependencies:\n"
-         "          db: { unit: mtn-ghana/client-db }\n")
+    edit(
+        project,
+        "    tags: { Client: ezra }\n",
+        "    tags: { Client: ezra }\n    units:\n      client-params:\n        dependencies:\n"
+        "          db: { unit: mtn-ghana/client-db }\n",
+    )
     found = errors_of(project)
     line = line_of(project, "db: { unit: mtn-ghana/client-db }")
     assert any(f":{line}:" in e and "tenant 'ezra'" in e and "tenant 'mtn-ghana'" in e for e in found), found
 
 
 def test_shared_unit_depending_on_a_per_tenant_unit_is_refused(project: Path) -> None:
-    edit(project, "  cluster:\n    module: platform/cluster\n",
-         "  cluster:\n    module: platform/cluster\n    dependencies:\n      db: { unit: client-db }\n")
+    edit(
+        project,
+        "  cluster:\n    module: platform/cluster\n",
+        "  cluster:\n    module: platform/cluster\n    dependencies:\n      db: { unit: client-db }\n",
+    )
     found = errors_of(project)
     line = line_of(project, "db: { unit: client-db }")
-    assert any(f":{line}:" in e and "shared unit 'cluster'" in e and "per_tenant unit 'client-db'" in e
-               for e in found), found
+    assert any(
+        f":{line}:" in e and "shared unit 'cluster'" in e and "per_tenant unit 'client-db'" in e for e in found
+    ), found
 
 
 def test_an_expression_reading_another_tenants_directory_is_refused_at_its_line(project: Path) -> None:
-    edit(project, "      client-db: { inputs: { allocated_storage: 200 } }\n",
-         "      client-db: { inputs: { allocated_storage: 200 } }\n"
-         "    settings: { db_size: large, peer: !hcl 'read_terragrunt_config(\"../ezra/tenant.hcl\").locals.name' }\n")
+    edit(
+        project,
+        "      client-db: { inputs: { allocated_storage: 200 } }\n",
+        "      client-db: { inputs: { allocated_storage: 200 } }\n"
+        "    settings: { db_size: large, peer: !hcl 'read_terragrunt_config(\"../ezra/tenant.hcl\").locals.name' }\n",
+    )
     # the tenant had `settings: { db_size: large }` above: keep one settings key
     edit(project, "    settings: { db_size: large }\n", "")
     found = errors_of(project)
@@ -91,8 +102,11 @@ def test_an_expression_reading_another_tenants_directory_is_refused_at_its_line(
 
 
 def test_a_shared_unit_reading_local_tenant_is_refused(project: Path) -> None:
-    edit(project, "  cluster:\n    module: platform/cluster\n",
-         "  cluster:\n    module: platform/cluster\n    inputs: { description: !hcl local.tenant.name }\n")
+    edit(
+        project,
+        "  cluster:\n    module: platform/cluster\n",
+        "  cluster:\n    module: platform/cluster\n    inputs: { description: !hcl local.tenant.name }\n",
+    )
     found = errors_of(project)
     assert any("local.tenant is not defined" in e and "shared unit cluster" in e for e in found), found
 
@@ -148,10 +162,14 @@ def test_graph_and_explain_know_the_tenant(project: Path) -> None:
     assert "prod/us-east-1/ezra/client-params" in graph.output and "mtn-ghana" not in graph.output
     explained = CliRunner().invoke(main, ["explain", "-c", str(project), "prod/us-east-1/mtn-ghana/client-db"])
     assert explained.exit_code == 0, explained.output
-    assert "allocated_storage = 200\n      set by tenant override (mtn-ghana): tenants.mtn-ghana.units.client-db" \
-        in explained.output, explained.output
-    assert "reads local.tenant.settings.db_size = \"large\" in environments/prod/us-east-1/tenants/mtn-ghana/tenant.hcl" \
+    assert (
+        "allocated_storage = 200\n      set by tenant override (mtn-ghana): tenants.mtn-ghana.units.client-db"
         in explained.output
+    ), explained.output
+    assert (
+        'reads local.tenant.settings.db_size = "large" in environments/prod/us-east-1/tenants/mtn-ghana/tenant.hcl'
+        in explained.output
+    )
     scoped = CliRunner().invoke(main, ["explain", "-c", str(project), "prod/us-east-1/client-db", "--tenant", "ezra"])
     assert scoped.exit_code == 0 and "prod/us-east-1/ezra/client-db" in scoped.output, scoped.output
 
@@ -175,7 +193,9 @@ def test_offboarding_a_tenant_from_a_protected_environment_is_refused(project: P
     with pytest.raises(Exception) as caught:
         api.render(project, output=out)
     text = str(caught.value) + " ".join(str(d) for d in getattr(caught.value, "diagnostics", []))
-    assert "deletion_protection: true" in text and "tenants.ezra.units.<unit>: {deletion_protection: false}" in text, text
+    assert "deletion_protection: true" in text and "tenants.ezra.units.<unit>: {deletion_protection: false}" in text, (
+        text
+    )
     assert (out / "environments/prod/us-east-1/tenants/ezra/tenant.hcl").exists()
 
 
@@ -187,7 +207,9 @@ def test_git_affected_on_a_new_tenant(project: Path) -> None:
     edit(project, "\nunits:\n", "  kofi: { regions: [eu-west-1] }\n\nunits:\n")
     result = api.affected(project, base="HEAD")
     assert sorted(e.unit.address for e in result.units) == [
-        "prod/eu-west-1/kofi/client-db", "prod/eu-west-1/kofi/client-params"]
+        "prod/eu-west-1/kofi/client-db",
+        "prod/eu-west-1/kofi/client-params",
+    ]
 
 
 def test_case_exists() -> None:
@@ -197,8 +219,12 @@ def test_case_exists() -> None:
 
 def test_offboarding_the_narrow_way_lifts_each_units_protection_first(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    edit(project, "    tags: { Client: ezra }\n", "    tags: { Client: ezra }\n    units:\n"
-         "      client-db: { deletion_protection: false }\n      client-params: { deletion_protection: false }\n")
+    edit(
+        project,
+        "    tags: { Client: ezra }\n",
+        "    tags: { Client: ezra }\n    units:\n"
+        "      client-db: { deletion_protection: false }\n      client-params: { deletion_protection: false }\n",
+    )
     api.render(project, output=out)
     edit(project, "  ezra:\n    environments: [prod]\n", "  ezra:\n    environments: [dev]\n")
     api.render(project, output=out)

@@ -105,7 +105,8 @@ def select(project: Project, scope: Scope | None = None) -> Graph:
     """The graph of the units within *scope* (all units when the scope is empty)."""
     scope = scope or Scope()
     chosen = frozenset(
-        u.key for u in project.units
+        u.key
+        for u in project.units
         if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant and u.tenant.name)
     )
     found = tuple(
@@ -209,8 +210,10 @@ def to_dot(graph: Graph, *, destroy: bool = False) -> str:
             for tenant, members in tenants.items():
                 pad = "      "
                 if tenant:
-                    lines += [f"      subgraph {_dot_id(f'cluster_{env}/{region}/{tenant}')} {{",
-                              f"        label={_dot_id('tenant ' + tenant)};"]
+                    lines += [
+                        f"      subgraph {_dot_id(f'cluster_{env}/{region}/{tenant}')} {{",
+                        f"        label={_dot_id('tenant ' + tenant)};",
+                    ]
                     pad = "        "
                 for unit in members:
                     if graph.selected(unit):

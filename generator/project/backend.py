@@ -138,8 +138,10 @@ def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
         settings["accesslogging_target_prefix"] = state.get("access_logging_prefix", "tfstate/")
     if assumes_roles(project):
         role = (
-            HclExpr("local.env.role_arn") if unit is None
-            else unit.tenant.role(unit.environment, project.name) if unit.tenant is not None
+            HclExpr("local.env.role_arn")
+            if unit is None
+            else unit.tenant.role(unit.environment, project.name)
+            if unit.tenant is not None
             else unit.environment.role_arn
         )
         settings["assume_role"] = {"role_arn": role}

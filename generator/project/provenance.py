@@ -164,8 +164,12 @@ def _described(layer: Layer, order: str, env: str, region: str, tenant: str = ""
         }[layer.kind]
     if order == "sizing":
         return f"sizing override ({'defaults' if layer.kind == 'defaults' else env})"
-    return {"defaults": "defaults", "environment": f"environment {env}", "region": f"region {env}/{region}",
-            "tenant": f"tenant {tenant}"}[layer.kind]
+    return {
+        "defaults": "defaults",
+        "environment": f"environment {env}",
+        "region": f"region {env}/{region}",
+        "tenant": f"tenant {tenant}",
+    }[layer.kind]
 
 
 def traced_merge(
@@ -309,9 +313,13 @@ def traced_tenant_locals(tenant: Tenant, env: Environment, region: Region, proje
         "name": Traced(Source("tenant", own, doc.locate(base, key=True), base), value=tenant.name),
         "account_id": Traced(at("account_id", f"environment {env.name}'s account"), value=values["account_id"]),
         **(
-            {"role_arn": Traced(at("role_arn", f"environment {env.name}'s role_arn, the tenant's account"),
-                                value=values["role_arn"])}
-            if "role_arn" in values else {}
+            {
+                "role_arn": Traced(
+                    at("role_arn", f"environment {env.name}'s role_arn, the tenant's account"), value=values["role_arn"]
+                )
+            }
+            if "role_arn" in values
+            else {}
         ),
         "settings": settings or Traced(Source("tfgen", "no settings"), children={}),
         "tags": _layer(doc, (*base, "tags"), "tenant", own) or Traced(Source("tfgen", "no tags"), children={}),

@@ -292,7 +292,8 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
     check_scope(project, scope)
     header = header_for(source_name)
     units = [
-        u for u in project.units
+        u
+        for u in project.units
         if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant and u.tenant.name)
     ]
     files = [root_file(project, header)]
