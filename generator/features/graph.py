@@ -107,7 +107,7 @@ def select(project: Project, scope: Scope | None = None) -> Graph:
     chosen = frozenset(
         u.key
         for u in project.units
-        if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant and u.tenant.name)
+        if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant_name)
     )
     found = tuple(
         Edge(unit, wire.target, wire.dependency.name)

@@ -332,7 +332,8 @@ class Tenant:
         if env.role_arn is None:
             return None
         if self.role_arn is not None:
-            return _role_arn(self.role_arn, self.account(env), env.name, project).replace("{tenant}", self.name)
+            return self.role_arn.replace("{account_id}", self.account(env)).replace("{env}", env.name).replace(
+                "{project}", project).replace("{tenant}", self.name)
         if self.account_id is None:
             return env.role_arn
         return _role_arn(env.role_pattern, self.account_id, env.name, project)
@@ -408,6 +409,10 @@ class Unit:
     def key(self) -> tuple[str, str, str]:
         """(environment, region, unit); a tenant's instance is ``<tenant>/<unit>``."""
         return (self.environment.name, self.region.name, self.instance)
+
+    @property
+    def tenant_name(self) -> str | None:
+        return self.tenant.name if self.tenant is not None else None
 
     @property
     def instance(self) -> str:

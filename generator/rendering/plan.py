@@ -294,7 +294,7 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
     units = [
         u
         for u in project.units
-        if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant and u.tenant.name)
+        if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant_name)
     ]
     files = [root_file(project, header)]
     modules = {u.module.id: u.module for u in units}
