@@ -99,18 +99,23 @@ def catalog_directory(category: str, module: str) -> str:
     return f"{UNITS_DIR}/{category}/{module}"
 
 
-def stack_directory(environment: str, region: str) -> str:
-    """The directory of a region's terragrunt.stack.hcl (style: stacks)."""
+def stack_directory(environment: str, region: str, tenant: str | None = None) -> str:
+    """The directory of a region's terragrunt.stack.hcl (style: stacks); a tenant's
+    units have a stack of their own, in the tenant's directory."""
+    if tenant is not None:
+        return tenant_directory(environment, region, tenant)
     return f"{ENVIRONMENTS}/{environment}/{region}"
 
 
-def stack_file(environment: str, region: str) -> str:
-    return f"{stack_directory(environment, region)}/{STACK_FILE}"
+def stack_file(environment: str, region: str, tenant: str | None = None) -> str:
+    return f"{stack_directory(environment, region, tenant)}/{STACK_FILE}"
 
 
-def generated_directory(environment: str, region: str, layer: str, unit: str, *, no_dot: bool) -> str:
+def generated_directory(
+    environment: str, region: str, layer: str, unit: str, *, no_dot: bool, tenant: str | None = None
+) -> str:
     """Where ``terragrunt stack generate`` writes a unit (style: stacks)."""
-    base = stack_directory(environment, region)
+    base = stack_directory(environment, region, tenant)
     return f"{base}/{layer}/{unit}" if no_dot else f"{base}/{DOT_STACK}/{layer}/{unit}"
 
 
