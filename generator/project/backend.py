@@ -4,6 +4,7 @@ root.hcl) and the backend settings, as rendered or as Terragrunt resolves them."
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -46,9 +47,11 @@ def names(project: Project, key: str = "bucket") -> Iterator[tuple[str, Environm
     for env in project.environments:
         for region in env.regions:
             yield fill(template, values(project, env, region)), env, region
-            for tenant in project.tenants:
+            for tenant in project.tenants:  # a tenant's own account has its own bucket
                 if tenant.account_id is not None and tenant.exists_in(env.name, region.name):
-                    yield fill(template, values(project, env, region, tenant)), env, region
+                    yield fill(template, values(project, env, region, tenant)), replace(
+                        env, account_id=tenant.account_id
+                    ), region
 
 
 def expression(template: str, project: str) -> str:
