@@ -4,6 +4,7 @@ every wiring across tenants is refused at its line, naming both tenants."""
 
 from __future__ import annotations
 
+import posixpath
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +16,12 @@ from generator import api
 from generator.cli import main
 from generator.errors import InputError
 from generator.features.affected import compare
-from generator.project import backend
+from generator.project import backend, layout
 from generator.project.layout import Scope
 
-from .conftest import CASES
+from .conftest import CASES, REPO, need_tool
 from .features.test_affected_oracle import git
+from .realclient import Client, find_tool, write_tree
 
 
 def edit(config: Path, old: str, new: str, file: str = "") -> None:
@@ -230,3 +232,54 @@ def test_offboarding_the_narrow_way_lifts_each_units_protection_first(project: P
     api.render(project, output=out)
     assert not (out / "environments/prod/us-east-1/tenants/ezra").exists()
     assert (out / "environments/prod/us-east-1/tenants/mtn-ghana/tenant.hcl").exists()
+
+
+# --- Terragrunt's own evaluation of the example ------------------------------------------
+
+
+@pytest.mark.external
+def test_terragrunt_keeps_every_tenant_unit_in_its_tenant(tmp_path: Path) -> None:
+    """Terragrunt evaluates the seed-002 example (render --all, mock outputs, no state):
+    every state key is unique, each tenant unit's state is in its tenant's account's
+    bucket with that account's role and allowed account, and every dependency of a
+    tenant unit resolves inside its own tenant's directory or to a shared unit."""
+    terragrunt = need_tool("terragrunt (run: bash scripts/build-tools.sh)", find_tool("terragrunt"))
+    client = Client(terragrunt, find_tool("tofu") or "tofu")
+    loaded = api.load(REPO / "examples/002-client-platform/environments.yaml", strict=True)
+    root = write_tree(api.plan(loaded).desired, tmp_path / "output")
+    rendered = client.render_all(root)
+    project_ = loaded.project
+    assert project_ is not None
+    by_directory = {u.directory: u for u in project_.units}
+    assert set(rendered) == set(by_directory)
+    keys: dict[str, str] = {}
+    tenant_units = 0
+    for directory, config in rendered.items():
+        unit = by_directory[directory]
+        state = config["remote_state"]["config"]
+        assert state["key"] not in keys, (directory, keys.get(state["key"]))
+        keys[state["key"]] = directory
+        account = unit.tenant.account(unit.environment) if unit.tenant else unit.environment.account_id
+        assert state["bucket"] == f"client-platform-{account}-tfstate", directory
+        assert state["assume_role"]["role_arn"] == f"arn:aws:iam::{account}:role/terraform", directory
+        assert f'allowed_account_ids = ["{account}"]' in config["generate"]["provider"]["contents"], directory
+        for dependency in (config.get("dependency") or {}).values():
+            target = posixpath.normpath(posixpath.join(directory, dependency["config_path"]))
+            assert target in by_directory, (directory, target)
+            owner = by_directory[target].tenant
+            if unit.tenant is None:
+                assert owner is None, (directory, target)  # a shared unit reaches no tenant
+            else:
+                assert owner is None or owner.name == unit.tenant.name, (directory, target)
+                assert (
+                    target.startswith(
+                        f"{layout.tenant_directory(unit.environment.name, unit.region.name, unit.tenant.name)}/"
+                    )
+                    or owner is None
+                )
+        if unit.tenant is not None:
+            tenant_units += 1
+            assert directory.startswith(
+                f"environments/{unit.environment.name}/{unit.region.name}/tenants/{unit.tenant.name}/"
+            )
+    assert tenant_units == 20  # mtn-ghana in 3 environments, ezra in 2, four units each
