@@ -283,3 +283,43 @@ def test_terragrunt_keeps_every_tenant_unit_in_its_tenant(tmp_path: Path) -> Non
                 f"environments/{unit.environment.name}/{unit.region.name}/tenants/{unit.tenant.name}/"
             )
     assert tenant_units == 20  # mtn-ghana in 3 environments, ezra in 2, four units each
+
+
+# --- the rehearsal proves isolation ---------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.external
+def test_the_example_rehearses_and_one_tenants_destroy_leaves_the_other_intact(tmp_path: Path) -> None:
+    """Two tenants applied with stand-ins against a local S3: each unit's state object is
+    its own, in its tenant's account's bucket (ezra has its own account); destroying
+    mtn-ghana alone leaves ezra's units and the shared ones with their resources."""
+    from generator.rehearse import tools as tools_module
+    from generator.rehearse.errors import CannotRehearse
+    from generator.rehearse.run import Options, rehearse
+    from generator.rehearse.server import available
+
+    try:
+        found = tools_module.find()
+    except CannotRehearse as error:
+        need_tool(str(error.diagnostics[0].message), None)
+    if not available():
+        need_tool("moto[server] (pip install -e '.[rehearse]')", None)
+    config = REPO / "examples/002-client-platform/environments.yaml"
+    report = rehearse(Options(config, found.terragrunt, found.tofu, found.provider, keep=tmp_path / "scratch"))
+    failures = "\n".join(f"{f.step} {f.unit}: {f.message}" for f in report.failures)
+    assert report.ok, failures
+    assert "tenant isolation" in [s.name for s in report.steps]
+    project_ = api.load(config).project
+    assert project_ is not None
+    expected = set()
+    for unit in project_.units:
+        account = unit.tenant.account(unit.environment) if unit.tenant else unit.environment.account_id
+        expected.add(f"s3://client-platform-{account}-tfstate/{unit.directory}/terraform.tfstate")
+    assert set(report.state_objects) == expected
+    assert any(
+        o.startswith("s3://client-platform-444444444444-tfstate/") and "/tenants/ezra/" in o
+        for o in report.state_objects
+    )
+    isolation = next(s for s in report.steps if s.name == "tenant isolation")
+    assert "tenant mtn-ghana: 8 units destroyed" in isolation.detail, isolation.detail

@@ -4,8 +4,8 @@ root.hcl) and the backend settings, as rendered or as Terragrunt resolves them."
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..hcl import literal as hcl
