@@ -113,12 +113,12 @@ def expressions_stay_in_their_tenant(ctx: Context) -> Iterator[Diagnostic]:
             for other in sorted(found - {own} if own else found):
                 if own:
                     message = (
-                        f"tenant '{own}' reads tenant '{other}''s directory: tenants are isolated, "
+                        f"tenant '{own}' reads the directory of tenant '{other}': tenants are isolated, "
                         f"nothing of tenant '{own}' reaches tenant '{other}'"
                     )
                 else:
                     message = (
-                        f"the expression reads tenant '{other}''s directory, and every tenant's instance (and "
+                        f"the expression reads the directory of tenant '{other}', and every tenant's instance (and "
                         f"every shared unit) that renders it would reach tenant '{other}'"
                     )
                 yield Diagnostic(

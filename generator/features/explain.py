@@ -368,6 +368,10 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
     files.append((locals_.file("region", unit), "local.region: region-wide values"))
+    if unit.tenant is not None:
+        files.append(
+            (locals_.file("tenant", unit), f"local.tenant: the values of tenant {unit.tenant.name}, its account")
+        )
     promoted_at = str(project.document.locate(unit.version_path)) if unit.version is not None else ""
     return UnitExplanation(
         unit,

@@ -1070,13 +1070,13 @@ def _tenant_boundary(
         message = f"dependency '{dep.name}' names tenant '{owner}', which tenants: does not declare"
         hint = "name a per_tenant unit alone: it resolves to the depending unit's own tenant"
     elif owner and not own:
-        message = (f"shared unit '{unit.name}' depends on tenant '{owner}''s unit '{dep.unit}' "
+        message = (f"shared unit '{unit.name}' depends on unit '{dep.unit}' of tenant '{owner}' "
                    f"(dependency '{dep.name}'): a shared unit never depends on one tenant's unit")
         hint = f"make '{unit.name}' per_tenant, or drop the dependency"
     elif owner and owner != own:
         message = (f"unit '{unit.name}' of tenant '{own}' depends on '{dep.unit}' of tenant '{owner}' "
                    f"(dependency '{dep.name}'): tenants are isolated, tenant '{own}' never reaches tenant '{owner}'")
-        hint = f"name '{dep.unit.rpartition('/')[2]}' alone: it resolves to tenant '{own}''s own instance"
+        hint = f"name '{dep.unit.rpartition('/')[2]}' alone: it resolves to the instance of tenant '{own}'"
     elif target is not None and owner and not target.per_tenant:
         message = (f"dependency '{dep.name}' names '{dep.unit}', but unit '{target.name}' is shared "
                    "(not per_tenant): it has no tenant's instance")
