@@ -276,9 +276,15 @@ class _Rehearsal:
             "apply again", lambda: self._terragrunt("apply again", ["apply", "-auto-approve", "-input=false"], before)
         )
         offboarded = self._offboarded()
+        # the units of a tenant destroyed alone are out of the last destroy: their state is
+        # empty, so Terragrunt could not read the outputs their own dependencies no longer have
+        gone: list[str] = []
         if offboarded:
             self._step("tenant isolation", lambda: self._destroy_tenant(*offboarded))
-        self._step("destroy", lambda: self._terragrunt("destroy", ["destroy", "-auto-approve", "-input=false"]))
+            gone = [a for u in offboarded[1] for a in ("--queue-exclude-dir", u.directory)]
+        self._step(
+            "destroy", lambda: self._terragrunt("destroy", ["destroy", "-auto-approve", "-input=false"], queue=gone)
+        )
         self._step("protection", self._check_protection)
         self._step("order", self._check_order)
 
@@ -660,11 +666,12 @@ class _Rehearsal:
         failed = [r for r in runs if r.get("Result") not in ("succeeded", None)]
         destroy = tofu_args[0] == "destroy"
         protected = {u.directory for u in self.in_queue if u.key in self._expected_kept()}
+        skipped = {queue[i + 1] for i, arg in enumerate(queue[:-1]) if arg == "--queue-exclude-dir"}
         for run in failed:
             directory = str(run.get("Name", ""))
             if destroy and run.get("Result") == "excluded" and directory in protected:
                 continue  # prevent_destroy at work; checked in the protection step
-            if only is not None and run.get("Result") == "excluded":
+            if run.get("Result") == "excluded" and (only is not None or directory in skipped):
                 continue  # outside the units this run is limited to
             address = self._address(directory)
             self.report.failures.append(Failure(name, address, self._message(result, directory, run)))
@@ -1027,8 +1034,10 @@ class _Rehearsal:
 
 def identity(unit: Unit) -> str:
     """What a unit's resources are known by: env/region/NAME of the unit as its state
-    was created, so a renamed or moved unit (previous:) is the same infrastructure."""
-    return f"{unit.environment.name}/{unit.region.name}/{unit.state_directory.rsplit('/', 1)[-1]}"
+    was created, so a renamed or moved unit (previous:) is the same infrastructure
+    (env/region/TENANT/NAME for a tenant's instance)."""
+    tenant = f"{unit.tenant.name}/" if unit.tenant is not None else ""
+    return f"{unit.environment.name}/{unit.region.name}/{tenant}{unit.state_directory.rsplit('/', 1)[-1]}"
 
 
 def _find_output(inputs: Any, output: Any) -> tuple[str, str | None]:
