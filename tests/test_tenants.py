@@ -94,10 +94,10 @@ def test_an_expression_reading_another_tenants_directory_is_refused_at_its_line(
         project,
         "      client-db: { inputs: { allocated_storage: 200 } }\n",
         "      client-db: { inputs: { allocated_storage: 200 } }\n"
-        "    settings: { db_size: large, peer: !hcl 'read_terragrunt_config(\"../ezra/tenant.hcl\").locals.name' }\n",
+        "    settings: { db_size: db.r6g.large, peer: !hcl 'read_terragrunt_config(\"../ezra/tenant.hcl\").locals.name' }\n",
     )
-    # the tenant had `settings: { db_size: large }` above: keep one settings key
-    edit(project, "    settings: { db_size: large }\n", "")
+    # the tenant had `settings: { db_size: db.r6g.large }` above: keep one settings key
+    edit(project, "    settings: { db_size: db.r6g.large }\n", "")
     found = errors_of(project)
     line = line_of(project, "../ezra/tenant.hcl")
     assert any(f":{line}:" in e and "tenant 'mtn-ghana'" in e and "tenant 'ezra'" in e for e in found), found
@@ -129,7 +129,7 @@ def test_tenant_units_render_below_their_tenant_with_their_account(project: Path
     params = files[f"{base}/ezra/04-config/client-params/terragrunt.hcl"].decode()
     assert 'config_path = "../../03-data/client-db"' in params  # its own tenant's database
     tenant_hcl = files[f"{base}/ezra/tenant.hcl"].decode()
-    assert 'account_id = "000000000099"' in tenant_hcl
+    assert 'account_id = "000000000077"' in tenant_hcl
     project_ = loaded.project
     keys = {}
     for unit in project_.units:
@@ -137,8 +137,8 @@ def test_tenant_units_render_below_their_tenant_with_their_account(project: Path
         assert config["key"] not in keys, (unit.address, keys.get(config["key"]))
         keys[config["key"]] = unit.address
         if unit.tenant is not None and unit.tenant.name == "ezra":
-            assert config["bucket"] == f"tenants-000000000099-{unit.region.name}-tfstate"
-            assert config["assume_role"]["role_arn"] == "arn:aws:iam::000000000099:role/terraform"
+            assert config["bucket"] == f"tenants-000000000077-{unit.region.name}-tfstate"
+            assert config["assume_role"]["role_arn"] == "arn:aws:iam::000000000077:role/terraform"
         else:
             assert config["bucket"].startswith(f"tenants-{unit.environment.account_id}-")
     db = next(u for u in project_.units if u.address == "prod/us-east-1/mtn-ghana/client-db")
@@ -169,7 +169,7 @@ def test_graph_and_explain_know_the_tenant(project: Path) -> None:
         in explained.output
     ), explained.output
     assert (
-        'reads local.tenant.settings.db_size = "large" in environments/prod/us-east-1/tenants/mtn-ghana/tenant.hcl'
+        'reads local.tenant.settings.db_size = "db.r6g.large" in environments/prod/us-east-1/tenants/mtn-ghana/tenant.hcl'
         in explained.output
     )
     scoped = CliRunner().invoke(main, ["explain", "-c", str(project), "prod/us-east-1/client-db", "--tenant", "ezra"])

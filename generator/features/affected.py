@@ -46,16 +46,25 @@ Action = Literal["apply", "destroy"]
 #: the locals a file reads from env.hcl and region.hcl. What follows the matched path
 #: (an index, a function call) only narrows it, so the path read is a safe bound.
 _READ = re.compile(
-    r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region)((?:\.[A-Za-z_][\w-]*)*)"
+    r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region|tenant)((?:\.[A-Za-z_][\w-]*)*)"
 )
 #: The one standard way a file binds those locals (a unit with its own deletion policy
 #: merges it over env.hcl's: reads of local.env.* then still name what they read); any
 #: other mention of env.hcl or region.hcl (a custom template reading it another way)
 #: counts as reading all of it.
 _BINDING = re.compile(
-    r'\b(env|region)\s*=\s*(?:merge\()?read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
+    r'\b(env|region)\s*=\s*(?:merge\(\s*)?read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
 )
-_MENTION = re.compile(r"\b(env|region)\.hcl\b")
+#: A tenant's unit binds tenant.hcl as local.tenant (its leaf, and _envcommon with a
+#: fallback for shared units); root.hcl reads its env_overrides (account, role, tags).
+_TENANT_FILE = r'find_in_parent_folders\("tenant\.hcl"(?:, "[^"\n]*")?\)'
+_TENANT_BINDING = re.compile(
+    r"\btenant\s*=\s*read_terragrunt_config\(" + _TENANT_FILE + r"(?:, \{ locals = \{\} \})?\)\.locals\b(?!\.)"
+)
+_TENANT_ROOT = re.compile(
+    r"read_terragrunt_config\(" + _TENANT_FILE + r", \{ locals = \{ env_overrides = \{\} \} \}\)\.locals\.env_overrides"
+)
+_MENTION = re.compile(r"\b(env|region|tenant)\.hcl\b")
 
 
 @dataclass(frozen=True)
@@ -166,9 +175,11 @@ def _reads(text: str) -> dict[str, set[tuple[str, ...]]]:
     comment counts too (a safe over-estimate); a mention of env.hcl other than the
     standard binding counts as reading all of it, unless it is inside a comment (the
     file is lexed only then: most files have no such mention)."""
-    found: dict[str, set[tuple[str, ...]]] = {"env": set(), "region": set()}
+    found: dict[str, set[tuple[str, ...]]] = {"env": set(), "region": set(), "tenant": set()}
     for match in _READ.finditer(text):
         found[match.group(1)].add(tuple(p for p in match.group(2).split(".") if p))
+    if _TENANT_ROOT.search(text):
+        found["tenant"].add(("env_overrides",))
     for name in _unbound(text) and _unbound(_code(text)):
         found[name].add(())  # read some other way: all of it
     return found
@@ -176,10 +187,11 @@ def _reads(text: str) -> dict[str, set[tuple[str, ...]]]:
 
 def _unbound(text: str) -> set[str]:
     """"env" / "region" when *text* names env.hcl / region.hcl beyond the standard bindings."""
-    bound = {"env": 0, "region": 0}
+    bound = {"env": 0, "region": 0, "tenant": 0}
     for match in _BINDING.finditer(text):
         bound[match.group(1)] += 1
-    mentions = {"env": 0, "region": 0}
+    bound["tenant"] += len(_TENANT_BINDING.findall(text)) + len(_TENANT_ROOT.findall(text))
+    mentions = {"env": 0, "region": 0, "tenant": 0}
     for match in _MENTION.finditer(text):
         mentions[match.group(1)] += 1
     return {name for name in bound if mentions[name] > bound[name]}
@@ -257,17 +269,17 @@ def _unit_reasons(unit: Unit, before: Unit, base: _Reader, head: _Reader, change
     reasons: list[str] = []
     if before.directory != unit.directory:  # its leaf is a new file: the move is the reason
         reasons.append(f"moved: {before.directory} -> {unit.directory} (state key kept)")
-    # A tenant's unit reads its tenant.hcl (local.tenant, and root.hcl's account and tags).
-    tenant_file = layout.tenant_file(unit.environment.name, unit.region.name, unit.tenant.name) if unit.tenant else ""
-    for path in (leaf, envcommon, ROOT, tenant_file):
-        if not path:
-            continue
+    for path in (leaf, envcommon, ROOT):
         if path == leaf and before.directory != unit.directory:
             continue
         if path in changed or (path == envcommon and before.module.envcommon_path != envcommon):
             reasons.append(_file_reason(path, base, head))
     readers = (leaf, envcommon, ROOT)
-    for kind, path in (("env", env_file), ("region", region_file)):
+    # A tenant's unit reads its tenant.hcl too (local.tenant, and root.hcl its account and tags).
+    places = [("env", env_file), ("region", region_file)]
+    if unit.tenant is not None:
+        places.append(("tenant", layout.tenant_file(unit.environment.name, unit.region.name, unit.tenant.name)))
+    for kind, path in places:
         if path not in changed:
             continue
         reads: set[tuple[str, ...]] = set()
@@ -404,6 +416,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "address": unit.address,
         "environment": unit.environment.name,
         "region": unit.region.name,
+        **({"tenant": unit.tenant_name} if unit.tenant is not None else {}),  # a tenant's instance
         "unit": unit.name,
         "module": unit.module.id,
         "directory": unit.directory,

@@ -9,7 +9,7 @@ locals {
   # tenant.hcl's env_overrides (account_id, role_arn, tags) replace env.hcl's.
   env = merge(
     read_terragrunt_config(find_in_parent_folders("env.hcl")).locals,
-    read_terragrunt_config(find_in_parent_folders("tenant.hcl", "${get_terragrunt_dir()}/.no-tenant.hcl"), { locals = { env_overrides = {} } }).locals.env_overrides,
+    read_terragrunt_config(find_in_parent_folders("tenant.hcl", "${get_terragrunt_dir()}/.tfgen-no-tenant-file"), { locals = { env_overrides = {} } }).locals.env_overrides,
   )
   region = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals
 }

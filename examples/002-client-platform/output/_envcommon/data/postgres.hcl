@@ -19,7 +19,7 @@ locals {
       ManagedBy = "Terraform"
     }
   }
-  tenant = read_terragrunt_config(find_in_parent_folders("tenant.hcl", "${get_terragrunt_dir()}/.no-tenant.hcl"), { locals = {} }).locals
+  tenant = read_terragrunt_config(find_in_parent_folders("tenant.hcl", "${get_terragrunt_dir()}/.tfgen-no-tenant-file"), { locals = {} }).locals
 }
 
 inputs = {

@@ -11,7 +11,7 @@ locals {
   deletion_protection = true
   multi_az            = false
   settings = {
-    db_size = "small"
+    db_size = "db.t3.micro"
   }
   tags = {}
 }

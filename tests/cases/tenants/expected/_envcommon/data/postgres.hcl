@@ -18,11 +18,11 @@ locals {
       Project = "tenants"
     }
   }
-  tenant = read_terragrunt_config(find_in_parent_folders("tenant.hcl", "${get_terragrunt_dir()}/.no-tenant.hcl"), { locals = {} }).locals
+  tenant = read_terragrunt_config(find_in_parent_folders("tenant.hcl", "${get_terragrunt_dir()}/.tfgen-no-tenant-file"), { locals = {} }).locals
 }
 
 inputs = {
   identifier        = "${local.tenant.name}-${local.env.environment}"
-  instance_class    = local.tenant.settings.db_size == "large" ? "db.r6g.large" : "db.t3.micro"
+  instance_class    = local.tenant.settings.db_size
   allocated_storage = 20
 }

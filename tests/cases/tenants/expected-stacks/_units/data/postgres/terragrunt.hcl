@@ -33,7 +33,7 @@ prevent_destroy = local.env.deletion_protection
 inputs = merge(
   {
     identifier        = "${local.tenant.name}-${local.env.environment}"
-    instance_class    = local.tenant.settings.db_size == "large" ? "db.r6g.large" : "db.t3.micro"
+    instance_class    = local.tenant.settings.db_size
     allocated_storage = 20
   },
   try(values.inputs, {}),

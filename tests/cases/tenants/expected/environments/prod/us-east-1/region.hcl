@@ -8,6 +8,6 @@ locals {
   vpc_cidr   = "10.22.0.0/16"
   role       = null
   settings = {
-    db_size = "small"
+    db_size = "db.t3.micro"
   }
 }

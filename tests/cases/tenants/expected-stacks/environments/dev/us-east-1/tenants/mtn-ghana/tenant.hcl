@@ -9,7 +9,7 @@ locals {
   account_id = "000000000011"
   role_arn   = "arn:aws:iam::000000000011:role/terraform"
   settings = {
-    db_size = "large"
+    db_size = "db.r6g.large"
   }
   tags = {
     Client = "mtn-ghana"

@@ -6,17 +6,17 @@
 
 locals {
   name       = "ezra"
-  account_id = "000000000099"
-  role_arn   = "arn:aws:iam::000000000099:role/terraform"
+  account_id = "000000000077"
+  role_arn   = "arn:aws:iam::000000000077:role/terraform"
   settings = {
-    db_size = "small"
+    db_size = "db.t3.micro"
   }
   tags = {
     Client = "ezra"
   }
   env_overrides = {
-    account_id = "000000000099"
-    role_arn   = "arn:aws:iam::000000000099:role/terraform"
+    account_id = "000000000077"
+    role_arn   = "arn:aws:iam::000000000077:role/terraform"
     tags = {
       Client = "ezra"
     }

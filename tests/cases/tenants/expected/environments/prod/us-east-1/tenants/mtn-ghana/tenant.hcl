@@ -9,7 +9,7 @@ locals {
   account_id = "000000000022"
   role_arn   = "arn:aws:iam::000000000022:role/terraform"
   settings = {
-    db_size = "large"
+    db_size = "db.r6g.large"
   }
   tags = {
     Client = "mtn-ghana"
