@@ -94,7 +94,8 @@ def test_an_expression_reading_another_tenants_directory_is_refused_at_its_line(
         project,
         "      client-db: { inputs: { allocated_storage: 200 } }\n",
         "      client-db: { inputs: { allocated_storage: 200 } }\n"
-        "    settings: { db_size: db.r6g.large, peer: !hcl 'read_terragrunt_config(\"../ezra/tenant.hcl\").locals.name' }\n",
+        "    settings:\n      db_size: db.r6g.large\n"
+        "      peer: !hcl 'read_terragrunt_config(\"../ezra/tenant.hcl\").locals.name'\n",
     )
     # the tenant had `settings: { db_size: db.r6g.large }` above: keep one settings key
     edit(project, "    settings: { db_size: db.r6g.large }\n", "")
@@ -169,8 +170,8 @@ def test_graph_and_explain_know_the_tenant(project: Path) -> None:
         in explained.output
     ), explained.output
     assert (
-        'reads local.tenant.settings.db_size = "db.r6g.large" in environments/prod/us-east-1/tenants/mtn-ghana/tenant.hcl'
-        in explained.output
+        'reads local.tenant.settings.db_size = "db.r6g.large" '
+        "in environments/prod/us-east-1/tenants/mtn-ghana/tenant.hcl" in explained.output
     )
     scoped = CliRunner().invoke(main, ["explain", "-c", str(project), "prod/us-east-1/client-db", "--tenant", "ezra"])
     assert scoped.exit_code == 0 and "prod/us-east-1/ezra/client-db" in scoped.output, scoped.output
