@@ -20,6 +20,7 @@ anything else is a bug.
 from ._version import __version__
 from .api import (
     DEFAULT_CONFIG,
+    ImportResult,
     Plan,
     Progress,
     ValidationResult,
@@ -29,6 +30,8 @@ from .api import (
     diff,
     explain,
     graph,
+    import_check,
+    import_project,
     init,
     load,
     modules_lock,
@@ -71,6 +74,7 @@ __all__ = [
     "Explanation",
     "Graph",
     "HclExpr",
+    "ImportResult",
     "InputError",
     "LoadStats",
     "Location",
@@ -98,6 +102,8 @@ __all__ = [
     "diff",
     "explain",
     "graph",
+    "import_check",
+    "import_project",
     "init",
     "load",
     "modules_lock",

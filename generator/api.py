@@ -42,6 +42,10 @@ from .features.explain import Explanation
 from .features.explain import explain as explain_address
 from .features.graph import Graph, select
 from .features.scaffold import INIT, Options, project_name_for, scaffold_files
+from .importing import compare as import_compare
+from .importing import documents as import_documents
+from .importing import evaluate as import_evaluate
+from .importing import recover as import_recover
 from .output import disk
 from .output.state import TEMP_SUFFIX
 from .output.sync import RenderResult, Reviewer, UnsafeWriteError, sync
@@ -579,3 +583,107 @@ def _project_for_lock(config: Config) -> Project:
     root = path.resolve().parent
     modules, _ = load_catalog(root, doc, LoadStats())
     return build_project(root, doc, modules)[0]
+
+
+IMPORT = Location("tfgen import")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What ``tfgen import`` wrote (or would write) and what its report says."""
+
+    source: Path
+    directory: Path
+    written: list[Path]
+    recovered: import_recover.Recovered = field(repr=False)
+    #: The round trip, unit by unit (import_project(check=True) and import_check only).
+    comparisons: list[import_compare.UnitComparison] = field(default_factory=list)
+
+
+def _import_source(source: Config) -> Path:
+    path = Path(source)
+    if not path.is_dir():
+        raise InputError([Diagnostic(f"{path}: not a directory (a Terragrunt live tree)", IMPORT, rule="import")])
+    return path
+
+
+def _project_name(source: Path) -> str:
+    name = re.sub(r"[^a-z0-9-]+", "-", source.resolve().name.lower()).strip("-")
+    if not name or not name[0].isalpha():
+        name = "live" + ("-" + name if name else "")
+    return name[:63].rstrip("-")
+
+
+def import_project(source: Config, directory: Config = ".", *, check: bool = False) -> ImportResult:
+    """Read the Terragrunt tree *source* with Terragrunt and write the project recovered
+    from it (environments.yaml, catalog/) into *directory*. Never writes into *source* and
+    never replaces a file (InputError instead). *check* also runs the round trip."""
+    tree = _import_source(source)
+    target = Path(directory)
+    inside = target.resolve() == tree.resolve() or tree.resolve() in target.resolve().parents
+    if inside:
+        raise InputError(
+            [
+                Diagnostic(
+                    f"{target}: inside the source tree {tree}; tfgen import never writes there",
+                    IMPORT,
+                    rule="import",
+                    hint="pass another directory: tfgen import SOURCE -o DIR",
+                )
+            ]
+        )
+    if (target / DEFAULT_CONFIG).exists():
+        raise InputError(
+            [Diagnostic(f"{target / DEFAULT_CONFIG}: a project is already there; tfgen import never overwrites it",
+                        IMPORT, rule="import", hint="pass an empty directory: tfgen import SOURCE -o DIR")]
+        )
+    tools, files, evaluation = _evaluated(tree)
+    recovered, texts = _recovered(tree, target, files, evaluation)
+    written = disk.write_new(target, texts, IMPORT)
+    comparisons = _round_trip(target, tools, evaluation, recovered) if check else []
+    return ImportResult(tree, target, [target / p for p in written], recovered, comparisons)
+
+
+def import_check(source: Config) -> ImportResult:
+    """The round trip of *source*: import it into a temporary directory, render that, and
+    compare Terragrunt's evaluation of both trees unit by unit. Writes nothing that stays."""
+    tree = _import_source(source)
+    tools, files, evaluation = _evaluated(tree)
+    with disk.temporary_tree({}, prefix="tfgen-import-check-") as work:
+        recovered, texts = _recovered(tree, work, files, evaluation)
+        disk.write_new(work, texts, IMPORT)
+        comparisons = _round_trip(work, tools, evaluation, recovered)
+    return ImportResult(tree, Path(), [], recovered, comparisons)
+
+
+def _evaluated(
+    tree: Path,
+) -> tuple[import_evaluate.Tools, dict[str, bytes], import_evaluate.Evaluation]:
+    tools = import_evaluate.Tools.find()
+    files = import_evaluate.tree_files(tree)
+    evaluation = import_evaluate.evaluate(tree, tools, files)
+    if not evaluation.units:
+        problem = f"{tree}: no Terragrunt unit found (no terragrunt.hcl below it)"
+        raise InputError([Diagnostic(problem, IMPORT, rule="import")])
+    return tools, files, evaluation
+
+
+def _recovered(
+    tree: Path, target: Path, files: dict[str, bytes], evaluation: import_evaluate.Evaluation
+) -> tuple[import_recover.Recovered, dict[str, str]]:
+    recovered = import_recover.recover(evaluation.units, files, _project_name(tree), tree.resolve(), target.resolve())
+    return recovered, import_documents.files(recovered, tree.name)
+
+
+def _round_trip(
+    project: Path,
+    tools: import_evaluate.Tools,
+    evaluation: import_evaluate.Evaluation,
+    recovered: import_recover.Recovered,
+) -> list[import_compare.UnitComparison]:
+    """Render the imported *project* (into its output/) and compare both evaluations."""
+    render(project / DEFAULT_CONFIG)
+    rendered = import_evaluate.evaluate(project / "output", tools)
+    roots = (evaluation.root, rendered.root)
+    dags = (evaluation.dag, rendered.dag)
+    return import_compare.compare(evaluation.units, rendered.units, recovered.directories(), roots, dags)

@@ -7,6 +7,8 @@
 #   rehearsal/local     hashicorp/local stand-in, likewise ($TFGEN_REHEARSAL_LOCAL)
 #   rehearsal/null      hashicorp/null stand-in, likewise ($TFGEN_REHEARSAL_NULL)
 #   rehearsal/awsutils  cloudposse/awsutils stand-in, likewise ($TFGEN_REHEARSAL_AWSUTILS)
+#   rehearsal/helm      hashicorp/helm stand-in, likewise ($TFGEN_REHEARSAL_HELM)
+#   rehearsal/kubernetes  hashicorp/kubernetes stand-in, likewise ($TFGEN_REHEARSAL_KUBERNETES)
 # Cached under $TFGEN_TOOLS_DIR keyed by a hash of each one's sources, so every checkout
 # with the same sources shares one build; a warm run is instant.
 #
@@ -45,7 +47,7 @@ build() {
 build provider provider aws
 aws_bin="$built"
 standin_env=""
-for name in random external local null awsutils; do
+for name in random external local null awsutils helm kubernetes; do
   build "$name" "$name" "$name"
   standin_env+="$(printf 'export TFGEN_REHEARSAL_%s=%q' "${name^^}" "$built")"$'\n'
 done

@@ -47,8 +47,27 @@ REHEARSED = {
 }
 
 
+#: Second project files beside an example, environments.VARIANT.yaml, each rendered into
+#: output.VARIANT/ (.ci/run checks them the same way): seed 003's HCP Terraform variant.
+VARIANTS = sorted(p.relative_to(EXAMPLES_DIR).as_posix() for p in EXAMPLES_DIR.glob("*/environments.*.yaml"))
+
+
 def config(name: str) -> Path:
     return EXAMPLES_DIR / name / "environments.yaml"
+
+
+def test_seed_003_has_its_hcp_terraform_variant() -> None:
+    assert VARIANTS == ["003-layered-monorepo/environments.remote.yaml"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_variant_is_valid_and_its_output_is_a_render(variant: str, runner: CliRunner) -> None:
+    path = EXAMPLES_DIR / variant
+    result = runner.invoke(main, ["validate", "--strict", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    output = path.parent / ("output." + path.name.removeprefix("environments.").removesuffix(".yaml"))
+    result = runner.invoke(main, ["render", "--check", "-c", str(path), "-o", str(output)])
+    assert result.exit_code == 0, result.output
 
 
 def test_the_four_seeds_are_examples() -> None:
@@ -81,6 +100,10 @@ def test_the_lock_holds_every_pinned_registry_module(name: str, runner: CliRunne
     lock = json.loads((EXAMPLES_DIR / name / "catalog" / ".tfgen-modules.lock.json").read_text(encoding="utf-8"))
     locked = {(m["module"], m["source"], m["version"]) for m in lock["modules"]}
     for module in {u.module.id: u.module for u in project.units}.values():
+        if module.source.startswith("../") and module.version is None:
+            # a module of the example itself (examples/NAME/modules/), read where it is
+            assert (EXAMPLES_DIR / name / "modules" / module.source.rsplit("/modules/", 1)[1]).is_dir(), module.id
+            continue
         # public registry modules at a pinned release, as the reference catalog's
         assert module.source.startswith("tfr:///"), module.id
         assert re.fullmatch(r"\d+\.\d+\.\d+", module.version or ""), module.id

@@ -37,6 +37,7 @@ from generator.features.explain import explain_unit, to_json
 from generator.features.graph import select
 from generator.features.graph import to_json as graph_json
 from generator.project.model import Project, project_locals, region_locals, tenant_locals, unit_env_locals
+from generator.rehearse.real import STANDIN_VERSIONS
 
 from .conftest import CASES, REPO, need_tool
 from .realclient import NO_OUTPUTS, Client, find_tool, write_tree
@@ -390,13 +391,22 @@ def standin_modules(judged: Judged, base: Path) -> dict[str, Path]:
     return paths
 
 
-def plugin_dir(base: Path) -> Path:
-    """An offline provider directory: `tofu init` installs hashicorp/aws from it."""
-    package = base / "registry.opentofu.org" / "hashicorp" / "aws" / STANDIN_AWS_VERSION / "linux_amd64"
-    package.mkdir(parents=True, exist_ok=True)
-    binary = package / f"terraform-provider-aws_v{STANDIN_AWS_VERSION}"
-    binary.write_text("#!/bin/sh\necho 'stand-in: tofu init only installs it' >&2\nexit 1\n", encoding="utf-8")
-    binary.chmod(0o755)
+def plugin_dir(base: Path, project: Project | None = None) -> Path:
+    """An offline provider directory: `tofu init` installs hashicorp/aws from it, and
+    each provider the catalog configures (providers:, e.g. cloudposse/awsutils) at the
+    version its rehearsal stand-in is filed under."""
+    packages = [("hashicorp/aws", STANDIN_AWS_VERSION)]
+    for module in (project.modules.values() if project is not None else ()):
+        for entry in module.providers:
+            if entry.source and entry.alias is None:
+                packages.append((entry.source, STANDIN_VERSIONS[entry.name]))
+    for address, version in packages:
+        namespace, name = address.split("/")[-2:]
+        package = base / "registry.opentofu.org" / namespace / name / version / "linux_amd64"
+        package.mkdir(parents=True, exist_ok=True)
+        binary = package / f"terraform-provider-{name}_v{version}"
+        binary.write_text("#!/bin/sh\necho 'stand-in: tofu init only installs it' >&2\nexit 1\n", encoding="utf-8")
+        binary.chmod(0o755)
     return base
 
 
@@ -417,7 +427,7 @@ def assemble(judged: Judged, client: Client, workdir: Path) -> dict[str, Path]:
     if judged.assembled is None:
         judged.assemble_error = "assembling failed in an earlier test"
         standin_modules(judged, workdir / "modules")
-        plugins = plugin_dir(workdir / "plugins")
+        plugins = plugin_dir(workdir / "plugins", judged.project)
         args = ["run", "--all", *NO_OUTPUTS, "--no-auto-provider-cache-dir", "--parallelism", "4",
                 "--", "init", "-backend=false", "-input=false", f"-plugin-dir={plugins}", "-no-color"]
         client.run(args, judged.root)

@@ -246,18 +246,22 @@ def test_the_mirror_serves_aws_under_both_registry_hosts_and_the_stand_ins(tmp_p
 def test_every_stand_in_provider_is_required_and_filed_under_a_version_modules_accept(tmp_path: Path) -> None:
     # terraform-aws-modules/lambda requires external and local >= 1.0 and null >= 2.0.
     # cloudposse/ses (through iam-system-user) requires cloudposse/awsutils >= 0.11.
+    # A catalog's providers: configures helm and kubernetes (2.x) for EKS add-ons.
     assert real.STANDIN_VERSIONS == {"awsutils": "0.99.0", "external": "2.99.0", "local": "2.99.0",
-                                     "null": "3.99.0", "random": "3.99.0"}
+                                     "null": "3.99.0", "random": "3.99.0", "helm": "2.99.0", "kubernetes": "2.99.0"}
     found = tools_module.Tools("tg", "tofu", "aws", "r", {"random": "r", "external": "e"})
     with pytest.raises(CannotRehearse) as caught:
         tools_module.need_standins(found)
     message = caught.value.diagnostics[0].message
-    assert "$TFGEN_REHEARSAL_AWSUTILS, $TFGEN_REHEARSAL_LOCAL, $TFGEN_REHEARSAL_NULL" in message
+    assert ("$TFGEN_REHEARSAL_AWSUTILS, $TFGEN_REHEARSAL_HELM, $TFGEN_REHEARSAL_KUBERNETES, "
+            "$TFGEN_REHEARSAL_LOCAL") in message
     assert "RANDOM" not in message
-    every = {name: str(tmp_path / name) for name in ("awsutils", "external", "local", "null", "random")}
+    every = {name: str(tmp_path / name) for name in ("awsutils", "external", "helm", "kubernetes", "local", "null",
+                                                     "random")}
     assert tools_module.need_standins(tools_module.Tools("tg", "tofu", "aws", "", every)) == every
     config = real.cli_config(tmp_path, from_registry=False)
-    for address in ("cloudposse/awsutils", "hashicorp/external", "hashicorp/local", "hashicorp/null"):
+    for address in ("cloudposse/awsutils", "hashicorp/external", "hashicorp/local", "hashicorp/null",
+                    "hashicorp/helm", "hashicorp/kubernetes"):
         assert f'"registry.opentofu.org/{address}"' in config
     for name in every:
         (tmp_path / name).write_text(name)

@@ -304,9 +304,9 @@ def test_back_to_classic_refuses_while_generated_units_are_there(reference_proje
          "environments/prod/eu-west-1/terragrunt.stack.hcl"),
     ],
 )
-def test_readme_shows_real_stacks_output(caption: str, path: str, tmp_path: Path) -> None:
-    """Every line the README quotes is in the rendered file, in the same order ("..." elides)."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def test_the_stacks_guide_shows_real_stacks_output(caption: str, path: str, tmp_path: Path) -> None:
+    """Every line the Stacks guide quotes is in the rendered file, in the same order ("..." elides)."""
+    readme = (REPO / "docs" / "guides" / "stacks.md").read_text(encoding="utf-8")
     block = readme.split(caption, 1)[1].split("```hcl\n", 1)[1].split("```", 1)[0]
     render_style("reference", "stacks", tmp_path / "out")
     lines = iter((tmp_path / "out" / path).read_text(encoding="utf-8").splitlines())

@@ -123,6 +123,17 @@ def unit_sources(ctx: Context, unit: Unit) -> tuple[InputSource, ...]:
     return found
 
 
+def provider_sources(unit: Unit) -> tuple[InputSource, ...]:
+    """The catalog's provider configurations that reach *unit*'s generated files: their
+    expressions read locals and dependency outputs as inputs do."""
+    module = unit.module
+    return tuple(
+        InputSource(("providers", module.id, p.key), module.document, p.path, p.config)
+        for p in module.providers
+        if p.config
+    )
+
+
 #: (index, layer, uses the unit name, the environment, the region) per UNIT_INPUTS layer.
 _LAYERS = tuple((str(i), layer, *layer.uses) for i, layer in enumerate(UNIT_INPUTS.layers))
 

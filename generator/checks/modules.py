@@ -19,7 +19,16 @@ from ..project.modules.interface import Interface
 from ..project.modules.sources import parse_source, pin_of, pin_problems, without_pin
 from ..project.modules.types import conversion_problem, parse_type
 from ..project.values import HclExpr, local_references
-from .base import Context, InputSource, catalog_rule, did_you_mean, rule, source_expressions, unit_sources
+from .base import (
+    Context,
+    InputSource,
+    catalog_rule,
+    did_you_mean,
+    provider_sources,
+    rule,
+    source_expressions,
+    unit_sources,
+)
 
 
 def interface_of(ctx: Context, unit: Unit) -> Interface | None:
@@ -295,7 +304,7 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
     for unit in ctx.project.units:
         declared = {d.name: d for d in unit.dependencies}
         targets = {w.dependency.name: w.target for w in ctx.project.wiring.get(unit.key, ())}
-        for source in unit_sources(ctx, unit):
+        for source in (*unit_sources(ctx, unit), *provider_sources(unit)):
             for path, foreign, dependencies in _references(ctx, source):
                 for namespace, traversal in foreign:
                     marker = (source.doc.file, path, namespace)
@@ -578,7 +587,7 @@ def read_outputs_have_mocks(ctx: Context) -> Iterator[Diagnostic]:
                         continue
                     reported.add(marker)
                     yield _no_mock(dep.document, path, dep.name, output, unit)
-        for source in unit_sources(ctx, unit):
+        for source in (*unit_sources(ctx, unit), *provider_sources(unit)):
             for path, _foreign, dependencies in _references(ctx, source):
                 for name, read in dependencies:
                     declared = by_name.get(name)

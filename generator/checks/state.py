@@ -1,4 +1,5 @@
-"""Rules on the names of the state bucket and of its access-logging bucket."""
+"""Rules on where the state lives: the settings of the chosen backend only, the names of
+the state bucket and of its access-logging bucket (s3), the workspace names (remote)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 
 from ..errors import Diagnostic
 from ..project import backend
+from ..project.model import Unit
 from .base import Context, rule
 
 #: The state keys that name a bucket, with how a message calls it.
@@ -14,7 +16,10 @@ BUCKETS = (("bucket", "state bucket"), ("access_logging_bucket", "access-logging
 
 
 def _named(ctx: Context) -> Iterator[tuple[str, str, str]]:
-    """(key, what it is, template) of each bucket the project names."""
+    """(key, what it is, template) of each bucket the project names (S3 backend only:
+    with the remote backend, backend_settings refuses them)."""
+    if backend.is_remote(ctx.project):
+        return
     for key, what in BUCKETS:
         template = ctx.project.state.get(key)
         if isinstance(template, str) and template:
@@ -128,3 +133,102 @@ def access_logs_beside_the_state(ctx: Context) -> Iterator[Diagnostic]:
             "bucket",
             "name a second bucket, for example the state bucket's name with -logs",
         )
+
+
+# --- which backend a setting belongs to, and the remote backend's workspaces -------------
+
+
+@rule
+def backend_settings(ctx: Context) -> Iterator[Diagnostic]:
+    """A setting of the other backend is refused at its line: it would be silently unused."""
+    chosen = backend.kind(ctx.project.state)
+    other = "remote" if chosen == "s3" else "s3"
+    for key in ctx.project.state:
+        if key in backend.ONLY[other]:
+            if chosen == "remote":
+                message = (
+                    f"{key} is a setting of the S3 backend; state.backend is remote (HCP Terraform keeps the state)"
+                )
+                hint = "remove it, or remove backend: remote to keep the state in S3"
+            else:
+                message = f"{key} is a setting of backend: remote; this project keeps its state in S3 (backend: s3)"
+                hint = "add backend: remote (and remove the S3 settings), or remove it"
+            yield ctx.error(("state", key), message, "backend", hint, key=True)
+
+
+#: HCP Terraform's rules for a workspace name.
+WORKSPACE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+WORKSPACE_MAX = 90
+
+
+def workspace_name_problem(name: str) -> str | None:
+    """Why HCP Terraform would refuse *name* as a workspace name, or None."""
+    if not name:
+        return "is empty"
+    if len(name) > WORKSPACE_MAX:
+        return f"is {len(name)} characters long; workspace names are at most {WORKSPACE_MAX}"
+    if not WORKSPACE_NAME.fullmatch(name):
+        return "may hold only letters, digits, '-' and '_'"
+    return None
+
+
+def _workspace_template(ctx: Context) -> str | None:
+    template = ctx.project.state.get("workspace")
+    if not backend.is_remote(ctx.project) or not isinstance(template, str) or not template:
+        return None
+    return template
+
+
+@rule
+def workspace_placeholders_known(ctx: Context) -> Iterator[Diagnostic]:
+    template = _workspace_template(ctx)
+    if template is None:
+        return
+    for name in backend.unknown_placeholders(template, backend.WORKSPACE_PLACEHOLDERS):
+        yield ctx.error(
+            ("state", "workspace"),
+            f"unknown placeholder {{{name}}}",
+            "workspace",
+            "placeholders: " + " ".join(f"{{{p}}}" for p in backend.WORKSPACE_PLACEHOLDERS),
+        )
+
+
+@rule
+def workspace_names_valid(ctx: Context) -> Iterator[Diagnostic]:
+    template = _workspace_template(ctx)
+    if template is None or backend.unknown_placeholders(template, backend.WORKSPACE_PLACEHOLDERS):
+        return
+    bad = [(name, unit, why) for name, unit in backend.workspaces(ctx.project) if (why := workspace_name_problem(name))]
+    if bad:
+        name, unit, problem = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        yield ctx.error(
+            ("state", "workspace"), f"the workspace of {unit.address}, '{name}', {problem}{more}", "workspace"
+        )
+
+
+@rule
+def workspace_per_unit(ctx: Context) -> Iterator[Diagnostic]:
+    """Two units in one workspace would share (and overwrite) one state."""
+    template = _workspace_template(ctx)
+    if template is None or backend.unknown_placeholders(template, backend.WORKSPACE_PLACEHOLDERS):
+        return
+    owners: dict[str, list[tuple[str, Unit]]] = {}
+    for name, unit in backend.workspaces(ctx.project):
+        # Names that differ in case only are one name to a reader: refused as well.
+        owners.setdefault(name.casefold(), []).append((name, unit))
+    shared = [units for units in owners.values() if len(units) > 1]
+    if not shared:
+        return
+    (name, first), (_name, second) = shared[0][:2]
+    more = f" ({len(shared) - 1} more workspaces are shared)" if len(shared) > 1 else ""
+    one, two = backend.workspace_values(ctx.project, first), backend.workspace_values(ctx.project, second)
+    telling = [p for p in ("env", "region", "layer", "unit") if one[p] != two[p] and "{" + p + "}" not in template]
+    yield ctx.error(
+        ("state", "workspace"),
+        f"units {first.address} and {second.address} would share the workspace '{name}'{more}",
+        "workspace",
+        "every unit needs its own workspace: add " + " ".join("{" + p + "}" for p in telling)
+        if telling
+        else "every unit needs its own workspace: separate the placeholders, for example with '-'",
+    )

@@ -100,6 +100,7 @@ def main() -> None:
       tfgen explain prod/us-east-1/rds   every input of a unit and where it was set
       tfgen modules lock             record the pinned modules' variables and outputs
       tfgen init my-infra            start a new project that renders as it is
+      tfgen import LIVE -o infra     a Terragrunt live tree into a project
 
     Exit codes: 0 success, 1 drift or an unsafe write refused, 2 invalid input,
     3 a bug in tfgen (please report it), 130 interrupted.

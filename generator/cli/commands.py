@@ -17,6 +17,7 @@ from ..features import affected as affected_views
 from ..features import explain as explain_views
 from ..features import graph as graph_views
 from ..features import scaffold
+from ..importing import views as import_views
 from ..output import disk
 from ..output.diff import Change
 from ..output.sync import UnsafeWriteError, explain_refusals
@@ -422,9 +423,11 @@ def modules_lock(
     A download uses the Terraform module
     registry protocol: service discovery, then the X-Terraform-Get download URL, an
     archive or git; //subdir for a module inside a package). Its variables (type,
-    default or required, nullable) and outputs are written to the lock file, which is
-    committed: validate and render read it offline. Local modules are read where
-    they are and need no lock.
+    default or required, nullable), outputs and required providers (source,
+    constraint, configuration aliases; with those of the local modules it calls) are
+    written to the lock file, which is committed: validate and render read it
+    offline. A version locked before providers were recorded is read again. Local
+    modules are read where they are and need no lock.
 
     \b
     Exit codes: 0 written (or, with --check, in sync); 1 --check found the lock stale;
@@ -762,4 +765,49 @@ def rehearse(
     sys.exit(code)
 
 
-COMMANDS = (validate, render, schema_command, graph, explain, affected, modules, init, rehearse)
+@click.command("import", context_settings=CONTEXT)
+@click.argument("source", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "directory",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the project goes; it must not hold environments.yaml yet. [default: .]",
+)
+@click.option("--check", is_flag=True, help="Write nothing: run the round trip and compare both trees unit by unit.")
+@click.option("--round-trip", is_flag=True, help="After importing, also run the round trip (as --check).")
+@format_option
+def import_command(source: Path, directory: Path, check: bool, round_trip: bool, fmt: str) -> None:
+    """Import the Terragrunt live tree SOURCE into a project: environments.yaml and catalog/.
+
+    Terragrunt (v1.x, found as $TERRAGRUNT, in tfgen's tool cache or on PATH) evaluates
+    a copy of SOURCE with mock dependency outputs; SOURCE is never written. Every unit
+    whose state key the rendered layout does not reproduce keeps it (state:), and what
+    tfgen cannot model is reported as SOURCE/path:LINE. --check renders the imported
+    project in a temporary directory and prints, per unit, identical or each attribute
+    that differs (exit 1 when one does).
+
+    \b
+    Examples:
+      tfgen import ../infrastructure-live -o infra
+      tfgen import --check ../infrastructure-live
+    """
+    report.remember_format(fmt)
+    result = api.import_check(source) if check else api.import_project(source, directory, check=round_trip)
+    differs = (check or round_trip) and not all(u.identical for u in result.comparisons)
+    if fmt == "json":
+        written = [display_path(path) for path in result.written]
+        document = import_views.document(result.recovered, display_path(source), result.comparisons, written)
+        click.echo(report.envelope("import", exit_code=1 if differs else 0, result=document), nl=False)
+    else:
+        for path in result.written:
+            click.echo(f"created {display_path(path)}")
+        click.echo(import_views.report(result.recovered, display_path(source)), nl=False)
+        if check or round_trip:
+            click.echo(import_views.round_trip(result.comparisons), nl=False)
+    if differs:
+        sys.exit(1)
+
+
+COMMANDS = (validate, render, schema_command, graph, explain, affected, modules, init, import_command, rehearse)

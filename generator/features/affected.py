@@ -33,7 +33,7 @@ import pygohcl
 
 from ..errors import Diagnostic
 from ..hcl import format as hclformat
-from ..project import layout
+from ..project import backend, layout
 from ..project.model import Project, Unit
 from .graph import Graph, select
 
@@ -87,6 +87,7 @@ class Entry:
     reasons: tuple[str, ...]
     changed: bool  # False: listed only because it depends on a changed unit
     moved_from: Unit | None = None  # the unit as the base had it, when renamed or moved (previous:)
+    workspace: str | None = None  # state.backend: remote: the workspace of its state (a moved unit's old one)
 
     @property
     def protected(self) -> bool:
@@ -382,12 +383,16 @@ def _waves(project: Project | None, chosen: Mapping[str, tuple[tuple[str, ...], 
             continue
         graph = Graph(whole.nodes, tuple(e for e in whole.edges if e.unit.environment is env), keys)
         waves = tuple(
-            tuple(Entry(u, action, *chosen[u.directory], (moved or {}).get(u.directory))
+            tuple(Entry(u, action, *chosen[u.directory], (moved or {}).get(u.directory), _workspace(project, u))
                   for u in _by_region(wave, env.name, project))
             for wave in graph.waves(destroy=action == "destroy")
         )
         groups.append(Waves(env.name, waves))
     return tuple(groups)
+
+
+def _workspace(project: Project, unit: Unit) -> str | None:
+    return backend.workspace(project, unit) if backend.is_remote(project) else None
 
 
 def _by_region(units: Iterable[Unit], environment: str, project: Project) -> list[Unit]:
@@ -425,6 +430,8 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         # Renamed or moved (previous:): the base's directory, whose state this unit keeps.
         "moved_from": entry.moved_from.directory if entry.moved_from is not None else None,
         "state_key": layout.state_key(unit.state_directory),
+        # state.backend: remote: the HCP Terraform workspace that holds its state (None: S3).
+        "workspace": entry.workspace,
         "reasons": list(entry.reasons),
     }
 

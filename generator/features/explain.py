@@ -44,6 +44,7 @@ __all__ = [
     "Explanation",
     "InputExplanation",
     "LocalExplanation",
+    "ProviderExplanation",
     "Read",
     "ScopeExplanation",
     "Source",
@@ -120,6 +121,34 @@ class InputExplanation:
 
 
 @dataclass(frozen=True)
+class ProviderExplanation:
+    """A provider (or alias) the unit's catalog module configures (``providers:``), each
+    setting with the line that sets it; an alias of aws adds its settings to the
+    generated aws's."""
+
+    key: str  # kubernetes, aws.us_east_1
+    source: str  # the provider's source address
+    version: str | None
+    declared: Location
+    settings: tuple[InputExplanation, ...]  # path: (argument, nested block argument, ...)
+    file: str  # the rendered file that carries it (the module's _envcommon file)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.key,
+            "source": self.source,
+            "version": self.version,
+            "declared": str(self.declared),
+            "file": self.file,
+            "settings": [
+                {"setting": s.name, "value": jsonable(s.value), "source": s.source.as_json(),
+                 "reads": [r.as_json() for r in s.reads]}
+                for s in self.settings
+            ],
+        }
+
+
+@dataclass(frozen=True)
 class DependencyExplanation:
     name: str
     target: str  # address
@@ -179,6 +208,7 @@ class UnitExplanation:
     promoted_at: str = ""  # file:line:col of the unit's promoted version, if it has one
     directory: str | None = None  # where Terragrunt runs the unit, when not unit.directory (style: stacks)
     protection: Source | None = None  # where its deletion policy is set
+    providers: tuple[ProviderExplanation, ...] = ()  # those the catalog configures beside the generated aws
 
     def __repr__(self) -> str:
         counts = f"{len(self.inputs)} inputs, {len(self.dependencies)} dependencies"
@@ -363,7 +393,8 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
             explained.append(InputExplanation(path, value, node.source, file, reads, replaces))
     holds = "the unit: includes, dependencies, overridden and wired inputs"
     if unit.state_directory != unit.directory:  # renamed or moved: the leaf keeps the old key
-        holds += f"; the state key it keeps (previous: {unit.spec.previous})"
+        kept = "workspace" if backend.is_remote(project) else "state key"
+        holds += f"; the {kept} it keeps (previous: {unit.spec.previous})"
     files = [(leaf, holds)]
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
@@ -373,6 +404,7 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
             (locals_.file("tenant", unit), f"local.tenant: the values of tenant {unit.tenant.name}, its account")
         )
     promoted_at = str(project.document.locate(unit.version_path)) if unit.version is not None else ""
+    providers = _providers(unit, project, locals_)
     return UnitExplanation(
         unit,
         output,
@@ -380,11 +412,39 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
         tuple(dependencies),
         tuple(explained),
         unit.source_url,
-        {"backend": "s3", "config": backend.config(project, unit)},
+        {"backend": backend.kind(project.state), "config": backend.config(project, unit)},
         unit.deletion_protection,
         promoted_at,
         protection=protection_source(unit, project),
+        providers=providers,
     )
+
+
+def _settings(value: Any, path: KeyPath) -> list[tuple[KeyPath, Any]]:
+    """The leaves of a provider configuration: a nested block's arguments each."""
+    if isinstance(value, Mapping) and not isinstance(value, HclExpr):
+        return [leaf for key, item in value.items() for leaf in _settings(item, (*path, str(key)))]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value):
+        return [leaf for i, item in enumerate(value) for leaf in _settings(item, (*path, i))]
+    return [(path, value)]
+
+
+def _providers(unit: Unit, project: Project, locals_: _Locals) -> tuple[ProviderExplanation, ...]:
+    module = unit.module
+    found = []
+    for entry in module.providers:
+        settings = []
+        for path, value in _settings(entry.config, ()):
+            where = (*entry.path, *path)
+            source = Source("catalog", f"catalog providers ({entry.key})", module.document.locate(where), where)
+            reads = _reads(value, unit, project, locals_, module.envcommon_path)
+            settings.append(InputExplanation(path, value, source, module.envcommon_path, reads))
+        address = entry.source or ("hashicorp/aws" if entry.name == "aws" else "")
+        if entry.alias and entry.name != "aws":
+            address = next((p.source or "" for p in module.providers if p.key == entry.name), "")
+        found.append(ProviderExplanation(entry.key, address, entry.version, module.document.locate(
+            ("providers", entry.key), key=True), tuple(settings), module.envcommon_path))
+    return tuple(found)
 
 
 def explain_scope(
@@ -541,6 +601,13 @@ def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
         "",
         f"Rendered files (in {out}/):",
     ]
+    state = explanation.remote_state
+    if state.get("backend") == "remote":  # the S3 key is the unit's directory, shown above
+        config = state["config"]
+        lines[2:2] = [
+            f"State: HCP Terraform workspace {config['workspaces']['name']} "
+            f"(organization {config['organization']} on {config['hostname']})"
+        ]
     lines += _columns(list(explanation.files))
     lines += ["", f"Deletion protection: {str(unit.deletion_protection).lower()} (prevent_destroy), set by "
               f"{explanation.protection}"]
@@ -551,6 +618,18 @@ def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
         for name, outputs, is_list in dep.outputs:
             shown = "[" + ", ".join(outputs) + "]" if is_list else outputs[0]
             lines.append(f"    input {name} <- output {shown}")
+    for provider in explanation.providers:
+        version = f" {provider.version}" if provider.version else ""
+        lines += ["", f"Provider {provider.key} ({provider.source}{version}; declared at {provider.declared}), "
+                      f"in {provider.file}'s providers.tf:"]
+        aws_alias = provider.key.startswith("aws.")
+        if aws_alias:
+            lines.append("  the generated aws (account, role, default tags), with:")
+        for item in provider.settings:
+            lines.append(f"  {item.name} = {inline(item.value)}")
+            lines.append(f"      set by {item.source}")
+            for read in item.reads:
+                lines += _read_lines(read, "      reads ")
     chosen = [i for i in explanation.inputs if _matches(i.path, selector)]
     heading = "Inputs (final value, where it was set, the file that carries it):"
     if selector:
@@ -622,6 +701,7 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
             "deletion_protection": explanation.protection.as_json() if explanation.protection else None,
             "layer": unit.layer,
             "dependencies": [d.as_json() for d in explanation.dependencies],
+            "providers": [p.as_json() for p in explanation.providers],
             "inputs": [i.as_json() for i in explanation.inputs if _matches(i.path, selector)],
         }
     else:

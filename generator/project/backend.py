@@ -1,5 +1,7 @@
-"""The S3 backend: the state bucket name (its placeholders, what fills them, its HCL in
-root.hcl) and the backend settings, as rendered or as Terragrunt resolves them."""
+"""Where each unit's state lives: ``state.backend`` s3 (the default: a state bucket, its
+placeholders, what fills them, its HCL in root.hcl) or remote (HCP Terraform or Terraform
+Enterprise: a workspace per unit, named by a template), and the backend settings, as
+rendered or as Terragrunt resolves them."""
 
 from __future__ import annotations
 
@@ -24,9 +26,58 @@ PLACEHOLDERS: Mapping[str, str | None] = {
 }
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
+#: The remote backend's workspace template also names the unit: its layer and name, read
+#: from the unit's path (environments/ENV/REGION/LAYER/UNIT) in root.hcl.
+WORKSPACE_PLACEHOLDERS: Mapping[str, str | None] = {
+    **PLACEHOLDERS,
+    "layer": "${basename(dirname(PATH))}",
+    "unit": "${basename(PATH)}",
+}
 
-def unknown_placeholders(template: str) -> list[str]:
-    return [m.group(1) for m in PLACEHOLDER.finditer(template) if m.group(1) not in PLACEHOLDERS]
+#: The backends of ``state.backend``, and the settings only one of them reads.
+BACKENDS = ("s3", "remote")
+DEFAULT_HOSTNAME = "app.terraform.io"
+ONLY: Mapping[str, frozenset[str]] = {
+    "s3": frozenset(
+        {
+            "bucket",
+            "region",
+            "lock",
+            "dynamodb_table",
+            "encrypt",
+            "endpoint",
+            "dynamodb_endpoint",
+            "versioning",
+            "access_logging_bucket",
+            "access_logging_prefix",
+            "lock_table_encryption",
+        }
+    ),
+    "remote": frozenset({"organization", "hostname", "workspace"}),
+}
+
+
+def kind(state: Mapping[str, Any]) -> str:
+    """The backend *state* configures: s3 unless it says remote."""
+    return "remote" if state.get("backend") == "remote" else "s3"
+
+
+def is_remote(project: Project) -> bool:
+    return kind(project.state) == "remote"
+
+
+def token_variable(hostname: str) -> str:
+    """The environment variable OpenTofu and Terraform read the API token of *hostname*
+    from: TF_TOKEN_ and the host, dots as underscores, dashes as double underscores."""
+    return "TF_TOKEN_" + hostname.replace("-", "__").replace(".", "_")
+
+
+def hostname(project: Project) -> str:
+    return str(project.state.get("hostname") or DEFAULT_HOSTNAME)
+
+
+def unknown_placeholders(template: str, known: Mapping[str, str | None] = PLACEHOLDERS) -> list[str]:
+    return [m.group(1) for m in PLACEHOLDER.finditer(template) if m.group(1) not in known]
 
 
 def values(project: Project, env: Environment, region: Region, tenant: Tenant | None = None) -> dict[str, str]:
@@ -54,14 +105,14 @@ def names(project: Project, key: str = "bucket") -> Iterator[tuple[str, Environm
                     ), region
 
 
-def expression(template: str, project: str) -> str:
+def expression(template: str, project: str, known: Mapping[str, str | None] = PLACEHOLDERS) -> str:
     """The bucket name as an HCL string, placeholders as interpolations (known ones only:
     validation refuses the others)."""
     parts: list[str] = []
     position = 0
     for match in PLACEHOLDER.finditer(template):
         parts.append(hcl.string(template[position : match.start()])[1:-1])
-        fills = PLACEHOLDERS[match.group(1)]
+        fills = known[match.group(1)]
         parts.append(hcl.string(project)[1:-1] if fills is None else fills)
         position = match.end()
     parts.append(hcl.string(template[position:])[1:-1])
@@ -98,6 +149,8 @@ def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
     """The S3 backend settings of root.hcl: as rendered (bucket and key as interpolations),
     or, for *unit*, the values Terragrunt resolves them to in that unit."""
     state = project.state
+    if kind(state) == "remote":
+        return remote_config(project, unit)
     per_region = state["region"] == "{region}"  # each region's state in that region
     if unit is None:
         bucket: Any = HclExpr(expression(state["bucket"], project.name))
@@ -115,6 +168,9 @@ def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
         bucket = fill(state["bucket"], values(project, unit.environment, unit.region, unit.tenant))
         key = layout.state_key(unit.state_directory)
         region = unit.region.name if per_region else state["region"]
+        # A unit that keeps its state object where it already is (its override's state:).
+        bucket = unit.kept_state.get("bucket", bucket)
+        key = unit.kept_state.get("key", key)
     settings: dict[str, Any] = {
         "bucket": bucket,
         "key": key,
@@ -150,3 +206,71 @@ def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
         settings["assume_role"] = {"role_arn": role}
     settings.update(endpoint_config(state))
     return settings
+
+
+# --- the remote backend (HCP Terraform, Terraform Enterprise) -------------------------
+
+
+def workspace_values(project: Project, unit: Unit) -> dict[str, str]:
+    """What each workspace placeholder stands for in *unit*. A renamed or moved unit
+    (``previous:``) keeps the workspace it was created in: its old layer and name."""
+    state_directory = unit.state_directory
+    layer_directory, _, name = state_directory.rpartition("/")
+    layer = layer_directory.rpartition("/")[2]
+    return {**values(project, unit.environment, unit.region), "layer": layer, "unit": name}
+
+
+def workspace(project: Project, unit: Unit) -> str:
+    """The name of *unit*'s workspace, placeholders filled in."""
+    return fill(str(project.state.get("workspace", "")), workspace_values(project, unit))
+
+
+def workspaces(project: Project) -> Iterator[tuple[str, Unit]]:
+    """(workspace name, unit) of every unit rendered."""
+    for unit in project.units:
+        yield workspace(project, unit), unit
+
+
+def workspace_expression(project: Project) -> str:
+    """The workspace name as an HCL string for root.hcl, read in each including unit:
+    its layer and name from the unit's path (the stacks style maps a renamed unit's path
+    to its old one in ``local.moved``; a classic leaf names its old workspace itself)."""
+    path = "path_relative_to_include()"
+    if project.style == "stacks" and moved(project):
+        path = "lookup(local.moved, path_relative_to_include(), path_relative_to_include())"
+    known = {name: (fills.replace("PATH", path) if fills else fills) for name, fills in WORKSPACE_PLACEHOLDERS.items()}
+    return expression(str(project.state.get("workspace", "")), project.name, known)
+
+
+def remote_contents(project: Project, name: str) -> str:
+    """backend.tf of the remote backend, as a heredoc body: *name* is the workspace name
+    as the inside of an HCL string (interpolations allowed, as in root.hcl).
+
+    A ``remote_state`` block cannot say it: Terragrunt writes a map in its config as an
+    attribute (``workspaces = { name = ... }``) or a -backend-config argument, and the
+    remote backend wants a ``workspaces`` block. The generated file is written whole.
+    """
+    lines = [
+        "terraform {",
+        'backend "remote" {',
+        f"hostname = {hcl.template_escape(hcl.string(hostname(project)))}",
+        f"organization = {hcl.template_escape(hcl.string(str(project.state.get('organization', ''))))}",
+        "",
+        "workspaces {",
+        f'name = "{name}"',
+        "}",
+        "}",
+        "}",
+    ]
+    return hcl.format_hcl("\n".join(lines))
+
+
+def remote_config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
+    """The remote backend's settings: as rendered (the workspace name as root.hcl's
+    interpolation) or, for *unit*, as Terragrunt resolves them there."""
+    name: Any = HclExpr(workspace_expression(project)) if unit is None else workspace(project, unit)
+    return {
+        "hostname": hostname(project),
+        "organization": str(project.state.get("organization", "")),
+        "workspaces": {"name": name},
+    }

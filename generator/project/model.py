@@ -210,6 +210,24 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class ProviderConfig:
+    """One entry of a catalog module's ``providers:``: a provider its units configure in
+    their generated ``providers.tf`` (``kubernetes``), or an alias of one (``aws.us_east_1``)."""
+
+    key: str  # as written: kubernetes, aws.us_east_1
+    name: str  # the provider's local name
+    alias: str | None
+    source: str | None  # an alias takes its provider's
+    version: str | None
+    config: Mapping[str, Any]  # arguments and nested blocks, literals or HclExpr
+    path: KeyPath  # ("providers", key): of the config itself, (..., "config") for a provider
+
+    @property
+    def address(self) -> str:
+        return self.key
+
+
+@dataclass(frozen=True)
 class Module:
     id: str  # <category>/<module>
     category: str
@@ -225,6 +243,8 @@ class Module:
     tags_input: str | None = "tags"
     #: Whether the catalog file names tags_input itself (then no lock is needed to trust it).
     tags_input_declared: bool = False
+    #: Providers (and aliases) its units configure beside the generated aws.
+    providers: tuple[ProviderConfig, ...] = ()
 
     @property
     def file(self) -> str:
@@ -244,8 +264,10 @@ class Module:
 
     @cached_property
     def dependency_reads(self) -> frozenset[str]:
-        """The dependency blocks the catalog inputs read (``dependency.<name>...``)."""
-        return frozenset(name for _p, e in expressions(self.inputs) for name in dependencies_named(e.text))
+        """The dependency blocks the catalog inputs and provider configurations read
+        (``dependency.<name>...``)."""
+        values = [self.inputs, *(p.config for p in self.providers)]
+        return frozenset(name for v in values for _p, e in expressions(v) for name in dependencies_named(e.text))
 
     def __repr__(self) -> str:  # short: a script that prints a model must not print every input
         return f"<Module {self.id} {self.source_url}>"
@@ -388,6 +410,9 @@ class Unit:
     #: Its deletion policy: the environment's unless the unit (or an override) sets one.
     deletion_protection: bool = False
     protection_path: KeyPath = ()  # where the unit's own deletion_protection is set; () the environment's
+    #: Where its state object already is (an override's state: bucket and key; tfgen
+    #: import), region over environment; empty: root.hcl's bucket and key.
+    kept_state: Mapping[str, str] = field(default_factory=dict)
     #: The tenant of a per_tenant unit's instance; None: a shared unit.
     tenant: Tenant | None = None
 
@@ -556,7 +581,18 @@ def build_module(module_id: str, doc: Document) -> Module:
         document=doc,
         tags_input=data.get("tags_input", "tags"),
         tags_input_declared="tags_input" in data,
+        providers=tuple(_provider_config(key, spec) for key, spec in (data.get("providers") or {}).items()),
     )
+
+
+def _provider_config(key: str, spec: Mapping[str, Any]) -> ProviderConfig:
+    """``NAME: {source, version, config}`` or ``NAME.ALIAS: {argument: value ...}``."""
+    name, _dot, alias = key.partition(".")
+    if alias:
+        return ProviderConfig(key, name, alias, None, None, dict(spec), ("providers", key))
+    version = spec.get("version")
+    return ProviderConfig(key, name, None, spec.get("source"), None if version is None else str(version),
+                          dict(spec.get("config") or {}), ("providers", key, "config"))
 
 
 def _environment(
@@ -675,6 +711,14 @@ def _promoted_version(spec: UnitSpec, owned: Owned) -> tuple[str | None, KeyPath
     for owner, override in owned:
         if override.get("version") is not None:
             found = (str(override["version"]), (*owner, "units", spec.name, "version"))
+    return found
+
+
+def _kept_state(owned: Owned) -> dict[str, str]:
+    """The state bucket and key an override keeps for this unit, later wins: environment < region."""
+    found: dict[str, str] = {}
+    for _owner, override in owned:
+        found.update(override.get("state") or {})
     return found
 
 
@@ -945,7 +989,8 @@ def _place(
         unit = Unit(
             spec, module, env, region, overrides, layers, version, version_path, tags,
             layer=layer, dependencies=dependencies,
-            deletion_protection=protection, protection_path=protection_path, tenant=tenant,
+            deletion_protection=protection, protection_path=protection_path,
+            kept_state=_kept_state(owned), tenant=tenant,
         )
         (dormant if off else units).append(unit)
 

@@ -111,7 +111,9 @@ def _message(error: ValidationError) -> Message:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if kind == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else error.message
-        return f"missing required key '{missing}'", path, True, ""
+        wanted = (schema.get("properties") or {}).get(missing)
+        hint = str(wanted.get("x-missing", "")) if isinstance(wanted, dict) else ""
+        return f"missing required key '{missing}'", path, True, hint
     if kind == "type":
         hint = ""
         if schema.get("type") == "string" and isinstance(error.instance, (int, float, bool)):

@@ -39,15 +39,17 @@ HOSTS = ("registry.opentofu.org", "registry.terraform.io")
 #: Providers modules need that no mirror of this machine holds, served by tfgen's
 #: stand-ins (rehearsal/NAME): name -> environment variable of the built binary. The rds
 #: module needs random; the lambda module external (its package step), local and null;
-#: cloudposse/ses (through iam-system-user) cloudposse/awsutils.
+#: cloudposse/ses (through iam-system-user) cloudposse/awsutils; EKS add-ons helm and
+#: kubernetes (a catalog's providers: configures them, the 2.x provider blocks).
 STANDIN_PROVIDERS = STANDINS
 #: The registry namespace of a stand-in other than hashicorp.
 STANDIN_NAMESPACES = {"awsutils": "cloudposse"}
 #: The version each stand-in is filed under: one every module's constraint accepts
 #: (terraform-aws-modules ask for random >= 2.0 or >= 3.1, external and local >= 1.0,
-#: null >= 2.0; cloudposse awsutils >= 0.11), above the real provider's major so a lock file's range still matches.
+#: null >= 2.0; cloudposse awsutils >= 0.11; helm and kubernetes 2.x), above the real
+#: provider's major so a lock file's range still matches.
 STANDIN_VERSIONS = {"awsutils": "0.99.0", "external": "2.99.0", "local": "2.99.0", "null": "3.99.0",
-                    "random": "3.99.0"}
+                    "random": "3.99.0", "helm": "2.99.0", "kubernetes": "2.99.0"}
 
 
 def standin_address(name: str) -> str:
@@ -151,15 +153,22 @@ def cli_config(mirror: Path, from_registry: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def provider_override(endpoint: str, access_key: str, secret_key: str) -> str:
-    """The override file (``*_override.tf``) merged into the tree's ``provider "aws"``:
+def provider_override(endpoint: str, access_key: str, secret_key: str, aliases: Iterable[str] = ()) -> str:
+    """The override file (``*_override.tf``) merged into the tree's ``provider "aws"``
+    (and into each aliased aws configuration of the unit's providers.tf, *aliases*):
     credentials of the unit's account on the local server and every service's endpoint
     there. The tree's region, allowed_account_ids, assume_role and default_tags stay:
     the provider checks the account through the local STS."""
+    return "".join(_provider_override(endpoint, access_key, secret_key, alias) for alias in (None, *aliases))
+
+
+def _provider_override(endpoint: str, access_key: str, secret_key: str, alias: str | None) -> str:
     endpoints = "\n".join(f"    {name:<16} = {json.dumps(endpoint)}" for name in ENDPOINT_SERVICES)
+    alias_line = f"  alias                       = {json.dumps(alias)}\n" if alias else ""
     return (
         "# tfgen rehearse --provider real: the AWS API is the local server.\n"
         'provider "aws" {\n'
+        f"{alias_line}"
         f"  access_key                  = {json.dumps(access_key)}\n"
         f"  secret_key                  = {json.dumps(secret_key)}\n"
         # moto answers 500 for an action it has not implemented; the provider's default

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 from .. import api
 from ..features.graph import select
+from ..project import backend
 from ..project.layout import Scope
-from ..project.model import Project, Unit, Wiring, check_scope
+from ..project.model import Project, Unit, Wiring, check_scope, resolve_dependencies
 from ..project.moves import moves
 from ..rendering.plan import plan as plan_files
 from ..rendering.render import Renderer
@@ -167,14 +168,45 @@ def _scratch(keep: Path | None) -> Path:
     return keep.resolve()
 
 
+#: The rehearsal's state bucket of a project whose state is in HCP Terraform
+#: (state.backend: remote): a bucket per account in the local S3.
+REMOTE_STAND_IN_BUCKET = "tfgen-rehearsal-{account_id}-tfstate"
+
+
+def remote_stand_in(project: Project) -> dict[str, Any]:
+    """S3 settings that stand in for the remote backend in a rehearsal: no HCP Terraform
+    runs on this machine, so each unit's state is an object of the local S3 (at its
+    directory's key) instead of its workspace, whose names validate proves."""
+    first = project.environments[0].regions[0].name if project.environments else "us-east-1"
+    return {"bucket": REMOTE_STAND_IN_BUCKET, "region": first, "lock": "lockfile"}
+
+
 def local_project(project: Project, endpoint: str) -> Project:
     """The project with its state store pointed at *endpoint* (every other backend
-    setting as the user wrote it)."""
-    state = {k: v for k, v in project.state.items() if k not in ("endpoint", "dynamodb_endpoint")}
+    setting as the user wrote it; the remote backend stood in for by S3)."""
+    settings = remote_stand_in(project) if backend.is_remote(project) else project.state
+    state = {k: v for k, v in settings.items() if k not in ("endpoint", "dynamodb_endpoint")}
     state["endpoint"] = endpoint
     if state.get("lock") == "dynamodb":
         state["dynamodb_endpoint"] = endpoint
     return replace(project, state=state)
+
+
+def aws_only(project: Project) -> Project:
+    """The project with the catalog's providers other than aws aliases left out: the
+    stand-in modules require hashicorp/aws alone, and the stand-in rehearsal installs
+    nothing else (``--provider real`` keeps them, with stand-ins of helm, kubernetes ...)."""
+    if not any(p.name != "aws" for m in project.modules.values() for p in m.providers):
+        return project
+    modules = {
+        key: replace(module, providers=tuple(p for p in module.providers if p.name == "aws"))
+        for key, module in project.modules.items()
+    }
+    units = tuple(replace(u, module=modules[u.module.id]) for u in project.units)
+    changed = replace(project, modules=modules, units=units)
+    wiring, _errors = resolve_dependencies(changed)  # the same targets, now the new units
+    object.__setattr__(changed, "wiring", wiring)
+    return changed
 
 
 def non_local_urls(text: str) -> list[str]:
@@ -235,7 +267,14 @@ class _Rehearsal:
         self.registry = registry
         endpoint = s3.endpoint
         self.certificate = s3.certificate
-        self.project = local_project(project, endpoint)
+        self.project = local_project(project if options.real is not None else aws_only(project), endpoint)
+        if backend.is_remote(project):
+            report.notes.append(
+                f"state.backend is remote: the rehearsal keeps each unit's state in the local S3 "
+                f"(s3://{REMOTE_STAND_IN_BUCKET}/<unit directory>/terraform.tfstate), not in HCP Terraform; "
+                f"the workspace names are validate's to prove ({backend.hostname(project)}, "
+                f"organization {project.state.get('organization')})"
+            )
         self.options = options
         self.scratch = scratch
         self.tree = scratch / "tree"
@@ -312,7 +351,8 @@ class _Rehearsal:
         keys = real_provider.seed_accounts(self.endpoint, self.certificate, self._home_region(), accounts)
         for unit in self.project.units:
             access, secret = keys.get(unit.environment.account_id, ("rehearsal", "rehearsal"))
-            override = real_provider.provider_override(self.endpoint, access, secret)
+            aliases = [p.alias for p in unit.module.providers if p.name == "aws" and p.alias]
+            override = real_provider.provider_override(self.endpoint, access, secret, aliases)
             unit_file = self.tree / unit.directory / "terragrunt.hcl"
             with unit_file.open("a", encoding="utf-8") as out:
                 out.write(real_provider.generate_block(override))
@@ -353,7 +393,7 @@ class _Rehearsal:
         assert self.options.then is not None
         then = api.load(self.options.then).project
         check_scope(then, self.options.scope)
-        self.project = local_project(then, self.endpoint)
+        self.project = local_project(then if self.options.real is not None else aws_only(then), self.endpoint)
         self.graph = select(self.project, self.options.scope)
         self.units = list(self.graph.units)
         self.in_queue = self._queue()

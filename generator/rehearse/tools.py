@@ -20,6 +20,8 @@ BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-tools.sh
 STANDINS = {
     "awsutils": "TFGEN_REHEARSAL_AWSUTILS",
     "external": "TFGEN_REHEARSAL_EXTERNAL",
+    "helm": "TFGEN_REHEARSAL_HELM",
+    "kubernetes": "TFGEN_REHEARSAL_KUBERNETES",
     "local": "TFGEN_REHEARSAL_LOCAL",
     "null": "TFGEN_REHEARSAL_NULL",
     "random": "TFGEN_REHEARSAL_RANDOM",

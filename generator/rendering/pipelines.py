@@ -21,7 +21,7 @@ from typing import Any
 
 from .._version import __version__
 from ..hcl import literal as hcl
-from ..project import layout
+from ..project import backend, layout
 from ..project.layout import relative_path
 from ..project.model import Project, Unit, waves
 
@@ -109,11 +109,31 @@ def _atlantis(project: Project, options: Mapping[str, Any], tree: str, header: s
         )
     context = {
         "header": header,
+        "remote": _remote(project),
         "automerge": bool(options.get("automerge", False)),
         "parallel_plan": bool(options.get("parallel_plan", True)),
         "projects": projects,
     }
     return Pipeline(ATLANTIS_PATH, "atlantis.yaml.j2", context)
+
+
+def _remote(project: Project) -> dict[str, str] | None:
+    """With state.backend: remote, the host whose API token a run needs and the variable
+    OpenTofu reads it from (TF_TOKEN_<host>); None with S3."""
+    if not backend.is_remote(project):
+        return None
+    host = backend.hostname(project)
+    return {"hostname": host, "token": backend.token_variable(host)}
+
+
+def _credentials_region(project: Project) -> str:
+    """The region the AWS credentials step names: the state bucket's, else (no bucket:
+    the remote backend, or state in each unit's region) the first environment's first."""
+    region = project.state.get("region")
+    if isinstance(region, str) and region != "{region}":
+        return region
+    first = project.environments[0].regions if project.environments else ()
+    return first[0].name if first else "us-east-1"
 
 
 def _github(project: Project, options: Mapping[str, Any], project_path: str, tree: str, header: str) -> Pipeline:
@@ -136,8 +156,9 @@ def _github(project: Project, options: Mapping[str, Any], project_path: str, tre
         "tree": tree,
         "config": project.document.file.rsplit("/", 1)[-1],
         "workflow_path": chosen["path"],
-        "state_region": project.state["region"],
+        "state_region": _credentials_region(project),
         "environments": environments,
+        "remote": _remote(project),
     }
     return Pipeline(chosen["path"], "github-actions.yml.j2", context)
 

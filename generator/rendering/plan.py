@@ -41,44 +41,124 @@ class PlannedFile:
     region: str | None = None
 
 
-def provider_contents(project: Project) -> str:
-    """The generated provider.tf, escaped to be a heredoc body of root.hcl."""
+def provider_contents(project: Project, alias: str | None = None, settings: Mapping[str, Any] | None = None) -> str:
+    """The generated provider.tf, escaped to be a heredoc body of root.hcl; with *alias*,
+    the aliased aws configuration of a catalog's ``providers:`` (the same account guard,
+    role and default tags), *settings* written over the generated arguments."""
+    settings = dict(settings or {})
+    expressions: dict[str, str] = {}
     tags = {name: hcl.template_escape(hcl.string(value)) for name, value in project.tags.items()}
     tags["Environment"] = '"${local.env.environment}"'
     assume = ["assume_role {", 'role_arn = "${local.env.role_arn}"', "}", ""] if backend.assumes_roles(project) else []
-    if has_tags(project):
+    arguments = {"region": '"${local.region.aws_region}"', "allowed_account_ids": '["${local.env.account_id}"]'}
+    head = ['provider "aws" {', *([f"alias = {hcl.string(alias)}"] if alias else [])]
+    own = _settings_lines(settings, expressions)
+    blocks = {name for name, value in settings.items() if _is_block(value)}
+    lines_of = {name: line for name, line in own if name not in blocks}  # set over the generated, in place
+    arguments_lines = [lines_of.pop(k, f"{k} = {v}") for k, v in arguments.items()] + list(lines_of.values())
+    extra_blocks = [line for name, line in own if name in blocks]
+    if "assume_role" in settings:
+        assume = []
+    tag_blocks = "default_tags" not in settings
+    if tag_blocks and has_tags(project):
         # The environment's tags (env.hcl) merged over the project's: one root.hcl for all.
         body = ", ".join(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items())
         # jsonencode() of the map is an HCL object expression in provider.tf; the line is
         # set after formatting, which would split the template's "${".
         tags_line = f"    tags = merge({{ {body} }}, ${{jsonencode(local.env.tags)}})"
-        merged_lines = [
-            'provider "aws" {',
-            'region = "${local.region.aws_region}"',
-            'allowed_account_ids = ["${local.env.account_id}"]',
-            "",
-            *assume,
+        merged_lines = [*head, *arguments_lines, "", *assume, *extra_blocks, "default_tags {", "tags = {}", "}", "}"]
+        formatted = hcl.format_hcl("\n".join(merged_lines))
+        assert "\n    tags = {}\n" in formatted
+        return _with_expressions(formatted.replace("\n    tags = {}\n", f"\n{tags_line}\n", 1), expressions)
+    tag_lines = (
+        [
             "default_tags {",
-            "tags = {}",
+            "tags = {",
+            *(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items()),
             "}",
             "}",
         ]
-        formatted = hcl.format_hcl("\n".join(merged_lines))
-        assert "\n    tags = {}\n" in formatted
-        return formatted.replace("\n    tags = {}\n", f"\n{tags_line}\n", 1)
-    lines = [
-        'provider "aws" {',
-        'region = "${local.region.aws_region}"',
-        'allowed_account_ids = ["${local.env.account_id}"]',
-        "",
-        *assume,
-        "default_tags {",
-        "tags = {",
-        *(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items()),
-        "}",
-        "}",
-        "}",
-    ]
+        if tag_blocks
+        else []
+    )
+    lines = [*head, *arguments_lines, "", *assume, *extra_blocks, *tag_lines, "}"]
+    return _with_expressions(hcl.format_hcl("\n".join(lines)), expressions)
+
+
+def _is_block(value: Any) -> bool:
+    """A nested block of a provider configuration: a mapping, or a list of mappings (repeated)."""
+    if isinstance(value, HclExpr):
+        return False
+    if isinstance(value, Mapping):
+        return True
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def _settings_lines(settings: Mapping[str, Any], expressions: dict[str, str]) -> list[tuple[str, str]]:
+    """(name, HCL line) of a provider configuration's arguments and nested blocks, for a
+    heredoc: literals escaped, each !hcl a placeholder (see _with_expressions)."""
+    lines: list[tuple[str, str]] = []
+    for name, value in settings.items():
+        if _is_block(value):
+            for body in [value] if isinstance(value, Mapping) else value:
+                inner = "\n".join(line for _n, line in _settings_lines(body, expressions))
+                lines.append((name, f"{hcl.key(str(name))} {{\n{inner}\n}}" if inner else f"{hcl.key(str(name))} {{}}"))
+        else:
+            lines.append((name, f"{hcl.key(str(name))} = {_setting_value(value, expressions)}"))
+    return lines
+
+
+def _setting_value(value: Any, expressions: dict[str, str]) -> str:
+    """An argument's value in a heredoc: a literal, escaped; an !hcl expression, evaluated
+    by Terragrunt and written into the file as HCL by jsonencode (a placeholder until the
+    layout is done: the formatter would split the template's "${")."""
+    if isinstance(value, HclExpr):
+        placeholder = f"tfgen_expression_{len(expressions)}_"
+        expressions[placeholder] = "${jsonencode(" + value.text.strip() + ")}"
+        return placeholder
+    if isinstance(value, (list, tuple)) and any(isinstance(v, HclExpr) for v in value):
+        return "[" + ", ".join(_setting_value(v, expressions) for v in value) + "]"
+    return hcl.template_escape(hcl.literal(value))
+
+
+def _with_expressions(text: str, expressions: Mapping[str, str]) -> str:
+    for placeholder, expression in expressions.items():
+        text = text.replace(placeholder, expression, 1)
+    return text
+
+
+def providers_contents(module: Module, project: Project) -> str | None:
+    """The generated providers.tf of *module*'s units: a provider block per catalog
+    ``providers:`` entry (aliases of aws from the generated aws), or None."""
+    if not module.providers:
+        return None
+    blocks: list[str] = []
+    for entry in module.providers:
+        if entry.name == "aws" and entry.alias is not None:
+            blocks.append(provider_contents(project, entry.alias, entry.config))
+            continue
+        expressions: dict[str, str] = {}
+        alias = [f"alias = {hcl.string(entry.alias)}"] if entry.alias else []
+        head = [f"provider {hcl.string(entry.name)} {{", *alias]
+        body = [line for _n, line in _settings_lines(entry.config, expressions)]
+        blocks.append(_with_expressions(hcl.format_hcl("\n".join([*head, *body, "}"])), expressions))
+    return "\n".join(blocks)
+
+
+def providers_override_contents(module: Module) -> str | None:
+    """The generated providers_override.tf: the source and version of each provider the
+    catalog configures, put in place of the module's own requirement (an override file:
+    a module declares required_providers once), or None."""
+    entries = [p for p in module.providers if p.alias is None and p.source]
+    if not entries:
+        return None
+    lines = ["terraform {", "required_providers {"]
+    for entry in entries:
+        lines += [f"{hcl.key(entry.name)} = {{", f"source = {hcl.template_escape(hcl.string(str(entry.source)))}"]
+        if entry.version:
+            lines.append(f"version = {hcl.template_escape(hcl.string(entry.version))}")
+        lines.append("}")
+    lines += ["}", "}"]
     return hcl.format_hcl("\n".join(lines))
 
 
@@ -106,6 +186,14 @@ def versions_override_contents(project: Project) -> str | None:
     return hcl.format_hcl("\n".join(lines))
 
 
+def backend_contents(project: Project) -> str | None:
+    """backend.tf of the remote backend as root.hcl writes it (None: the S3 backend's
+    remote_state block)."""
+    if not backend.is_remote(project):
+        return None
+    return backend.remote_contents(project, backend.workspace_expression(project)[1:-1])
+
+
 def root_file(project: Project, header: str) -> PlannedFile:
     config = backend.config(project)
     constraints = {}
@@ -121,6 +209,7 @@ def root_file(project: Project, header: str) -> PlannedFile:
             "project": project,
             "constraints": constraints,
             "state_config": config,
+            "backend_contents": backend_contents(project),
             # The stacks style's units share one catalog file: their kept state keys stay
             # in root.hcl there. A classic leaf keeps its own (kept_state below).
             "moved": backend.moved(project) if project.style == "stacks" else {},
@@ -140,6 +229,8 @@ def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
             "module": module,
             "project_locals": project_locals(project),
             "inputs": dict(module.inputs),
+            "providers": providers_contents(module, project),
+            "providers_override": providers_override_contents(module),
             # local.tenant for the catalog's inputs of per_tenant units (validation refuses
             # a read of it by a shared unit)
             "tenant": any(u.module is module and u.tenant is not None for u in project.units),
@@ -212,17 +303,29 @@ def _promotion(unit: Unit) -> dict[str, str] | None:
     return {"version": unit.version, "catalog": unit.module.version or "unpinned", "source": unit.source_url}
 
 
-def _kept_state(unit: Unit) -> dict[str, str] | None:
+def _kept_state(unit: Unit, project: Project) -> dict[str, Any] | None:
     """A renamed or moved unit (previous:) keeps its state key in its own leaf, so a
-    rename changes the files of the moved unit alone, not root.hcl that every unit reads."""
+    rename changes the files of the moved unit alone, not root.hcl that every unit reads.
+    With the remote backend it keeps its workspace: the leaf writes backend.tf itself.
+    A unit whose override says where its state object is (state:) keeps that bucket and key."""
+    if unit.kept_state:
+        return {"config": dict(unit.kept_state), "backend": None}
     if unit.state_directory == unit.directory:
         return None
-    return {
+    kept: dict[str, Any] = {
         "previous": str(unit.spec.previous),
         "key": layout.state_key(unit.state_directory),
         "directory": unit.directory,
         "state_directory": unit.state_directory,
+        "config": {},  # none kept as such: the key follows the old directory
+        "workspace": None,
+        "backend": None,  # S3: the leaf's remote_state keeps the key
     }
+    if backend.is_remote(project):
+        name = backend.workspace(project, unit)
+        kept["workspace"] = name
+        kept["backend"] = backend.remote_contents(project, hcl.template_escape(hcl.string(name))[1:-1])
+    return kept
 
 
 def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
@@ -273,7 +376,7 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "prevent_destroy": unit.deletion_protection,
             "own_protection": unit.protection_path and unit.own_protection,
             "promoted": _promotion(unit),
-            "kept_state": _kept_state(unit),
+            "kept_state": _kept_state(unit, project),
         },
         unit.environment.name,
         unit.region.name,

@@ -44,6 +44,8 @@ from .plan import (
     environment_files,
     header_for,
     pipeline_files,
+    providers_contents,
+    providers_override_contents,
     read_dependencies,
     root_file,
 )
@@ -158,6 +160,8 @@ def _catalog_unit(module: Module, project: Project, header: str, shared: _Shared
             "module": module,
             "project_locals": shared.project_locals,
             "inputs": dict(module.inputs),
+            "providers": providers_contents(module, project),
+            "providers_override": providers_override_contents(module),
             "tenant": any(u.module is module and u.tenant is not None for u in project.units),
         },
     )
@@ -270,8 +274,30 @@ def plan_style(
 ) -> list[PlannedFile]:
     """The tree of the project's own style."""
     if project.style == "stacks":
+        _refuse_kept_state(project)
         return plan(project, scope, source_name)
     return classic_plan(project, scope or Scope(), source_name)
+
+
+def _refuse_kept_state(project: Project) -> None:
+    """A unit override's state: (bucket, key) lives in the unit's own terragrunt.hcl,
+    which the stacks style does not render: refused rather than moving the state."""
+    kept = [unit for unit in project.units if unit.kept_state]
+    if kept:
+        unit = kept[0]
+        path = (*unit.region.path, "units", unit.name, "state")
+        more = f" (and {len(kept) - 1} more units)" if len(kept) > 1 else ""
+        raise InputError(
+            [
+                Diagnostic(
+                    f"{unit.address} keeps its state object (state:){more}, which the stacks style cannot render",
+                    project.document.locate(path),
+                    path,
+                    rule="moved",
+                    hint="render it in the classic style (style: classic)",
+                )
+            ]
+        )
 
 
 _UNIT_BLOCK = re.compile(r'^unit "((?:[^"\\]|\\.)*)" \{$', re.MULTILINE)
@@ -378,6 +404,8 @@ def style_switch(project: Project, scope: Scope, deleted: Iterable[str]) -> Styl
     if not dropped:
         return None
     units = [u for u in project.units if scope.includes(u.environment.name, u.region.name)]
+    if backend.is_remote(project):  # a workspace is named from the unit's layer and name: the same in both styles
+        return StyleSwitch(old.style, project.style, dropped, len(units), ())
     moves = tuple(
         StateMove(u.address, bucket_name(project, u), state_key(u, old), state_key(u, project))
         for u in units

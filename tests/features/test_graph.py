@@ -355,7 +355,7 @@ def test_completion_script_is_documented(runner: CliRunner) -> None:
     result = runner.invoke(main, [], env={"_TFGEN_COMPLETE": "bash_source"}, prog_name="tfgen")
     assert result.exit_code == 0
     assert "_TFGEN_COMPLETE=bash_complete" in result.output
-    assert "_TFGEN_COMPLETE=bash_source tfgen" in (REPO / "README.md").read_text(encoding="utf-8")
+    assert "_TFGEN_COMPLETE=bash_source tfgen" in (REPO / "docs" / "guides" / "editors.md").read_text(encoding="utf-8")
 
 
 def test_help_has_examples(runner: CliRunner) -> None:

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import textwrap
 import zipfile
 from pathlib import Path
 
@@ -567,10 +566,10 @@ def test_the_reference_typos_of_the_issue_are_caught(reference_project: Path) ->
     assert "setting 'nat_gatway' is read by no module placed in environment prod" in messages
 
 
-def test_readme_documents_the_lock_command() -> None:
-    readme = (REPO / "README.md").read_text()
-    assert "tfgen modules lock" in readme
-    assert textwrap.dedent("A promotion in three commits") in readme
+def test_the_docs_document_the_lock_command() -> None:
+    guide = (REPO / "docs" / "guides" / "promote.md").read_text()
+    assert "tfgen modules lock" in guide
+    assert "# Module interfaces: `tfgen modules lock`" in (REPO / "docs" / "reference" / "modules-lock.md").read_text()
 
 
 # --- promotion -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 ``tfgen modules lock`` downloads each remote module version the project pins that the
 lock does not hold yet (each package and version once; ``--refresh`` all of them),
 reads its interface and writes one entry per (module, source, version): digest,
-variables and outputs. A complete lock needs no network. The file is JSON with sorted keys and one
+variables, outputs and required providers. A complete lock needs no network. The file is JSON with sorted keys and one
 entry per module version, so that a version bump is a small, reviewable diff.
 ``validate`` and ``render`` read it offline; ``modules lock --check`` fails when the
 catalog pins a version the lock does not hold (or the lock holds one nobody pins).
@@ -217,7 +217,8 @@ def lock(
     packages: dict[tuple[str, str | None], tuple[Package, str] | str] = {}
     for pin in wanted:
         known = by_module.get((pin.module, pin.source, pin.resolved_version)) or by_version.get(pin.key)
-        if known is not None and not refresh:
+        # An entry written before the lock recorded providers is read again.
+        if known is not None and not refresh and known.interface.providers is not None:
             entries.append(Entry(pin.module, pin.source, pin.resolved_version, known.digest, known.interface))
             reused += 1
             continue

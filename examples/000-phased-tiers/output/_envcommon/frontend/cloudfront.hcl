@@ -22,6 +22,12 @@ locals {
 }
 
 inputs = {
+  aliases = [local.env.settings.pwa_domain]
+  viewer_certificate = {
+    acm_certificate_arn      = dependency.certificate.outputs.certificate_arn
+    ssl_support_method       = "sni-only"
+    minimum_protocol_version = "TLSv1.2_2021"
+  }
   comment                      = "${local.project.name}-${local.env.environment} PWA"
   enabled                      = true
   is_ipv6_enabled              = true

@@ -17,6 +17,8 @@ locals {
     redis_node_type       = "cache.t4g.micro"
     lambda_memory_mb      = 256
     price_class           = "PriceClass_100"
+    pwa_domain            = "app.dev.pwa-platform.example.com"
+    pwa_zone_id           = "Z0DEV00000000000000AA"
   }
   tags = {
     CostAllocation = "dev"

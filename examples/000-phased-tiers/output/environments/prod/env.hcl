@@ -17,6 +17,8 @@ locals {
     redis_node_type       = "cache.r7g.large"
     lambda_memory_mb      = 1024
     price_class           = "PriceClass_All"
+    pwa_domain            = "app.pwa-platform.example.com"
+    pwa_zone_id           = "Z0PROD0000000000000AA"
   }
   tags = {
     CostAllocation = "prod"

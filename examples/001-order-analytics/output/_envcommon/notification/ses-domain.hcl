@@ -31,3 +31,32 @@ inputs = {
   ses_user_enabled  = false
   ses_group_enabled = false
 }
+
+# The providers this module's units configure beside the generated aws (catalog
+# providers:); Terragrunt evaluates the values, dependency outputs included, per unit.
+generate "providers" {
+  path      = "providers.tf"
+  if_exists = "overwrite_terragrunt"
+  contents  = <<EOF
+provider "awsutils" {
+  region = ${jsonencode(local.region.aws_region)}
+}
+EOF
+}
+
+# Their requirements, as an override file: it replaces the module's own requirement for
+# each of them (a module may declare required_providers only once).
+generate "providers_versions" {
+  path      = "providers_override.tf"
+  if_exists = "overwrite_terragrunt"
+  contents  = <<EOF
+terraform {
+  required_providers {
+    awsutils = {
+      source  = "cloudposse/awsutils"
+      version = ">= 0.11.0, < 1.0.0"
+    }
+  }
+}
+EOF
+}

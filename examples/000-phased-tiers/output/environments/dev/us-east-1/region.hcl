@@ -15,5 +15,7 @@ locals {
     redis_node_type       = "cache.t4g.micro"
     lambda_memory_mb      = 256
     price_class           = "PriceClass_100"
+    pwa_domain            = "app.dev.pwa-platform.example.com"
+    pwa_zone_id           = "Z0DEV00000000000000AA"
   }
 }

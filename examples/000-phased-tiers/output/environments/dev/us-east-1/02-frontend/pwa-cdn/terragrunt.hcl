@@ -18,3 +18,12 @@ dependency "site" {
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
+
+dependency "certificate" {
+  config_path = "../pwa-certificate"
+
+  mock_outputs = {
+    certificate_arn = "arn:aws:acm:us-east-1:000000000000:certificate/mock"
+  }
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}

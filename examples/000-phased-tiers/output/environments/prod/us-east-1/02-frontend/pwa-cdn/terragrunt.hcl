@@ -19,5 +19,14 @@ dependency "site" {
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
 
+dependency "certificate" {
+  config_path = "../pwa-certificate"
+
+  mock_outputs = {
+    certificate_arn = "arn:aws:acm:us-east-1:000000000000:certificate/mock"
+  }
+  mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
+}
+
 # prod has deletion_protection: Terragrunt refuses to destroy this unit.
 prevent_destroy = true

@@ -1,0 +1,15 @@
+include "root" {
+  path = find_in_parent_folders("root.hcl")
+}
+
+include "envcommon" {
+  path = "${dirname(find_in_parent_folders("root.hcl"))}/_envcommon/app.hcl"
+}
+
+# qa runs a smoke test after every apply.
+terraform {
+  after_hook "smoke" {
+    commands = ["apply"]
+    execute  = ["echo", "smoke test"]
+  }
+}

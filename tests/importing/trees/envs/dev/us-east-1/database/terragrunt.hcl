@@ -1,0 +1,21 @@
+include {
+  path = find_in_parent_folders()
+}
+
+terraform {
+  source = "git::https://git.example.com/globex/modules.git//database?ref=v2.0.0"
+}
+
+dependency "network" {
+  config_path = "../network"
+
+  mock_outputs = {
+    private_subnet_ids = ["subnet-mock"]
+  }
+}
+
+inputs = {
+  identifier = "globex-dev-db"
+  subnet_ids = dependency.network.outputs.private_subnet_ids
+  multi_az   = false
+}

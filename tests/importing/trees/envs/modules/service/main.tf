@@ -1,0 +1,3 @@
+output "image" {
+  value = var.image
+}
