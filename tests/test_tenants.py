@@ -324,3 +324,20 @@ def test_the_example_rehearses_and_one_tenants_destroy_leaves_the_other_intact(t
     )
     isolation = next(s for s in report.steps if s.name == "tenant isolation")
     assert "tenant mtn-ghana: 8 units destroyed" in isolation.detail, isolation.detail
+
+
+def test_a_tenant_account_needs_the_account_in_the_bucket_name(project: Path) -> None:
+    edit(project, '  bucket: "{project}-{account_id}-{region}-tfstate"', '  bucket: "{project}-{env}-{region}-tfstate"')
+    found = errors_of(project)
+    line = line_of(project, 'account_id: "000000000077"')
+    assert any(f":{line}:" in e and "tenant 'ezra' has its own account" in e for e in found), found
+
+
+def test_tenants_are_refused_under_the_remote_backend(project: Path) -> None:
+    edit(
+        project,
+        '  bucket: "{project}-{account_id}-{region}-tfstate"\n  region: "{region}"\n',
+        '  backend: remote\n  organization: acme\n  workspace: "{project}-{env}-{region}-{unit}"\n',
+    )
+    found = errors_of(project)
+    assert any("every tenant's instance of a unit would share one workspace" in e for e in found), found

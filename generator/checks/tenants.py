@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from ..errors import Diagnostic, KeyPath
-from ..project import layout
+from ..project import backend, layout
 from ..project.values import expressions
 from .base import Context, did_you_mean, documents, rule
 
@@ -25,6 +25,16 @@ def tenants_refer_to_what_exists(ctx: Context) -> Iterator[Diagnostic]:
     specs = {s.name: s for s in project.unit_specs}
     bucket = str(project.state.get("bucket", ""))
     roles = any(e.role_arn for e in project.environments)
+    remote = backend.is_remote(project)
+    if remote and project.tenants and any(s.per_tenant for s in project.unit_specs):
+        yield ctx.error(
+            ("tenants",),
+            "state.backend remote names a workspace by environment, region, layer and "
+            "unit: every tenant's instance of a unit would share one workspace",
+            "tenant-isolation",
+            "keep tenants on the s3 backend (a {tenant} workspace placeholder is not there yet)",
+            key=True,
+        )
     for tenant in project.tenants:
         for i, name in enumerate(tenant.environments or ()):
             if name not in env_names:
@@ -63,7 +73,7 @@ def tenants_refer_to_what_exists(ctx: Context) -> Iterator[Diagnostic]:
                     f"give units.{name} per_tenant: true, or override it on the environment",
                     key=True,
                 )
-        if tenant.account_id is not None and "{account_id}" not in bucket:
+        if tenant.account_id is not None and not remote and "{account_id}" not in bucket:
             yield ctx.error(
                 (*tenant.path, "account_id"),
                 f"tenant '{tenant.name}' has its own account, but state.bucket has no {{account_id}}: "
