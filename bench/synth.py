@@ -465,3 +465,62 @@ def copy_reference(root: Path) -> Path:
     if (REPO / "templates").is_dir():
         shutil.copytree(REPO / "templates", root / "templates")
     return root / "environments.yaml"
+
+
+# --- tenants (issue 24) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TenantShape:
+    """A shared project (*base*) with *tenants* tenants, each getting *units* per_tenant
+    units in every environment, in the primary region: tenants x units x environments
+    tenant units besides the base's."""
+
+    base: Shape
+    tenants: int
+    units: int
+
+    @property
+    def tenant_units(self) -> int:
+        return self.tenants * self.units * self.base.environments
+
+
+#: The tenants figure of bench/README.md: 100 tenants x 10 units x 4 environments.
+TENANT_SHAPES: dict[int, TenantShape] = {
+    4_000: TenantShape(base=SHAPES[80], tenants=100, units=10),
+}
+
+
+def tenants_yaml(shape: TenantShape) -> str:
+    """environments.yaml of *shape*: the base project, a ``tenants:`` block and the
+    per_tenant units (a database on the shared VPC, services reading it: per-tenant ->
+    per-tenant and per-tenant -> shared dependencies), some tenants with their own
+    account, settings and overrides."""
+    text = environments_yaml(shape.base)
+    tenants: dict[str, Any] = {}
+    for i in range(shape.tenants):
+        tenant: dict[str, Any] = {"regions": [REGIONS[0]], "tags": {"Client": f"client-{i:03d}"}}
+        if i % 4 == 1:
+            tenant["account_id"] = f"{500000000000 + 104729 * (i + 1):012d}"
+        if i % 3 == 0:
+            tenant["settings"] = {"ecs_max_size": 4 + i % 5}
+        if i % 10 == 0:
+            tenant["units"] = {"t-svc-001": {"inputs": {"desired_count": 3}}}
+        tenants[f"client-{i:03d}"] = tenant
+    units: dict[str, Any] = {"t-db": {"module": "data/rds", "per_tenant": True}}
+    for k in range(shape.units - 1):
+        spec = _service(k, "services/ecs-service")
+        spec["per_tenant"] = True
+        spec["dependencies"] = {"database": {"unit": "t-db"}}
+        units[f"t-svc-{k:03d}"] = spec
+    head, _, rest = text.partition("\nunits:\n")
+    block = dump({"tenants": tenants}).rstrip("\n")
+    extra = dump({"units": units}).split("\n", 1)[1]
+    return f"{head}\n{block}\nunits:\n{rest.rstrip(chr(10))}\n{extra}"
+
+
+def write_tenants_project(shape: TenantShape, root: Path) -> Path:
+    """Write the tenants project for *shape* under *root*; returns its environments.yaml."""
+    config = write_project(shape.base, root)
+    config.write_text(tenants_yaml(shape), encoding="utf-8")
+    return config

@@ -498,15 +498,19 @@ def _at_revision(config: Path, ref: str) -> Revision:
             raise InputError([affected_units.relocate(d, str(root), ref) for d in error.diagnostics]) from None
 
 
-def affected(config: Config = DEFAULT_CONFIG, *, base: str, head: str | None = None) -> Affected:
+def affected(
+    config: Config = DEFAULT_CONFIG, *, base: str, head: str | None = None, tenants: Sequence[str] = ()
+) -> Affected:
     """The units that change between git revision *base* and *head* (None: the working
-    tree), with reasons, in destroy and apply waves per environment."""
+    tree), with reasons, in destroy and apply waves per environment; with *tenants*,
+    only those tenants' units."""
     path = Path(config)
     if not path.is_file() and head is None:
         raise InputError([Diagnostic(f"{path}: no such file", Location(str(path)), rule="io")])
     old = _at_revision(path, base)
     new = _at_revision(path, head) if head is not None else _rendered(path, "working tree")
-    return affected_units.compare(old, new)
+    result = affected_units.compare(old, new)
+    return affected_units.only_tenants(result, tuple(tenants)) if tenants else result
 
 
 def init(

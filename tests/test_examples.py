@@ -39,7 +39,12 @@ from .test_rehearse import _failures, tools  # noqa: F401 (a fixture)
 EXAMPLES_DIR = REPO / "examples"
 EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.iterdir() if (p / "environments.yaml").is_file())
 #: The environment each example rehearses: the one that deploys every layer.
-REHEARSED = {"000-phased-tiers": "dev", "001-order-analytics": "production", "003-layered-monorepo": "dev"}
+REHEARSED = {
+    "000-phased-tiers": "dev",
+    "001-order-analytics": "production",
+    "002-client-platform": "staging",
+    "003-layered-monorepo": "dev",
+}
 
 
 #: Second project files beside an example, environments.VARIANT.yaml, each rendered into
@@ -65,7 +70,7 @@ def test_a_variant_is_valid_and_its_output_is_a_render(variant: str, runner: Cli
     assert result.exit_code == 0, result.output
 
 
-def test_the_three_seeds_are_examples() -> None:
+def test_the_four_seeds_are_examples() -> None:
     assert sorted(REHEARSED) == EXAMPLES
 
 
@@ -333,6 +338,12 @@ def test_one_environment_rehearses(name: str, tools: tuple[str, str, str]) -> No
             (f"{at}/order-processor", "lambda_function_name", f"{at}/order-processor-errors", "alarm_description"),
             (f"{at}/report-generator-role", "iam_role_arn", f"{at}/report-generator", "lambda_role"),
         ],
+        "002-client-platform": [
+            # each client's parameters read its own database; its node group the shared cluster
+            (f"{at}/ezra/client-db", "db_instance_endpoint", f"{at}/ezra/client-params", "value"),
+            (f"{at}/mtn-ghana/client-db", "db_instance_endpoint", f"{at}/mtn-ghana/client-params", "value"),
+            (f"{at}/eks", "cluster_name", f"{at}/ezra/client-nodes", "cluster_name"),
+        ],
         "003-layered-monorepo": [
             (f"{at}/service-b", "name", f"{at}/service-a", "container_definitions.app.environment[2].value"),
             (f"{at}/postgres", "db_instance_address", f"{at}/service-c",
@@ -341,6 +352,12 @@ def test_one_environment_rehearses(name: str, tools: tuple[str, str, str]) -> No
     }[name]
     for flow in expected:
         assert flow in flows, (flow, sorted(f for f in flows if f[2] == flow[2]))
+    if name == "002-client-platform":  # no output crosses tenants; mtn-ghana was destroyed alone first
+        tenants = {f[0].split("/")[2] for f in flows if f[0].count("/") == 3} | {
+            f[2].split("/")[2] for f in flows if f[2].count("/") == 3}
+        assert tenants == {"ezra", "mtn-ghana"}
+        assert not [f for f in flows if f[0].count("/") == 3 and f[0].split("/")[2] != f[2].split("/")[2]]
+        assert any(s.name == "tenant isolation" and s.ok for s in report.steps)
     if name == "001-order-analytics":  # an alarm waits for, and reads, its own function only
         crossed = {(f[0], f[2]) for f in flows} & {(f"{at}/report-generator", f"{at}/order-processor-errors"),
                                                   (f"{at}/order-processor", f"{at}/report-generator-errors")}
@@ -398,6 +415,22 @@ REFUSALS = {
         "      bucket:\n        unit: reports\n",
         ["units.report-generator.dependencies.topic.unit", "of a later layer (05-notification)",
          "layer_order is strict"],
+    ),
+    # seed 002: ezra's parameters pointed at mtn-ghana's database (the failure)
+    "client-reads-another-clients-database": (
+        "002-client-platform",
+        "    tags: { Client: ezra }\n",
+        "    tags: { Client: ezra }\n    units:\n      client-params:\n        dependencies:\n"
+        "          db: { unit: mtn-ghana/client-db }\n",
+        ["tenants.ezra.units.client-params.dependencies.db.unit", "tenant 'ezra'", "tenant 'mtn-ghana'",
+         "tenants are isolated"],
+    ),
+    # seed 002: the shared cluster reading one client's node group
+    "shared-cluster-reads-a-client": (
+        "002-client-platform",
+        "  eks:\n    module: platform/eks\n",
+        "  eks:\n    module: platform/eks\n    dependencies:\n      nodes: { unit: client-nodes }\n",
+        ["units.eks.dependencies.nodes.unit", "shared unit 'eks' depends on per_tenant unit 'client-nodes'"],
     ),
     # seed 003: service B also reading service A
     "services-read-each-other": (

@@ -36,7 +36,7 @@ from generator import api
 from generator.features.explain import explain_unit, to_json
 from generator.features.graph import select
 from generator.features.graph import to_json as graph_json
-from generator.project.model import Project, project_locals, region_locals, unit_env_locals
+from generator.project.model import Project, project_locals, region_locals, tenant_locals, unit_env_locals
 from generator.rehearse.real import STANDIN_VERSIONS
 
 from .conftest import CASES, REPO, need_tool
@@ -244,6 +244,8 @@ def expected_inputs(judged: Judged, client: Client, workdir: Path) -> dict[str, 
             "dependency": {
                 d["name"]: {"outputs": d["mock_outputs"]} for d in explanation["dependencies"] if d["mock_outputs"]
             },
+            # a tenant's unit reads its tenant.hcl (tfgen's values of it), a shared unit none
+            "tenant": tenant_locals(judged.project, unit.tenant, unit.environment, unit.region) if unit.tenant else {},
         }
         (child / "data.json").write_text(json.dumps(data), encoding="utf-8")
         locals_tf = (
@@ -253,6 +255,7 @@ def expected_inputs(judged: Judged, client: Client, workdir: Path) -> dict[str, 
             "  region     = local.data.region\n"
             "  project    = local.data.project\n"
             "  dependency = local.data.dependency\n"
+            "  tenant     = local.data.tenant\n"
             "}\n"
         )
         (child / "main.tf").write_text(locals_tf + "".join(outputs), encoding="utf-8")

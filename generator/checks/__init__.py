@@ -5,7 +5,20 @@ with base.rule / base.catalog_rule); :func:`run` runs them. modules.py holds the
 on module sources, interfaces and settings.
 """
 
-from . import credentials, expressions, inputs, modules, moves, network, policy, providers, references, state, zones
+from . import (
+    credentials,
+    expressions,
+    inputs,
+    modules,
+    moves,
+    network,
+    policy,
+    providers,
+    references,
+    state,
+    tenants,
+    zones,
+)
 from .base import CATALOG_RULES, RULES, Context, run
 
 __all__ = [
@@ -23,5 +36,6 @@ __all__ = [
     "references",
     "run",
     "state",
+    "tenants",
     "zones",
 ]

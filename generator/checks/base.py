@@ -140,9 +140,14 @@ _LAYERS = tuple((str(i), layer, *layer.uses) for i, layer in enumerate(UNIT_INPU
 
 def _unit_sources(ctx: Context, unit: Unit) -> Iterator[InputSource]:
     name, env, region = unit.spec.name, unit.environment.name, unit.region.name
+    tenant = unit.tenant.name if unit.tenant is not None else ""
     for index, layer, uses_unit, uses_env, uses_region in _LAYERS:
         if layer.catalog:
             source = _source(ctx, index, layer, unit.module, "", "", "")
+        elif layer.uses_tenant:
+            if not tenant:
+                continue  # a shared unit has no tenant layer
+            source = _source(ctx, index, layer, None, name, "", "", tenant)
         else:
             source = _source(ctx, index, layer, None, name if uses_unit else "", env if uses_env else "",
                              region if uses_region else "")
@@ -151,13 +156,13 @@ def _unit_sources(ctx: Context, unit: Unit) -> Iterator[InputSource]:
 
 
 def _source(
-    ctx: Context, index: str, layer: Layer, module: Module | None, name: str, env: str, region: str
+    ctx: Context, index: str, layer: Layer, module: Module | None, name: str, env: str, region: str, tenant: str = ""
 ) -> InputSource | None:
     """The inputs one place gives (a catalog file, or a layer for these names), read once."""
-    place = (index, module.id) if module is not None else (index, name, env, region)
+    place = (index, module.id) if module is not None else (index, name, env, region, tenant)
     source = ctx._sources.get(place, ctx)
     if source is ctx:
-        path = layer.key_path(unit=name, env=env, region=region)
+        path = layer.key_path(unit=name, env=env, region=region, tenant=tenant)
         key = ("catalog", module.id, *path) if module is not None else path
         doc = module.document if module is not None else ctx.doc
         inputs = value_at(doc.data, path)
@@ -175,6 +180,13 @@ def input_sources(ctx: Context) -> Iterator[InputSource]:
         places: list[tuple[Module | None, str, str, str]]
         if layer.catalog:
             places = [(m, "", "", "") for m in modules.values()]
+        elif layer.uses_tenant:
+            for tenant in ctx.project.tenants:
+                for name in tenant.unit_overrides:
+                    source = _source(ctx, index, layer, None, name, "", "", tenant.name)
+                    if source is not None:
+                        yield source
+            continue
         else:
             names = [s.name for s in ctx.project.unit_specs] if uses_unit else [""]
             if uses_region:

@@ -520,7 +520,8 @@ def _reads(ctx: Context) -> tuple[dict[str, set[str]], dict[tuple[str, str], set
                 region_side: set[str] = set()
                 for _path, expr in source_expressions(ctx, source):
                     for ref in local_references(expr.text):
-                        if ref[0] in ("env", "region") and len(ref) >= 2 and ref[1] == "settings":
+                        # local.tenant.settings merges the tenant's over the region's
+                        if ref[0] in ("env", "region", "tenant") and len(ref) >= 2 and ref[1] == "settings":
                             key = ref[2] if len(ref) >= 3 else "*"
                             (env_side if ref[0] == "env" else region_side).add(key)
                 found = per_source[source.key] = (env_side, region_side)

@@ -13,6 +13,7 @@ from ..project.model import (
     Unit,
     find_cycle,
     project_locals,
+    tenant_locals,
     value_at,
 )
 from ..project.values import HclExpr, local_references
@@ -185,17 +186,22 @@ def layers_named_exist(ctx: Context) -> Iterator[Diagnostic]:
 
 
 def _scopes(ctx: Context, unit: Unit) -> dict[str, Any]:
-    return {
+    found = {
         "env": ctx.env_locals(unit.environment),
         "region": ctx.region_locals(unit.environment, unit.region),
         "project": project_locals(ctx.project),
     }
+    if unit.tenant is not None:  # a shared unit has no local.tenant
+        found["tenant"] = tenant_locals(ctx.project, unit.tenant, unit.environment, unit.region)
+    return found
 
 
 def undefined_reference(ref: tuple[str, ...], scopes: Mapping[str, Any]) -> tuple[str, str] | None:
     """(the first undefined part as local.a.b, a hint) when *ref* names nothing; None if fine
     or unknowable (an !hcl value or a list on the way)."""
     if ref[0] not in scopes:
+        if ref[0] == "tenant":
+            return "local.tenant", "only a per_tenant unit's instances have local.tenant (their tenant.hcl)"
         return f"local.{ref[0]}", "the generated files define local.env, local.region and local.project"
     value: Any = scopes[ref[0]]
     walked = f"local.{ref[0]}"
@@ -219,29 +225,45 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
     tiers = ctx.project.sizing
     # Where each source is rendered: one unit per environment and per region stands for
     # all (local.env depends on the environment only, local.region on the region).
-    placements: dict[tuple[str, ...], tuple[InputSource, dict[str, Unit], dict[tuple[str, str], Unit]]] = {}
+    # local.tenant depends on the tenant and the region, and a shared unit has none.
+    placements: dict[
+        tuple[str, ...],
+        tuple[InputSource, dict[str, Unit], dict[tuple[str, str], Unit], dict[tuple[str, str, str], Unit]],
+    ] = {}
     for unit in ctx.project.units:
         for source in unit_sources(ctx, unit):
-            placed = placements.setdefault(source.key, (source, {}, {}))
+            placed = placements.setdefault(source.key, (source, {}, {}, {}))
             placed[1].setdefault(unit.environment.name, unit)
             placed[2].setdefault((unit.environment.name, unit.region.name), unit)
+            tenant = unit.tenant.name if unit.tenant is not None else ""
+            placed[3].setdefault((unit.environment.name, unit.region.name, tenant), unit)
     found: dict[tuple[str, KeyPath, str], tuple[Document, KeyPath, str, list[str]]] = {}
-    scopes: dict[tuple[str, str], dict[str, Any]] = {}
-    for source, by_env, by_region in placements.values():
+    scopes: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for source, by_env, by_region, by_tenant in placements.values():
         for path, expr in source_expressions(ctx, source):
             for ref in local_references(expr.text):
-                units = by_region.values() if ref[0] == "region" else by_env.values()
-                for unit in units if ref[0] in ("env", "region") else list(by_env.values())[:1]:
+                units = (
+                    by_region.values() if ref[0] == "region"
+                    else by_tenant.values() if ref[0] == "tenant"
+                    else by_env.values() if ref[0] == "env"
+                    else list(by_env.values())[:1]
+                )
+                for unit in units:
                     env, region = unit.environment, unit.region
                     if ref[:2] == ("env", "sizing") and env.sizing_tier is not None and env.sizing_tier not in tiers:
                         continue  # the unknown tier is reported already
-                    placement = (env.name, region.name)
+                    placement = (env.name, region.name, unit.tenant.name if unit.tenant is not None else "")
                     if placement not in scopes:
                         scopes[placement] = _scopes(ctx, unit)
                     missing = undefined_reference(ref, scopes[placement])
                     if missing is None:
                         continue
-                    place = env.name if ref[0] != "region" else f"{env.name}/{region.name}"
+                    place = (
+                        env.name if ref[0] not in ("region", "tenant")
+                        else f"{env.name}/{region.name}/{unit.tenant.name}" if unit.tenant is not None
+                        else f"{env.name}/{region.name}" if ref[0] == "region"
+                        else f"shared unit {unit.name} in {env.name}/{region.name}"
+                    )
                     entry = found.setdefault(
                         (source.doc.file, path, missing[0]), (source.doc, path, missing[1], [])
                     )
@@ -249,8 +271,11 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
                         entry[3].append(place)
     for (_, _, name), (doc, path, hint, places) in found.items():
         shown = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5 else "")
-        kind = "region" if name.startswith("local.region.") else "environment"
-        where = f" in {kind} {shown}" if name.startswith(("local.env.", "local.region.")) else ""
+        kind = "region" if name.startswith("local.region.") else "tenant" if name.startswith("local.tenant.") \
+            else "environment"
+        where = f" in {kind} {shown}" if name.startswith(("local.env.", "local.region.", "local.tenant.")) else ""
+        if name == "local.tenant":
+            where = f" for {shown}"
         yield Diagnostic(
             f"{name} is not defined{where}",
             doc.locate(path),

@@ -58,6 +58,12 @@ def format_option(function: F) -> F:
     )(function)
 
 
+def tenant_option(function: F) -> F:
+    """--tenant: only these tenants' units (repeatable or comma-separated)."""
+    return click.option("--tenant", "tenants", multiple=True, metavar="TENANT",
+                        help="Only this tenant's units (repeatable; tenants: in environments.yaml).")(function)
+
+
 def listed(values: tuple[str, ...]) -> tuple[str, ...]:
     """Repeated or comma-separated option values (--env dev,uat = --env dev --env uat)."""
     return tuple(v.strip() for text in values for v in text.split(",") if v.strip())
@@ -167,6 +173,7 @@ def validate(config: Path, fmt: str, strict: bool) -> None:
 @click.option("--lock-timeout", type=float, default=30.0, show_default=True, metavar="SECONDS",
               help="How long to wait for another tfgen rendering into the same directory.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@tenant_option
 def render(
     config: Path,
     environments: tuple[str, ...],
@@ -183,6 +190,7 @@ def render(
     color: str,
     lock_timeout: float,
     strict: bool,
+    tenants: tuple[str, ...] = (),
 ) -> None:
     """Render the Terragrunt tree into output/.
 
@@ -246,7 +254,7 @@ def render(
         result = api.render(
             config,
             output=output,
-            scope=Scope(environments, regions),
+            scope=Scope(environments, regions, listed(tenants)),
             write=write,
             strict=strict,
             force=force,
@@ -516,8 +524,10 @@ def modules_lock(
 @click.option("--destroy", is_flag=True, help="The destroy order instead: a unit after every unit that needs it.")
 @click.option("--style", type=click.Choice(STYLES), default=None,
               help="The directories of this style instead of the one environments.yaml names.")
+@tenant_option
 def graph(
-    config: Path, environments: tuple[str, ...], regions: tuple[str, ...], fmt: str, destroy: bool, style: str | None
+    config: Path, environments: tuple[str, ...], regions: tuple[str, ...], fmt: str, destroy: bool, style: str | None,
+    tenants: tuple[str, ...] = (),
 ) -> None:
     """Show the units and their dependencies, in apply order.
 
@@ -533,7 +543,7 @@ def graph(
       tfgen graph --format mermaid      (paste into a ```mermaid block on GitHub)
     """
     report.remember_format("json" if fmt == "json" else "text")
-    result = api.graph(config, scope=Scope(listed(environments), listed(regions)), style=style)
+    result = api.graph(config, scope=Scope(listed(environments), listed(regions), listed(tenants)), style=style)
     if fmt == "json":
         click.echo(report.envelope("graph", result=graph_views.document(result, destroy=destroy)), nl=False)
         return
@@ -547,7 +557,11 @@ def graph(
 @format_option
 @click.option("--style", type=click.Choice(STYLES), default=None,
               help="Name the files of this style instead of the one environments.yaml names.")
-def explain(config: Path, address: str, input_name: str | None, fmt: str, style: str | None) -> None:
+@click.option("--tenant", "tenant", metavar="TENANT",
+              help="The tenant's instance of ENV/REGION/UNIT (the same as ENV/REGION/TENANT/UNIT).")
+def explain(
+    config: Path, address: str, input_name: str | None, fmt: str, style: str | None, tenant: str | None = None
+) -> None:
     """Show where every value of a unit, region or environment comes from.
 
     For a unit: each input with its final value, the YAML line that set it (catalog,
@@ -564,6 +578,9 @@ def explain(config: Path, address: str, input_name: str | None, fmt: str, style:
       tfgen explain uat --format json
     """
     report.remember_format(fmt)
+    if tenant:
+        parts = address.strip("/").split("/")
+        address = "/".join([*parts[:2], tenant, *parts[2:]]) if len(parts) == 3 else address
     explanation = api.explain(config, address, style=style)
     explain_views.check_selector(explanation, input_name)
     if fmt == "json":
@@ -623,7 +640,8 @@ def init(directory: Path, project: str | None, environments: str, regions: tuple
 @click.option("--base", required=True, metavar="REF", help="The git revision to compare with (branch, tag, commit).")
 @click.option("--head", metavar="REF", help="The revision with the change [default: the working tree].")
 @format_option
-def affected(config: Path, base: str, head: str | None, fmt: str) -> None:
+@tenant_option
+def affected(config: Path, base: str, head: str | None, fmt: str, tenants: tuple[str, ...] = ()) -> None:
     """List the units a change touches, in the order to destroy, plan and apply them.
 
     Both revisions of environments.yaml, catalog/ and templates/ are read from git and
@@ -639,7 +657,7 @@ def affected(config: Path, base: str, head: str | None, fmt: str) -> None:
       tfgen affected --base HEAD~1 --head HEAD --format json
     """
     report.remember_format(fmt)
-    result = api.affected(config, base=base, head=head)
+    result = api.affected(config, base=base, head=head, tenants=listed(tenants))
     if fmt == "json":
         click.echo(report.envelope("affected", result=affected_views.document(result)), nl=False)
         return
@@ -678,10 +696,11 @@ def affected(config: Path, base: str, head: str | None, fmt: str) -> None:
               help="Longest one Terragrunt step (apply, plan ...) may run; the real provider is slow to load, so "
               "plan a large tree with more.")
 @format_option
+@tenant_option
 def rehearse(
     config: Path, environments: tuple[str, ...], regions: tuple[str, ...], keep: Path | None, parallelism: int,
     then: Path | None, provider_mode: str, provider_mirror: Path | None, provider_registry: bool,
-    modules: Path | None, plan_only: bool, timeout: int, fmt: str,
+    modules: Path | None, plan_only: bool, timeout: int, fmt: str, tenants: tuple[str, ...] = (),
 ) -> None:
     """Apply, re-apply and destroy the tree for real, with local stand-ins for AWS.
 
@@ -733,7 +752,8 @@ def rehearse(
             plan_only,
         )
     options = Options(
-        config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions), keep, parallelism,
+        config, found.terragrunt, found.tofu, found.provider, Scope(environments, regions, listed(tenants)), keep,
+        parallelism,
         then=then, real=real, timeout=float(timeout),
     )
     result = run_rehearsal(options)

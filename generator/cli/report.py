@@ -34,6 +34,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C
 OPTION_NAMES = {
     "scope.environments": "--env",
     "scope.regions": "--region",
+    "scope.tenants": "--tenant",
     "project": "--project",
     "environments": "--environments",
     "regions": "--region",

@@ -46,16 +46,25 @@ Action = Literal["apply", "destroy"]
 #: the locals a file reads from env.hcl and region.hcl. What follows the matched path
 #: (an index, a function call) only narrows it, so the path read is a safe bound.
 _READ = re.compile(
-    r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region)((?:\.[A-Za-z_][\w-]*)*)"
+    r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region|tenant)((?:\.[A-Za-z_][\w-]*)*)"
 )
 #: The one standard way a file binds those locals (a unit with its own deletion policy
 #: merges it over env.hcl's: reads of local.env.* then still name what they read); any
 #: other mention of env.hcl or region.hcl (a custom template reading it another way)
 #: counts as reading all of it.
 _BINDING = re.compile(
-    r'\b(env|region)\s*=\s*(?:merge\()?read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
+    r'\b(env|region)\s*=\s*(?:merge\(\s*)?read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
 )
-_MENTION = re.compile(r"\b(env|region)\.hcl\b")
+#: A tenant's unit binds tenant.hcl as local.tenant (its leaf, and _envcommon with a
+#: fallback for shared units); root.hcl reads its env_overrides (account, role, tags).
+_TENANT_FILE = r'find_in_parent_folders\("tenant\.hcl"(?:, "[^"\n]*")?\)'
+_TENANT_BINDING = re.compile(
+    r"\btenant\s*=\s*read_terragrunt_config\(" + _TENANT_FILE + r"(?:, \{ locals = \{\} \})?\)\.locals\b(?!\.)"
+)
+_TENANT_ROOT = re.compile(
+    r"read_terragrunt_config\(" + _TENANT_FILE + r", \{ locals = \{ env_overrides = \{\} \} \}\)\.locals\.env_overrides"
+)
+_MENTION = re.compile(r"\b(env|region|tenant)\.hcl\b")
 
 
 @dataclass(frozen=True)
@@ -167,9 +176,11 @@ def _reads(text: str) -> dict[str, set[tuple[str, ...]]]:
     comment counts too (a safe over-estimate); a mention of env.hcl other than the
     standard binding counts as reading all of it, unless it is inside a comment (the
     file is lexed only then: most files have no such mention)."""
-    found: dict[str, set[tuple[str, ...]]] = {"env": set(), "region": set()}
+    found: dict[str, set[tuple[str, ...]]] = {"env": set(), "region": set(), "tenant": set()}
     for match in _READ.finditer(text):
         found[match.group(1)].add(tuple(p for p in match.group(2).split(".") if p))
+    if _TENANT_ROOT.search(text):
+        found["tenant"].add(("env_overrides",))
     for name in _unbound(text) and _unbound(_code(text)):
         found[name].add(())  # read some other way: all of it
     return found
@@ -177,10 +188,11 @@ def _reads(text: str) -> dict[str, set[tuple[str, ...]]]:
 
 def _unbound(text: str) -> set[str]:
     """"env" / "region" when *text* names env.hcl / region.hcl beyond the standard bindings."""
-    bound = {"env": 0, "region": 0}
+    bound = {"env": 0, "region": 0, "tenant": 0}
     for match in _BINDING.finditer(text):
         bound[match.group(1)] += 1
-    mentions = {"env": 0, "region": 0}
+    bound["tenant"] += len(_TENANT_BINDING.findall(text)) + len(_TENANT_ROOT.findall(text))
+    mentions = {"env": 0, "region": 0, "tenant": 0}
     for match in _MENTION.finditer(text):
         mentions[match.group(1)] += 1
     return {name for name in bound if mentions[name] > bound[name]}
@@ -264,7 +276,11 @@ def _unit_reasons(unit: Unit, before: Unit, base: _Reader, head: _Reader, change
         if path in changed or (path == envcommon and before.module.envcommon_path != envcommon):
             reasons.append(_file_reason(path, base, head))
     readers = (leaf, envcommon, ROOT)
-    for kind, path in (("env", env_file), ("region", region_file)):
+    # A tenant's unit reads its tenant.hcl too (local.tenant, and root.hcl its account and tags).
+    places = [("env", env_file), ("region", region_file)]
+    if unit.tenant is not None:
+        places.append(("tenant", layout.tenant_file(unit.environment.name, unit.region.name, unit.tenant.name)))
+    for kind, path in places:
         if path not in changed:
             continue
         reads: set[tuple[str, ...]] = set()
@@ -338,6 +354,23 @@ def compare(base: Revision, head: Revision) -> Affected:
     return Affected(base.label, head.label, tuple(sorted(changed)), apply, destroy)
 
 
+def only_tenants(result: Affected, tenants: tuple[str, ...]) -> Affected:
+    """*result* with only the units of *tenants* (--tenant)."""
+
+    def keep(groups: tuple[Waves, ...]) -> tuple[Waves, ...]:
+        found = []
+        for group in groups:
+            waves = tuple(
+                kept for wave in group.waves
+                if (kept := tuple(e for e in wave if e.unit.tenant is not None and e.unit.tenant.name in tenants))
+            )
+            if waves:
+                found.append(replace(group, waves=waves))
+        return tuple(found)
+
+    return replace(result, apply=keep(result.apply), destroy=keep(result.destroy))
+
+
 def _waves(project: Project | None, chosen: Mapping[str, tuple[tuple[str, ...], bool]], action: Action,
            moved: Mapping[str, Unit] | None = None) -> tuple[Waves, ...]:
     if project is None or not chosen:
@@ -388,6 +421,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "address": unit.address,
         "environment": unit.environment.name,
         "region": unit.region.name,
+        **({"tenant": unit.tenant_name} if unit.tenant is not None else {}),  # a tenant's instance
         "unit": unit.name,
         "module": unit.module.id,
         "directory": unit.directory,

@@ -26,6 +26,7 @@ from ..project.provenance import (
     traced_inputs,
     traced_project_locals,
     traced_region_locals,
+    traced_tenant_locals,
 )
 from ..project.suggest import closest
 from ..project.values import (
@@ -265,6 +266,12 @@ class _Locals:
                 self.cache[scope] = tree
             elif scope == "region":
                 self.cache[scope] = traced_region_locals(self.env, self.region, self.project)
+            elif scope == "tenant":
+                tenant = self.unit.tenant if self.unit is not None else None
+                self.cache[scope] = (
+                    traced_tenant_locals(tenant, self.env, self.region, self.project) if tenant is not None
+                    else Traced(Source("tfgen", "a shared unit has no local.tenant"), children={})
+                )
             else:
                 self.cache[scope] = traced_project_locals(self.project)
         return self.cache[scope]
@@ -274,6 +281,8 @@ class _Locals:
             return layout.env_file(self.env.name)
         if scope == "region":
             return layout.region_file(self.env.name, self.region.name)
+        if scope == "tenant" and unit.tenant is not None:
+            return layout.tenant_file(self.env.name, self.region.name, unit.tenant.name)
         return unit.module.envcommon_path  # local.project is written into the file that uses it
 
 
@@ -390,6 +399,10 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
     files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
     files.append((locals_.file("region", unit), "local.region: region-wide values"))
+    if unit.tenant is not None:
+        files.append(
+            (locals_.file("tenant", unit), f"local.tenant: the values of tenant {unit.tenant.name}, its account")
+        )
     promoted_at = str(project.document.locate(unit.version_path)) if unit.version is not None else ""
     providers = _providers(unit, project, locals_)
     return UnitExplanation(
@@ -502,8 +515,11 @@ def _why_not_placed(project: Project, name: str, env_name: str, region_name: str
 
 
 def explain(project: Project, address: str, output: str = "output") -> Explanation:
-    """Explain ENV, ENV/REGION or ENV/REGION/UNIT; InputError (exit 2) when unknown."""
+    """Explain ENV, ENV/REGION, ENV/REGION/UNIT or ENV/REGION/TENANT/UNIT (a tenant's
+    instance of a per_tenant unit); InputError (exit 2) when unknown."""
     parts = [p for p in address.strip().strip("/").split("/")]
+    if len(parts) == 4 and all(parts):  # a tenant's instance: its key is (env, region, tenant/unit)
+        parts = [parts[0], parts[1], f"{parts[2]}/{parts[3]}"]
     if not 1 <= len(parts) <= 3 or not all(parts):
         raise InputError(
             [
@@ -511,7 +527,7 @@ def explain(project: Project, address: str, output: str = "output") -> Explanati
                     f"explain: '{address}' is not an address",
                     Location("tfgen"),
                     rule="explain-address",
-                    hint="write ENV, ENV/REGION or ENV/REGION/UNIT, e.g. prod/us-east-1/rds",
+                    hint="write ENV, ENV/REGION, ENV/REGION/UNIT or ENV/REGION/TENANT/UNIT, e.g. prod/us-east-1/rds",
                 )
             ]
         )
@@ -670,6 +686,7 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
             "address": unit.address,
             "environment": unit.environment.name,
             "region": unit.region.name,
+            **({"tenant": unit.tenant_name} if unit.tenant is not None else {}),
             "unit": unit.name,
             "module": unit.module.id,
             "catalog_file": unit.module.file,

@@ -104,7 +104,11 @@ class Graph:
 def select(project: Project, scope: Scope | None = None) -> Graph:
     """The graph of the units within *scope* (all units when the scope is empty)."""
     scope = scope or Scope()
-    chosen = frozenset(u.key for u in project.units if scope.includes(u.environment.name, u.region.name))
+    chosen = frozenset(
+        u.key
+        for u in project.units
+        if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant_name)
+    )
     found = tuple(
         Edge(unit, wire.target, wire.dependency.name)
         for unit in project.units
@@ -121,7 +125,7 @@ def select(project: Project, scope: Scope | None = None) -> Graph:
 def _short(unit: Unit, relative_to: Unit) -> str:
     """A unit's name when it is in the same environment and region, else its address."""
     if unit.environment.name == relative_to.environment.name and unit.region.name == relative_to.region.name:
-        return unit.name
+        return unit.instance  # <tenant>/<unit> for a tenant's instance
     return unit.address
 
 
@@ -199,12 +203,26 @@ def to_dot(graph: Graph, *, destroy: bool = False) -> str:
         lines += [f"  subgraph {_dot_id('cluster_' + env)} {{", f"    label={_dot_id(env)};"]
         for region, units in regions:
             lines += [f"    subgraph {_dot_id(f'cluster_{env}/{region}')} {{", f"      label={_dot_id(region)};"]
+            # a tenant's units in a cluster of their own inside the region's
+            tenants: dict[str, list[Unit]] = {}
             for unit in units:
-                if graph.selected(unit):
-                    lines.append(f"      {_dot_id(unit.address)} [label={_dot_id(unit.name)}];")
-                else:
-                    label = _dot_id(f"{unit.name} (not selected)")
-                    lines.append(f'      {_dot_id(unit.address)} [label={label}, style="rounded,dotted"];')
+                tenants.setdefault(unit.tenant.name if unit.tenant is not None else "", []).append(unit)
+            for tenant, members in tenants.items():
+                pad = "      "
+                if tenant:
+                    lines += [
+                        f"      subgraph {_dot_id(f'cluster_{env}/{region}/{tenant}')} {{",
+                        f"        label={_dot_id('tenant ' + tenant)};",
+                    ]
+                    pad = "        "
+                for unit in members:
+                    if graph.selected(unit):
+                        lines.append(f"{pad}{_dot_id(unit.address)} [label={_dot_id(unit.name)}];")
+                    else:
+                        label = _dot_id(f"{unit.name} (not selected)")
+                        lines.append(f'{pad}{_dot_id(unit.address)} [label={label}, style="rounded,dotted"];')
+                if tenant:
+                    lines.append("      }")
             lines.append("    }")
         lines.append("  }")
     for first, then, edge in _arrows(graph, destroy):
@@ -265,6 +283,7 @@ def document(graph: Graph, *, destroy: bool = False) -> dict[str, Any]:
                 "address": u.address,
                 "environment": u.environment.name,
                 "region": u.region.name,
+                **({"tenant": u.tenant_name} if u.tenant is not None else {}),
                 "unit": u.name,
                 "module": u.module.id,
                 "layer": u.layer,

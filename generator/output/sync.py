@@ -237,12 +237,23 @@ def release_unprotected_units(survey: Survey) -> Survey:
         and _PREVENT_DESTROY not in c.old
         and _LIFTED in c.old
     )
-    if not released:
-        return survey
     changes = [
         replace(c, protected=False) if c.protected and c.action == "delete" and c.path.startswith(released) else c
         for c in survey.changes
-    ]
+    ] if released else list(survey.changes)
+    # An offboarded tenant's tenant.hcl deploys nothing: it goes once none of the
+    # tenant's units there is kept by protection.
+    guarded = [parent(c.path) for c in changes
+               if c.protected and c.action == "delete" and c.path.endswith("/" + layout.UNIT_FILE)]
+    lone = tuple(
+        c.path for c in changes
+        if c.protected and c.action == "delete" and c.path.endswith("/" + layout.TENANT_FILE)
+        and layout.tenant_of(c.path) is not None
+        and not any(d.startswith(parent(c.path) + "/") for d in guarded)
+    )
+    if not released and not lone:
+        return survey
+    changes = [replace(c, protected=False) if c.path in lone else c for c in changes]
     return replace(survey, changes=changes)
 
 
@@ -317,9 +328,14 @@ def destroy_advice(directory: str, environment: str) -> str:
     prevent_destroy and sets every catalog input that follows the policy to false."""
     parts = directory.split("/")
     region = parts[2] if len(parts) >= 3 else None
-    unit = parts[4] if len(parts) >= 5 else None
+    tenant = layout.tenant_of(directory + "/" + layout.UNIT_FILE)
+    if tenant is not None:  # environments/<env>/<region>/tenants/<tenant>[/<layer>/<unit>]
+        unit = parts[6] if len(parts) >= 7 else None
+        place = f"tenants.{tenant}"
+    else:
+        unit = parts[4] if len(parts) >= 5 else None
+        place = f"environments.{environment}" + (f".regions.{region}" if region else "")
     which = f"unit {unit}" if unit else "each of its units"
-    place = f"environments.{environment}" + (f".regions.{region}" if region else "")
     override = f"{place}.units.{unit or '<unit>'}: {{deletion_protection: false}}"
     here = f" in {directory}" if unit else ""
     return (

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..hcl import literal as hcl
 from . import layout
-from .model import Environment, Project, Region, Unit
+from .model import Environment, Project, Region, Tenant, Unit
 from .moves import moves
 from .values import HclExpr
 
@@ -79,9 +80,11 @@ def unknown_placeholders(template: str, known: Mapping[str, str | None] = PLACEH
     return [m.group(1) for m in PLACEHOLDER.finditer(template) if m.group(1) not in known]
 
 
-def values(project: Project, env: Environment, region: Region) -> dict[str, str]:
-    """What each placeholder stands for in *env*/*region* (env.hcl and region.hcl agree)."""
-    return {"project": project.name, "env": env.name, "account_id": env.account_id, "region": region.name}
+def values(project: Project, env: Environment, region: Region, tenant: Tenant | None = None) -> dict[str, str]:
+    """What each placeholder stands for in *env*/*region* (env.hcl and region.hcl agree);
+    for a *tenant*'s units, its account (root.hcl merges tenant.hcl's over env.hcl's)."""
+    account = tenant.account(env) if tenant is not None else env.account_id
+    return {"project": project.name, "env": env.name, "account_id": account, "region": region.name}
 
 
 def fill(template: str, placeholders: Mapping[str, str]) -> str:
@@ -95,6 +98,11 @@ def names(project: Project, key: str = "bucket") -> Iterator[tuple[str, Environm
     for env in project.environments:
         for region in env.regions:
             yield fill(template, values(project, env, region)), env, region
+            for tenant in project.tenants:  # a tenant's own account has its own bucket
+                if tenant.account_id is not None and tenant.exists_in(env.name, region.name):
+                    yield fill(template, values(project, env, region, tenant)), replace(
+                        env, account_id=tenant.account_id
+                    ), region
 
 
 def expression(template: str, project: str, known: Mapping[str, str | None] = PLACEHOLDERS) -> str:
@@ -157,7 +165,7 @@ def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
             )
         region: Any = HclExpr("local.region.aws_region") if per_region else state["region"]
     else:
-        bucket = fill(state["bucket"], values(project, unit.environment, unit.region))
+        bucket = fill(state["bucket"], values(project, unit.environment, unit.region, unit.tenant))
         key = layout.state_key(unit.state_directory)
         region = unit.region.name if per_region else state["region"]
         # A unit that keeps its state object where it already is (its override's state:).
@@ -183,10 +191,18 @@ def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
         if unit is None:
             settings["accesslogging_bucket_name"] = HclExpr(expression(template, project.name))
         else:
-            settings["accesslogging_bucket_name"] = fill(template, values(project, unit.environment, unit.region))
+            settings["accesslogging_bucket_name"] = fill(
+                template, values(project, unit.environment, unit.region, unit.tenant)
+            )
         settings["accesslogging_target_prefix"] = state.get("access_logging_prefix", "tfstate/")
     if assumes_roles(project):
-        role = unit.environment.role_arn if unit is not None else HclExpr("local.env.role_arn")
+        role = (
+            HclExpr("local.env.role_arn")
+            if unit is None
+            else unit.tenant.role(unit.environment, project.name)
+            if unit.tenant is not None
+            else unit.environment.role_arn
+        )
         settings["assume_role"] = {"role_arn": role}
     settings.update(endpoint_config(state))
     return settings

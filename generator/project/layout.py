@@ -7,6 +7,8 @@ The tree (relative to the output directory, posix separators)::
     environments/<env>/env.hcl
     environments/<env>/<region>/region.hcl
     environments/<env>/<region>/<layer>/<unit>/terragrunt.hcl
+    environments/<env>/<region>/tenants/<tenant>/tenant.hcl
+    environments/<env>/<region>/tenants/<tenant>/<layer>/<unit>/terragrunt.hcl
 
 In ``style: stacks`` the units catalog and the stack files replace ``_envcommon/`` and
 the leaves (root.hcl, env.hcl and region.hcl stay)::
@@ -31,6 +33,9 @@ ENVCOMMON = "_envcommon"
 ENVIRONMENTS = "environments"
 ENV_FILE = "env.hcl"
 REGION_FILE = "region.hcl"
+#: A tenant's directory in a region holds its tenant.hcl and its per_tenant units.
+TENANTS = "tenants"
+TENANT_FILE = "tenant.hcl"
 UNIT_FILE = "terragrunt.hcl"
 #: style: stacks: the units catalog, the stack file of a region, and where
 #: ``terragrunt stack generate`` writes units unless no_dot_terragrunt_stack.
@@ -64,7 +69,23 @@ def region_file(environment: str, region: str) -> str:
     return f"{ENVIRONMENTS}/{environment}/{region}/{REGION_FILE}"
 
 
-def unit_directory(environment: str, region: str, layer: str, unit: str) -> str:
+def tenant_directory(environment: str, region: str, tenant: str) -> str:
+    return f"{ENVIRONMENTS}/{environment}/{region}/{TENANTS}/{tenant}"
+
+
+def tenant_file(environment: str, region: str, tenant: str) -> str:
+    return f"{tenant_directory(environment, region, tenant)}/{TENANT_FILE}"
+
+
+def tenant_of(path: str) -> str | None:
+    """``environments/<env>/<region>/tenants/<tenant>/...`` -> ``<tenant>``; else None."""
+    parts = path.split("/")
+    return parts[4] if len(parts) >= 6 and parts[0] == ENVIRONMENTS and parts[3] == TENANTS else None
+
+
+def unit_directory(environment: str, region: str, layer: str, unit: str, *, tenant: str | None = None) -> str:
+    if tenant is not None:
+        return f"{tenant_directory(environment, region, tenant)}/{layer}/{unit}"
     return f"{ENVIRONMENTS}/{environment}/{region}/{layer}/{unit}"
 
 
@@ -78,18 +99,23 @@ def catalog_directory(category: str, module: str) -> str:
     return f"{UNITS_DIR}/{category}/{module}"
 
 
-def stack_directory(environment: str, region: str) -> str:
-    """The directory of a region's terragrunt.stack.hcl (style: stacks)."""
+def stack_directory(environment: str, region: str, tenant: str | None = None) -> str:
+    """The directory of a region's terragrunt.stack.hcl (style: stacks); a tenant's
+    units have a stack of their own, in the tenant's directory."""
+    if tenant is not None:
+        return tenant_directory(environment, region, tenant)
     return f"{ENVIRONMENTS}/{environment}/{region}"
 
 
-def stack_file(environment: str, region: str) -> str:
-    return f"{stack_directory(environment, region)}/{STACK_FILE}"
+def stack_file(environment: str, region: str, tenant: str | None = None) -> str:
+    return f"{stack_directory(environment, region, tenant)}/{STACK_FILE}"
 
 
-def generated_directory(environment: str, region: str, layer: str, unit: str, *, no_dot: bool) -> str:
+def generated_directory(
+    environment: str, region: str, layer: str, unit: str, *, no_dot: bool, tenant: str | None = None
+) -> str:
     """Where ``terragrunt stack generate`` writes a unit (style: stacks)."""
-    base = stack_directory(environment, region)
+    base = stack_directory(environment, region, tenant)
     return f"{base}/{layer}/{unit}" if no_dot else f"{base}/{DOT_STACK}/{layer}/{unit}"
 
 
@@ -141,19 +167,25 @@ def parent(path: str) -> str:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which environments and regions a command works on (empty: all)."""
+    """Which environments, regions and tenants a command works on (empty: all). With
+    tenants, only those tenants' units (and tenant.hcl files) are in scope."""
 
     environments: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+    tenants: tuple[str, ...] = ()
 
     def includes(self, environment: str | None, region: str | None = None) -> bool:
         if environment is not None and self.environments and environment not in self.environments:
             return False
         return not (region is not None and self.regions and region not in self.regions)
 
+    def includes_tenant(self, tenant: str | None) -> bool:
+        """Whether a unit of *tenant* (None: a shared unit) is in scope."""
+        return not self.tenants or (tenant is not None and tenant in self.tenants)
+
     @property
     def everything(self) -> bool:
-        return not self.environments and not self.regions
+        return not self.environments and not self.regions and not self.tenants
 
     def may_prune(self, path: str) -> bool:
         """Whether an owned path that is no longer rendered may be pruned in this scope.
@@ -165,6 +197,9 @@ class Scope:
         if parts[0] != ENVIRONMENTS or len(parts) < 3:
             return False
         environment = parts[1]
+        if self.tenants:  # only the chosen tenants' own files
+            tenant = tenant_of(path)
+            return tenant is not None and tenant in self.tenants and self.includes(environment, parts[2])
         if len(parts) == 3:
             return not self.regions and self.includes(environment)
         return self.includes(environment, parts[2])

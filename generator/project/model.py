@@ -49,9 +49,14 @@ class Layer:
     (or, for *catalog*, in the unit's catalog file) with ``{unit}``, ``{env}`` and
     ``{region}`` standing for the names of the place asked about."""
 
-    kind: str  # catalog | unit | defaults | environment | region
+    kind: str  # catalog | unit | defaults | environment | region | tenant
     path: tuple[str, ...]
     catalog: bool = False
+
+    @cached_property
+    def uses_tenant(self) -> bool:
+        """Whether the path names the tenant (``{tenant}``): a layer only tenant units have."""
+        return "{tenant}" in self.path
 
     @cached_property
     def uses(self) -> tuple[bool, bool, bool]:
@@ -65,9 +70,10 @@ class Layer:
         uses_unit, uses_env, uses_region = self.uses
         return (unit if uses_unit else "", env if uses_env else "", region if uses_region else "")
 
-    def key_path(self, *, unit: str = "", env: str = "", region: str = "") -> tuple[str, ...]:
+    def key_path(self, *, unit: str = "", env: str = "", region: str = "", tenant: str = "") -> tuple[str, ...]:
         return tuple(
-            unit if part == "{unit}" else env if part == "{env}" else region if part == "{region}" else part
+            unit if part == "{unit}" else env if part == "{env}" else region if part == "{region}"
+            else tenant if part == "{tenant}" else part
             for part in self.path
         )
 
@@ -100,12 +106,14 @@ _DEFAULTS_UNDER_ENVIRONMENT = Merge(
         Layer("environment", ("environments", "{env}", "units", "{unit}", "inputs")),
     )
 )
-#: What a unit's own terragrunt.hcl overrides: unit < (defaults < environment) < region.
+#: What a unit's own terragrunt.hcl overrides: unit < (defaults < environment) < region
+#: < tenant (a per_tenant unit's instance: tenants.<tenant>.units; nothing for shared units).
 UNIT_OVERRIDES = Merge(
     (
         Layer("unit", ("units", "{unit}", "inputs")),
         _DEFAULTS_UNDER_ENVIRONMENT,
         Layer("region", ("environments", "{env}", "regions", "{region}", "units", "{unit}", "inputs")),
+        Layer("tenant", ("tenants", "{tenant}", "units", "{unit}", "inputs")),
     )
 )
 #: A unit's tags, merged over its ``tags`` input with ManagedByModule (Unit.tags).
@@ -119,6 +127,7 @@ UNIT_TAGS = Merge(
             )
         ),
         Layer("region", ("environments", "{env}", "regions", "{region}", "units", "{unit}", "tags")),
+        Layer("tenant", ("tenants", "{tenant}", "units", "{unit}", "tags")),
     )
 )
 #: Every input of a unit: the catalog's inputs, then the overrides.
@@ -129,6 +138,8 @@ ENV_SETTINGS = Merge(
 )
 #: local.region.settings: the environment's settings < region.
 REGION_SETTINGS = Merge((ENV_SETTINGS, Layer("region", ("environments", "{env}", "regions", "{region}", "settings"))))
+#: local.tenant.settings: the region's settings < the tenant's.
+TENANT_SETTINGS = Merge((REGION_SETTINGS, Layer("tenant", ("tenants", "{tenant}", "settings"))))
 #: local.env.sizing: the sizing tier's values, then these, key by key (no deep merge).
 SIZING_OVERRIDES = Merge(
     (
@@ -148,11 +159,13 @@ def merged(order: Merge, read: Callable[[Layer], Mapping[str, Any]]) -> dict[str
     return dict(result)
 
 
-def _reader(data: Any, *, unit: str = "", env: str = "", region: str = "") -> Callable[[Layer], Mapping[str, Any]]:
-    """Reads each layer's mapping for one unit, environment and region from *data*."""
+def _reader(
+    data: Any, *, unit: str = "", env: str = "", region: str = "", tenant: str = ""
+) -> Callable[[Layer], Mapping[str, Any]]:
+    """Reads each layer's mapping for one unit, environment, region (and tenant) from *data*."""
 
     def read(layer: Layer) -> Mapping[str, Any]:
-        return mapping_at(data, layer.key_path(unit=unit, env=env, region=region))
+        return mapping_at(data, layer.key_path(unit=unit, env=env, region=region, tenant=tenant))
 
     return read
 
@@ -303,12 +316,52 @@ class Environment:
     path: KeyPath
     role_arn: str | None = None  # the IAM role its backend and provider assume, placeholders filled in
     tags: Mapping[str, str] = field(default_factory=dict)  # defaults < environment
+    role_pattern: str = ""  # role_arn as written (placeholders), for tenants with their own account
 
     def region(self, name: str) -> Region | None:
         return next((r for r in self.regions if r.name == name), None)
 
     def __repr__(self) -> str:
         return f"<Environment {self.name}: {', '.join(r.name for r in self.regions) or 'no regions'}>"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A tenant (``tenants.<name>``): its own instance of every per_tenant unit in each
+    environment and region where it exists, isolated from every other tenant's."""
+
+    name: str
+    environments: tuple[str, ...] | None  # None: every environment
+    regions: tuple[str, ...] | None  # None: every region of those
+    account_id: str | None  # None: the environment's
+    role_arn: str | None  # its own role pattern; None: the environment's, with the tenant's account
+    settings: Mapping[str, Any]  # its own (TENANT_SETTINGS merges them over the region's)
+    tags: Mapping[str, str]
+    unit_overrides: Mapping[str, Any]
+    path: KeyPath
+
+    def exists_in(self, env: str, region: str) -> bool:
+        return (self.environments is None or env in self.environments) and (
+            self.regions is None or region in self.regions
+        )
+
+    def account(self, env: Environment) -> str:
+        """The account its units deploy into in *env*: its own, else the environment's."""
+        return self.account_id if self.account_id is not None else env.account_id
+
+    def role(self, env: Environment, project: str) -> str | None:
+        """The role its units assume in *env* (None where environments assume no role)."""
+        if env.role_arn is None:
+            return None
+        if self.role_arn is not None:
+            return self.role_arn.replace("{account_id}", self.account(env)).replace("{env}", env.name).replace(
+                "{project}", project).replace("{tenant}", self.name)
+        if self.account_id is None:
+            return env.role_arn
+        return _role_arn(env.role_pattern, self.account_id, env.name, project)
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.name}>"
 
 
 @dataclass(frozen=True)
@@ -328,6 +381,7 @@ class UnitSpec:
     #: Its own dependencies (raw mappings by name): retargeting the catalog's or new ones.
     dependencies: Mapping[str, Any] = field(default_factory=dict)
     deletion_protection: bool | None = None  # None: the environment's
+    per_tenant: bool = False  # one instance per tenant, below tenants/<tenant>/
 
     def __repr__(self) -> str:
         return f"<UnitSpec {self.name} ({self.module})>"
@@ -359,6 +413,8 @@ class Unit:
     #: Where its state object already is (an override's state: bucket and key; tfgen
     #: import), region over environment; empty: root.hcl's bucket and key.
     kept_state: Mapping[str, str] = field(default_factory=dict)
+    #: The tenant of a per_tenant unit's instance; None: a shared unit.
+    tenant: Tenant | None = None
 
     @property
     def pin(self) -> str | None:
@@ -376,7 +432,17 @@ class Unit:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return (self.environment.name, self.region.name, self.spec.name)
+        """(environment, region, unit); a tenant's instance is ``<tenant>/<unit>``."""
+        return (self.environment.name, self.region.name, self.instance)
+
+    @property
+    def tenant_name(self) -> str | None:
+        return self.tenant.name if self.tenant is not None else None
+
+    @property
+    def instance(self) -> str:
+        """The unit's name, ``<tenant>/<unit>`` for a tenant's instance."""
+        return self.spec.name if self.tenant is None else f"{self.tenant.name}/{self.spec.name}"
 
     @property
     def address(self) -> str:
@@ -387,7 +453,10 @@ class Unit:
 
     @property
     def directory(self) -> str:
-        return layout.unit_directory(self.environment.name, self.region.name, self.layer, self.spec.name)
+        return layout.unit_directory(
+            self.environment.name, self.region.name, self.layer, self.spec.name,
+            tenant=self.tenant.name if self.tenant is not None else None,
+        )
 
     @property
     def state_directory(self) -> str:
@@ -397,7 +466,10 @@ class Unit:
         if previous is None:
             return self.directory
         layer, _, name = previous.rpartition("/")
-        return layout.unit_directory(self.environment.name, self.region.name, layer or self.layer, name)
+        return layout.unit_directory(
+            self.environment.name, self.region.name, layer or self.layer, name,
+            tenant=self.tenant.name if self.tenant is not None else None,
+        )
 
     def effective_inputs(self) -> Inputs:
         """Every input as Terraform finally sees it: UNIT_INPUTS, merged."""
@@ -455,9 +527,13 @@ class Project:
     #: rendered; the settings they read still count as read.
     dormant: tuple[Unit, ...] = ()
     layer_order: str = "free"  # free | strict: a unit may depend only on its own or earlier layers
+    tenants: tuple[Tenant, ...] = ()
 
     def environment(self, name: str) -> Environment | None:
         return next((e for e in self.environments if e.name == name), None)
+
+    def tenant(self, name: str) -> Tenant | None:
+        return next((t for t in self.tenants if t.name == name), None)
 
     def unit(self, key: tuple[str, str, str]) -> Unit | None:
         return self._units_by_key().get(key)
@@ -573,6 +649,7 @@ def _environment(
         path=path,
         role_arn=_role_arn(own.get("role_arn"), raw["account_id"], name, project_name),
         tags=own.get("tags") or {},
+        role_pattern=own.get("role_arn") or "",
     )
 
 
@@ -596,16 +673,27 @@ def _role_arn(pattern: str | None, account_id: str, env: str, project: str) -> s
     return pattern.replace("{account_id}", account_id).replace("{env}", env).replace("{project}", project)
 
 
-def _units_of(data: Any, layer: Layer, env: str, region: str) -> tuple[Mapping[str, Any], tuple[str, ...]]:
-    """The mapping of units a layer holds in *env*/*region*, and the path below a unit."""
+def _units_of(
+    data: Any, layer: Layer, env: str, region: str, tenant: str = ""
+) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """The mapping of units a layer holds in *env*/*region* (and *tenant*: a shared unit
+    has no tenant layer), and the path below a unit."""
     cut = layer.path.index("{unit}")
-    return mapping_at(data, layer.key_path(env=env, region=region)[:cut]), layer.path[cut + 1 :]
+    if layer.uses_tenant and not tenant:
+        return {}, layer.path[cut + 1 :]
+    return mapping_at(data, layer.key_path(env=env, region=region, tenant=tenant)[:cut]), layer.path[cut + 1 :]
 
 
-def _overrides(spec: UnitSpec, env: Environment, region: Region) -> Iterator[tuple[KeyPath, Mapping[str, Any]]]:
+def _overrides(
+    spec: UnitSpec, env: Environment, region: Region, tenant: Tenant | None = None
+) -> Iterator[tuple[KeyPath, Mapping[str, Any]]]:
     """The unit's override mappings here, in merge order (environment, with defaults folded
-    in, then region), each with the path of the mapping that holds it."""
-    for owner, overrides in ((env.path, env.unit_overrides), (region.path, region.unit_overrides)):
+    in, then region, then a tenant's instance's tenant), each with the path of the mapping
+    that holds it."""
+    owners = [(env.path, env.unit_overrides), (region.path, region.unit_overrides)]
+    if tenant is not None:
+        owners.append((tenant.path, tenant.unit_overrides))
+    for owner, overrides in owners:
         override = overrides.get(spec.name)
         if isinstance(override, Mapping):
             yield owner, override
@@ -725,9 +813,16 @@ def _module_id(spec: UnitSpec, env: Environment, region: Region, owned: Owned | 
 
 
 def why_not_placed(
-    spec: UnitSpec, env: Environment, region: Region, layer: str = "", *, check_layer: bool = True
+    spec: UnitSpec, env: Environment, region: Region, layer: str = "", *, check_layer: bool = True,
+    tenant: Tenant | None = None,
 ) -> str:
-    """Why the unit *spec* (of *layer*, when known) is not deployed in *env*/*region*; "" when it is."""
+    """Why the unit *spec* (of *layer*, when known) is not deployed in *env*/*region* (for
+    *tenant*, that tenant's instance); "" when it is."""
+    if tenant is not None:
+        if not tenant.exists_in(env.name, region.name):
+            return f"tenant {tenant.name} does not exist in {env.name}/{region.name} (tenants.{tenant.name})"
+        if tenant.unit_overrides.get(spec.name) is False:
+            return f"tenants.{tenant.name}.units.{spec.name} is false"
     if spec.environments is not None and env.name not in spec.environments:
         return f"units.{spec.name}.environments is [{', '.join(spec.environments)}]"
     if spec.regions is not None and region.name not in spec.regions:
@@ -774,8 +869,23 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
             layer=raw.get("layer"),
             dependencies=raw.get("dependencies") or {},
             deletion_protection=raw.get("deletion_protection"),
+            per_tenant=bool(raw.get("per_tenant", False)),
         )
         for name, raw in data["units"].items()
+    )
+    tenants = tuple(
+        Tenant(
+            name=name,
+            environments=tuple(raw["environments"]) if "environments" in raw else None,
+            regions=tuple(raw["regions"]) if "regions" in raw else None,
+            account_id=raw.get("account_id"),
+            role_arn=raw.get("role_arn"),
+            settings=raw.get("settings") or {},
+            tags=raw.get("tags") or {},
+            unit_overrides=raw.get("units") or {},
+            path=("tenants", name),
+        )
+        for name, raw in (data.get("tenants") or {}).items()
     )
     units: list[Unit] = []
     dormant: list[Unit] = []
@@ -784,55 +894,17 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     shared: dict[tuple[int, ...], Mapping[str, Any]] = {}
     # Likewise, units with the same own dependencies share one merged tuple.
     shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]] = {}
-    override_layers = UNIT_OVERRIDES.layers
-    tag_layers = UNIT_TAGS.layers
+    shared_specs = [s for s in specs if not s.per_tenant]
+    tenant_specs = [s for s in specs if s.per_tenant]
     for env in environments:
         for region in env.regions:
-            # Each layer's path is <the units of a place>/<unit>/<rest>: the units mapping
-            # is found once per region, then each unit costs one lookup per layer.
-            places = [_units_of(data, layer, env.name, region.name) for layer in override_layers]
-            # Units with an override here (most have none: their walk is skipped).
-            overridden = env.unit_overrides.keys() | region.unit_overrides.keys()
-            tag_places = [_units_of(data, layer, env.name, region.name) for layer in tag_layers]
-            for spec in specs:
-                owned = tuple(_overrides(spec, env, region)) if spec.name in overridden else ()
-                module = modules.get(_module_id(spec, env, region, owned))
-                if module is None:
-                    continue
-                layer = spec.layer if spec.layer is not None else module.layer
-                if why_not_placed(spec, env, region, layer, check_layer=False):
-                    continue
-                off = layer in region.layers_off
-                layers = tuple(mapping_at(found.get(spec.name), rest) for found, rest in places)
-                key = tuple(id(layer) if layer else 0 for layer in layers)
-                overrides = shared.get(key)
-                if overrides is None:
-                    values = dict(zip(override_layers, layers, strict=True))
-                    overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
-                tags = _unit_tags([mapping_at(found.get(spec.name), rest) for found, rest in tag_places], module)
-                if tags and module.tags_input is not None:
-                    overrides = deep_merge(overrides, {module.tags_input: tags})
-                elif module.tags_input is None:
-                    tags = {}  # the module takes no tags
-                version, version_path = _promoted_version(spec, owned)
-                if version is not None and version == module.version:
-                    version, version_path = None, ()  # the catalog's own version: nothing promoted
-                dependencies = module.dependencies
-                own = _dependency_layers(spec, owned)
-                if own:
-                    memo = (module.id, tuple(id(m) for _, m in own))
-                    found_dependencies = shared_dependencies.get(memo)
-                    if found_dependencies is None:
-                        found_dependencies = shared_dependencies[memo] = merge_dependencies(module, own, doc, errors)
-                    dependencies = found_dependencies
-                protection, protection_path = _protection(spec, env, owned)
-                unit = Unit(
-                    spec, module, env, region, overrides, layers, version, version_path, tags,
-                    layer=layer, dependencies=dependencies,
-                    deletion_protection=protection, protection_path=protection_path,
-                    kept_state=_kept_state(owned),
-                )
-                (dormant if off else units).append(unit)
+            # Each place is a shared region, or one tenant in it (its per_tenant units).
+            owners: list[tuple[Tenant | None, Sequence[UnitSpec]]] = [(None, shared_specs)]
+            if tenant_specs:
+                owners += [(tn, tenant_specs) for tn in tenants if tn.exists_in(env.name, region.name)]
+            for tenant, owned_specs in owners:
+                _place(owned_specs, env, region, tenant, data, doc, modules, errors, shared, shared_dependencies,
+                       units, dormant)
     project = Project(
         root=root,
         document=doc,
@@ -849,10 +921,78 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
         stacks=data.get("stacks") or {},
         dormant=tuple(dormant),
         layer_order=data.get("layer_order", "free"),
+        tenants=tenants,
     )
     wiring, wiring_errors = resolve_dependencies(project)
     object.__setattr__(project, "wiring", wiring)
     return project, errors + wiring_errors
+
+
+def _place(
+    specs: Sequence[UnitSpec],
+    env: Environment,
+    region: Region,
+    tenant: Tenant | None,
+    data: Any,
+    doc: Document,
+    modules: Mapping[str, Module],
+    errors: list[Diagnostic],
+    shared: dict[tuple[int, ...], Mapping[str, Any]],
+    shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]],
+    units: list[Unit],
+    dormant: list[Unit],
+) -> None:
+    """Places *specs* in *env*/*region* (for *tenant*: that tenant's instances)."""
+    override_layers = UNIT_OVERRIDES.layers
+    tag_layers = UNIT_TAGS.layers
+    tenant_name = tenant.name if tenant is not None else ""
+    # Each layer's path is <the units of a place>/<unit>/<rest>: the units mapping
+    # is found once per region, then each unit costs one lookup per layer.
+    places = [_units_of(data, layer, env.name, region.name, tenant_name) for layer in override_layers]
+    # Units with an override here (most have none: their walk is skipped).
+    overridden = env.unit_overrides.keys() | region.unit_overrides.keys()
+    if tenant is not None:
+        overridden |= tenant.unit_overrides.keys()
+    tag_places = [_units_of(data, layer, env.name, region.name, tenant_name) for layer in tag_layers]
+    for spec in specs:
+        owned = tuple(_overrides(spec, env, region, tenant)) if spec.name in overridden else ()
+        module = modules.get(_module_id(spec, env, region, owned))
+        if module is None:
+            continue
+        layer = spec.layer if spec.layer is not None else module.layer
+        if why_not_placed(spec, env, region, layer, check_layer=False, tenant=tenant):
+            continue
+        off = layer in region.layers_off
+        layers = tuple(mapping_at(found.get(spec.name), rest) for found, rest in places)
+        key = tuple(id(layer) if layer else 0 for layer in layers)
+        overrides = shared.get(key)
+        if overrides is None:
+            values = dict(zip(override_layers, layers, strict=True))
+            overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
+        tags = _unit_tags([mapping_at(found.get(spec.name), rest) for found, rest in tag_places], module)
+        if tags and module.tags_input is not None:
+            overrides = deep_merge(overrides, {module.tags_input: tags})
+        elif module.tags_input is None:
+            tags = {}  # the module takes no tags
+        version, version_path = _promoted_version(spec, owned)
+        if version is not None and version == module.version:
+            version, version_path = None, ()  # the catalog's own version: nothing promoted
+        dependencies = module.dependencies
+        own = _dependency_layers(spec, owned)
+        if own:
+            memo = (module.id, tuple(id(m) for _, m in own))
+            found_dependencies = shared_dependencies.get(memo)
+            if found_dependencies is None:
+                found_dependencies = shared_dependencies[memo] = merge_dependencies(module, own, doc, errors)
+            dependencies = found_dependencies
+        protection, protection_path = _protection(spec, env, owned)
+        unit = Unit(
+            spec, module, env, region, overrides, layers, version, version_path, tags,
+            layer=layer, dependencies=dependencies,
+            deletion_protection=protection, protection_path=protection_path,
+            kept_state=_kept_state(owned), tenant=tenant,
+        )
+        (dormant if off else units).append(unit)
 
 
 def interface_key(unit: Unit) -> tuple[str, str | None]:
@@ -900,15 +1040,26 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
     placeable = {s.name for s in project.unit_specs if s.module in project.modules}
     specs = {s.name: s for s in project.unit_specs}
     reported: set[tuple[str, KeyPath, str, str]] = set()
+    tenant_names = {t.name for t in project.tenants}
     for unit in project.units:
         resolved: list[Wiring] = []
         for dep in unit.dependencies:
             region = dep.region or unit.region.name
-            target = project.unit((unit.environment.name, region, dep.unit))
+            owner, _, dep_unit = dep.unit.rpartition("/")
+            refused = _tenant_boundary(unit, dep, owner, specs.get(dep_unit), tenant_names, reported)
+            if refused is not None:
+                if refused.message:
+                    errors.append(refused)
+                continue
+            instance = dep_unit
+            if dep_unit in specs and specs[dep_unit].per_tenant and unit.tenant is not None:
+                instance = f"{unit.tenant.name}/{dep_unit}"
+            target = project.unit((unit.environment.name, region, instance))
             if target is None:
-                if dep.unit not in placeable:
+                if dep_unit not in placeable:
                     continue
-                why = _why_not_there(project, specs[dep.unit], unit.environment.name, region)
+                tenant = unit.tenant if specs[dep_unit].per_tenant else None
+                why = _why_not_there(project, specs[dep_unit], unit.environment.name, region, tenant)
                 in_catalog = dep.document is unit.module.document
                 # A dependency the unit wrote itself is reported there, once per place.
                 marker = (dep.file, dep.path, unit.environment.name, region) if not in_catalog else None
@@ -920,7 +1071,7 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
                 off = f": {why}" if why.endswith("is off there)") else ""
                 errors.append(
                     Diagnostic(
-                        f"unit '{unit.name}' depends on '{dep.unit}' (dependency '{dep.name}' in {declared}), "
+                        f"unit '{unit.instance}' depends on '{instance}' (dependency '{dep.name}' in {declared}), "
                         f"which is not deployed in {unit.environment.name}/{region}{off}",
                         doc.locate(unit.spec.path, key=True) if in_catalog else dep.locate("unit"),
                         unit.spec.path if in_catalog else (*dep.path, "unit"),
@@ -936,12 +1087,56 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
     return wiring, errors
 
 
-def _why_not_there(project: Project, spec: UnitSpec, env_name: str, region_name: str) -> str:
+def _why_not_there(
+    project: Project, spec: UnitSpec, env_name: str, region_name: str, tenant: Tenant | None = None
+) -> str:
     env = project.environment(env_name)
     region = env.region(region_name) if env is not None else None
     if env is None or region is None:
         return f"{env_name} has no region {region_name}"
-    return why_not_placed(spec, env, region, unit_layer(spec, env, region, project.modules))
+    return why_not_placed(spec, env, region, unit_layer(spec, env, region, project.modules), tenant=tenant)
+
+
+def _tenant_boundary(
+    unit: Unit,
+    dep: Dependency,
+    owner: str,
+    target: UnitSpec | None,
+    tenant_names: set[str],
+    reported: set[tuple[str, KeyPath, str, str]],
+) -> Diagnostic | None:
+    """A refusal when *dep* of *unit* crosses a tenant boundary: a shared unit never
+    depends on a per_tenant unit, and no tenant's unit reaches another tenant's. ``TENANT/``
+    in ``unit:`` (*owner*) names the tenant. A Diagnostic without a message: refused, but
+    reported already (once per place that writes the dependency and pair of tenants)."""
+    own = unit.tenant.name if unit.tenant is not None else ""
+    message = hint = ""
+    if owner and owner not in tenant_names:
+        message = f"dependency '{dep.name}' names tenant '{owner}', which tenants: does not declare"
+        hint = "name a per_tenant unit alone: it resolves to the depending unit's own tenant"
+    elif owner and not own:
+        message = (f"shared unit '{unit.name}' depends on unit '{dep.unit}' of tenant '{owner}' "
+                   f"(dependency '{dep.name}'): a shared unit never depends on one tenant's unit")
+        hint = f"make '{unit.name}' per_tenant, or drop the dependency"
+    elif owner and owner != own:
+        message = (f"unit '{unit.name}' of tenant '{own}' depends on '{dep.unit}' of tenant '{owner}' "
+                   f"(dependency '{dep.name}'): tenants are isolated, tenant '{own}' never reaches tenant '{owner}'")
+        hint = f"name '{dep.unit.rpartition('/')[2]}' alone: it resolves to the instance of tenant '{own}'"
+    elif target is not None and owner and not target.per_tenant:
+        message = (f"dependency '{dep.name}' names '{dep.unit}', but unit '{target.name}' is shared "
+                   "(not per_tenant): it has no tenant's instance")
+        hint = f"write unit: {target.name}"
+    elif target is not None and target.per_tenant and not own:
+        message = (f"shared unit '{unit.name}' depends on per_tenant unit '{target.name}' (dependency '{dep.name}'): "
+                   "every tenant has its own instance, and a shared unit may depend on none of them")
+        hint = f"make '{unit.name}' per_tenant too, or depend on a shared unit"
+    if not message:
+        return None
+    marker = (dep.file, dep.path, own, owner or target.name if target is not None else owner)
+    if marker in reported:
+        return Diagnostic("", dep.locate("unit"))
+    reported.add(marker)
+    return Diagnostic(message, dep.locate("unit"), (*dep.path, "unit"), rule="tenant-isolation", hint=hint)
 
 
 def edges(project: Project) -> dict[Key, list[Key]]:
@@ -1033,9 +1228,41 @@ def env_locals(env: Environment, project: Project | None = None) -> dict[str, An
     """The locals of environments/<env>/env.hcl (local.env); with *project*, its tags when
     some environment has tags (root.hcl merges local.env.tags into default_tags)."""
     found = _env_locals(env)
-    if project is not None and any(e.tags for e in project.environments):
+    if project is not None and has_tags(project):
         found["tags"] = dict(env.tags)
     return found
+
+
+def has_tags(project: Project) -> bool:
+    """Whether some environment or tenant has tags: root.hcl merges local.env.tags (for a
+    tenant's units, the tenant's over the environment's) into the provider's default_tags."""
+    return any(e.tags for e in project.environments) or any(t.tags for t in project.tenants)
+
+
+def tenant_settings(project: Project, tenant: Tenant, env: Environment, region: Region) -> dict[str, Any]:
+    """local.tenant.settings: TENANT_SETTINGS merged for *tenant* in *env*/*region*."""
+    return merged(TENANT_SETTINGS, _reader(project.document.data, env=env.name, region=region.name, tenant=tenant.name))
+
+
+def tenant_locals(project: Project, tenant: Tenant, env: Environment, region: Region) -> dict[str, Any]:
+    """The locals of environments/<env>/<region>/tenants/<tenant>/tenant.hcl (local.tenant);
+    ``env_overrides`` is what root.hcl merges over env.hcl's locals for the tenant's units:
+    its account (state bucket, allowed account, role) and its tags."""
+    account = tenant.account(env)
+    role = tenant.role(env, project.name)
+    over: dict[str, Any] = {"account_id": account}
+    if role is not None:
+        over["role_arn"] = role
+    if has_tags(project):
+        over["tags"] = {**env.tags, **tenant.tags}
+    return {
+        "name": tenant.name,
+        "account_id": account,
+        **({"role_arn": role} if role is not None else {}),
+        "settings": tenant_settings(project, tenant, env, region),
+        "tags": dict(tenant.tags),
+        "env_overrides": over,
+    }
 
 
 def _env_locals(env: Environment) -> dict[str, Any]:
@@ -1103,5 +1330,11 @@ def check_scope(project: Project, scope: Scope) -> None:
                     ArgumentProblem("scope.regions", r, f"environment {names} has no such region "
                                     f"(its regions: {', '.join(theirs)}); nothing would be rendered")
                 )
+    known_tenants = [t.name for t in project.tenants]
+    problems += [
+        ArgumentProblem("scope.tenants", t, f"no such tenant (tenants: {', '.join(known_tenants) or 'none'})")
+        for t in scope.tenants
+        if t not in known_tenants
+    ]
     if problems:
         raise ArgumentError(problems, Location(project.document.file), rule="scope")

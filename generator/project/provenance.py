@@ -19,6 +19,7 @@ from .model import (
     ENV_SETTINGS,
     REGION_SETTINGS,
     SIZING_OVERRIDES,
+    TENANT_SETTINGS,
     UNIT_INPUTS,
     UNIT_TAGS,
     Environment,
@@ -26,10 +27,12 @@ from .model import (
     Merge,
     Project,
     Region,
+    Tenant,
     Unit,
     env_locals,
     project_locals,
     region_locals,
+    tenant_locals,
     value_at,
 )
 
@@ -140,7 +143,7 @@ def _layer(doc: Document, base: KeyPath, kind: str, description: str) -> Traced 
 # --- where every input of a unit comes from ----------------------------------------
 
 
-def _described(layer: Layer, order: str, env: str, region: str) -> str:
+def _described(layer: Layer, order: str, env: str, region: str, tenant: str = "") -> str:
     """How explain names a layer of a merge order."""
     if order == "inputs":
         return {
@@ -149,6 +152,7 @@ def _described(layer: Layer, order: str, env: str, region: str) -> str:
             "defaults": "defaults",
             "environment": f"environment override ({env})",
             "region": f"region override ({env}/{region})",
+            "tenant": f"tenant override ({tenant})",
         }[layer.kind]
     if order == "tags":
         return {
@@ -156,10 +160,16 @@ def _described(layer: Layer, order: str, env: str, region: str) -> str:
             "defaults": "defaults",
             "environment": f"environment tags ({env})",
             "region": f"region tags ({env}/{region})",
+            "tenant": f"tenant tags ({tenant})",
         }[layer.kind]
     if order == "sizing":
         return f"sizing override ({'defaults' if layer.kind == 'defaults' else env})"
-    return {"defaults": "defaults", "environment": f"environment {env}", "region": f"region {env}/{region}"}[layer.kind]
+    return {
+        "defaults": "defaults",
+        "environment": f"environment {env}",
+        "region": f"region {env}/{region}",
+        "tenant": f"tenant {tenant}",
+    }[layer.kind]
 
 
 def traced_merge(
@@ -170,15 +180,20 @@ def traced_merge(
     unit: Unit | None = None,
     env: str = "",
     region: str = "",
+    tenant: str = "",
 ) -> Traced | None:
     """A merge order of the model (model.UNIT_INPUTS, ENV_SETTINGS, ...) merged exactly as
     the model merges it, every leaf remembering the layer that set it."""
-    names = {"unit": unit.name if unit else "", "env": env, "region": region}
+    if unit is not None and unit.tenant is not None:
+        tenant = unit.tenant.name
+    names = {"unit": unit.name if unit else "", "env": env, "region": region, "tenant": tenant}
 
     def read(layer: Layer) -> Traced | None:
+        if layer.uses_tenant and not tenant:
+            return None  # a shared unit has no tenant layer
         doc = unit.module.document if layer.catalog and unit is not None else project.document
         source = "sizing-override" if kind == "sizing" else layer.kind
-        return _layer(doc, layer.key_path(**names), source, _described(layer, kind, env, region))
+        return _layer(doc, layer.key_path(**names), source, _described(layer, kind, env, region, tenant))
 
     return order.combine(read, merge)
 
@@ -281,6 +296,35 @@ def traced_region_locals(env: Environment, region: Region, project: Project) -> 
         "settings": settings or Traced(Source("tfgen", "no settings"), children={}),
     }
     return Traced(Source("region", own, doc.locate(base, key=True), base), children=children)
+
+
+def traced_tenant_locals(tenant: Tenant, env: Environment, region: Region, project: Project) -> Traced:
+    """The locals of a tenant's tenant.hcl (model.tenant_locals), traced."""
+    doc = project.document
+    base: KeyPath = tenant.path
+    own = f"tenant {tenant.name}"
+    values = tenant_locals(project, tenant, env, region)
+
+    def at(name: str, fallback: str) -> Source:
+        return _scalar_source(doc, [((*base, name), "tenant", own)], fallback)
+
+    settings = traced_merge(TENANT_SETTINGS, project, "settings", env=env.name, region=region.name, tenant=tenant.name)
+    children = {
+        "name": Traced(Source("tenant", own, doc.locate(base, key=True), base), value=tenant.name),
+        "account_id": Traced(at("account_id", f"environment {env.name}'s account"), value=values["account_id"]),
+        **(
+            {
+                "role_arn": Traced(
+                    at("role_arn", f"environment {env.name}'s role_arn, the tenant's account"), value=values["role_arn"]
+                )
+            }
+            if "role_arn" in values
+            else {}
+        ),
+        "settings": settings or Traced(Source("tfgen", "no settings"), children={}),
+        "tags": _layer(doc, (*base, "tags"), "tenant", own) or Traced(Source("tfgen", "no tags"), children={}),
+    }
+    return Traced(Source("tenant", own, doc.locate(base, key=True), base), children=children)
 
 
 def traced_project_locals(project: Project) -> Traced:

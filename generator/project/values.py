@@ -40,7 +40,7 @@ def expressions(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, HclEx
 
 
 #: The locals the generated files define: env.hcl, region.hcl and the project's own.
-LOCAL_SCOPES = ("env", "region", "project")
+LOCAL_SCOPES = ("env", "region", "project", "tenant")
 
 
 def local_references(text: str) -> tuple[tuple[str, ...], ...]:

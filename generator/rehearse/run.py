@@ -314,7 +314,16 @@ class _Rehearsal:
         self._step(
             "apply again", lambda: self._terragrunt("apply again", ["apply", "-auto-approve", "-input=false"], before)
         )
-        self._step("destroy", lambda: self._terragrunt("destroy", ["destroy", "-auto-approve", "-input=false"]))
+        offboarded = self._offboarded()
+        # the units of a tenant destroyed alone are out of the last destroy: their state is
+        # empty, so Terragrunt could not read the outputs their own dependencies no longer have
+        gone: list[str] = []
+        if offboarded:
+            self._step("tenant isolation", lambda: self._destroy_tenant(*offboarded))
+            gone = [a for u in offboarded[1] for a in ("--queue-exclude-dir", u.directory)]
+        self._step(
+            "destroy", lambda: self._terragrunt("destroy", ["destroy", "-auto-approve", "-input=false"], queue=gone)
+        )
         self._step("protection", self._check_protection)
         self._step("order", self._check_order)
 
@@ -657,8 +666,10 @@ class _Rehearsal:
         (self.scratch / f"{slug}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
         return result
 
-    def _queue_args(self) -> list[str]:
-        if not self.options.scope.environments and not self.options.scope.regions:
+    def _queue_args(self, only: Sequence[Unit] | None = None) -> list[str]:
+        if only is not None:
+            return [*(a for u in only for a in ("--queue-include-dir", u.directory)), "--queue-strict-include"]
+        if not self.options.scope.environments and not self.options.scope.regions and not self.options.scope.tenants:
             return []
         args = []
         for unit in self.in_queue:
@@ -667,7 +678,7 @@ class _Rehearsal:
 
     def _terragrunt(
         self, name: str, tofu_args: list[str], log_before: str | None = None, *, updates: bool = False,
-        queue: Sequence[str] = (),
+        queue: Sequence[str] = (), only: Sequence[Unit] | None = None,
     ) -> str:
         """Run `terragrunt run --all`. With *log_before*, no resource may be created or
         destroyed (the stand-ins' provisioners log both), and unless *updates* no unit
@@ -685,7 +696,7 @@ class _Rehearsal:
             str(report_file),
             "--report-format",
             "json",
-            *self._queue_args(),
+            *self._queue_args(only),
             *queue,
             "--",
             *tofu_args,
@@ -695,10 +706,13 @@ class _Rehearsal:
         failed = [r for r in runs if r.get("Result") not in ("succeeded", None)]
         destroy = tofu_args[0] == "destroy"
         protected = {u.directory for u in self.in_queue if u.key in self._expected_kept()}
+        skipped = {queue[i + 1] for i, arg in enumerate(queue[:-1]) if arg == "--queue-exclude-dir"}
         for run in failed:
             directory = str(run.get("Name", ""))
             if destroy and run.get("Result") == "excluded" and directory in protected:
                 continue  # prevent_destroy at work; checked in the protection step
+            if run.get("Result") == "excluded" and (only is not None or directory in skipped):
+                continue  # outside the units this run is limited to
             address = self._address(directory)
             self.report.failures.append(Failure(name, address, self._message(result, directory, run)))
         if result.returncode != 0 and not failed:
@@ -767,6 +781,50 @@ class _Rehearsal:
 
     # --- checks ----------------------------------------------------------------------
 
+    @staticmethod
+    def _account(unit: Unit) -> str:
+        """The account the unit deploys into: its tenant's, else its environment's."""
+        return unit.tenant.account(unit.environment) if unit.tenant is not None else unit.environment.account_id
+
+    def _role(self, unit: Unit) -> str | None:
+        """The role the unit's backend and provider assume: its tenant's, else its environment's."""
+        if unit.tenant is not None:
+            return unit.tenant.role(unit.environment, self.project.name)
+        return unit.environment.role_arn
+
+    def _offboarded(self) -> tuple[str, list[Unit]] | None:
+        """With two tenants or more in the queue: the first tenant and its units that
+        Terragrunt may destroy (none protected), to destroy alone before the rest."""
+        tenants = list(dict.fromkeys(u.tenant.name for u in self.in_queue if u.tenant is not None))
+        if len(tenants) < 2:
+            return None
+        kept = self._expected_kept()
+        units = [u for u in self.in_queue if u.tenant_name == tenants[0] and u.key not in kept]
+        return (tenants[0], units) if units else None
+
+    def _destroy_tenant(self, tenant: str, units: list[Unit]) -> str:
+        """Destroy one tenant's units alone: their state keeps no resource, and every
+        other unit (shared, and every other tenant's) keeps its state and resources."""
+        outcome = self._terragrunt(
+            f"destroy tenant {tenant}", ["destroy", "-auto-approve", "-input=false"], only=units
+        )
+        gone = {u.key for u in units}
+        intact = 0
+        for unit in self.in_queue:
+            state = self.state.read_unit(self._result(unit).state_key)
+            alive = bool(state and self.state.has_resource(state, standins.RESOURCE))
+            if unit.key in gone and alive:
+                self.report.failures.append(
+                    Failure("tenant isolation", unit.address, f"tenant {tenant}'s destroy left it")
+                )
+            elif unit.key not in gone and not alive:
+                whose = f"tenant {unit.tenant_name}'s" if unit.tenant is not None else "a shared"
+                message = f"{whose} unit lost its resources when tenant {tenant} was destroyed"
+                self.report.failures.append(Failure("tenant isolation", unit.address, message))
+            elif unit.key not in gone:
+                intact += 1
+        return f"tenant {tenant}: {len(units)} units destroyed ({outcome}); the other {intact} units intact"
+
     def _check_provider(self) -> str:
         """Every unit configured the AWS provider for its own region and account."""
         seen: dict[str, list[dict[str, Any]]] = {}
@@ -784,14 +842,17 @@ class _Rehearsal:
                 continue
             config = configs[0]
             tags = ((config.get("default_tags") or [{}])[0] or {}).get("tags") or {}
-            expected = {
+            expected: dict[str, tuple[Any, Any]] = {
                 "region": (config.get("region"), unit.region.name),
-                "allowed_account_ids": (config.get("allowed_account_ids"), [unit.environment.account_id]),
+                "allowed_account_ids": (config.get("allowed_account_ids"), [self._account(unit)]),
                 "default_tags Environment": (tags.get("Environment"), unit.environment.name),
             }
-            if unit.environment.role_arn:
+            if unit.tenant is not None and unit.tenant.tags:
+                for name, value in unit.tenant.tags.items():
+                    expected[f"default_tags {name}"] = (tags.get(name), value)
+            if self._role(unit):
                 role = ((config.get("assume_role") or [{}])[0] or {}).get("role_arn")
-                expected["assume_role role_arn"] = (role, unit.environment.role_arn)
+                expected["assume_role role_arn"] = (role, self._role(unit))
             for name, (got, want) in expected.items():
                 if got != want:
                     self.report.failures.append(
@@ -856,7 +917,7 @@ class _Rehearsal:
         for lock in locks:
             self.report.failures.append(Failure("state", "", f"a lock was left behind: {lock}"))
         places = sorted(
-            {(u.environment.role_arn, str(self._backend(u).get("region", ""))) for u in self.in_queue},
+            {(self._role(u), str(self._backend(u).get("region", ""))) for u in self.in_queue},
             key=str,
         )
         note, problem = self.state.lock_check(self.project.state, self.server_log, places)
@@ -872,7 +933,7 @@ class _Rehearsal:
 
     def _roles(self) -> list[str | None]:
         """The credentials the tree runs with: each environment's role, else the default."""
-        roles = sorted({u.environment.role_arn for u in self.in_queue if u.environment.role_arn})
+        roles = sorted({role for u in self.in_queue if (role := self._role(u))})
         return list(roles) or [None]
 
     def _check_accounts(self) -> None:
@@ -881,27 +942,27 @@ class _Rehearsal:
         if self._roles() == [None]:
             return
         default = set(self.state.buckets())
-        environments = {u.environment.name: u.environment for u in self.in_queue}
-        for env in (environments[name] for name in sorted(environments)):
-            mine = {
-                str(self._backend(u).get("bucket"))
-                for u in self.in_queue
-                if u.environment is env
-            }
-            account = self.state.account(env.role_arn)
-            if account != env.account_id:
-                self.report.failures.append(
-                    Failure("state", env.name, f"its role {env.role_arn} acts in account {account}")
-                )
-            missing = mine - set(self.state.buckets(env.role_arn))
+        # one place per environment and per tenant with its own account there
+        places: dict[tuple[str, str | None], list[Unit]] = {}
+        for unit in self.in_queue:
+            own = unit.tenant_name if unit.tenant is not None and unit.tenant.account_id is not None else None
+            places.setdefault((unit.environment.name, own), []).append(unit)
+        for (env_name, tenant), units in sorted(places.items(), key=str):
+            who = f"{env_name} (tenant {tenant})" if tenant else env_name
+            role, wanted = self._role(units[0]), self._account(units[0])
+            mine = {str(self._backend(u).get("bucket")) for u in units}
+            account = self.state.account(role)
+            if account != wanted:
+                self.report.failures.append(Failure("state", who, f"its role {role} acts in account {account}"))
+            missing = mine - set(self.state.buckets(role))
             for bucket in sorted(missing):
-                self.report.failures.append(Failure("state", env.name, f"bucket {bucket} is not in account {account}"))
+                self.report.failures.append(Failure("state", who, f"bucket {bucket} is not in account {account}"))
             for bucket in sorted(mine & default):
                 self.report.failures.append(
-                    Failure("state", env.name, f"bucket {bucket} was created with the default credentials")
+                    Failure("state", who, f"bucket {bucket} was created with the default credentials")
                 )
             if not missing:
-                self.report.notes.append(f"credentials: {env.name} assumed {env.role_arn}; its state is in {account}")
+                self.report.notes.append(f"credentials: {who} assumed {role}; its state is in {account}")
 
     def _reading(self, unit: Unit) -> list[Wiring]:
         """The unit's dependencies that Terragrunt reads outputs from: those rendered as
@@ -1013,8 +1074,10 @@ class _Rehearsal:
 
 def identity(unit: Unit) -> str:
     """What a unit's resources are known by: env/region/NAME of the unit as its state
-    was created, so a renamed or moved unit (previous:) is the same infrastructure."""
-    return f"{unit.environment.name}/{unit.region.name}/{unit.state_directory.rsplit('/', 1)[-1]}"
+    was created, so a renamed or moved unit (previous:) is the same infrastructure
+    (env/region/TENANT/NAME for a tenant's instance)."""
+    tenant = f"{unit.tenant.name}/" if unit.tenant is not None else ""
+    return f"{unit.environment.name}/{unit.region.name}/{tenant}{unit.state_directory.rsplit('/', 1)[-1]}"
 
 
 def _find_output(inputs: Any, output: Any) -> tuple[str, str | None]:

@@ -65,19 +65,23 @@ def _join(*parts: str) -> str:
 
 
 def reads(unit: Unit) -> list[str]:
-    """The rendered files a unit reads, relative to the output directory."""
-    return [
+    """The rendered files a unit reads, relative to the output directory (a tenant's
+    unit: its tenant.hcl too)."""
+    found = [
         layout.unit_file(unit.directory),
         unit.module.envcommon_path,
         layout.env_file(unit.environment.name),
         layout.region_file(unit.environment.name, unit.region.name),
         layout.ROOT,
     ]
+    if unit.tenant is not None:
+        found.append(layout.tenant_file(unit.environment.name, unit.region.name, unit.tenant.name))
+    return found
 
 
 def _project_name(unit: Unit) -> str:
-    # '.' appears in no environment, region or unit name, and Atlantis accepts it.
-    return f"{unit.environment.name}.{unit.region.name}.{unit.name}"
+    # '.' appears in no environment, region, tenant or unit name, and Atlantis accepts it.
+    return f"{unit.environment.name}.{unit.region.name}.{unit.instance.replace('/', '.')}"
 
 
 def _atlantis(project: Project, options: Mapping[str, Any], tree: str, header: str) -> Pipeline:
@@ -85,7 +89,8 @@ def _atlantis(project: Project, options: Mapping[str, Any], tree: str, header: s
     relative: dict[tuple[str, str], str] = {}  # (file, region directory) -> path from there
     projects = []
     for unit in project.units:
-        region_directory = unit.directory.rsplit("/", 2)[0]  # a unit lives in <region>/<layer>/<unit>
+        # a unit lives in <region>/<layer>/<unit> (a tenant's in <region>/tenants/<tenant>/<layer>/<unit>)
+        region_directory = unit.directory.rsplit("/", 2)[0]
         when_modified = ["terragrunt.hcl"]
         for path in reads(unit)[1:]:
             hit = relative.get((path, region_directory))

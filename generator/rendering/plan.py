@@ -12,13 +12,17 @@ from ..project import backend, layout
 from ..project.layout import Scope
 from ..project.model import (
     Dependency,
+    Environment,
     Module,
     Project,
+    Region,
     Unit,
     check_scope,
     env_locals,
+    has_tags,
     project_locals,
     region_locals,
+    tenant_locals,
     wired_inputs,
 )
 from ..project.values import HclExpr, dependencies_named, expressions, locals_used, reads_envcommon_include
@@ -56,7 +60,7 @@ def provider_contents(project: Project, alias: str | None = None, settings: Mapp
     if "assume_role" in settings:
         assume = []
     tag_blocks = "default_tags" not in settings
-    if tag_blocks and any(env.tags for env in project.environments):
+    if tag_blocks and has_tags(project):
         # The environment's tags (env.hcl) merged over the project's: one root.hcl for all.
         body = ", ".join(f"{hcl.template_escape(hcl.key(name))} = {value}" for name, value in tags.items())
         # jsonencode() of the map is an HCL object expression in provider.tf; the line is
@@ -211,6 +215,7 @@ def root_file(project: Project, header: str) -> PlannedFile:
             "moved": backend.moved(project) if project.style == "stacks" else {},
             "provider": provider_contents(project),
             "versions_override": versions_override_contents(project),
+            "tenants": bool(project.tenants),
         },
     )
 
@@ -226,6 +231,9 @@ def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
             "inputs": dict(module.inputs),
             "providers": providers_contents(module, project),
             "providers_override": providers_override_contents(module),
+            # local.tenant for the catalog's inputs of per_tenant units (validation refuses
+            # a read of it by a shared unit)
+            "tenant": any(u.module is module and u.tenant is not None for u in project.units),
         },
     )
 
@@ -337,6 +345,8 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
         locals_["region"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.REGION_FILE}")).locals')
     if "project" in used:
         locals_["project"] = shared.project_locals
+    if "tenant" in used and unit.tenant is not None:
+        locals_["tenant"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.TENANT_FILE}")).locals')
     # A dependency whose outputs nothing reads only orders the units: a `dependencies`
     # path, so Terragrunt never runs `output` in it (nor needs its state) to plan this one.
     read = read_dependencies(unit, project, shared)
@@ -384,7 +394,11 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
     scope = scope or Scope()
     check_scope(project, scope)
     header = header_for(source_name)
-    units = [u for u in project.units if scope.includes(u.environment.name, u.region.name)]
+    units = [
+        u
+        for u in project.units
+        if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant_name)
+    ]
     files = [root_file(project, header)]
     modules = {u.module.id: u.module for u in units}
     files += [_envcommon(modules[m], project, header) for m in sorted(modules)]
@@ -404,6 +418,7 @@ def pipeline_files(project: Project, source_name: str) -> list[PlannedFile]:
 def environment_files(project: Project, scope: Scope, header: str) -> list[PlannedFile]:
     """env.hcl of every environment and region.hcl of every region within *scope*."""
     files: list[PlannedFile] = []
+    placed = {(u.environment.name, u.region.name, u.tenant.name) for u in project.units if u.tenant is not None}
     for env in project.environments:
         if not any(scope.includes(env.name, region.name) for region in env.regions):
             continue  # not selected, or none of its regions is
@@ -426,7 +441,26 @@ def environment_files(project: Project, scope: Scope, header: str) -> list[Plann
                         region.name,
                     )
                 )
+                files += tenant_files(project, scope, header, env, region, placed)
     return files
+
+
+def tenant_files(
+    project: Project, scope: Scope, header: str, env: Environment, region: Region, placed: set[tuple[str, str, str]]
+) -> list[PlannedFile]:
+    """tenant.hcl of every tenant in scope with a unit in *env*/*region* (*placed*:
+    (environment, region, tenant) of every tenant's unit)."""
+    return [
+        PlannedFile(
+            layout.tenant_file(env.name, region.name, tenant.name),
+            "tenant.hcl.j2",
+            {"header": header, "tenant": tenant.name, "locals": tenant_locals(project, tenant, env, region)},
+            env.name,
+            region.name,
+        )
+        for tenant in project.tenants
+        if (env.name, region.name, tenant.name) in placed and scope.includes_tenant(tenant.name)
+    ]
 
 
 def check_unique(files: Sequence[PlannedFile], project: Project) -> None:

@@ -80,7 +80,8 @@ def catalog_directory(module: Module) -> str:
 def generated_directory(unit: Unit, project: Project) -> str:
     """Where ``terragrunt stack generate`` writes *unit* (relative to the output directory)."""
     return layout.generated_directory(
-        unit.environment.name, unit.region.name, unit.layer, unit.name, no_dot=no_dot(project)
+        unit.environment.name, unit.region.name, unit.layer, unit.name, no_dot=no_dot(project),
+        tenant=unit.tenant_name,
     )
 
 
@@ -161,6 +162,7 @@ def _catalog_unit(module: Module, project: Project, header: str, shared: _Shared
             "inputs": dict(module.inputs),
             "providers": providers_contents(module, project),
             "providers_override": providers_override_contents(module),
+            "tenant": any(u.module is module and u.tenant is not None for u in project.units),
         },
     )
 
@@ -172,7 +174,7 @@ def _unit_block(unit: Unit, project: Project, shared: _Shared) -> tuple[dict[str
     mocks) for each dependency whose outputs the unit reads, and a ``dependencies``
     path for each one that only orders the units, so Terragrunt never runs ``output``
     in it to plan this one."""
-    here = layout.stack_directory(unit.environment.name, unit.region.name)
+    here = layout.stack_directory(unit.environment.name, unit.region.name, unit.tenant_name)
     leaf: dict[str, Any] = {}
     for wire in project.wiring.get(unit.key, ()):
         leaf.update(shared.wired(wire.dependency))
@@ -191,9 +193,9 @@ def _unit_block(unit: Unit, project: Project, shared: _Shared) -> tuple[dict[str
     ordering = []
     for wire in project.wiring.get(unit.key, ()):
         target = wire.target
-        if target.region.name == unit.region.name:
+        if target.region.name == unit.region.name and target.tenant is unit.tenant:
             config_path = HclExpr(_unit_reference(target.name))
-        else:  # another region's stack: a path from this stack file, made relative by Terragrunt
+        else:  # another stack (region, or the shared units of a tenant's): a path from this stack file
             relative = relative_path(generated_directory(target, project), here)
             config_path = HclExpr('"${get_terragrunt_dir()}/' + hcl.string(relative)[1:-1] + '"')
         if wire.dependency.name in read:
@@ -221,7 +223,10 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
     scope = scope or Scope()
     check_scope(project, scope)
     header = header_for(source_name)
-    units = [u for u in project.units if scope.includes(u.environment.name, u.region.name)]
+    units = [
+        u for u in project.units
+        if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant_name)
+    ]
     found = problems(project, units)
     if found:
         raise InputError(found)
@@ -230,10 +235,11 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
     modules = {u.module.id: u.module for u in units}
     files += [_catalog_unit(modules[m], project, header, shared) for m in sorted(modules)]
     files += environment_files(project, scope, header)
-    by_stack: dict[tuple[str, str], list[Unit]] = {}
+    # a stack per region, and one per tenant there (its units, below tenants/<tenant>/)
+    by_stack: dict[tuple[str, str, str | None], list[Unit]] = {}
     for unit in units:
-        by_stack.setdefault((unit.environment.name, unit.region.name), []).append(unit)
-    for (env, region), members in by_stack.items():
+        by_stack.setdefault((unit.environment.name, unit.region.name, unit.tenant_name), []).append(unit)
+    for (env, region, tenant), members in by_stack.items():
         blocks = []
         used: set[str] = set()
         for unit in members:
@@ -242,12 +248,13 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
             used |= reads
         files.append(
             PlannedFile(
-                layout.stack_file(env, region),
+                layout.stack_file(env, region, tenant),
                 "terragrunt.stack.hcl.j2",
                 {
                     "header": header,
                     "environment": env,
                     "region": region,
+                    "tenant": tenant,
                     "units": blocks,
                     "project_locals": shared.project_locals if "project" in used else None,
                     "no_dot": no_dot(project),
@@ -378,7 +385,7 @@ def other_style(project: Project) -> Project:
 
 def bucket_name(project: Project, unit: Unit) -> str:
     """The state bucket of *unit*, its placeholders resolved."""
-    return backend.fill(project.state["bucket"], backend.values(project, unit.environment, unit.region))
+    return backend.fill(project.state["bucket"], backend.values(project, unit.environment, unit.region, unit.tenant))
 
 
 def state_key(unit: Unit, project: Project) -> str:

@@ -236,7 +236,7 @@ def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
 def test_locals_read_another_way_count_as_reading_everything() -> None:
     standard = 'locals {\n  env = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals\n}\n' \
                "inputs = { size = local.env.sizing.db_storage_gb }\n# a comment naming region.hcl\n"
-    assert _reads(standard) == {"env": {("sizing", "db_storage_gb")}, "region": set()}
+    assert _reads(standard) == {"env": {("sizing", "db_storage_gb")}, "region": set(), "tenant": set()}
     other = 'inputs = { all = read_terragrunt_config(find_in_parent_folders("env.hcl")).locals.sizing }\n'
     assert _reads(other)["env"] == {()}
     exposed = "inputs = { x = include.envcommon.locals.region.settings[\"a\"] }\n"

@@ -266,6 +266,9 @@ def _rename_everywhere(doc: dict[str, Any], old: str, new: str) -> None:
         for wanted in ((unit or {}).get("dependencies") or {}).values():
             if isinstance(wanted, dict) and wanted.get("unit") == old:
                 wanted["unit"] = new
+    for tenant in (doc.get("tenants") or {}).values():  # a tenant's overrides of its units
+        if isinstance(tenant, dict) and isinstance(tenant.get("units"), dict):
+            tenant["units"] = {(new if k == old else k): v for k, v in tenant["units"].items()}
     for env in doc["environments"].values():
         places = [env, *((env.get("regions") or {}).values())]
         for place in places:

@@ -96,7 +96,7 @@ def test_an_unlike_key_lists_the_allowed_keys() -> None:
     found = messages(VALID.replace("version: 1", "version: 1\nzzz: 1"))
     assert found == ["t.yaml:2:1: zzz: unknown key 'zzz' (allowed keys: $schema, aws_regions, ci, defaults, "
                      "environments, layer_order, output_extra_files, project, settings_schema, sizing, stacks, state, "
-                     "style, terraform, units, version)"]
+                     "style, tenants, terraform, units, version)"]
 
 
 def test_unknown_keys_are_marked_as_not_blocking_the_model() -> None:

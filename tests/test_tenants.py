@@ -1,0 +1,343 @@
+"""Tenants (issue 24): per_tenant units render once per tenant, below tenants/<tenant>/,
+with their state in the tenant's account; dependencies resolve inside a tenant and
+every wiring across tenants is refused at its line, naming both tenants."""
+
+from __future__ import annotations
+
+import posixpath
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import api
+from generator.cli import main
+from generator.errors import InputError
+from generator.features.affected import compare
+from generator.project import backend, layout
+from generator.project.layout import Scope
+
+from .conftest import CASES, REPO, need_tool
+from .features.test_affected_oracle import git
+from .realclient import Client, find_tool, write_tree
+
+
+def edit(config: Path, old: str, new: str, file: str = "") -> None:
+    target = config.parent / file if file else config
+    text = target.read_text(encoding="utf-8")
+    assert old in text, old
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def errors_of(config: Path) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        api.validate(config, strict=True)
+    return [str(d) for d in caught.value.diagnostics if d.severity == "error"]
+
+
+@pytest.fixture
+def project(copy_case: Callable[[str], Path]) -> Path:
+    return copy_case("tenants")
+
+
+# --- isolation: refused, located, naming both tenants ---------------------------------
+
+
+def test_shared_catalog_module_wiring_one_tenant_to_another_is_refused_at_its_line(project: Path) -> None:
+    """The issue's failure: a shared catalog module wires ezra's parameters to mtn-ghana's
+    database, and validate --strict passed. Now the line of the wiring is refused."""
+    catalog = project.parent / "catalog/config/parameters.yaml"
+    edit(project, "    unit: client-db\n", "    unit: mtn-ghana/client-db\n", "catalog/config/parameters.yaml")
+    found = errors_of(project)
+    line = line_of(catalog, "unit: mtn-ghana/client-db")
+    assert any(
+        e.startswith(f"{catalog.relative_to(Path.cwd()) if catalog.is_relative_to(Path.cwd()) else catalog}:{line}:")
+        and "tenant 'ezra'" in e
+        and "tenant 'mtn-ghana'" in e
+        for e in found
+    ), found
+
+
+def test_tenant_override_retargeting_to_another_tenant_is_refused_at_its_line(project: Path) -> None:
+    edit(
+        project,
+        "    tags: { Client: ezra }\n",
+        "    tags: { Client: ezra }\n    units:\n      client-params:\n        dependencies:\n"
+        "          db: { unit: mtn-ghana/client-db }\n",
+    )
+    found = errors_of(project)
+    line = line_of(project, "db: { unit: mtn-ghana/client-db }")
+    assert any(f":{line}:" in e and "tenant 'ezra'" in e and "tenant 'mtn-ghana'" in e for e in found), found
+
+
+def test_shared_unit_depending_on_a_per_tenant_unit_is_refused(project: Path) -> None:
+    edit(
+        project,
+        "  cluster:\n    module: platform/cluster\n",
+        "  cluster:\n    module: platform/cluster\n    dependencies:\n      db: { unit: client-db }\n",
+    )
+    found = errors_of(project)
+    line = line_of(project, "db: { unit: client-db }")
+    assert any(
+        f":{line}:" in e and "shared unit 'cluster'" in e and "per_tenant unit 'client-db'" in e for e in found
+    ), found
+
+
+def test_an_expression_reading_another_tenants_directory_is_refused_at_its_line(project: Path) -> None:
+    edit(
+        project,
+        "      client-db: { inputs: { allocated_storage: 200 } }\n",
+        "      client-db: { inputs: { allocated_storage: 200 } }\n"
+        "    settings:\n      db_size: db.r6g.large\n"
+        "      peer: !hcl 'read_terragrunt_config(\"../ezra/tenant.hcl\").locals.name'\n",
+    )
+    # the tenant had `settings: { db_size: db.r6g.large }` above: keep one settings key
+    edit(project, "    settings: { db_size: db.r6g.large }\n", "")
+    found = errors_of(project)
+    line = line_of(project, "../ezra/tenant.hcl")
+    assert any(f":{line}:" in e and "tenant 'mtn-ghana'" in e and "tenant 'ezra'" in e for e in found), found
+
+
+def test_a_shared_unit_reading_local_tenant_is_refused(project: Path) -> None:
+    edit(
+        project,
+        "  cluster:\n    module: platform/cluster\n",
+        "  cluster:\n    module: platform/cluster\n    inputs: { description: !hcl local.tenant.name }\n",
+    )
+    found = errors_of(project)
+    assert any("local.tenant is not defined" in e and "shared unit cluster" in e for e in found), found
+
+
+# --- the tree ------------------------------------------------------------------------
+
+
+def test_tenant_units_render_below_their_tenant_with_their_account(project: Path) -> None:
+    loaded = api.load(project, strict=True)
+    planned = api.plan(loaded)
+    files = planned.desired
+    base = "environments/prod/us-east-1/tenants"
+    for tenant in ("mtn-ghana", "ezra"):
+        assert f"{base}/{tenant}/tenant.hcl" in files
+        assert f"{base}/{tenant}/03-data/client-db/terragrunt.hcl" in files
+    assert "environments/dev/us-east-1/tenants/ezra/tenant.hcl" not in files  # ezra: prod only
+    assert "environments/prod/eu-west-1/tenants/mtn-ghana/tenant.hcl" not in files  # mtn-ghana: us-east-1 only
+    params = files[f"{base}/ezra/04-config/client-params/terragrunt.hcl"].decode()
+    assert 'config_path = "../../03-data/client-db"' in params  # its own tenant's database
+    tenant_hcl = files[f"{base}/ezra/tenant.hcl"].decode()
+    assert 'account_id = "000000000077"' in tenant_hcl
+    project_ = loaded.project
+    keys = {}
+    for unit in project_.units:
+        config = backend.config(project_, unit)
+        assert config["key"] not in keys, (unit.address, keys.get(config["key"]))
+        keys[config["key"]] = unit.address
+        if unit.tenant is not None and unit.tenant.name == "ezra":
+            assert config["bucket"] == f"tenants-000000000077-{unit.region.name}-tfstate"
+            assert config["assume_role"]["role_arn"] == "arn:aws:iam::000000000077:role/terraform"
+        else:
+            assert config["bucket"].startswith(f"tenants-{unit.environment.account_id}-")
+    db = next(u for u in project_.units if u.address == "prod/us-east-1/mtn-ghana/client-db")
+    assert db.effective_inputs()["allocated_storage"] == 200  # the tenant's override
+    other = next(u for u in project_.units if u.address == "prod/us-east-1/ezra/client-db")
+    assert other.effective_inputs()["allocated_storage"] == 20
+
+
+def test_render_with_tenant_scope_writes_that_tenant_alone(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    api.render(project, output=out)
+    shutil.rmtree(out / "environments/prod/us-east-1/tenants/ezra")
+    result = CliRunner().invoke(main, ["render", "-c", str(project), "-o", str(out), "--tenant", "ezra", "--check"])
+    assert result.exit_code == 1, result.output
+    assert "ezra" in result.output and "mtn-ghana" not in result.output
+    result = CliRunner().invoke(main, ["render", "-c", str(project), "-o", str(out), "--tenant", "nobody"])
+    assert result.exit_code == 2 and "no such tenant" in result.output, result.output
+
+
+def test_graph_and_explain_know_the_tenant(project: Path) -> None:
+    graph = CliRunner().invoke(main, ["graph", "-c", str(project), "--tenant", "ezra", "--format", "json"])
+    assert graph.exit_code == 0, graph.output
+    assert "prod/us-east-1/ezra/client-params" in graph.output and "mtn-ghana" not in graph.output
+    explained = CliRunner().invoke(main, ["explain", "-c", str(project), "prod/us-east-1/mtn-ghana/client-db"])
+    assert explained.exit_code == 0, explained.output
+    assert (
+        "allocated_storage = 200\n      set by tenant override (mtn-ghana): tenants.mtn-ghana.units.client-db"
+        in explained.output
+    ), explained.output
+    assert (
+        'reads local.tenant.settings.db_size = "db.r6g.large" '
+        "in environments/prod/us-east-1/tenants/mtn-ghana/tenant.hcl" in explained.output
+    )
+    scoped = CliRunner().invoke(main, ["explain", "-c", str(project), "prod/us-east-1/client-db", "--tenant", "ezra"])
+    assert scoped.exit_code == 0 and "prod/us-east-1/ezra/client-db" in scoped.output, scoped.output
+
+
+# --- onboarding and offboarding ---------------------------------------------------------
+
+
+def test_onboarding_a_tenant_is_one_block_and_affected_lists_its_units_alone(project: Path) -> None:
+    before = api._rendered(project, "base")
+    edit(project, "\nunits:\n", "  kofi: { environments: [prod] }\n\nunits:\n")
+    after = api._rendered(project, "head")
+    result = compare(before, after)
+    listed = sorted(e.unit.address for e in result.units)
+    assert listed == [f"prod/{r}/kofi/{u}" for r in ("eu-west-1", "us-east-1") for u in ("client-db", "client-params")]
+
+
+def test_offboarding_a_tenant_from_a_protected_environment_is_refused(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    api.render(project, output=out)
+    edit(project, "  ezra:\n    environments: [prod]\n", "  ezra:\n    environments: [dev]\n")
+    with pytest.raises(Exception) as caught:
+        api.render(project, output=out)
+    text = str(caught.value) + " ".join(str(d) for d in getattr(caught.value, "diagnostics", []))
+    assert "deletion_protection: true" in text and "tenants.ezra.units.<unit>: {deletion_protection: false}" in text, (
+        text
+    )
+    assert (out / "environments/prod/us-east-1/tenants/ezra/tenant.hcl").exists()
+
+
+def test_git_affected_on_a_new_tenant(project: Path) -> None:
+    root = project.parent
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    edit(project, "\nunits:\n", "  kofi: { regions: [eu-west-1] }\n\nunits:\n")
+    result = api.affected(project, base="HEAD")
+    assert sorted(e.unit.address for e in result.units) == [
+        "prod/eu-west-1/kofi/client-db",
+        "prod/eu-west-1/kofi/client-params",
+    ]
+
+
+def test_case_exists() -> None:
+    assert (CASES / "tenants/environments.yaml").is_file()
+    assert Scope(tenants=("a",)).includes_tenant("a") and not Scope(tenants=("a",)).includes_tenant(None)
+
+
+def test_offboarding_the_narrow_way_lifts_each_units_protection_first(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    edit(
+        project,
+        "    tags: { Client: ezra }\n",
+        "    tags: { Client: ezra }\n    units:\n"
+        "      client-db: { deletion_protection: false }\n      client-params: { deletion_protection: false }\n",
+    )
+    api.render(project, output=out)
+    edit(project, "  ezra:\n    environments: [prod]\n", "  ezra:\n    environments: [dev]\n")
+    api.render(project, output=out)
+    assert not (out / "environments/prod/us-east-1/tenants/ezra").exists()
+    assert (out / "environments/prod/us-east-1/tenants/mtn-ghana/tenant.hcl").exists()
+
+
+# --- Terragrunt's own evaluation of the example ------------------------------------------
+
+
+@pytest.mark.external
+def test_terragrunt_keeps_every_tenant_unit_in_its_tenant(tmp_path: Path) -> None:
+    """Terragrunt evaluates the seed-002 example (render --all, mock outputs, no state):
+    every state key is unique, each tenant unit's state is in its tenant's account's
+    bucket with that account's role and allowed account, and every dependency of a
+    tenant unit resolves inside its own tenant's directory or to a shared unit."""
+    terragrunt = need_tool("terragrunt (run: bash scripts/build-tools.sh)", find_tool("terragrunt"))
+    client = Client(terragrunt, find_tool("tofu") or "tofu")
+    loaded = api.load(REPO / "examples/002-client-platform/environments.yaml", strict=True)
+    root = write_tree(api.plan(loaded).desired, tmp_path / "output")
+    rendered = client.render_all(root)
+    project_ = loaded.project
+    assert project_ is not None
+    by_directory = {u.directory: u for u in project_.units}
+    assert set(rendered) == set(by_directory)
+    keys: dict[str, str] = {}
+    tenant_units = 0
+    for directory, config in rendered.items():
+        unit = by_directory[directory]
+        state = config["remote_state"]["config"]
+        assert state["key"] not in keys, (directory, keys.get(state["key"]))
+        keys[state["key"]] = directory
+        account = unit.tenant.account(unit.environment) if unit.tenant else unit.environment.account_id
+        assert state["bucket"] == f"client-platform-{account}-tfstate", directory
+        assert state["assume_role"]["role_arn"] == f"arn:aws:iam::{account}:role/terraform", directory
+        assert f'allowed_account_ids = ["{account}"]' in config["generate"]["provider"]["contents"], directory
+        for dependency in (config.get("dependency") or {}).values():
+            target = posixpath.normpath(posixpath.join(directory, dependency["config_path"]))
+            assert target in by_directory, (directory, target)
+            owner = by_directory[target].tenant
+            if unit.tenant is None:
+                assert owner is None, (directory, target)  # a shared unit reaches no tenant
+            else:
+                assert owner is None or owner.name == unit.tenant.name, (directory, target)
+                assert (
+                    target.startswith(
+                        f"{layout.tenant_directory(unit.environment.name, unit.region.name, unit.tenant.name)}/"
+                    )
+                    or owner is None
+                )
+        if unit.tenant is not None:
+            tenant_units += 1
+            assert directory.startswith(
+                f"environments/{unit.environment.name}/{unit.region.name}/tenants/{unit.tenant.name}/"
+            )
+    assert tenant_units == 20  # mtn-ghana in 3 environments, ezra in 2, four units each
+
+
+# --- the rehearsal proves isolation ---------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.external
+def test_the_example_rehearses_and_one_tenants_destroy_leaves_the_other_intact(tmp_path: Path) -> None:
+    """Two tenants applied with stand-ins against a local S3: each unit's state object is
+    its own, in its tenant's account's bucket (ezra has its own account); destroying
+    mtn-ghana alone leaves ezra's units and the shared ones with their resources."""
+    from generator.rehearse import tools as tools_module
+    from generator.rehearse.errors import CannotRehearse
+    from generator.rehearse.run import Options, rehearse
+    from generator.rehearse.server import available
+
+    try:
+        found = tools_module.find()
+    except CannotRehearse as error:
+        need_tool(str(error.diagnostics[0].message), None)
+    if not available():
+        need_tool("moto[server] (pip install -e '.[rehearse]')", None)
+    config = REPO / "examples/002-client-platform/environments.yaml"
+    report = rehearse(Options(config, found.terragrunt, found.tofu, found.provider, keep=tmp_path / "scratch"))
+    failures = "\n".join(f"{f.step} {f.unit}: {f.message}" for f in report.failures)
+    assert report.ok, failures
+    assert "tenant isolation" in [s.name for s in report.steps]
+    project_ = api.load(config).project
+    assert project_ is not None
+    expected = set()
+    for unit in project_.units:
+        account = unit.tenant.account(unit.environment) if unit.tenant else unit.environment.account_id
+        expected.add(f"s3://client-platform-{account}-tfstate/{unit.directory}/terraform.tfstate")
+    assert set(report.state_objects) == expected
+    assert any(
+        o.startswith("s3://client-platform-444444444444-tfstate/") and "/tenants/ezra/" in o
+        for o in report.state_objects
+    )
+    isolation = next(s for s in report.steps if s.name == "tenant isolation")
+    assert "tenant mtn-ghana: 8 units destroyed" in isolation.detail, isolation.detail
+
+
+def test_a_tenant_account_needs_the_account_in_the_bucket_name(project: Path) -> None:
+    edit(project, '  bucket: "{project}-{account_id}-{region}-tfstate"', '  bucket: "{project}-{env}-{region}-tfstate"')
+    found = errors_of(project)
+    line = line_of(project, 'account_id: "000000000077"')
+    assert any(f":{line}:" in e and "tenant 'ezra' has its own account" in e for e in found), found
+
+
+def test_tenants_are_refused_under_the_remote_backend(project: Path) -> None:
+    edit(
+        project,
+        '  bucket: "{project}-{account_id}-{region}-tfstate"\n  region: "{region}"\n',
+        '  backend: remote\n  organization: acme\n  workspace: "{project}-{env}-{region}-{unit}"\n',
+    )
+    found = errors_of(project)
+    assert any("every tenant's instance of a unit would share one workspace" in e for e in found), found
