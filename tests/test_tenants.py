@@ -132,7 +132,7 @@ def test_tenant_units_render_below_their_tenant_with_their_account(project: Path
     tenant_hcl = files[f"{base}/ezra/tenant.hcl"].decode()
     assert 'account_id = "000000000077"' in tenant_hcl
     project_ = loaded.project
-    keys = {}
+    keys: dict[object, str] = {}
     for unit in project_.units:
         config = backend.config(project_, unit)
         assert config["key"] not in keys, (unit.address, keys.get(config["key"]))
