@@ -153,6 +153,16 @@ class SchemaDoc:
         for option in target.get("oneOf", ()):
             if isinstance(option, dict) and option.get("properties"):
                 yield from self.rows(f"{path}.", option)
+        # Keys by pattern (a catalog's providers: NAME and NAME.ALIAS): a row per pattern,
+        # named by placeholders, then the keys of what it holds.
+        for pattern, child in (target.get("patternProperties") or {}).items():
+            placeholder = f"<{_placeholder(path)}>"
+            sub = f"{path}.{placeholder}.<alias>" if "\\." in pattern else f"{path}.{placeholder}"
+            self.keys += 1
+            yield (sub, self.type_of(child), "", self.description(sub, child))
+            inner = self.resolve(child)
+            if _ref_name(child) not in SECTIONS and inner.get("type") == "object":
+                yield from self._children(sub, inner)
 
     def section(self, def_name: str) -> str:
         title, where = SECTIONS[def_name]
@@ -181,6 +191,7 @@ def _placeholder(path: str) -> str:
         "sizing": "tier",
         "dependencies": "name",
         "settings_schema": "setting",
+        "providers": "provider",
     }.get(last, "key")
 
 
