@@ -38,9 +38,19 @@ REGIONS = (
     "us-west-2",
     "eu-central-1",
     "ap-southeast-1",
-    "ap-northeast-1",
-    "ca-central-1",
+    # Regions beyond the fifth are used only by the 51,200-unit shape (16 regions); all
+    # have zones a, b and c (checks/zones.py), which the synthetic regions use.
     "sa-east-1",
+    "us-east-2",
+    "us-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "eu-south-1",
+    "ap-south-1",
+    "ap-southeast-2",
+    "ap-northeast-3",
+    "me-south-1",
 )
 TIERS = ("micro", "small", "medium", "large")
 #: Units placed in every region besides the services: vpc, rds, ecs-cluster,
@@ -72,6 +82,8 @@ SHAPES: dict[int, Shape] = {
     80: Shape(environments=4, regions=2, units_per_region=10, modules=10),
     1_000: Shape(environments=10, regions=4, units_per_region=25, modules=20),
     10_000: Shape(environments=40, regions=5, units_per_region=50, modules=40),
+    # The size of issue 27 and QUALITY.md's large-estate row: 64 x 16 x 50.
+    51_200: Shape(environments=64, regions=16, units_per_region=50, modules=40),
 }
 
 

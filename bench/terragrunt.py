@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from . import synth
 
@@ -53,42 +54,72 @@ def clean(tree: Path) -> None:
         path.unlink()
 
 
+def environment() -> tuple[str, dict[str, str]]:
+    """Terragrunt's path and the environment to run it in (no AWS or TG_/TF_ settings leak in)."""
+    terragrunt, tofu = tool("terragrunt", "v1.1.3"), tool("tofu", "v1.12.6")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TG_", "TF_"))}
+    env.update({"TG_NON_INTERACTIVE": "true", "TG_NO_COLOR": "true", "TG_TF_PATH": tofu, "CHECKPOINT_DISABLE": "1"})
+    return terragrunt, env
+
+
+def measure_size(size: int, runs: int, commands: list[str], work: Path = WORK) -> dict[str, Any]:
+    """Render the *size*-unit synthetic project with tfgen (*runs* times into a fresh
+    directory), then time Terragrunt's *commands* (find, render) *runs* times each on the
+    tree; returns the timings (seconds, every run) and the load average at the start."""
+    terragrunt, env = environment()
+    tfgen = [sys.executable, "-m", "generator"]
+    base = work / str(size)
+    config = synth.write_project(synth.SHAPES[size], base / "project")
+    load = os.getloadavg()[0]
+    renders, finds, evaluations = [], [], []
+    for _ in range(runs):
+        shutil.rmtree(base / "output", ignore_errors=True)
+        command = [*tfgen, "render", "-c", str(config), "-o", str(base / "output")]
+        renders.append(timed(command, base, os.environ.copy()))
+    tree = base / "output"
+    for _ in range(runs if "find" in commands else 0):
+        finds.append(timed([terragrunt, "find", "--dag", "--json", "--dependencies"], tree, env))
+    for _ in range(runs if "render" in commands else 0):
+        clean(tree)
+        evaluations.append(timed([terragrunt, "render", "--all", "--json", "-w", *NO_OUTPUTS], tree, env))
+    clean(tree)
+    return {"units": size, "render": renders, "find": finds, "evaluate": evaluations, "load": load}
+
+
+def _median(values: list[float]) -> str:
+    if not values:
+        return "not run"
+    spread = f" ({min(values):.1f}-{max(values):.1f})" if len(values) > 1 else ""
+    return f"{statistics.median(values):.2f} s{spread}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """A markdown table of medians (min-max) of :func:`measure_size` results."""
+    lines = [
+        "| units | tfgen render | terragrunt find --dag | terragrunt render --all --json | runs | load at start |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        runs = max(len(row["render"]), len(row["find"]), len(row["evaluate"]))
+        lines.append(
+            f"| {row['units']:,} | {_median(row['render'])} | {_median(row['find'])} | {_median(row['evaluate'])} "
+            f"| {runs} | {row['load']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--commands", default="find,render", help="which Terragrunt commands to time")
+    parser.add_argument("--work", type=Path, default=WORK, help="where projects and trees go")
     args = parser.parse_args()
-    terragrunt, tofu = tool("terragrunt", "v1.1.3"), tool("tofu", "v1.12.6")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TG_", "TF_"))}
-    env.update({"TG_NON_INTERACTIVE": "true", "TG_NO_COLOR": "true", "TG_TF_PATH": tofu, "CHECKPOINT_DISABLE": "1"})
-    tfgen = [sys.executable, "-m", "generator"]
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
-        work = WORK / str(size)
-        config = synth.write_project(synth.SHAPES[size], work / "project")
-        renders, finds, evaluations = [], [], []
-        for _ in range(args.runs):
-            shutil.rmtree(work / "output", ignore_errors=True)
-            command = [*tfgen, "render", "-c", str(config), "-o", str(work / "output")]
-            renders.append(timed(command, work, os.environ.copy()))
-        tree = work / "output"
-        commands = args.commands.split(",")
-        for _ in range(args.runs if "find" in commands else 0):
-            finds.append(timed([terragrunt, "find", "--dag", "--json", "--dependencies"], tree, env))
-        for _ in range(args.runs if "render" in commands else 0):
-            clean(tree)
-            evaluations.append(timed([terragrunt, "render", "--all", "--json", "-w", *NO_OUTPUTS], tree, env))
-        clean(tree)
-        nan = float("nan")
-        rows.append((size, statistics.median(renders), statistics.median(finds) if finds else nan,
-                     statistics.median(evaluations) if evaluations else nan))
-        print(f"{size} units: tfgen render {rows[-1][1]:.2f} s, find --dag {rows[-1][2]:.2f} s, "
-              f"render --all {rows[-1][3]:.2f} s", file=sys.stderr)
-    print(f"| units | tfgen render | terragrunt find --dag | terragrunt render --all --json | runs: {args.runs} |")
-    print("| ---: | ---: | ---: | ---: | --- |")
-    for size, render, find, evaluation in rows:
-        print(f"| {size:,} | {render:.2f} s | {find:.2f} s | {evaluation:.2f} s | medians |")
+        rows.append(measure_size(size, args.runs, args.commands.split(","), args.work.resolve()))
+        print(f"{size} units done", file=sys.stderr)
+    print(table(rows))
 
 
 if __name__ == "__main__":
