@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import checks
 from .errors import (
@@ -57,7 +58,9 @@ from .project.model import Project, build_project, check_scope, with_module_inte
 from .project.modules import lockfile
 from .rendering import pipelines, stacks
 from .rendering.plan import PlannedFile
-from .rendering.render import Renderer
+
+if TYPE_CHECKING:  # the renderer (and Jinja) is imported when a plan is made, not to validate
+    from .rendering.render import Renderer
 
 DEFAULT_CONFIG = "environments.yaml"
 Config = str | os.PathLike[str]
@@ -257,6 +260,8 @@ def plan(
     project = loaded.project
     check_scope(project, scope)
     files = stacks.plan_style(project, scope, loaded.config.name)
+    from .rendering.render import Renderer
+
     renderer = renderer or Renderer(project.root / "templates")
     desired = renderer.render_all(files, _stage(progress, "rendering"))
     return Plan(loaded, scope, files, desired, loaded.seconds + time.perf_counter() - started)

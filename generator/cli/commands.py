@@ -23,9 +23,6 @@ from ..output.diff import Change
 from ..output.sync import UnsafeWriteError, explain_refusals
 from ..project import schema
 from ..project.layout import Scope
-from ..rehearse import Options, text, tools
-from ..rehearse import real as real_rehearsal
-from ..rehearse import rehearse as run_rehearsal
 from ..rendering.stacks import STYLES
 from . import report
 from .completion import complete_addresses, complete_environments, complete_regions
@@ -743,6 +740,11 @@ def rehearse(
         raise click.UsageError("--provider-mirror and --provider-registry exclude each other")
     elif then is not None:
         raise click.UsageError("--then applies to the stand-in rehearsal only")
+    # imported here: the rehearsal (moto, boto3, its servers) is not loaded by the other commands
+    from ..rehearse import Options, text, tools
+    from ..rehearse import real as real_rehearsal
+    from ..rehearse import rehearse as run_rehearsal
+
     found = tools.find(say=lambda line: click.echo(line, err=True))
     if provider_mode == "real":
         real = real_rehearsal.RealProvider(
