@@ -173,6 +173,8 @@ def _reader(
 def value_at(data: Any, path: KeyPath) -> Any:
     """The value at *path* inside loaded data, None when a step is missing."""
     for part in path:
+        if data is None:  # most units have no override: skip the (slow) Mapping check
+            return None
         # dict first: it is what the loader builds, and much cheaper to test than Mapping
         if isinstance(part, str) and (isinstance(data, dict) or isinstance(data, Mapping)):  # noqa: SIM101
             data = data.get(part)
@@ -185,8 +187,10 @@ def value_at(data: Any, path: KeyPath) -> Any:
 
 def mapping_at(data: Any, path: KeyPath) -> Mapping[str, Any]:
     """The mapping at *path*, empty when it is absent or not a mapping (``false``)."""
-    value = value_at(data, path)
-    return value if isinstance(value, Mapping) else {}
+    value = value_at(data, path) if data is not None else None
+    if value is None:
+        return {}
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 @dataclass(frozen=True)
