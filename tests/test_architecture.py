@@ -100,3 +100,22 @@ def test_only_output_disk_writes_files() -> None:
     writers = {m for m, p in modules().items() if _WRITES.search(p.read_text(encoding="utf-8"))}
     # The rehearsal writes its own scratch directory (never the output tree).
     assert {w for w in writers if not w.startswith("generator.rehearse.")} == {"generator.output.disk"}
+
+
+def test_validate_and_version_import_neither_jinja_nor_the_rehearsal() -> None:
+    """`tfgen validate` and `tfgen --version` run on every save and in pre-commit hooks:
+    they must not pay for importing the renderer (Jinja) or the rehearsal (moto, boto3)."""
+    import subprocess
+    import sys
+
+    reference = PACKAGE.parent / "environments.yaml"
+    for args in (["validate", "-c", str(reference)], ["--version"]):
+        probe = (
+            "import sys\nfrom generator.cli import main\n"
+            f"try:\n    main({args!r})\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+        )
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        imported = set(done.stdout.split()[-1000:])
+        assert "generator" in imported, done.stdout
+        assert not imported & {"jinja2", "moto", "boto3", "botocore"}, (args, imported & {"jinja2", "moto", "boto3"})

@@ -17,7 +17,6 @@ from typing import Any
 
 from ..hcl.literal import string as hcl_string
 from ..hcl.literal import template_escape
-from ..rendering.render import builtin_templates
 from .recover import ACCOUNT_ID, Placement
 
 #: The built-in root template's provider block, replaced by the source's blocks.
@@ -77,6 +76,8 @@ def root_template(placements: Sequence[Placement], account_ids: Mapping[str, str
         if len(texts) != 1 or len(shapes) != 1:
             return None
         blocks.append(_block(name, (placements[0].config.get("generate") or {})[name], texts.pop()))
+    from ..rendering.render import builtin_templates  # Jinja: not imported to validate
+
     builtin = (builtin_templates() / "root.hcl.j2").read_text(encoding="utf-8")
     if not _PROVIDER_BLOCK.search(builtin):
         return None
