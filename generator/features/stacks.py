@@ -10,6 +10,7 @@ directory ``terragrunt stack generate`` writes the unit to.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -124,10 +125,14 @@ def generated_leftovers(
     """Files ``terragrunt stack generate`` left in classic unit directories that Terragrunt
     reads in any unit: an autoinclude is merged into the unit, values feed ``values.*``."""
     found = []
+    root = os.fspath(out)
     for unit in project.units:
         if not scope.includes(unit.environment.name, unit.region.name):
             continue
         for name in layout.GENERATED_FILES:
+            # string paths: a Path per unit and file cost more than the whole comparison
+            if not os.path.isfile(os.path.join(root, unit.directory, name)):
+                continue
             path = out / unit.directory / name
             if path.is_file():
                 found.append(

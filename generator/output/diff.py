@@ -229,9 +229,10 @@ def foreign_files(
     root = os.fspath(output)
     for directory, dirs, names in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in (".terragrunt-cache", ".terraform"))
-        relative = os.path.relpath(directory, root)
+        # os.walk yields root, then paths below it: slicing is relpath without its lookups
+        relative = "." if directory == root else directory[len(root) :].lstrip(os.sep).replace(os.sep, "/")
         for name in names:
-            path = name if relative == "." else f"{relative}/{name}".replace(os.sep, "/")
+            path = name if relative == "." else f"{relative}/{name}"
             if path in desired or path in owned or not _PICKED_UP.match(name) or not prune(path):
                 continue
             if not any(p.match(path) for p in patterns):
