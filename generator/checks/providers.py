@@ -11,7 +11,7 @@ able to hold together. Registered with the checks registry on import.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from ..errors import Diagnostic, KeyPath
 from ..project.model import Module, Unit
@@ -91,23 +91,28 @@ def _configured(module: Module) -> dict[str, str | None]:
     return found
 
 
-@catalog_rule
-def required_providers_configured(ctx: Context) -> Iterator[Diagnostic]:
-    """Each provider the unit's module requires (from the lock or its local .tf files) is
-    configured or needs no configuration; each configuration alias it declares is given."""
+def _locked_module_versions(ctx: Context) -> Iterator[tuple[Unit, Mapping[str, RequiredProvider]]]:
+    """One unit of each module version whose lock entry records its providers, with them."""
     seen: set[tuple[str, str | None]] = set()
     for unit in ctx.project.units:
         if (unit.module.id, unit.pin) in seen:
             continue
         seen.add((unit.module.id, unit.pin))
         interface = interface_of(ctx, unit)
-        if interface is None or interface.providers is None:
-            continue
+        if interface is not None and interface.providers is not None:
+            yield unit, interface.providers
+
+
+@catalog_rule
+def required_providers_configured(ctx: Context) -> Iterator[Diagnostic]:
+    """Each provider the unit's module requires (from the lock or its local .tf files) is
+    configured or needs no configuration; each configuration alias it declares is given."""
+    for unit, providers in _locked_module_versions(ctx):
         module = unit.module
         configured = _configured(module)
         aliases = {p.key for p in module.providers if p.alias is not None}
         where = _module_line(unit)
-        for name, required in sorted(interface.providers.items()):
+        for name, required in sorted(providers.items()):
             address = provider_address(required.source)
             if name in configured:
                 given = configured[name]
@@ -153,17 +158,10 @@ def provider_constraints_agree(ctx: Context) -> Iterator[Diagnostic]:
     excludes every version the module accepts would plan with a provider it cannot use)."""
     project_aws = ctx.project.terraform.get("aws_provider_version")
     aws_path: KeyPath = ("terraform", "aws_provider_version")
-    seen: set[tuple[str, str | None]] = set()
-    for unit in ctx.project.units:
-        if (unit.module.id, unit.pin) in seen:
-            continue
-        seen.add((unit.module.id, unit.pin))
-        interface = interface_of(ctx, unit)
-        if interface is None or interface.providers is None:
-            continue
+    for unit, providers in _locked_module_versions(ctx):
         module = unit.module
         entries = {p.name: p for p in module.providers if p.alias is None}
-        for name, required in sorted(interface.providers.items()):
+        for name, required in sorted(providers.items()):
             own = list(required.versions)
             try:
                 holds = satisfiable(own)
