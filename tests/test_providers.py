@@ -483,7 +483,6 @@ def test_opentofu_installs_and_plans_the_addons_with_the_helm_and_kubernetes_sta
     assert "helm_release.metrics_server will be created" in plan.stdout
 
 
-
 def test_opentofu_installs_and_validates_002s_client_namespace_with_the_kubernetes_stand_in(
     terragrunt_client: Client, tmp_path: Path
 ) -> None:
