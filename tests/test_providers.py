@@ -9,8 +9,10 @@ filesystem mirror."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import posixpath
 import re
 import shutil
 from pathlib import Path
@@ -434,8 +436,13 @@ def _standin(name: str) -> str:
     if not path:
         from generator.rehearse.tools import tools_dir
 
-        built = sorted(tools_dir().glob(f"rehearsal-{name}-*/terraform-provider-{name}"))
-        path = str(built[-1]) if built else None
+        # The build of this checkout's source: scripts/build-rehearsal-provider.sh names
+        # the directory by the hash of go.mod, go.sum and the *.go files in name order.
+        source = REPO / "rehearsal" / name
+        files = [source / "go.mod", source / "go.sum", *sorted(source.glob("*.go"), key=lambda p: p.name)]
+        digest = hashlib.sha256(b"".join(f.read_bytes() for f in files if f.is_file())).hexdigest()[:16]
+        built = tools_dir() / f"rehearsal-{name}-{digest}" / f"terraform-provider-{name}"
+        path = str(built) if built.is_file() else None
     return need_tool(f"the {name} stand-in (run: bash scripts/build-rehearsal-provider.sh)", path)
 
 
@@ -474,6 +481,48 @@ def test_opentofu_installs_and_plans_the_addons_with_the_helm_and_kubernetes_sta
     assert plan.returncode == 0, plan.stderr[-4000:]
     assert 'kubernetes_namespace.client["client-a"] will be created' in plan.stdout
     assert "helm_release.metrics_server will be created" in plan.stdout
+
+
+def test_opentofu_installs_and_validates_002s_client_namespace_with_the_kubernetes_stand_in(
+    terragrunt_client: Client, tmp_path: Path
+) -> None:
+    """Seed 002's per-client namespace unit (a local module: namespace, IRSA role, service
+    account) as Terragrunt hands it to OpenTofu: init installs aws and the kubernetes
+    stand-in from a filesystem mirror, validate accepts the generated providers.tf (the
+    kubernetes block evaluated from the eks unit's mocks) with the module. The add-ons
+    unit is not run here: aws-ia/eks-blueprints-addons also requires hashicorp/time,
+    which has no stand-in."""
+    standins = {"kubernetes": _standin("kubernetes")}
+    aws = real_provider.find_mirror(None) if real_provider.aws_packages(real_provider.DEFAULT_MIRROR) else None
+    if aws is None:
+        need_tool("the real hashicorp/aws in /opt/tf-plugins", None)
+    example = REPO / "examples" / "002-client-platform"
+    root = write_tree(api.plan(api.load(example / "environments.yaml")).desired, tmp_path / "output")
+    directory = "environments/staging/us-east-1/tenants/ezra/03-clients/client-namespace"
+    unit = terragrunt_client.render_all(root)[directory]
+    kubernetes = _providers_tf(unit["generate"]["providers"]["contents"])["kubernetes"][0]
+    assert kubernetes["host"] == "https://MOCK.gr7.us-east-1.eks.amazonaws.com"
+    assert kubernetes["exec"]["args"] == ["eks", "get-token", "--cluster-name", "mock-cluster"]
+    source = posixpath.normpath(posixpath.join(directory, unit["terraform"]["source"]))
+    assert source == "../modules/client-namespace"  # from output/: the example's own module
+    work = tmp_path / "unit"
+    shutil.copytree(example / "modules" / "client-namespace", work)
+    for name, block in unit["generate"].items():
+        if name != "remote_state" and block["path"] != "backend.tf":
+            (work / block["path"]).write_text(block["contents"], encoding="utf-8")
+    mirror = tmp_path / "mirror"
+    versions = {name: real_provider.STANDIN_VERSIONS[name] for name in standins}
+    real_provider.build_mirror(mirror, aws, standins, versions, "linux_amd64")
+    cli_config = tmp_path / "tofu.tfrc"
+    cli_config.write_text(
+        f"provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n}}\n"
+    )
+    env = {"TF_CLI_CONFIG_FILE": str(cli_config)}
+    init = _tofu(terragrunt_client, ["init", "-input=false", "-no-color", "-backend=false"], work, env)
+    assert init.returncode == 0, init.stderr[-4000:]
+    assert "hashicorp/kubernetes v2.99.0" in init.stdout
+    validate = _tofu(terragrunt_client, ["validate", "-no-color"], work, env)
+    assert validate.returncode == 0, validate.stderr[-4000:] + validate.stdout[-2000:]
 
 
 def _tofu(client: Client, args: list[str], cwd: Path, env: dict[str, str]) -> Any:

@@ -283,7 +283,7 @@ def test_terragrunt_keeps_every_tenant_unit_in_its_tenant(tmp_path: Path) -> Non
             assert directory.startswith(
                 f"environments/{unit.environment.name}/{unit.region.name}/tenants/{unit.tenant.name}/"
             )
-    assert tenant_units == 20  # mtn-ghana in 3 environments, ezra in 2, four units each
+    assert tenant_units == 25  # mtn-ghana in 3 environments, ezra in 2, five units each
 
 
 # --- the rehearsal proves isolation ---------------------------------------------------------
@@ -323,7 +323,7 @@ def test_the_example_rehearses_and_one_tenants_destroy_leaves_the_other_intact(t
         for o in report.state_objects
     )
     isolation = next(s for s in report.steps if s.name == "tenant isolation")
-    assert "tenant mtn-ghana: 8 units destroyed" in isolation.detail, isolation.detail
+    assert "tenant mtn-ghana: 10 units destroyed" in isolation.detail, isolation.detail
 
 
 def test_a_tenant_account_needs_the_account_in_the_bucket_name(project: Path) -> None:

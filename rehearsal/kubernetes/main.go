@@ -75,6 +75,10 @@ func (p *standIn) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		func() resource.Resource { return &namespace{suffix: "_namespace"} },
 		func() resource.Resource { return &namespace{suffix: "_namespace_v1"} },
+		// A service account has the same shape here: metadata (name, namespace, labels,
+		// annotations such as IRSA's eks.amazonaws.com/role-arn) and an id.
+		func() resource.Resource { return &namespace{suffix: "_service_account"} },
+		func() resource.Resource { return &namespace{suffix: "_service_account_v1"} },
 	}
 }
 
@@ -95,6 +99,7 @@ func (r *namespace) Schema(_ context.Context, _ resource.SchemaRequest, resp *re
 		Blocks: map[string]schema.Block{"metadata": schema.ListNestedBlock{
 			NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 				"name":        schema.StringAttribute{Optional: true, Computed: true},
+				"namespace":   schema.StringAttribute{Optional: true},
 				"annotations": schema.MapAttribute{ElementType: types.StringType, Optional: true},
 				"labels":      schema.MapAttribute{ElementType: types.StringType, Optional: true},
 			}},
