@@ -184,12 +184,16 @@ def _depends_on(unit: dict[str, Any]) -> set[str]:
 @pytest.mark.slow
 def test_000_prod_runs_the_frontend_only_and_dev_every_tier(evaluated: dict[str, dict[str, dict[str, Any]]]) -> None:
     tiers = evaluated["000-phased-tiers"]
-    assert _units(tiers, "prod") == {"pwa-bucket": "02-frontend", "pwa-cdn": "02-frontend"}
+    assert _units(tiers, "prod") == {
+        "pwa-bucket": "02-frontend",
+        "pwa-certificate": "02-frontend",
+        "pwa-cdn": "02-frontend",
+    }
     dev = _units(tiers, "dev")
     assert sorted(set(dev.values())) == ["01-foundation", "02-frontend", "03-data", "04-compute", "05-api"]
     # one s3-bucket module, placed by each unit in its own tier
     assert (dev["logs-bucket"], dev["pwa-bucket"], dev["data-bucket"]) == ("01-foundation", "02-frontend", "03-data")
-    assert len(dev) == 16
+    assert len(dev) == 17
 
 
 @pytest.mark.external
