@@ -333,11 +333,51 @@ def test_a_tenant_account_needs_the_account_in_the_bucket_name(project: Path) ->
     assert any(f":{line}:" in e and "tenant 'ezra' has its own account" in e for e in found), found
 
 
-def test_tenants_are_refused_under_the_remote_backend(project: Path) -> None:
-    edit(
-        project,
-        '  bucket: "{project}-{account_id}-{region}-tfstate"\n  region: "{region}"\n',
-        '  backend: remote\n  organization: acme\n  workspace: "{project}-{env}-{region}-{unit}"\n',
-    )
+REMOTE_STATE = (
+    '  bucket: "{project}-{account_id}-{region}-tfstate"\n  region: "{region}"\n',
+    '  backend: remote\n  organization: acme\n  workspace: "{project}-{env}-{region}-{tenant}-{unit}"\n',
+)
+
+
+def test_a_workspace_without_tenant_is_refused_suggesting_it(project: Path) -> None:
+    """Two tenants' copies of a unit would share a workspace: refused, naming {tenant}."""
+    edit(project, REMOTE_STATE[0], REMOTE_STATE[1].replace("-{tenant}", ""))
     found = errors_of(project)
-    assert any("every tenant's instance of a unit would share one workspace" in e for e in found), found
+    assert any(
+        "units prod/us-east-1/" in e
+        and "would share the workspace 'tenants-prod-us-east-1-client-" in e
+        and "add {tenant}" in e
+        for e in found
+    ), found
+
+
+def test_tenant_in_the_workspace_names_each_tenants_units_and_drops_for_shared_ones(project: Path) -> None:
+    edit(project, *REMOTE_STATE)
+    api.validate(project, strict=True)
+    loaded = api.load(project).project
+    names = {u.address: backend.workspace(loaded, u) for u in loaded.units}
+    assert len(set(names.values())) == len(names)
+    assert names["prod/us-east-1/vpc"] == "tenants-prod-us-east-1-vpc"  # no tenant, no "--"
+    assert names["prod/us-east-1/ezra/client-db"] == "tenants-prod-us-east-1-ezra-client-db"
+    assert names["dev/us-east-1/mtn-ghana/client-db"] == "tenants-dev-us-east-1-mtn-ghana-client-db"
+
+
+@pytest.mark.parametrize(
+    ("template", "shared", "tenant"),
+    [
+        ("{tenant}-{unit}", "vpc", "ezra-vpc"),
+        ("{unit}_{tenant}", "vpc", "vpc_ezra"),
+        ("{unit}{tenant}", "vpc", "vpcezra"),
+        ("{env}-{tenant}-{tenant}", "dev", "dev-ezra-ezra"),
+    ],
+)
+def test_an_empty_tenant_takes_one_separator_along(template: str, shared: str, tenant: str) -> None:
+    values = {"unit": "vpc", "env": "dev"}
+    assert backend.fill(backend.fill_tenant(template, ""), values) == shared
+    assert backend.fill(backend.fill_tenant(template, "ezra"), values) == tenant
+
+
+def test_tenant_is_no_bucket_placeholder_and_says_why(project: Path) -> None:
+    edit(project, "{project}-{account_id}-{region}-tfstate", "{project}-{account_id}-{tenant}-tfstate")
+    found = errors_of(project)
+    assert any("unknown placeholder {tenant}" in e and "per account and region" in e for e in found), found
