@@ -4,11 +4,13 @@ every wiring across tenants is refused at its line, naming both tenants."""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import hcl2
 import pytest
 from click.testing import CliRunner
 
@@ -16,11 +18,15 @@ from generator import api
 from generator.cli import main
 from generator.errors import InputError
 from generator.features.affected import compare
+from generator.features.affected import document as affected_document
+from generator.features.explain import document as explain_document
+from generator.features.graph import document as graph_document
 from generator.project import backend, layout
 from generator.project.layout import Scope
 
 from .conftest import CASES, REPO, need_tool
 from .features.test_affected_oracle import git
+from .features.test_explain import hcl_value
 from .realclient import Client, find_tool, write_tree
 
 
@@ -175,6 +181,103 @@ def test_graph_and_explain_know_the_tenant(project: Path) -> None:
     )
     scoped = CliRunner().invoke(main, ["explain", "-c", str(project), "prod/us-east-1/client-db", "--tenant", "ezra"])
     assert scoped.exit_code == 0 and "prod/us-east-1/ezra/client-db" in scoped.output, scoped.output
+
+
+def test_json_names_the_tenant_of_every_unit_null_for_a_shared_one(project: Path) -> None:
+    """graph, explain and affected: "tenant" is always there, as moved_from and workspace
+    are: the tenant's name, or null for a shared unit."""
+    graph = api.graph(project)
+    units = {u["address"]: u for u in graph_document(graph)["units"]}
+    assert units["prod/us-east-1/ezra/client-db"]["tenant"] == "ezra"
+    assert "tenant" in units["prod/us-east-1/vpc"] and units["prod/us-east-1/vpc"]["tenant"] is None
+    assert all(u["tenant"] == (a.split("/")[2] if a.count("/") == 3 else None) for a, u in units.items())
+    assert explain_document(api.explain(project, "prod/us-east-1/ezra/client-db"))["tenant"] == "ezra"
+    shared = explain_document(api.explain(project, "prod/us-east-1/vpc"))
+    assert "tenant" in shared and shared["tenant"] is None
+    assert explain_document(api.explain(project, "prod/us-east-1"))["tenant"] is None
+    before = api._rendered(project, "base")
+    edit(project, "  ezra:\n", "  kofi: { environments: [prod] }\n  ezra:\n")
+    vpc = "  vpc:\n    module: networking/vpc\n"
+    edit(project, vpc, vpc + "    tags: { New: tag }\n")
+    entries = [
+        entry
+        for side in ("apply", "destroy")
+        for group in affected_document(compare(before, api._rendered(project, "head")))[side]
+        for wave in group["waves"]
+        for entry in wave
+    ]
+    tenants = {e["address"]: e["tenant"] for e in entries}
+    assert tenants["prod/us-east-1/kofi/client-db"] == "kofi"
+    assert "prod/us-east-1/vpc" in tenants and tenants["prod/us-east-1/vpc"] is None
+
+
+def test_explain_a_tenant_shows_its_tenant_hcl_and_where_each_value_came_from(project: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    text = runner.invoke(main, ["explain", "-c", str(project), "prod/us-east-1/ezra"])
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert lines[0] == "prod/us-east-1/ezra: tenant ezra in prod/us-east-1, account 000000000077 (its own)"
+    assert "  prod/us-east-1/ezra/client-db" in text.output and "mtn-ghana" not in text.output
+    assert "/vpc" not in text.output  # a shared unit is not the tenant's
+    account = next(line for line in lines if line.lstrip().startswith("account_id = "))
+    at = line_of(project, 'account_id: "000000000077"')
+    assert f"<- tenant ezra: tenants.ezra.account_id ({project}:{at}:" in account, account
+    tags = next(line for line in lines if line.lstrip().startswith("tags.Client = "))
+    at = line_of(project, "tags: { Client: ezra }")
+    assert f"<- tenant ezra: tenants.ezra.tags.Client ({project}:{at}:" in tags, tags
+    # The values are tenant.hcl's as rendered; a setting says which layer set it.
+    data = json.loads(
+        runner.invoke(main, ["explain", "-c", str(project), "prod/us-east-1/ezra", "--format", "json"]).output
+    )["result"]
+    assert (data["kind"], data["address"], data["tenant"], data["region"]) == (
+        "tenant",
+        "prod/us-east-1/ezra",
+        "ezra",
+        "us-east-1",
+    )
+    assert data["file"] == "environments/prod/us-east-1/tenants/ezra/tenant.hcl"
+    out = tmp_path / "out"
+    api.render(project, output=out)
+    rendered = hcl2.loads((out / data["file"]).read_text(encoding="utf-8"))["locals"][0]
+    explained = {tuple(x["path"]): x["value"] for x in data["locals"]}
+    assert {p[0] for p in explained} == {"name", "account_id", "role_arn", "settings", "tags"}
+    for path, value in explained.items():
+        here = rendered
+        for part in path:
+            here = here[part]
+        assert here == hcl_value(value), path
+    sources = {x["local"]: x["source"] for x in data["locals"]}
+    assert sources["settings.db_size"]["kind"] == "defaults"
+    mtn = json.loads(
+        runner.invoke(
+            main,
+            [
+                "explain",
+                "-c",
+                str(project),
+                "dev/us-east-1",
+                "--tenant",
+                "mtn-ghana",
+                "settings.db_size",
+                "--format",
+                "json",
+            ],
+        ).output
+    )["result"]
+    assert mtn["address"] == "dev/us-east-1/mtn-ghana"
+    assert [(x["value"], x["source"]["kind"]) for x in mtn["locals"]] == [("db.r6g.large", "tenant")]
+
+
+def test_explain_env_region_name_is_the_unit_else_the_tenant_and_says_what_is_not_there(project: Path) -> None:
+    assert api.explain(project, "prod/us-east-1/vpc").__class__.__name__ == "UnitExplanation"
+    assert api.explain(project, "prod/us-east-1/ezra/").__class__.__name__ == "ScopeExplanation"
+    with pytest.raises(InputError) as caught:  # mtn-ghana lives in us-east-1 only
+        api.explain(project, "prod/eu-west-1/mtn-ghana")
+    (problem,) = caught.value.diagnostics
+    assert "no unit or tenant 'prod/eu-west-1/mtn-ghana'" in problem.message
+    with pytest.raises(InputError) as caught:  # a unit's name with the slash of a directory
+        api.explain(project, "prod/us-east-1/vpc/")
+    assert "prod/us-east-1/ezra" in str(caught.value.diagnostics[0].hint)
 
 
 # --- onboarding and offboarding ---------------------------------------------------------

@@ -427,7 +427,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "address": unit.address,
         "environment": unit.environment.name,
         "region": unit.region.name,
-        **({"tenant": unit.tenant_name} if unit.tenant is not None else {}),  # a tenant's instance
+        "tenant": unit.tenant_name,  # a tenant's instance; None: a shared unit
         "unit": unit.name,
         "module": unit.module.id,
         "directory": unit.directory,
