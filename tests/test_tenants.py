@@ -484,3 +484,14 @@ def test_tenant_is_no_bucket_placeholder_and_says_why(project: Path) -> None:
     edit(project, "{project}-{account_id}-{region}-tfstate", "{project}-{account_id}-{tenant}-tfstate")
     found = errors_of(project)
     assert any("unknown placeholder {tenant}" in e and "per account and region" in e for e in found), found
+
+
+def test_affected_reads_the_tenants_name_alone_from_a_remote_root_hcl(project: Path) -> None:
+    """root.hcl reads tenant.hcl's name for {tenant} in the workspace: affected knows it
+    reads that local alone (a tenant's settings changing does not touch root.hcl's units)."""
+    from generator.features.affected import _reads
+
+    edit(project, *REMOTE_STATE)
+    root = api.plan(api.load(project)).desired[layout.ROOT].decode()
+    assert "local.tenant_name" in root
+    assert _reads(root)["tenant"] == {("env_overrides",), ("name",)}

@@ -46,7 +46,7 @@ Action = Literal["apply", "destroy"]
 #: the locals a file reads from env.hcl and region.hcl. What follows the matched path
 #: (an index, a function call) only narrows it, so the path read is a safe bound.
 _READ = re.compile(
-    r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region|tenant)((?:\.[A-Za-z_][\w-]*)*)"
+    r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region|tenant)\b((?:\.[A-Za-z_][\w-]*)*)"
 )
 #: The one standard way a file binds those locals (a unit with its own deletion policy
 #: merges it over env.hcl's: reads of local.env.* then still name what they read); any
