@@ -399,6 +399,7 @@ def test_the_stacks_style_evaluates_to_the_same_workspaces_as_the_classic_tree(t
         config = remote_copy(tmp_path / style, RENAME, edit)
         tree = write_tree(api.plan(api.load(config)).desired, tmp_path / style / "output")
         facts[style] = evaluate(tree, tmp_path / style / "work", client)
+    assert len(facts["stacks"]) == len(facts["classic"]) > 0
     assert facts["classic"] == facts["stacks"]
     contents = facts["stacks"]["environments/dev/us-east-1/04-applications/service-d"]["generate"]["backend"]
     assert 'name = "aws-service-c-dev"' in contents["contents"]
@@ -420,3 +421,44 @@ def test_a_kept_s3_state_object_is_refused_with_the_remote_backend(tmp_path: Pat
     hit = next(line for line in lines if "keeps an S3 state object" in line)
     assert hit.startswith(f"{config}:{line_of(config, 'state: {')}:"), hit
     assert "dev/us-east-1/vpc" in hit
+
+
+@pytest.mark.external
+@pytest.mark.slow
+def test_terragrunt_evaluates_a_workspace_per_tenant_unit(tmp_path: Path) -> None:
+    """Tenants under the remote backend: {tenant} in the workspace name; Terragrunt's own
+    evaluation gives each tenant's instance its own workspace, a shared unit one without
+    "--", and the stacks style the same workspaces as the classic tree."""
+    from .stacks_judge import evaluate
+    from .test_tenants import REMOTE_STATE
+
+    terragrunt = need_tool("terragrunt (run: bash scripts/build-tools.sh)", find_tool("terragrunt"))
+    tofu = need_tool("tofu (run: bash scripts/build-tools.sh)", find_tool("tofu"))
+    client = Client(terragrunt, tofu)
+    case = REPO / "tests" / "cases" / "tenants"
+    text = (case / "environments.yaml").read_text(encoding="utf-8")
+    assert REMOTE_STATE[0] in text
+    facts = {}
+    for style in ("classic", "stacks"):
+        root = tmp_path / style / "project"
+        shutil.copytree(case / "catalog", root / "catalog")
+        config = root / "environments.yaml"
+        config.write_text(text.replace(*REMOTE_STATE, 1) + f"\nstyle: {style}\n", encoding="utf-8")
+        project = api.load(config).project
+        tree = write_tree(api.plan(api.load(config)).desired, tmp_path / style / "output")
+        facts[style] = evaluate(tree, tmp_path / style / "work", client)
+        if style == "classic":
+            rendered = client.render_all(tree)
+            assert len(rendered) == len(project.units)
+            names = {}
+            for directory, data in rendered.items():
+                found = re.findall(r'^\s*name\s*=\s*"([^"]*)"\s*$', _backend_of(data), re.MULTILINE)
+                assert len(found) == 1, directory
+                names[directory] = found[0]
+            assert len(set(names.values())) == len(names), "two units share a workspace"
+            assert names == {unit.directory: backend.workspace(project, unit) for unit in project.units}
+            ezra = "environments/prod/us-east-1/tenants/ezra/03-data/client-db"
+            assert names[ezra] == "tenants-prod-us-east-1-ezra-client-db"
+            assert names["environments/prod/us-east-1/01-foundation/vpc"] == "tenants-prod-us-east-1-vpc"
+    assert len(facts["stacks"]) == len(facts["classic"]) > 0
+    assert facts["classic"] == facts["stacks"]

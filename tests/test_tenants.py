@@ -4,11 +4,13 @@ every wiring across tenants is refused at its line, naming both tenants."""
 
 from __future__ import annotations
 
+import json
 import posixpath
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import hcl2
 import pytest
 from click.testing import CliRunner
 
@@ -16,11 +18,15 @@ from generator import api
 from generator.cli import main
 from generator.errors import InputError
 from generator.features.affected import compare
+from generator.features.affected import document as affected_document
+from generator.features.explain import document as explain_document
+from generator.features.graph import document as graph_document
 from generator.project import backend, layout
 from generator.project.layout import Scope
 
 from .conftest import CASES, REPO, need_tool
 from .features.test_affected_oracle import git
+from .features.test_explain import hcl_value
 from .realclient import Client, find_tool, write_tree
 
 
@@ -175,6 +181,103 @@ def test_graph_and_explain_know_the_tenant(project: Path) -> None:
     )
     scoped = CliRunner().invoke(main, ["explain", "-c", str(project), "prod/us-east-1/client-db", "--tenant", "ezra"])
     assert scoped.exit_code == 0 and "prod/us-east-1/ezra/client-db" in scoped.output, scoped.output
+
+
+def test_json_names_the_tenant_of_every_unit_null_for_a_shared_one(project: Path) -> None:
+    """graph, explain and affected: "tenant" is always there, as moved_from and workspace
+    are: the tenant's name, or null for a shared unit."""
+    graph = api.graph(project)
+    units = {u["address"]: u for u in graph_document(graph)["units"]}
+    assert units["prod/us-east-1/ezra/client-db"]["tenant"] == "ezra"
+    assert "tenant" in units["prod/us-east-1/vpc"] and units["prod/us-east-1/vpc"]["tenant"] is None
+    assert all(u["tenant"] == (a.split("/")[2] if a.count("/") == 3 else None) for a, u in units.items())
+    assert explain_document(api.explain(project, "prod/us-east-1/ezra/client-db"))["tenant"] == "ezra"
+    shared = explain_document(api.explain(project, "prod/us-east-1/vpc"))
+    assert "tenant" in shared and shared["tenant"] is None
+    assert explain_document(api.explain(project, "prod/us-east-1"))["tenant"] is None
+    before = api._rendered(project, "base")
+    edit(project, "  ezra:\n", "  kofi: { environments: [prod] }\n  ezra:\n")
+    vpc = "  vpc:\n    module: networking/vpc\n"
+    edit(project, vpc, vpc + "    tags: { New: tag }\n")
+    entries = [
+        entry
+        for side in ("apply", "destroy")
+        for group in affected_document(compare(before, api._rendered(project, "head")))[side]
+        for wave in group["waves"]
+        for entry in wave
+    ]
+    tenants = {e["address"]: e["tenant"] for e in entries}
+    assert tenants["prod/us-east-1/kofi/client-db"] == "kofi"
+    assert "prod/us-east-1/vpc" in tenants and tenants["prod/us-east-1/vpc"] is None
+
+
+def test_explain_a_tenant_shows_its_tenant_hcl_and_where_each_value_came_from(project: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    text = runner.invoke(main, ["explain", "-c", str(project), "prod/us-east-1/ezra"])
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert lines[0] == "prod/us-east-1/ezra: tenant ezra in prod/us-east-1, account 000000000077 (its own)"
+    assert "  prod/us-east-1/ezra/client-db" in text.output and "mtn-ghana" not in text.output
+    assert "/vpc" not in text.output  # a shared unit is not the tenant's
+    account = next(line for line in lines if line.lstrip().startswith("account_id = "))
+    at = line_of(project, 'account_id: "000000000077"')
+    assert f"<- tenant ezra: tenants.ezra.account_id ({project}:{at}:" in account, account
+    tags = next(line for line in lines if line.lstrip().startswith("tags.Client = "))
+    at = line_of(project, "tags: { Client: ezra }")
+    assert f"<- tenant ezra: tenants.ezra.tags.Client ({project}:{at}:" in tags, tags
+    # The values are tenant.hcl's as rendered; a setting says which layer set it.
+    data = json.loads(
+        runner.invoke(main, ["explain", "-c", str(project), "prod/us-east-1/ezra", "--format", "json"]).output
+    )["result"]
+    assert (data["kind"], data["address"], data["tenant"], data["region"]) == (
+        "tenant",
+        "prod/us-east-1/ezra",
+        "ezra",
+        "us-east-1",
+    )
+    assert data["file"] == "environments/prod/us-east-1/tenants/ezra/tenant.hcl"
+    out = tmp_path / "out"
+    api.render(project, output=out)
+    rendered = hcl2.loads((out / data["file"]).read_text(encoding="utf-8"))["locals"][0]
+    explained = {tuple(x["path"]): x["value"] for x in data["locals"]}
+    assert {p[0] for p in explained} == {"name", "account_id", "role_arn", "settings", "tags"}
+    for path, value in explained.items():
+        here = rendered
+        for part in path:
+            here = here[part]
+        assert here == hcl_value(value), path
+    sources = {x["local"]: x["source"] for x in data["locals"]}
+    assert sources["settings.db_size"]["kind"] == "defaults"
+    mtn = json.loads(
+        runner.invoke(
+            main,
+            [
+                "explain",
+                "-c",
+                str(project),
+                "dev/us-east-1",
+                "--tenant",
+                "mtn-ghana",
+                "settings.db_size",
+                "--format",
+                "json",
+            ],
+        ).output
+    )["result"]
+    assert mtn["address"] == "dev/us-east-1/mtn-ghana"
+    assert [(x["value"], x["source"]["kind"]) for x in mtn["locals"]] == [("db.r6g.large", "tenant")]
+
+
+def test_explain_env_region_name_is_the_unit_else_the_tenant_and_says_what_is_not_there(project: Path) -> None:
+    assert api.explain(project, "prod/us-east-1/vpc").__class__.__name__ == "UnitExplanation"
+    assert api.explain(project, "prod/us-east-1/ezra/").__class__.__name__ == "ScopeExplanation"
+    with pytest.raises(InputError) as caught:  # mtn-ghana lives in us-east-1 only
+        api.explain(project, "prod/eu-west-1/mtn-ghana")
+    (problem,) = caught.value.diagnostics
+    assert "no unit or tenant 'prod/eu-west-1/mtn-ghana'" in problem.message
+    with pytest.raises(InputError) as caught:  # a unit's name with the slash of a directory
+        api.explain(project, "prod/us-east-1/vpc/")
+    assert "prod/us-east-1/ezra" in str(caught.value.diagnostics[0].hint)
 
 
 # --- onboarding and offboarding ---------------------------------------------------------
@@ -333,11 +436,62 @@ def test_a_tenant_account_needs_the_account_in_the_bucket_name(project: Path) ->
     assert any(f":{line}:" in e and "tenant 'ezra' has its own account" in e for e in found), found
 
 
-def test_tenants_are_refused_under_the_remote_backend(project: Path) -> None:
-    edit(
-        project,
-        '  bucket: "{project}-{account_id}-{region}-tfstate"\n  region: "{region}"\n',
-        '  backend: remote\n  organization: acme\n  workspace: "{project}-{env}-{region}-{unit}"\n',
-    )
+REMOTE_STATE = (
+    '  bucket: "{project}-{account_id}-{region}-tfstate"\n  region: "{region}"\n',
+    '  backend: remote\n  organization: acme\n  workspace: "{project}-{env}-{region}-{tenant}-{unit}"\n',
+)
+
+
+def test_a_workspace_without_tenant_is_refused_suggesting_it(project: Path) -> None:
+    """Two tenants' copies of a unit would share a workspace: refused, naming {tenant}."""
+    edit(project, REMOTE_STATE[0], REMOTE_STATE[1].replace("-{tenant}", ""))
     found = errors_of(project)
-    assert any("every tenant's instance of a unit would share one workspace" in e for e in found), found
+    assert any(
+        "units prod/us-east-1/" in e
+        and "would share the workspace 'tenants-prod-us-east-1-client-" in e
+        and "add {tenant}" in e
+        for e in found
+    ), found
+
+
+def test_tenant_in_the_workspace_names_each_tenants_units_and_drops_for_shared_ones(project: Path) -> None:
+    edit(project, *REMOTE_STATE)
+    api.validate(project, strict=True)
+    loaded = api.load(project).project
+    names = {u.address: backend.workspace(loaded, u) for u in loaded.units}
+    assert len(set(names.values())) == len(names)
+    assert names["prod/us-east-1/vpc"] == "tenants-prod-us-east-1-vpc"  # no tenant, no "--"
+    assert names["prod/us-east-1/ezra/client-db"] == "tenants-prod-us-east-1-ezra-client-db"
+    assert names["dev/us-east-1/mtn-ghana/client-db"] == "tenants-dev-us-east-1-mtn-ghana-client-db"
+
+
+@pytest.mark.parametrize(
+    ("template", "shared", "tenant"),
+    [
+        ("{tenant}-{unit}", "vpc", "ezra-vpc"),
+        ("{unit}_{tenant}", "vpc", "vpc_ezra"),
+        ("{unit}{tenant}", "vpc", "vpcezra"),
+        ("{env}-{tenant}-{tenant}", "dev", "dev-ezra-ezra"),
+    ],
+)
+def test_an_empty_tenant_takes_one_separator_along(template: str, shared: str, tenant: str) -> None:
+    values = {"unit": "vpc", "env": "dev"}
+    assert backend.fill(backend.fill_tenant(template, ""), values) == shared
+    assert backend.fill(backend.fill_tenant(template, "ezra"), values) == tenant
+
+
+def test_tenant_is_no_bucket_placeholder_and_says_why(project: Path) -> None:
+    edit(project, "{project}-{account_id}-{region}-tfstate", "{project}-{account_id}-{tenant}-tfstate")
+    found = errors_of(project)
+    assert any("unknown placeholder {tenant}" in e and "per account and region" in e for e in found), found
+
+
+def test_affected_reads_the_tenants_name_alone_from_a_remote_root_hcl(project: Path) -> None:
+    """root.hcl reads tenant.hcl's name for {tenant} in the workspace: affected knows it
+    reads that local alone (a tenant's settings changing does not touch root.hcl's units)."""
+    from generator.features.affected import _reads
+
+    edit(project, *REMOTE_STATE)
+    root = api.plan(api.load(project)).desired[layout.ROOT].decode()
+    assert "local.tenant_name" in root
+    assert _reads(root)["tenant"] == {("env_overrides",), ("name",)}

@@ -34,7 +34,13 @@ def bucket_placeholders_known(ctx: Context) -> Iterator[Diagnostic]:
                 ("state", key),
                 f"unknown placeholder {{{name}}}",
                 "bucket",
-                "placeholders: " + " ".join(f"{{{p}}}" for p in backend.PLACEHOLDERS),
+                # A bucket belongs to an account and a region, shared units' state included:
+                # a tenant's state is its own by its key (.../tenants/<tenant>/...) and, in
+                # the tenant's own account, by {account_id}.
+                "a state bucket is per account and region; a tenant's units have their own state keys, "
+                "and a tenant with its own account_id its own bucket through {account_id}"
+                if name == "tenant"
+                else "placeholders: " + " ".join(f"{{{p}}}" for p in backend.PLACEHOLDERS),
             )
 
 
@@ -223,7 +229,9 @@ def workspace_per_unit(ctx: Context) -> Iterator[Diagnostic]:
     (name, first), (_name, second) = shared[0][:2]
     more = f" ({len(shared) - 1} more workspaces are shared)" if len(shared) > 1 else ""
     one, two = backend.workspace_values(ctx.project, first), backend.workspace_values(ctx.project, second)
-    telling = [p for p in ("env", "region", "layer", "unit") if one[p] != two[p] and "{" + p + "}" not in template]
+    telling = [
+        p for p in ("env", "region", "tenant", "layer", "unit") if one[p] != two[p] and "{" + p + "}" not in template
+    ]
     yield ctx.error(
         ("state", "workspace"),
         f"units {first.address} and {second.address} would share the workspace '{name}'{more}",

@@ -26,15 +26,8 @@ def tenants_refer_to_what_exists(ctx: Context) -> Iterator[Diagnostic]:
     bucket = str(project.state.get("bucket", ""))
     roles = any(e.role_arn for e in project.environments)
     remote = backend.is_remote(project)
-    if remote and project.tenants and any(s.per_tenant for s in project.unit_specs):
-        yield ctx.error(
-            ("tenants",),
-            "state.backend remote names a workspace by environment, region, layer and "
-            "unit: every tenant's instance of a unit would share one workspace",
-            "tenant-isolation",
-            "keep tenants on the s3 backend (a {tenant} workspace placeholder is not there yet)",
-            key=True,
-        )
+    # state.backend remote: {tenant} in the workspace name separates the tenants' units
+    # (state.workspace_per_unit refuses a template that does not, suggesting {tenant}).
     for tenant in project.tenants:
         for i, name in enumerate(tenant.environments or ()):
             if name not in env_names:

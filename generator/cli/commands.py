@@ -555,7 +555,8 @@ def graph(
 @click.option("--style", type=click.Choice(STYLES), default=None,
               help="Name the files of this style instead of the one environments.yaml names.")
 @click.option("--tenant", "tenant", metavar="TENANT",
-              help="The tenant's instance of ENV/REGION/UNIT (the same as ENV/REGION/TENANT/UNIT).")
+              help="The tenant's instance of ENV/REGION/UNIT (the same as ENV/REGION/TENANT/UNIT), "
+              "or with ENV/REGION its tenant.hcl (ENV/REGION/TENANT).")
 def explain(
     config: Path, address: str, input_name: str | None, fmt: str, style: str | None, tenant: str | None = None
 ) -> None:
@@ -565,8 +566,8 @@ def explain(
     unit, environment or region override, defaults), the rendered file that carries
     it, the dependency outputs it is wired to, and for an !hcl expression the locals
     it reads and where those were set (sizing tier, sizing_overrides, settings).
-    For ENV or ENV/REGION: every local of env.hcl or region.hcl. INPUT limits the
-    list to one input (or a dotted path inside it).
+    For ENV, ENV/REGION or ENV/REGION/TENANT: every local of env.hcl, region.hcl or the
+    tenant's tenant.hcl. INPUT limits the list to one input (or a dotted path inside it).
 
     \b
     Examples:
@@ -577,7 +578,7 @@ def explain(
     report.remember_format(fmt)
     if tenant:
         parts = address.strip("/").split("/")
-        address = "/".join([*parts[:2], tenant, *parts[2:]]) if len(parts) == 3 else address
+        address = "/".join([*parts[:2], tenant, *parts[2:]]) if len(parts) in (2, 3) else address
     explanation = api.explain(config, address, style=style)
     explain_views.check_selector(explanation, input_name)
     if fmt == "json":

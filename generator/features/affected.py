@@ -46,7 +46,7 @@ Action = Literal["apply", "destroy"]
 #: the locals a file reads from env.hcl and region.hcl. What follows the matched path
 #: (an index, a function call) only narrows it, so the path read is a safe bound.
 _READ = re.compile(
-    r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region|tenant)((?:\.[A-Za-z_][\w-]*)*)"
+    r"\b(?:local|include\.[A-Za-z_][\w-]*\.locals)\.(env|region|tenant)\b((?:\.[A-Za-z_][\w-]*)*)"
 )
 #: The one standard way a file binds those locals (a unit with its own deletion policy
 #: merges it over env.hcl's: reads of local.env.* then still name what they read); any
@@ -63,6 +63,10 @@ _TENANT_BINDING = re.compile(
 )
 _TENANT_ROOT = re.compile(
     r"read_terragrunt_config\(" + _TENANT_FILE + r", \{ locals = \{ env_overrides = \{\} \} \}\)\.locals\.env_overrides"
+)
+#: ... and, for {tenant} in a remote backend's workspace name, the tenant's name.
+_TENANT_NAME = re.compile(
+    r"read_terragrunt_config\(" + _TENANT_FILE + r', \{ locals = \{ name = "" \} \}\)\.locals\.name\b'
 )
 _MENTION = re.compile(r"\b(env|region|tenant)\.hcl\b")
 
@@ -181,6 +185,8 @@ def _reads(text: str) -> dict[str, set[tuple[str, ...]]]:
         found[match.group(1)].add(tuple(p for p in match.group(2).split(".") if p))
     if _TENANT_ROOT.search(text):
         found["tenant"].add(("env_overrides",))
+    if _TENANT_NAME.search(text):
+        found["tenant"].add(("name",))
     for name in _unbound(text) and _unbound(_code(text)):
         found[name].add(())  # read some other way: all of it
     return found
@@ -191,7 +197,7 @@ def _unbound(text: str) -> set[str]:
     bound = {"env": 0, "region": 0, "tenant": 0}
     for match in _BINDING.finditer(text):
         bound[match.group(1)] += 1
-    bound["tenant"] += len(_TENANT_BINDING.findall(text)) + len(_TENANT_ROOT.findall(text))
+    bound["tenant"] += sum(len(p.findall(text)) for p in (_TENANT_BINDING, _TENANT_ROOT, _TENANT_NAME))
     mentions = {"env": 0, "region": 0, "tenant": 0}
     for match in _MENTION.finditer(text):
         mentions[match.group(1)] += 1
@@ -421,7 +427,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "address": unit.address,
         "environment": unit.environment.name,
         "region": unit.region.name,
-        **({"tenant": unit.tenant_name} if unit.tenant is not None else {}),  # a tenant's instance
+        "tenant": unit.tenant_name,  # a tenant's instance; None: a shared unit
         "unit": unit.name,
         "module": unit.module.id,
         "directory": unit.directory,

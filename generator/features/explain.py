@@ -18,7 +18,17 @@ from typing import Any
 from ..errors import Diagnostic, InputError, KeyPath, Location, format_key_path
 from ..hcl import literal as hcl
 from ..project import backend, layout
-from ..project.model import Environment, Project, Region, Unit, leaf_inputs, unit_layer, value_at, why_not_placed
+from ..project.model import (
+    Environment,
+    Project,
+    Region,
+    Tenant,
+    Unit,
+    leaf_inputs,
+    unit_layer,
+    value_at,
+    why_not_placed,
+)
 from ..project.provenance import (
     Source,
     Traced,
@@ -217,7 +227,8 @@ class UnitExplanation:
 
 @dataclass(frozen=True)
 class ScopeExplanation:
-    """An environment (region None) or one region of it."""
+    """An environment (region None), one region of it, or a tenant in a region (its
+    tenant.hcl)."""
 
     environment: Environment
     region: Region | None
@@ -225,10 +236,19 @@ class ScopeExplanation:
     file: str
     locals: tuple[LocalExplanation, ...]
     units: tuple[Unit, ...]
+    tenant: Tenant | None = None
+
+    @property
+    def address(self) -> str:
+        parts = [self.environment.name, *(p.name for p in (self.region, self.tenant) if p is not None)]
+        return "/".join(parts)
+
+    @property
+    def kind(self) -> str:
+        return "tenant" if self.tenant is not None else "region" if self.region is not None else "environment"
 
     def __repr__(self) -> str:
-        where = self.environment.name + (f"/{self.region.name}" if self.region is not None else "")
-        return f"<ScopeExplanation {where}: {len(self.locals)} locals, {len(self.units)} units>"
+        return f"<ScopeExplanation {self.address}: {len(self.locals)} locals, {len(self.units)} units>"
 
 
 Explanation = UnitExplanation | ScopeExplanation
@@ -448,19 +468,36 @@ def _providers(unit: Unit, project: Project, locals_: _Locals) -> tuple[Provider
 
 
 def explain_scope(
-    env: Environment, region: Region | None, project: Project, output: str = "output"
+    env: Environment, region: Region | None, project: Project, output: str = "output", tenant: Tenant | None = None
 ) -> ScopeExplanation:
+    """env.hcl's locals, region.hcl's (*region*) or a tenant's tenant.hcl's in *region*
+    (*tenant*: name, account_id, role_arn, settings, tags)."""
     if region is None:
         tree = traced_env_locals(env, project)
         file = layout.env_file(env.name)
-    else:
+    elif tenant is None:
         tree = traced_region_locals(env, region, project)
         file = layout.region_file(env.name, region.name)
+    else:
+        tree = traced_tenant_locals(tenant, env, region, project)
+        file = layout.tenant_file(env.name, region.name, tenant.name)
     locals_ = tuple(LocalExplanation(path, node.plain(), node.source) for path, node in tree.leaves())
     units = tuple(
-        u for u in project.units if u.environment.name == env.name and (region is None or u.region.name == region.name)
+        u
+        for u in project.units
+        if u.environment.name == env.name
+        and (region is None or u.region.name == region.name)
+        and (tenant is None or u.tenant_name == tenant.name)
     )
-    return ScopeExplanation(env, region, output, file, locals_, units)
+    return ScopeExplanation(env, region, output, file, locals_, units, tenant)
+
+
+def _tenant(project: Project, env: Environment, region: Region, name: str) -> Tenant | None:
+    """Tenant *name* where it exists in *env*/*region* (it has a tenant.hcl there)."""
+    return next(
+        (t for t in project.tenants if t.name == name and t.exists_in(env.name, region.name)),
+        None,
+    )
 
 
 def addresses(project: Project) -> list[str]:
@@ -473,13 +510,15 @@ def addresses(project: Project) -> list[str]:
         found.append(env.name)
         for region in env.regions:
             found.append(f"{env.name}/{region.name}")
+            here = f"{env.name}/{region.name}"
+            found += [f"{here}/{t.name}" for t in project.tenants if t.exists_in(env.name, region.name)]
             found += by_region.get((env.name, region.name), [])
     return found
 
 
 def _not_found(project: Project, address: str, parts: list[str]) -> InputError:
     known = addresses(project)
-    kinds = {1: "environment", 2: "region", 3: "unit"}
+    kinds = {1: "environment", 2: "region", 3: "unit or tenant" if project.tenants else "unit"}
     kind = kinds.get(len(parts), "address")
     message = f"explain: no {kind} '{address}'"
     if len(parts) == 3:
@@ -515,8 +554,11 @@ def _why_not_placed(project: Project, name: str, env_name: str, region_name: str
 
 
 def explain(project: Project, address: str, output: str = "output") -> Explanation:
-    """Explain ENV, ENV/REGION, ENV/REGION/UNIT or ENV/REGION/TENANT/UNIT (a tenant's
-    instance of a per_tenant unit); InputError (exit 2) when unknown."""
+    """Explain ENV, ENV/REGION, ENV/REGION/UNIT, ENV/REGION/TENANT (its tenant.hcl) or
+    ENV/REGION/TENANT/UNIT (a tenant's instance of a per_tenant unit); InputError (exit 2)
+    when unknown. ENV/REGION/NAME is the unit NAME if there is one there, else the tenant;
+    ENV/REGION/NAME/ (a trailing slash: a directory) is the tenant only."""
+    directory = address.strip().endswith("/")
     parts = [p for p in address.strip().strip("/").split("/")]
     if len(parts) == 4 and all(parts):  # a tenant's instance: its key is (env, region, tenant/unit)
         parts = [parts[0], parts[1], f"{parts[2]}/{parts[3]}"]
@@ -527,7 +569,8 @@ def explain(project: Project, address: str, output: str = "output") -> Explanati
                     f"explain: '{address}' is not an address",
                     Location("tfgen"),
                     rule="explain-address",
-                    hint="write ENV, ENV/REGION, ENV/REGION/UNIT or ENV/REGION/TENANT/UNIT, e.g. prod/us-east-1/rds",
+                    hint="write ENV, ENV/REGION, ENV/REGION/UNIT, ENV/REGION/TENANT or ENV/REGION/TENANT/UNIT, "
+                    "e.g. prod/us-east-1/rds",
                 )
             ]
         )
@@ -541,8 +584,11 @@ def explain(project: Project, address: str, output: str = "output") -> Explanati
         raise _not_found(project, address, parts)
     if len(parts) == 2:
         return explain_scope(env, region, project, output)
-    unit = project.unit((parts[0], parts[1], parts[2]))
+    unit = None if directory else project.unit((parts[0], parts[1], parts[2]))
     if unit is None:
+        tenant = _tenant(project, env, region, parts[2]) if "/" not in parts[2] else None
+        if tenant is not None:
+            return explain_scope(env, region, project, output, tenant)
         raise _not_found(project, address, parts)
     return explain_unit(unit, project, output)
 
@@ -650,6 +696,7 @@ def unit_text(explanation: UnitExplanation, selector: str | None = None) -> str:
 def scope_text(explanation: ScopeExplanation, selector: str | None = None) -> str:
     env, region = explanation.environment, explanation.region
     out = explanation.output.rstrip("/")
+    tenant = explanation.tenant
     if region is None:
         regions = ", ".join(f"{r.name} ({r.role})" if r.role else r.name for r in env.regions)
         lines = [
@@ -658,6 +705,13 @@ def scope_text(explanation: ScopeExplanation, selector: str | None = None) -> st
             f"Regions: {regions}",
         ]
         scope = "local.env"
+    elif tenant is not None:
+        whose = "its own" if tenant.account_id is not None else f"{env.name}'s"
+        lines = [
+            f"{explanation.address}: tenant {tenant.name} in {env.name}/{region.name}, "
+            f"account {tenant.account(env)} ({whose})"
+        ]
+        scope = "local.tenant"
     else:
         lines = [f"{env.name}/{region.name}: region of {env.name}" + (f", role {region.role}" if region.role else "")]
         scope = "local.region"
@@ -686,7 +740,7 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
             "address": unit.address,
             "environment": unit.environment.name,
             "region": unit.region.name,
-            **({"tenant": unit.tenant_name} if unit.tenant is not None else {}),
+            "tenant": unit.tenant_name,  # None: a shared unit
             "unit": unit.name,
             "module": unit.module.id,
             "catalog_file": unit.module.file,
@@ -708,10 +762,11 @@ def document(explanation: Explanation, selector: str | None = None) -> dict[str,
         env, region = explanation.environment, explanation.region
         document = {
             "version": JSON_VERSION,
-            "kind": "environment" if region is None else "region",
-            "address": env.name if region is None else f"{env.name}/{region.name}",
+            "kind": explanation.kind,
+            "address": explanation.address,
             "environment": env.name,
             "region": region.name if region else None,
+            "tenant": explanation.tenant.name if explanation.tenant is not None else None,
             "output": explanation.output,
             "file": explanation.file,
             "units": [u.address for u in explanation.units],
@@ -737,11 +792,7 @@ def check_selector(explanation: Explanation, selector: str | None) -> None:
     kind = "input" if isinstance(explanation, UnitExplanation) else "local"
     close = closest(selector, names, n=3)
     hint = ("did you mean " + ", ".join(close) + "?") if close else f"{kind}s: " + (", ".join(names) or "(none)")
-    if isinstance(explanation, UnitExplanation):
-        address = explanation.unit.address
-    else:
-        region = explanation.region
-        address = explanation.environment.name + (f"/{region.name}" if region else "")
+    address = explanation.unit.address if isinstance(explanation, UnitExplanation) else explanation.address
     raise InputError(
         [Diagnostic(f"explain: {address} has no {kind} '{selector}'", Location("tfgen"), rule="explain-input",
                     hint=hint)]

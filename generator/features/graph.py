@@ -283,7 +283,7 @@ def document(graph: Graph, *, destroy: bool = False) -> dict[str, Any]:
                 "address": u.address,
                 "environment": u.environment.name,
                 "region": u.region.name,
-                **({"tenant": u.tenant_name} if u.tenant is not None else {}),
+                "tenant": u.tenant_name,  # None: a shared unit
                 "unit": u.name,
                 "module": u.module.id,
                 "layer": u.layer,

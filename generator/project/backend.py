@@ -27,12 +27,19 @@ PLACEHOLDERS: Mapping[str, str | None] = {
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 #: The remote backend's workspace template also names the unit: its layer and name, read
-#: from the unit's path (environments/ENV/REGION/LAYER/UNIT) in root.hcl.
+#: from the unit's path (environments/ENV/REGION/LAYER/UNIT) in root.hcl, and its tenant
+#: (local.tenant_name in root.hcl: tenant.hcl's name, "" for a shared unit).
 WORKSPACE_PLACEHOLDERS: Mapping[str, str | None] = {
     **PLACEHOLDERS,
     "layer": "${basename(dirname(PATH))}",
     "unit": "${basename(PATH)}",
+    "tenant": "${local.tenant_name}",
 }
+
+#: {tenant} with the separator it goes with: a shared unit has no tenant, and its
+#: {tenant} takes one separator beside it along (the one before it, else the one after),
+#: so "{env}-{tenant}-{unit}" reads "dev-vpc" for a shared unit, "dev-ezra-db" for ezra's.
+TENANT_SPAN = re.compile(r"(?P<before>[-_.])\{tenant\}|\{tenant\}(?P<after>[-_.])|\{tenant\}")
 
 #: The backends of ``state.backend``, and the settings only one of them reads.
 BACKENDS = ("s3", "remote")
@@ -217,12 +224,30 @@ def workspace_values(project: Project, unit: Unit) -> dict[str, str]:
     state_directory = unit.state_directory
     layer_directory, _, name = state_directory.rpartition("/")
     layer = layer_directory.rpartition("/")[2]
-    return {**values(project, unit.environment, unit.region), "layer": layer, "unit": name}
+    return {
+        **values(project, unit.environment, unit.region, unit.tenant),
+        "layer": layer,
+        "unit": name,
+        "tenant": unit.tenant_name or "",
+    }
+
+
+def fill_tenant(template: str, tenant: str) -> str:
+    """*template* with its {tenant} filled: *tenant*, or, for a shared unit (""), nothing
+    and one separator beside it (:data:`TENANT_SPAN`)."""
+
+    def one(match: re.Match[str]) -> str:
+        if not tenant:
+            return ""
+        return (match.group("before") or "") + tenant + (match.group("after") or "")
+
+    return TENANT_SPAN.sub(one, template)
 
 
 def workspace(project: Project, unit: Unit) -> str:
     """The name of *unit*'s workspace, placeholders filled in."""
-    return fill(str(project.state.get("workspace", "")), workspace_values(project, unit))
+    placeholders = workspace_values(project, unit)
+    return fill(fill_tenant(str(project.state.get("workspace", "")), placeholders["tenant"]), placeholders)
 
 
 def workspaces(project: Project) -> Iterator[tuple[str, Unit]]:
@@ -239,7 +264,22 @@ def workspace_expression(project: Project) -> str:
     if project.style == "stacks" and moved(project):
         path = "lookup(local.moved, path_relative_to_include(), path_relative_to_include())"
     known = {name: (fills.replace("PATH", path) if fills else fills) for name, fills in WORKSPACE_PLACEHOLDERS.items()}
-    return expression(str(project.state.get("workspace", "")), project.name, known)
+    template = str(project.state.get("workspace", ""))
+    parts: list[str] = []
+    position = 0
+    for match in TENANT_SPAN.finditer(template):  # empty for a shared unit, with its separator
+        parts.append(expression(template[position : match.start()], project.name, known)[1:-1])
+        before, after = match.group("before") or "", match.group("after") or ""
+        named = hcl.string(before)[1:-1] + "${local.tenant_name}" + hcl.string(after)[1:-1]
+        parts.append('${local.tenant_name == "" ? "" : "' + named + '"}')
+        position = match.end()
+    parts.append(expression(template[position:], project.name, known)[1:-1])
+    return '"' + "".join(parts) + '"'
+
+
+def uses_tenant(project: Project) -> bool:
+    """Whether root.hcl needs local.tenant_name: a remote backend's workspace names {tenant}."""
+    return is_remote(project) and TENANT_SPAN.search(str(project.state.get("workspace", ""))) is not None
 
 
 def remote_contents(project: Project, name: str) -> str:

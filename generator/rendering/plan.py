@@ -216,6 +216,7 @@ def root_file(project: Project, header: str) -> PlannedFile:
             "provider": provider_contents(project),
             "versions_override": versions_override_contents(project),
             "tenants": bool(project.tenants),
+            "tenant_name": backend.uses_tenant(project),
         },
     )
 

@@ -177,6 +177,7 @@ def test_json_lists_units_dependencies_and_waves(runner: CliRunner) -> None:
         "address": "live/us-east-1/replica-watcher",
         "environment": "live",
         "region": "us-east-1",
+        "tenant": None,
         "unit": "replica-watcher",
         "module": "apps/watcher",
         "layer": "03-apps",
