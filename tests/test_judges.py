@@ -94,7 +94,7 @@ def _values_of_one_file(pygohcl: Any, planned: PlannedFile, text: str) -> int:
     context = planned.context
     where = planned.path
     count = 0
-    if planned.template in ("env.hcl.j2", "region.hcl.j2"):
+    if planned.template in ("env.hcl.j2", "region.hcl.j2", "tenant.hcl.j2"):
         count += assert_same(context["locals"], parsed["locals"], f"{where}: locals")
     elif planned.template == "envcommon.hcl.j2":
         count += assert_same(context["module"].source_url, parsed["terraform"]["source"], f"{where}: source")
