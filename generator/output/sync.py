@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -248,18 +247,14 @@ def unchanged(
             return None  # edited by hand since the render that wrote the record
         if not fingerprint.matches(root, config, record, out, style):
             return None
-        if write:
-            found = fingerprint.verify(out, manifest.files, digest)
-        else:  # listing the tree and reading its files wait on the kernel: side by side
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                listed = pool.submit(fingerprint.listing, out, TOOL_DIRECTORIES)
-                found = fingerprint.verify(out, manifest.files, digest)
-                inside = listed.result()
+        if not write:
+            inside = fingerprint.listing(out, TOOL_DIRECTORIES)
             outside = [path for path in manifest.files if layout.is_outside(path)]
             if inside is None or fingerprint.outside_links(out, outside):
                 return None
             if foreign_among(inside, manifest.files, state, allowed=record.extra_files):
                 return None
+        found = fingerprint.verify(out, manifest.files, digest)
         if found is None:
             return None
     changes = [Change.unchanged(path, data) for path, data in sorted(found.items())]
