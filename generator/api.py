@@ -499,7 +499,9 @@ def check(
     lock_timeout: float = 30.0,
     style: str | None = None,
 ) -> RenderResult:
-    """Compare a fresh render with the output tree; write nothing. ``result.in_sync``."""
+    """Compare a fresh render with the output tree; write nothing. ``result.in_sync``.
+    (When the manifest's fingerprint is of these inputs, the tree's files are compared
+    with the hashes it records instead: see render.)"""
     return render(
         config, output=output, scope=scope, write=False, strict=strict, lock_timeout=lock_timeout, style=style
     )
