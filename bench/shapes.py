@@ -116,9 +116,26 @@ def make(tree: Path, out: Path, shape: str) -> Path:
     def one_include(leaf: str, match: re.Match[str]) -> str:
         return leaf.replace(INCLUDE_ROOT, "").replace(match.group(0), match.group(0).replace('"envcommon"', '"root"'))
 
+    def own_locals(leaf: str, defined: str) -> tuple[str, str]:
+        """The leaf without its locals block, and those of its locals *defined* lacks
+        (Terragrunt allows one locals block per file; a leaf's env of its own, which
+        merges env.hcl with its deletion policy, reads env.hcl as the module's does)."""
+        leaf, block = _cut(leaf, "\nlocals {")
+        names = set(re.findall(r"^  (\w+) +=", defined, re.MULTILINE))
+        kept, skip = [], False
+        for line in _inner(block).splitlines(keepends=True):
+            name = re.match(r"^  (\w+) +=", line)
+            if name:
+                skip = name.group(1) in names
+            if not skip:
+                kept.append(line)
+        return leaf, "".join(kept)
+
     def inline_leaf(leaf: str, match: re.Match[str]) -> str:
         module = modules[match.group(1)]
-        leaf = leaf.replace(match.group(0), f"{module.terraform}\n\nlocals {{{module.locals}}}\n{module.rest}\n")
+        leaf, extra = own_locals(leaf, module.locals)
+        locals_ = f"locals {{{module.locals}{extra}}}"
+        leaf = leaf.replace(match.group(0), f"{module.terraform}\n\n{locals_}\n{module.rest}\n")
         return _merge_inputs(leaf, module.inputs)
 
     def exposed_root(leaf: str, match: re.Match[str]) -> str:
@@ -127,7 +144,8 @@ def make(tree: Path, out: Path, shape: str) -> Path:
 
     def standalone(leaf: str, match: re.Match[str]) -> str:
         module = modules[match.group(1)]
-        locals_ = f"locals {{{root.locals}{READS.sub('', module.locals)}}}"
+        leaf, extra = own_locals(leaf, root.locals + module.locals)
+        locals_ = f"locals {{{root.locals}{READS.sub('', module.locals)}{extra}}}"
         merged = f"{module.terraform}\n\n{locals_}\n{root.rest}\n{module.rest}\n"
         return _merge_inputs(leaf.replace(INCLUDE_ROOT, "").replace(match.group(0), merged), module.inputs)
 
