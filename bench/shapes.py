@@ -21,6 +21,9 @@ Shapes (what Terragrunt v1.1.3 parses per unit, from pkg/config and internal/dis
 - ``one-include``: the module file carries root.hcl's content (one ``locals`` block, one
   pair of reads) and the leaf includes it alone: 2 include parses, 4 reads.
 - ``one-include-literal``: the same, the include path written as a relative literal.
+- ``one-include-one-read``: one include, and every region.hcl carries a copy of its
+  environment's env.hcl values (known when tfgen renders), so the module file reads
+  region.hcl alone: 2 include parses, 2 reads.
 - ``literal-paths``: today's shape, include paths as relative literals (no
   ``find_in_parent_folders``).
 - ``inline-leaf``: the leaf includes root.hcl alone and holds the module's source,
@@ -163,6 +166,7 @@ def make(tree: Path, out: Path, shape: str) -> Path:
         "exposed-root": exposed_root,
         "standalone": standalone,
     }
+    leaves["one-include-one-read"] = one_include
     if shape not in leaves:
         raise ValueError(f"unknown shape {shape!r}: one of {', '.join(leaves)}")
     for path in target.rglob("terragrunt.hcl"):
@@ -176,11 +180,36 @@ def make(tree: Path, out: Path, shape: str) -> Path:
         path.write_text(text, encoding="utf-8")
     for path in (target / "_envcommon").rglob("*.hcl"):
         relative = path.relative_to(target).as_posix()
-        if shape.startswith("one-include"):
+        if shape == "one-include-one-read":
+            text = READS.sub("", module_file(relative))
+            one_read = (
+                '  region = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals\n'
+                "  env    = local.region.env\n"
+            )
+            path.write_text(text.replace("locals {\n", "locals {\n" + one_read, 1), encoding="utf-8")
+        elif shape.startswith("one-include"):
             path.write_text(module_file(relative), encoding="utf-8")
         elif shape == "exposed-root":
             path.write_text(READS.sub("", path.read_text(encoding="utf-8")), encoding="utf-8")
+    if shape == "one-include-one-read":
+        # Every region.hcl carries its environment's values (env.hcl's locals, which tfgen
+        # knows when it renders), so that the module file reads one file, not two.
+        for region in target.glob("environments/*/*/region.hcl"):
+            env = _Parts((region.parent.parent / "env.hcl").read_text(encoding="utf-8"), module=False)
+            text = region.read_text(encoding="utf-8")
+            end = _block(text, "\nlocals {")[1]
+            copy = f"  env = {{{env.locals}}}\n"
+            region.write_text(text[: end - 1] + copy + text[end - 1 :], encoding="utf-8")
     return target
 
 
-SHAPES = ("today", "one-include", "one-include-literal", "literal-paths", "inline-leaf", "exposed-root", "standalone")
+SHAPES = (
+    "today",
+    "one-include",
+    "one-include-literal",
+    "one-include-one-read",
+    "literal-paths",
+    "inline-leaf",
+    "exposed-root",
+    "standalone",
+)
