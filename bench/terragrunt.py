@@ -8,6 +8,12 @@ state read). It prints a markdown table of medians beside tfgen's own render tim
 
     python -m bench.terragrunt                     # 1,000 and 10,000 units, 3 runs each
     python -m bench.terragrunt --sizes 1000 --runs 5
+    python -m bench.terragrunt --sizes 1000 --runs 5 --shapes today,one-include,standalone
+
+With ``--shapes`` it times ``find --dag`` alone on tree shapes derived from the rendered
+tree (bench/shapes.py), interleaved: each round runs every shape once, one after the
+other, so that a shared machine's load weighs on all of them alike; it checks that
+Terragrunt reports the same graph for every shape.
 
 The tools come from scripts/build-tools.sh ($TERRAGRUNT / $TOFU, or its cache).
 """
@@ -15,7 +21,9 @@ The tools come from scripts/build-tools.sh ($TERRAGRUNT / $TOFU, or its cache).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -24,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import shapes as tree_shapes
 from . import synth
 
 BENCH = Path(__file__).resolve().parent
@@ -86,6 +95,80 @@ def measure_size(size: int, runs: int, commands: list[str], work: Path = WORK) -
     return {"units": size, "render": renders, "find": finds, "evaluate": evaluations, "load": load}
 
 
+def _graph(output: str) -> list[tuple[str, tuple[str, ...]]]:
+    """``find --json --dependencies`` output as sorted (unit, sorted dependencies)."""
+    return sorted((unit["path"], tuple(sorted(unit.get("dependencies") or []))) for unit in json.loads(output))
+
+
+def measure_shapes(size: int, runs: int, shapes: list[str], work: Path = WORK) -> dict[str, Any]:
+    """Render the *size*-unit synthetic project, derive every one of *shapes* from the tree
+    (bench/shapes.py), then time ``find --dag`` on each, *runs* rounds, every shape once
+    per round in turn. Returns per shape the seconds of every round, the load average at
+    the start of each run and the graph's size; exits if a shape's graph differs from the
+    first shape's."""
+    terragrunt, env = environment()
+    base = work / f"shapes-{size}"
+    config = synth.write_project(synth.SHAPES[size], base / "project")
+    shutil.rmtree(base / "output", ignore_errors=True)
+    command = [sys.executable, "-m", "generator", "render", "-c", str(config), "-o", str(base / "output")]
+    timed(command, base, os.environ.copy())
+    trees = {shape: tree_shapes.make(base / "output", base / "shapes", shape) for shape in shapes}
+    times: dict[str, list[float]] = {shape: [] for shape in shapes}
+    cpu: dict[str, list[float]] = {shape: [] for shape in shapes}
+    loads: dict[str, list[float]] = {shape: [] for shape in shapes}
+    graphs: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for round_ in range(runs):
+        for shape in shapes:
+            loads[shape].append(os.getloadavg()[0])
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            args = [terragrunt, "find", "--dag", "--json", "--dependencies"]
+            result = subprocess.run(args, cwd=trees[shape], env=env, capture_output=True, text=True, check=False)
+            times[shape].append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[shape].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            if result.returncode != 0:
+                sys.exit(f"find --dag failed on {shape}:\n{result.stderr[-3000:]}")
+            graphs.setdefault(shape, _graph(result.stdout))
+            if graphs[shape] != graphs[shapes[0]]:
+                sys.exit(f"{shape}: Terragrunt reports another graph than for {shapes[0]}")
+            print(f"round {round_ + 1} {shape}: {times[shape][-1]:.1f} s, CPU {cpu[shape][-1]:.1f} s", file=sys.stderr)
+    graph = graphs[shapes[0]]
+    edges = sum(len(d) for _u, d in graph)
+    return {"units": len(graph), "edges": edges, "times": times, "cpu": cpu, "loads": loads}
+
+
+def shapes_table(result: dict[str, Any]) -> str:
+    """A markdown table of :func:`measure_shapes`: wall seconds of every round, their
+    median and the speed-up against the first shape; the same for CPU seconds
+    (Terragrunt's user + system time, which a shared machine's load inflates less)."""
+    times: dict[str, list[float]] = result["times"]
+    cpu: dict[str, list[float]] = result["cpu"]
+    first = next(iter(times))
+    rounds = len(times[first])
+    lines = [
+        "| shape | "
+        + " | ".join(f"round {i + 1}" for i in range(rounds))
+        + f" | median | vs {first} | CPU median | CPU vs {first} |",
+        "| --- | " + " | ".join("---:" for _ in range(rounds)) + " | ---: | ---: | ---: | ---: |",
+    ]
+    for shape, values in times.items():
+        speedup = statistics.median(times[first]) / statistics.median(values)
+        cpu_speedup = statistics.median(cpu[first]) / statistics.median(cpu[shape])
+        cells = " | ".join(f"{v:.1f} s" for v in values)
+        lines.append(
+            f"| {shape} | {cells} | {statistics.median(values):.1f} s | {speedup:.2f}x "
+            f"| {statistics.median(cpu[shape]):.1f} s | {cpu_speedup:.2f}x |"
+        )
+    every = [load for loads in result["loads"].values() for load in loads]
+    lines.append("")
+    lines.append(
+        f"{result['units']:,} units, {result['edges']:,} edges, the same graph for every shape; "
+        f"load average (1 min) at the start of the runs {min(every):.1f}-{max(every):.1f}."
+    )
+    return "\n".join(lines)
+
+
 def _median(values: list[float]) -> str:
     if not values:
         return "not run"
@@ -114,7 +197,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--commands", default="find,render", help="which Terragrunt commands to time")
     parser.add_argument("--work", type=Path, default=WORK, help="where projects and trees go")
+    shapes = ", ".join(tree_shapes.SHAPES)
+    parser.add_argument("--shapes", help=f"time find --dag on these tree shapes instead ({shapes})")
     args = parser.parse_args()
+    if args.shapes:
+        for size in (int(s) for s in args.sizes.split(",")):
+            print(shapes_table(measure_shapes(size, args.runs, args.shapes.split(","), args.work.resolve())))
+        return
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         rows.append(measure_size(size, args.runs, args.commands.split(","), args.work.resolve()))
