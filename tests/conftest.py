@@ -3,6 +3,7 @@ external judges (hclfmt, pygohcl), which are required under CI=true."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import textwrap
@@ -84,6 +85,17 @@ def runner() -> CliRunner:
 def tree(root: Path) -> dict[str, bytes]:
     """Every file below *root* as {posix relative path: bytes}."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def without_fingerprint(files: dict[str, bytes]) -> dict[str, bytes]:
+    """*files* (a tree) with the manifest's fingerprint (``inputs``) left out: it digests
+    tfgen's own code too, so a committed tree keeps the fingerprint of the commit that
+    rendered it until the next render; what the manifest records of the tree stays."""
+    if ".tfgen-manifest.json" not in files:
+        return files
+    body = json.loads(files[".tfgen-manifest.json"])
+    body.pop("inputs", None)
+    return {**files, ".tfgen-manifest.json": json.dumps(body, indent=1).encode()}
 
 
 def need_tool(name: str, path: str | None) -> str:
