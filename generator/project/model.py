@@ -434,7 +434,10 @@ class Unit:
     def name(self) -> str:
         return self.spec.name
 
-    @property
+    # key, instance and directory are asked for hundreds of thousands of times in a
+    # large project (checks, wiring, planning): worked out once per unit. The fields they
+    # derive from are frozen, and replace() makes a new unit without the cached values.
+    @cached_property
     def key(self) -> tuple[str, str, str]:
         """(environment, region, unit); a tenant's instance is ``<tenant>/<unit>``."""
         return (self.environment.name, self.region.name, self.instance)
@@ -443,7 +446,7 @@ class Unit:
     def tenant_name(self) -> str | None:
         return self.tenant.name if self.tenant is not None else None
 
-    @property
+    @cached_property
     def instance(self) -> str:
         """The unit's name, ``<tenant>/<unit>`` for a tenant's instance."""
         return self.spec.name if self.tenant is None else f"{self.tenant.name}/{self.spec.name}"
@@ -455,7 +458,7 @@ class Unit:
     def __repr__(self) -> str:
         return f"<Unit {self.address} ({self.module.id})>"
 
-    @property
+    @cached_property
     def directory(self) -> str:
         return layout.unit_directory(
             self.environment.name, self.region.name, self.layer, self.spec.name,
@@ -898,6 +901,8 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     shared: dict[tuple[int, ...], Mapping[str, Any]] = {}
     # Likewise, units with the same own dependencies share one merged tuple.
     shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]] = {}
+    # Each unit name's layers where no environment, region or tenant names it (_place).
+    static: dict[tuple[str, str], tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]] = {}
     shared_specs = [s for s in specs if not s.per_tenant]
     tenant_specs = [s for s in specs if s.per_tenant]
     for env in environments:
@@ -908,7 +913,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                 owners += [(tn, tenant_specs) for tn in tenants if tn.exists_in(env.name, region.name)]
             for tenant, owned_specs in owners:
                 _place(owned_specs, env, region, tenant, data, doc, modules, errors, shared, shared_dependencies,
-                       units, dormant)
+                       units, dormant, static)
     project = Project(
         root=root,
         document=doc,
@@ -932,6 +937,19 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     return project, errors + wiring_errors
 
 
+def _varies(layer: Layer) -> bool:
+    """Whether *layer*'s values differ between environments, regions or tenants."""
+    return layer.uses[1] or layer.uses[2] or layer.uses_tenant
+
+
+def _layers_of(
+    name: str, places: Sequence[tuple[Mapping[str, Any], KeyPath]]
+) -> tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]:
+    """Unit *name*'s mapping in each of *places* (_units_of), and their identities (0: empty)."""
+    layers = tuple(mapping_at(found.get(name), rest) for found, rest in places)
+    return layers, tuple(id(layer) if layer else 0 for layer in layers)
+
+
 def _place(
     specs: Sequence[UnitSpec],
     env: Environment,
@@ -945,6 +963,7 @@ def _place(
     shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]],
     units: list[Unit],
     dormant: list[Unit],
+    static: dict[tuple[str, str], tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]],
 ) -> None:
     """Places *specs* in *env*/*region* (for *tenant*: that tenant's instances)."""
     override_layers = UNIT_OVERRIDES.layers
@@ -958,8 +977,14 @@ def _place(
     if tenant is not None:
         overridden |= tenant.unit_overrides.keys()
     tag_places = [_units_of(data, layer, env.name, region.name, tenant_name) for layer in tag_layers]
+    # The layers of environments, regions and tenants that name some unit here: a unit
+    # named in none of them has the same layers in every place (its own and the
+    # defaults'), read once per unit name (*static*), not once per placement.
+    varying = [found for (found, _), layer in zip(places, override_layers, strict=True) if found and _varies(layer)]
+    varying_tags = [found for (found, _), layer in zip(tag_places, tag_layers, strict=True) if found and _varies(layer)]
     for spec in specs:
-        owned = tuple(_overrides(spec, env, region, tenant)) if spec.name in overridden else ()
+        name = spec.name
+        owned = tuple(_overrides(spec, env, region, tenant)) if name in overridden else ()
         module = modules.get(_module_id(spec, env, region, owned))
         if module is None:
             continue
@@ -967,13 +992,24 @@ def _place(
         if why_not_placed(spec, env, region, layer, check_layer=False, tenant=tenant):
             continue
         off = layer in region.layers_off
-        layers = tuple(mapping_at(found.get(spec.name), rest) for found, rest in places)
-        key = tuple(id(layer) if layer else 0 for layer in layers)
+        if any(name in found for found in varying):
+            layers, key = _layers_of(name, places)
+        else:
+            same = static.get(("inputs", name))
+            if same is None:
+                same = static[("inputs", name)] = _layers_of(name, places)
+            layers, key = same
         overrides = shared.get(key)
         if overrides is None:
             values = dict(zip(override_layers, layers, strict=True))
             overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
-        tags = _unit_tags([mapping_at(found.get(spec.name), rest) for found, rest in tag_places], module)
+        if any(name in found for found in varying_tags):
+            tags = _unit_tags([mapping_at(found.get(name), rest) for found, rest in tag_places], module)
+        else:
+            same = static.get(("tags", name))
+            if same is None:
+                same = static[("tags", name)] = _layers_of(name, tag_places)
+            tags = _unit_tags(same[0], module) if any(same[1]) else {}
         if tags and module.tags_input is not None:
             overrides = deep_merge(overrides, {module.tags_input: tags})
         elif module.tags_input is None:
