@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..errors import ArgumentError, ArgumentProblem, Diagnostic, KeyPath, Location
 from . import layout
@@ -368,29 +368,6 @@ class Tenant:
         return f"<Tenant {self.name}>"
 
 
-class _once(Generic[T]):
-    """``functools.cached_property`` without its lock (Python 3.11 takes one on every
-    first read, which costs more than the value when 51,200 units each read three)."""
-
-    def __init__(self, function: Callable[[Any], T]) -> None:
-        self.function = function
-        self.name = function.__name__
-        self.__doc__ = function.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> _once[T]: ...
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> T: ...
-    def __get__(self, instance: object | None, owner: type | None = None) -> T | _once[T]:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.function(instance)
-        return value
-
-
 @dataclass(frozen=True)
 class UnitSpec:
     """A unit as declared under ``units:``; placed once per environment and region."""
@@ -443,6 +420,30 @@ class Unit:
     #: The tenant of a per_tenant unit's instance; None: a shared unit.
     tenant: Tenant | None = None
 
+    # key, instance and directory are read hundreds of thousands of times in a large
+    # project (checks, wiring, planning): worked out once, when the unit is made (the
+    # fields they derive from are frozen; replace() makes them anew). Set in the same
+    # order for every unit, they keep the instances' shared-key dicts (functools.
+    # cached_property would add them in the order they are first read, and take a lock).
+    if TYPE_CHECKING:
+        #: (environment, region, unit); a tenant's instance is ``<tenant>/<unit>``.
+        key: ClassVar[tuple[str, str, str]]
+        #: The unit's name, ``<tenant>/<unit>`` for a tenant's instance.
+        instance: ClassVar[str]
+        #: Its directory in the tree.
+        directory: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        tenant = self.tenant.name if self.tenant is not None else None
+        name = self.spec.name
+        instance = name if tenant is None else f"{tenant}/{name}"
+        object.__setattr__(self, "instance", instance)
+        object.__setattr__(self, "key", (self.environment.name, self.region.name, instance))
+        object.__setattr__(
+            self, "directory",
+            layout.unit_directory(self.environment.name, self.region.name, self.layer, name, tenant=tenant),
+        )
+
     @property
     def pin(self) -> str | None:
         """The version this unit deploys: its own override, else the catalog's."""
@@ -457,22 +458,9 @@ class Unit:
     def name(self) -> str:
         return self.spec.name
 
-    # key, instance and directory are asked for hundreds of thousands of times in a
-    # large project (checks, wiring, planning): worked out once per unit. The fields they
-    # derive from are frozen, and replace() makes a new unit without the cached values.
-    @_once
-    def key(self) -> tuple[str, str, str]:
-        """(environment, region, unit); a tenant's instance is ``<tenant>/<unit>``."""
-        return (self.environment.name, self.region.name, self.instance)
-
     @property
     def tenant_name(self) -> str | None:
         return self.tenant.name if self.tenant is not None else None
-
-    @_once
-    def instance(self) -> str:
-        """The unit's name, ``<tenant>/<unit>`` for a tenant's instance."""
-        return self.spec.name if self.tenant is None else f"{self.tenant.name}/{self.spec.name}"
 
     @property
     def address(self) -> str:
@@ -480,13 +468,6 @@ class Unit:
 
     def __repr__(self) -> str:
         return f"<Unit {self.address} ({self.module.id})>"
-
-    @_once
-    def directory(self) -> str:
-        return layout.unit_directory(
-            self.environment.name, self.region.name, self.layer, self.spec.name,
-            tenant=self.tenant.name if self.tenant is not None else None,
-        )
 
     @property
     def state_directory(self) -> str:

@@ -221,7 +221,12 @@ def root_file(project: Project, header: str) -> PlannedFile:
     )
 
 
-def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
+def _envcommon(
+    module: Module, project: Project, header: str, tenant_modules: frozenset[str] | None = None
+) -> PlannedFile:
+    """*tenant_modules*: the ids of modules with a per_tenant unit (worked out here if None)."""
+    if tenant_modules is None:
+        tenant_modules = frozenset(u.module.id for u in project.units if u.tenant is not None)
     return PlannedFile(
         module.envcommon_path,
         "envcommon.hcl.j2",
@@ -234,7 +239,7 @@ def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
             "providers_override": providers_override_contents(module),
             # local.tenant for the catalog's inputs of per_tenant units (validation refuses
             # a read of it by a shared unit)
-            "tenant": any(u.module is module and u.tenant is not None for u in project.units),
+            "tenant": module.id in tenant_modules,
         },
     )
 
@@ -248,6 +253,7 @@ class _Shared:
         self.project_locals = project_locals(project)
         self._wired: dict[int, tuple[Dependency, dict[str, HclExpr]]] = {}
         self._overridden: dict[tuple[str, int, bool], tuple[Mapping[str, Any], dict[str, Any], frozenset[str]]] = {}
+        self._read: dict[tuple[str, int, int], tuple[tuple[Dependency, ...], frozenset[str], frozenset[str]]] = {}
 
     def wired(self, dependency: Dependency) -> dict[str, HclExpr]:
         """Inputs that read the outputs of *dependency*."""
@@ -287,13 +293,24 @@ def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = Non
     or referenced as ``dependency.NAME`` by an expression of the catalog's inputs (in
     _envcommon, which Terragrunt evaluates with the leaf's dependency blocks) or of an
     override. Every one of them needs a ``dependency`` block in the leaf."""
-    used = (shared or _Shared(project)).overridden(unit)[1]
-    catalog = unit.module.dependency_reads
-    return frozenset(
-        wire.dependency.name
-        for wire in project.wiring.get(unit.key, ())
-        if wire.dependency.outputs or wire.dependency.name in catalog or f"dependency.{wire.dependency.name}" in used
-    )
+    shared = shared or _Shared(project)
+    used = shared.overridden(unit)[1]
+    wires = project.wiring.get(unit.key, ())
+    # Which of the unit's dependencies are read depends on them, the catalog's reads and
+    # the overrides' alone: worked out once for units that share all three.
+    key = (unit.module.id, id(unit.dependencies), id(used))
+    hit = shared._read.get(key)
+    if hit is None or hit[0] is not unit.dependencies or hit[1] is not used:
+        catalog = unit.module.dependency_reads
+        read = frozenset(
+            dep.name for dep in unit.dependencies
+            if dep.outputs or dep.name in catalog or f"dependency.{dep.name}" in used
+        )
+        hit = shared._read[key] = (unit.dependencies, used, read)
+    read = hit[2]
+    if len(wires) == len(read) and all(wire.dependency.name in read for wire in wires):
+        return read
+    return frozenset(wire.dependency.name for wire in wires if wire.dependency.name in read)
 
 
 def _promotion(unit: Unit) -> dict[str, str] | None:
@@ -402,7 +419,8 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
     ]
     files = [root_file(project, header)]
     modules = {u.module.id: u.module for u in units}
-    files += [_envcommon(modules[m], project, header) for m in sorted(modules)]
+    tenant_modules = frozenset(u.module.id for u in project.units if u.tenant is not None)
+    files += [_envcommon(modules[m], project, header, tenant_modules) for m in sorted(modules)]
     files += environment_files(project, scope, header)
     shared = _Shared(project)
     files += [_leaf(u, project, header, shared) for u in units]
