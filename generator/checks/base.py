@@ -27,6 +27,7 @@ from ..project.model import (
     Region,
     Unit,
     env_locals,
+    mapping_at,
     region_locals,
     value_at,
 )
@@ -217,7 +218,16 @@ def input_sources(ctx: Context) -> Iterator[InputSource]:
                 regions = [(e.name, r.name) for e in envs for r in e.regions]
             else:
                 regions = [(e.name, "") for e in envs] if uses_env else [("", "")]
-            places = [(None, n, e, r) for n in names for e, r in regions]
+            if uses_unit:
+                # Only a name its place's mapping of units holds can give inputs there:
+                # the others (most, in a large project) are not looked up one by one.
+                cut = layer.path.index("{unit}")
+                held = [
+                    (e, r, mapping_at(ctx.doc.data, layer.key_path(env=e, region=r)[:cut])) for e, r in regions
+                ]
+                places = [(None, n, e, r) for n in names for e, r, units in held if n in units]
+            else:
+                places = [(None, n, e, r) for n in names for e, r in regions]
         for module, name, env, region in places:
             source = _source(ctx, index, layer, module, name, env, region)
             if source is not None:

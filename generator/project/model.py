@@ -1085,6 +1085,19 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
     specs = {s.name: s for s in project.unit_specs}
     reported: set[tuple[str, KeyPath, str, str]] = set()
     tenant_names = {t.name for t in project.tenants}
+    # The units of one directory that depend on one target share the path from their
+    # parent directory: worked out once per (target, parent), not once per dependency.
+    from_parent: dict[tuple[str, str], str] = {}
+
+    def relative(target: str, start: str) -> str:
+        if target == start or "/" not in start or target.startswith(start + "/"):
+            return layout.relative_path(target, start)
+        above = layout.parent(start)
+        found = from_parent.get((target, above))
+        if found is None:
+            found = from_parent[(target, above)] = layout.relative_path(target, above)
+        return "../" + found if found != "." else ".."
+
     for unit in project.units:
         resolved: list[Wiring] = []
         for dep in unit.dependencies:
@@ -1125,8 +1138,7 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
                     )
                 )
                 continue
-            relative = layout.relative_path(target.directory, unit.directory)
-            resolved.append(Wiring(dep, target, relative))
+            resolved.append(Wiring(dep, target, relative(target.directory, unit.directory)))
         wiring[unit.key] = tuple(resolved)
     return wiring, errors
 
