@@ -1098,20 +1098,24 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
             found = from_parent[(target, above)] = layout.relative_path(target, above)
         return "../" + found if found != "." else ".."
 
+    by_key = project._units_by_key()
     for unit in project.units:
         resolved: list[Wiring] = []
         for dep in unit.dependencies:
             region = dep.region or unit.region.name
             owner, _, dep_unit = dep.unit.rpartition("/")
-            refused = _tenant_boundary(unit, dep, owner, specs.get(dep_unit), tenant_names, reported)
-            if refused is not None:
-                if refused.message:
-                    errors.append(refused)
-                continue
+            spec = specs.get(dep_unit)
+            # only a tenant's name, or a per_tenant target, can cross a tenant boundary
+            if owner or (spec is not None and spec.per_tenant):
+                refused = _tenant_boundary(unit, dep, owner, spec, tenant_names, reported)
+                if refused is not None:
+                    if refused.message:
+                        errors.append(refused)
+                    continue
             instance = dep_unit
-            if dep_unit in specs and specs[dep_unit].per_tenant and unit.tenant is not None:
+            if spec is not None and spec.per_tenant and unit.tenant is not None:
                 instance = f"{unit.tenant.name}/{dep_unit}"
-            target = project.unit((unit.environment.name, region, instance))
+            target = by_key.get((unit.environment.name, region, instance))
             if target is None:
                 if dep_unit not in placeable:
                     continue
