@@ -47,15 +47,17 @@ from .importing import compare as import_compare
 from .importing import documents as import_documents
 from .importing import evaluate as import_evaluate
 from .importing import recover as import_recover
-from .output import disk
+from .output import disk, fingerprint
+from .output.fingerprint import Fingerprint
 from .output.state import TEMP_SUFFIX
-from .output.sync import RenderResult, Reviewer, UnsafeWriteError, sync
+from .output.sync import RenderResult, Reviewer, UnsafeWriteError, sync, unchanged
 from .project import revision, schema
 from .project.catalog import LoadStats, blocking, load_catalog, unused_modules
 from .project.layout import Scope
 from .project.loader import load as load_document
 from .project.model import Project, build_project, check_scope, with_module_interfaces
 from .project.modules import lockfile
+from .project.modules.interface import module_folders
 from .rendering import pipelines, stacks
 from .rendering.plan import PlannedFile
 
@@ -92,6 +94,8 @@ class Plan:
     files: list[PlannedFile]
     desired: dict[str, bytes]
     seconds: float = 0.0  # loading and planning
+    #: the fingerprint of what the plan was made from (render() sets it; output/fingerprint.py)
+    inputs: Fingerprint | None = None
 
     @property
     def project(self) -> Project:
@@ -288,6 +292,10 @@ def _sync(
     _check_output(out, planned.project)
     desired, placed = _placed(planned, out)
     warnings = planned.loaded.warnings + placed
+    record = None
+    if planned.inputs is not None:
+        extra = tuple(planned.project.document.data.get("output_extra_files") or ())
+        record = fingerprint.make_record(planned.project.root, planned.inputs, extra, warnings)
     review: Reviewer = stacks_views.reviewer(
         planned.project, planned.scope, switch_style=switch_style, allow_orphan=allow_orphan, display=display_path
     )
@@ -305,6 +313,7 @@ def _sync(
             display=display_path,
             review=review,
             allowed_extra=tuple(planned.project.document.data.get("output_extra_files") or ()),
+            inputs=record,
         )
     except UnsafeWriteError as error:
         error.result = replace(error.result, warnings=warnings + _displayed(error.result.warnings))
@@ -428,8 +437,20 @@ def render(
     """load, plan and apply (or, unless *write*, diff). *progress*, if given, is called
     as files are rendered and written. *style* (classic or stacks) replaces the
     project's ``style:``; replacing the other style's tree of the same units is refused
-    (UnsafeWriteError) unless *switch_style*."""
-    planned = plan(load(config, strict=strict), scope=scope, progress=progress, style=style)
+    (UnsafeWriteError) unless *switch_style*.
+
+    A render of everything whose inputs are those the manifest's fingerprint records,
+    into a tree whose files are the bytes it records, is known to change nothing: it
+    returns after reading the inputs and the tree, without loading the project
+    (output/fingerprint.py)."""
+    path = find_config(config)
+    if scope is None or scope.everything:
+        quick = _unchanged(path, output, write=write, strict=strict, style=style, lock_timeout=lock_timeout)
+        if quick is not None:
+            return quick
+    loaded = load(path, strict=strict)
+    inputs = _fingerprint(loaded, output, style)  # before the templates are read: a change during the render shows
+    planned = replace(plan(loaded, scope=scope, progress=progress, style=style), inputs=inputs)
     if not write:
         return diff(planned, output=output, force=force, allow_orphan=allow_orphan, lock_timeout=lock_timeout,
                     switch_style=switch_style)
@@ -444,6 +465,31 @@ def render(
     )
 
 
+def _unchanged(
+    path: Path, output: Config | None, *, write: bool, strict: bool, style: str | None, lock_timeout: float
+) -> RenderResult | None:
+    root = path.resolve().parent
+    out = Path(output) if output is not None else root / "output"
+    try:
+        return unchanged(out, root, path, write=write, strict=strict, style=style, lock_timeout=lock_timeout,
+                         display=display_path)
+    except OutputError as error:  # the lock
+        raise OutputError(_displayed(error.diagnostics)) from None
+    except OSError:  # whatever it is, the full render meets it again and says what it is
+        return None
+
+
+def _fingerprint(loaded: ValidationResult, output: Config | None, style: str | None) -> Fingerprint:
+    """What a render of *loaded* reads (output/fingerprint.py), and its digest now."""
+    project = loaded.project
+    out = Path(output) if output is not None else project.root / "output"
+    folders = [folder for directory in lockfile.local_directories(project) for folder in module_folders(directory)]
+    read = fingerprint.inputs_of(project.root, loaded.config, folders)
+    placed = bool(pipelines.repository_files(project))
+    where = fingerprint.placement(project.root, out) if placed else None
+    return Fingerprint(fingerprint.inputs_digest(project.root, loaded.config, read, style, where), read, placed)
+
+
 def check(
     config: Config = DEFAULT_CONFIG,
     *,
@@ -453,7 +499,9 @@ def check(
     lock_timeout: float = 30.0,
     style: str | None = None,
 ) -> RenderResult:
-    """Compare a fresh render with the output tree; write nothing. ``result.in_sync``."""
+    """Compare a fresh render with the output tree; write nothing. ``result.in_sync``.
+    (When the manifest's fingerprint is of these inputs, the tree's files are compared
+    with the hashes it records instead: see render.)"""
     return render(
         config, output=output, scope=scope, write=False, strict=strict, lock_timeout=lock_timeout, style=style
     )

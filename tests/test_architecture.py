@@ -15,7 +15,7 @@ import generator
 PACKAGE = Path(generator.__file__).parent
 #: Each stage may import the stages below it (a lower rank) and its own modules.
 RANK = {
-    "_version": 0, "errors": 0, "hcl": 1, "project": 2, "checks": 3, "rendering": 4, "output": 4,
+    "_version": 0, "_package": 0.5, "errors": 0, "hcl": 1, "project": 2, "checks": 3, "rendering": 4, "output": 4,
     "features": 5, "importing": 5, "api": 6, "rehearse": 6.5, "cli": 7, "__init__": 8, "__main__": 9,
 }
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._package import builtin_templates
 from ..hcl.literal import string as hcl_string
 from ..hcl.literal import template_escape
 from .recover import ACCOUNT_ID, Placement
@@ -76,8 +77,6 @@ def root_template(placements: Sequence[Placement], account_ids: Mapping[str, str
         if len(texts) != 1 or len(shapes) != 1:
             return None
         blocks.append(_block(name, (placements[0].config.get("generate") or {})[name], texts.pop()))
-    from ..rendering.render import builtin_templates  # Jinja: not imported to validate
-
     builtin = (builtin_templates() / "root.hcl.j2").read_text(encoding="utf-8")
     if not _PROVIDER_BLOCK.search(builtin):
         return None

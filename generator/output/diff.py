@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -34,6 +34,16 @@ class Change:
 
     def __repr__(self) -> str:  # without old and new, the file's bytes
         return f"<Change {self.status} {self.path}>"
+
+    @classmethod
+    def unchanged(cls, path: str, data: bytes) -> Change:
+        """``Change(path, "unchanged", data, data)``, made as fast as a no-op render of
+        50,000 files needs (a frozen dataclass's __init__ sets each field through
+        object.__setattr__)."""
+        change = object.__new__(cls)
+        change.__dict__.update(path=path, status="unchanged", old=data, new=data, input_changed=False,
+                               protected=False, adopted=False)
+        return change
 
     @property
     def action(self) -> Action:
@@ -223,18 +233,35 @@ def foreign_files(
     pick up (a hand-added terragrunt.hcl is a unit ``terragrunt run --all`` applies),
     within the scope *prune* accepts, and that no glob of *allowed* names. Symbolic
     links are not followed; tfgen's own temporary files are not listed."""
-    owned = state.owned()
-    patterns = [glob_pattern(g) for g in (*DEFAULT_EXTRA_FILES, *allowed)]
     found: list[str] = []
     root = os.fspath(output)
     for directory, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in (".terragrunt-cache", ".terraform"))
+        dirs[:] = sorted(d for d in dirs if d not in TOOL_DIRECTORIES)
         # os.walk yields root, then paths below it: slicing is relpath without its lookups
         relative = "." if directory == root else directory[len(root) :].lstrip(os.sep).replace(os.sep, "/")
-        for name in names:
-            path = name if relative == "." else f"{relative}/{name}"
-            if path in desired or path in owned or not _PICKED_UP.match(name) or not prune(path):
-                continue
-            if not any(p.match(path) for p in patterns):
-                found.append(path)
+        found += (name if relative == "." else f"{relative}/{name}" for name in names)
+    return foreign_among(found, desired, state, allowed=allowed, prune=prune)
+
+
+#: Directories Terragrunt and OpenTofu make inside units; never tfgen's, never looked into.
+TOOL_DIRECTORIES = frozenset({".terragrunt-cache", ".terraform"})
+
+
+def foreign_among(
+    paths: Iterable[str],
+    desired: Container[str],
+    state: State,
+    *,
+    allowed: tuple[str, ...] = (),
+    prune: Callable[[str], bool] = lambda path: True,
+) -> list[str]:
+    """Which of *paths* (every file of an output tree) :func:`foreign_files` lists."""
+    owned = state.owned()
+    patterns = [glob_pattern(g) for g in (*DEFAULT_EXTRA_FILES, *allowed)]
+    found: list[str] = []
+    for path in paths:
+        if path in desired or path in owned or not _PICKED_UP.match(path.rpartition("/")[2]) or not prune(path):
+            continue
+        if not any(p.match(path) for p in patterns):
+            found.append(path)
     return sorted(found)

@@ -223,7 +223,7 @@ def apply(
             progress(done, total)
     for path in survey.vanished:
         _remove_empty_parents(output, path)
-    if state.manifest_status(manifest) != "unchanged":  # as read_state found it, under the same lock
+    if state.manifest_bytes != manifest.to_bytes():  # as read_state found it, under the same lock
         write_atomic(output / MANIFEST, manifest.to_bytes())
     if state.journal is not None or writes:
         with contextlib.suppress(FileNotFoundError):

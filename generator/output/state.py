@@ -20,10 +20,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .._version import __version__
 from ..errors import Diagnostic, Location, OutputError
 from ..project.layout import is_outside
+from .fingerprint import Record, parse_record
 
 MANIFEST = ".tfgen-manifest.json"
 JOURNAL = ".tfgen-journal.json"
@@ -37,12 +39,16 @@ def digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+#: An empty, "." or ".." part of a posix path.
+_DOT_PART = re.compile(r"(?:\A|/)\.{0,2}(?:/|\Z)")
+
+
 def is_safe_path(path: str) -> bool:
     """A relative posix path that stays inside the output directory, or the workflow at
     the repository root's .github/workflows/ (layout.is_outside)."""
     if not path or path.startswith("/") or "\\" in path or "\0" in path or path in (MANIFEST, JOURNAL):
         return False
-    return is_outside(path) or all(part not in ("", ".", "..") for part in path.split("/"))
+    return not _DOT_PART.search(path) or is_outside(path)
 
 
 # --- manifest and journal ---------------------------------------------------------
@@ -50,23 +56,29 @@ def is_safe_path(path: str) -> bool:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What tfgen wrote, and nothing about the tfgen that wrote it: the file is committed
-    beside the tree, so its bytes must change only when the tree's do. (Manifests written
-    before recorded ``tfgen_version``, which changed the file, and failed the comparison of
-    a fresh render with the committed tree, at every tfgen release.)"""
+    """What tfgen wrote (files, their hashes, protection) and what it was made from
+    (*inputs*, a fingerprint.Record). Only the first part is the tree's state: comparing
+    a render with the tree ignores *inputs* (State.manifest_status), so a manifest
+    written by another tfgen, or before a comment of the YAML changed, is never drift.
+    (Manifests once recorded ``tfgen_version`` in a way that made every release drift.)"""
 
     files: Mapping[str, str]  # path -> digest of the bytes tfgen wrote
     #: environments rendered with deletion_protection: true; None when the manifest
     #: predates this record (protection then unknown, assumed for removed environments)
     protected: tuple[str, ...] | None = ()
+    #: the fingerprint of the whole render that wrote these files (None: unknown, e.g.
+    #: after a render limited to some environments changed the inputs)
+    inputs: Record | None = None
 
     def to_bytes(self) -> bytes:
-        body = {
+        body: dict[str, Any] = {
             "generator": "tfgen",
             "format": MANIFEST_FORMAT,
             "protected": sorted(self.protected or ()),
             "files": dict(sorted(self.files.items())),
         }
+        if self.inputs is not None:
+            body["inputs"] = self.inputs.as_json()
         return (json.dumps(body, indent=1, ensure_ascii=True) + "\n").encode("utf-8")
 
 
@@ -133,7 +145,7 @@ def parse_manifest(raw: bytes, path: Path) -> Manifest:
         not isinstance(protected, list) or not all(isinstance(e, str) for e in protected)
     ):
         raise _corrupt(path, "'protected' is not a list of environment names")
-    return Manifest(files, tuple(protected) if protected is not None else None)
+    return Manifest(files, tuple(protected) if protected is not None else None, parse_record(body.get("inputs")))
 
 
 def read_journal(output: Path) -> dict[str, frozenset[str]] | None:

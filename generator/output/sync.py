@@ -5,6 +5,7 @@ mechanism lives in state.py (reading), diff.py (comparing) and disk.py (writing)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,8 +16,9 @@ from ..project import layout
 from ..project.layout import Scope, environment_of, parent
 from ..project.model import Project
 from ..project.moves import Move, moves
-from . import disk
-from .diff import STATUSES, Change, Survey, compare, foreign_files
+from . import disk, fingerprint
+from .diff import STATUSES, TOOL_DIRECTORIES, Change, Survey, compare, foreign_among, foreign_files
+from .fingerprint import Record
 from .state import Manifest, State, digest, read_state
 
 
@@ -128,8 +130,12 @@ def next_manifest(
     survey: Survey,
     desired: dict[str, bytes],
     was_protected: Callable[[str], bool],
+    inputs: Record | None = None,
 ) -> Manifest:
-    """Out-of-scope entries as they were, in-scope ones as this render leaves them."""
+    """Out-of-scope entries as they were, in-scope ones as this render leaves them. The
+    fingerprint *inputs* is recorded for a render of everything; a render of a part
+    keeps the one recorded only if it is of the same inputs (the other environments'
+    files were then rendered from them too), and records none otherwise."""
     old = dict(state.manifest.files) if state.manifest else {}
     dropped = {c.path for c in survey.changes if c.action == "delete"} | set(survey.vanished)
     files = {p: h for p, h in old.items() if p not in dropped}
@@ -137,7 +143,12 @@ def next_manifest(
     rendered = {e.name: e.deletion_protection for e in project.environments if scope.includes(e.name)}
     environments = {e for e in map(environment_of, files) if e is not None}
     protected = sorted(e for e in environments if rendered.get(e, was_protected(e)))
-    return Manifest(files, tuple(protected))
+    if not scope.everything:
+        kept = state.manifest.inputs if state.manifest else None
+        inputs = kept if kept is not None and inputs is not None and kept.digest == inputs.digest else None
+    if inputs is not None:
+        inputs = replace(inputs, tree=fingerprint.tree_digest(files, protected))
+    return Manifest(files, tuple(protected), inputs)
 
 
 def sync(
@@ -154,10 +165,12 @@ def sync(
     display: Callable[[Path], str] = str,
     review: Reviewer | None = None,
     allowed_extra: tuple[str, ...] = (),
+    inputs: Record | None = None,
 ) -> RenderResult:
     """Compare *desired* with *out* and, when *write*, apply it; all under one lock
     and one reading of the manifest. Raises UnsafeWriteError, writing nothing, when
-    the policy (and *review*, if given) refuses a change."""
+    the policy (and *review*, if given) refuses a change. *inputs*, the fingerprint of
+    what *desired* was rendered from, goes into the manifest (next_manifest)."""
     with disk.locked(out, exclusive=write, timeout=lock_timeout):
         state = read_state(out, force=force)
         is_protected = protection(project, state.manifest)
@@ -170,7 +183,7 @@ def sync(
                 survey,
                 changes=[replace(c, protected=False) if c.path in reviewed.unprotected else c for c in survey.changes],
             )
-        manifest = next_manifest(project, scope, state, survey, desired, is_protected)
+        manifest = next_manifest(project, scope, state, survey, desired, is_protected, inputs)
         result = RenderResult(
             out,
             survey.changes,
@@ -197,6 +210,56 @@ def sync(
             kept = disk.kept_directories(out, deleted, manifest.files) if deleted else []
             result = replace(result, written=True, kept=kept)
     return result
+
+
+def unchanged(
+    out: Path,
+    root: Path,
+    config: Path,
+    *,
+    write: bool,
+    strict: bool,
+    style: str | None,
+    lock_timeout: float = 30.0,
+    display: Callable[[str], str] = str,
+) -> RenderResult | None:
+    """The render of everything in *config* (in *root*) into *out*, when the manifest
+    proves it changes nothing: its fingerprint is of these inputs (fingerprint.matches),
+    every file it records is on disk with the bytes it records, nothing is left of an
+    interrupted render and, when comparing, no file tfgen did not write is where
+    Terragrunt would pick it up and no symbolic link is in the tree. None when any of
+    that does not hold: the caller renders in full, which reports why. (A render that
+    writes takes this path without looking for links among directories: it writes
+    nothing, so it writes nothing through one; the next render that writes refuses it.)"""
+    started = time.perf_counter()
+    with disk.locked(out, exclusive=False, timeout=lock_timeout):
+        try:
+            state = read_state(out)
+        except OutputError:
+            return None
+        manifest = state.manifest
+        record = manifest.inputs if manifest is not None else None
+        if manifest is None or record is None or state.interrupted or state.warnings:
+            return None
+        if strict and record.warnings:  # the full render reports them as errors
+            return None
+        if manifest.protected is None or fingerprint.tree_digest(manifest.files, manifest.protected) != record.tree:
+            return None  # edited by hand since the render that wrote the record
+        if not fingerprint.matches(root, config, record, out, style):
+            return None
+        if not write:
+            inside = fingerprint.listing(out, TOOL_DIRECTORIES)
+            outside = [path for path in manifest.files if layout.is_outside(path)]
+            if inside is None or fingerprint.outside_links(out, outside):
+                return None
+            if foreign_among(inside, manifest.files, state, allowed=record.extra_files):
+                return None
+        found = fingerprint.verify(out, manifest.files, digest)
+        if found is None:
+            return None
+    changes = [Change.unchanged(path, data) for path, data in sorted(found.items())]
+    warnings = fingerprint.replayed(root, record, display)
+    return RenderResult(out, changes, warnings, time.perf_counter() - started, write)
 
 
 def keep_moved_state(project: Project, survey: Survey) -> tuple[Survey, list[Move]]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import jinja2
 
+from .._package import builtin_templates
 from ..errors import Diagnostic, InputError, Location, display_path
 from ..hcl import literal as hcl
 from ..hcl import syntax
@@ -34,15 +35,6 @@ SECTION = "\x1e"
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 #: Top-level comment lines with nothing to trim: canonical as they are.
 _PLAIN_COMMENTS = re.compile(r"(?:#(?:[^\n]*\S)?\n)+")
-
-
-def builtin_templates() -> Path:
-    """The templates shipped with tfgen: inside the wheel, or the repository's own."""
-    package = Path(__file__).resolve().parent.parent
-    packaged = package / "templates"
-    if packaged.is_dir():
-        return packaged
-    return package.parent / "templates"
 
 
 def make_environment(project_templates: Path | None) -> jinja2.Environment:

@@ -72,5 +72,8 @@ def test_progress_is_reported_while_rendering_and_writing(synthetic: Path, tmp_p
         assert [d for d, _t in events] == sorted(d for d, _t in events)
     seen.clear()
     api.render(synthetic, output=tmp_path / "out", progress=lambda *event: seen.append(event))
-    assert {stage for stage, _d, _t in seen} == {"rendering"}  # nothing to write
+    assert seen == []  # nothing changed: the manifest's fingerprint proves it without rendering
+    (synthetic.parent / "environments.yaml").write_text(synthetic.read_text() + "# edited\n")
+    api.render(synthetic, output=tmp_path / "out", progress=lambda *event: seen.append(event))
+    assert {stage for stage, _d, _t in seen} == {"rendering"}  # an input changed, no rendered byte did
 

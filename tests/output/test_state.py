@@ -23,39 +23,61 @@ def test_manifest_bytes_do_not_depend_on_insertion_order() -> None:
     assert a.to_bytes().endswith(b"}\n")
 
 
-def test_manifest_bytes_depend_on_the_tree_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The manifest is committed beside output/: it records files, hashes and protection,
-    nothing about the tfgen that wrote it (a tfgen_version line changed it, and failed the
-    comparison of a fresh render with the committed tree, in commits that changed no
-    rendered byte), and nothing of the machine or the time."""
+def _tree_part(raw: bytes) -> dict[str, object]:
+    body = json.loads(raw)
+    return {k: v for k, v in body.items() if k != "inputs"}
+
+
+def test_manifest_bytes_depend_on_the_tree_and_the_inputs_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest is committed beside output/. What it records of the tree (files,
+    hashes, protection) depends on the tree alone: a tfgen_version line once changed it
+    and failed the comparison of a fresh render with the committed tree in commits that
+    changed no rendered byte. Its fingerprint (``inputs``) depends on what the render
+    read and on tfgen's code, never on the machine, the output directory or the time."""
     config = REPO / "environments.yaml"
     generator.render(config, output=tmp_path / "a")
-    monkeypatch.setattr(_version, "__version__", "99.0.0")
-    monkeypatch.setattr(state, "__version__", "99.0.0", raising=False)
     generator.render(config, output=tmp_path / "b")
     first, second = ((tmp_path / d / MANIFEST).read_bytes() for d in ("a", "b"))
-    assert first == second == (REPO / "output" / MANIFEST).read_bytes()
-    assert set(json.loads(first)) == {"generator", "format", "protected", "files"}
+    assert first == second
+    assert _tree_part(first) == _tree_part((REPO / "output" / MANIFEST).read_bytes())
+    assert set(json.loads(first)) == {"generator", "format", "protected", "files", "inputs"}
+    monkeypatch.setattr(_version, "__version__", "99.0.0")
+    monkeypatch.setattr(state, "__version__", "99.0.0", raising=False)
+    monkeypatch.setattr("generator._package.__version__", "99.0.0")
+    generator._package.code_identity.cache_clear()
+    try:
+        generator.render(config, output=tmp_path / "c")
+    finally:
+        generator._package.code_identity.cache_clear()
+    third = (tmp_path / "c" / MANIFEST).read_bytes()
+    assert _tree_part(third) == _tree_part(first)
+    assert json.loads(third)["inputs"]["digest"] != json.loads(first)["inputs"]["digest"]
+    assert generator.check(config, output=tmp_path / "c").in_sync  # another tfgen's record is not drift
 
 
 def test_a_manifest_an_older_tfgen_wrote_is_in_sync_until_the_tree_changes(tmp_path: Path) -> None:
     """An upgrade is not drift: a manifest with the tfgen_version older tfgens wrote is
-    kept while what it records is the same, and rewritten without it at the next change."""
+    in sync while what it records is the same; a render rewrites it without the version,
+    with this tfgen's fingerprint."""
     config = REPO / "environments.yaml"
     out = tmp_path / "out"
     generator.render(config, output=out)
-    body = json.loads((out / MANIFEST).read_text())
+    fresh = (out / MANIFEST).read_bytes()
+    body = json.loads(fresh)
+    body.pop("inputs")
     old = {"generator": "tfgen", "format": 1, "tfgen_version": "0.0.9", **body}
     (out / MANIFEST).write_text(json.dumps(old, indent=1) + "\n")
-    before = (out / MANIFEST).read_bytes()
     assert generator.check(config, output=out).in_sync
-    generator.render(config, output=out)
-    assert (out / MANIFEST).read_bytes() == before
-    body["files"].pop("root.hcl")  # what it records differs: written again, without the version
+    result = generator.render(config, output=out)
+    assert result.count("unchanged") == len(body["files"]) and result.manifest == "unchanged"
+    assert (out / MANIFEST).read_bytes() == fresh
+    body["files"].pop("root.hcl")  # what it records differs: not in sync, written again
     (out / MANIFEST).write_text(json.dumps({**old, "files": body["files"]}, indent=1) + "\n")
     assert not generator.check(config, output=out).in_sync
     generator.render(config, output=out)
-    assert (out / MANIFEST).read_bytes() == (REPO / "output" / MANIFEST).read_bytes()
+    assert (out / MANIFEST).read_bytes() == fresh
 
 
 def test_manifest_round_trip(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -117,41 +117,64 @@ def _type_text(value: Any) -> str:
     return re.sub(r"\s+", " ", str(value)).strip()
 
 
-def read_module_dir(directory: Path, origin: str | None = None) -> Interface:
-    """The interface declared by the ``*.tf`` files directly in *directory* (and the
-    providers of the local modules they call)."""
-    if not directory.is_dir():
-        raise InterfaceError(f"{directory} is not a directory")
+def _folder_texts(folder: Path) -> list[tuple[str, str]]:
+    """The ``*.tf`` and ``*.tf.json`` files directly in *folder*, by name."""
+    files = sorted(p for p in folder.iterdir() if p.name.endswith((".tf", ".tf.json")) and p.is_file())
+    texts: list[tuple[str, str]] = []
+    for path in files:
+        try:
+            texts.append((path.name, path.read_text(encoding="utf-8")))
+        except (UnicodeDecodeError, OSError) as exc:
+            raise InterfaceError(f"{path.name}: {exc}") from None
+    return texts
 
-    def texts_of(folder: Path) -> list[tuple[str, str]]:
-        files = sorted(p for p in folder.iterdir() if p.name.endswith((".tf", ".tf.json")) and p.is_file())
-        texts: list[tuple[str, str]] = []
-        for path in files:
-            try:
-                texts.append((path.name, path.read_text(encoding="utf-8")))
-            except (UnicodeDecodeError, OSError) as exc:
-                raise InterfaceError(f"{path.name}: {exc}") from None
-        return texts
 
-    texts = texts_of(directory)
-    if not texts:
-        raise InterfaceError(f"{directory} holds no .tf files")
-    interface = _interface(texts, origin or str(directory))
+def _nested_folders(
+    directory: Path, texts: list[tuple[str, str]]
+) -> Iterator[tuple[Path, dict[str, RequiredProvider] | None]]:
+    """Each folder of a local module that the module in *directory* (whose files are
+    *texts*) calls, directly or through another, once, with the providers it requires;
+    None for a folder tfgen cannot read (OpenTofu reports it), whose calls are not followed."""
     seen = {directory.resolve()}
     pending = [directory / s for s in _local_calls(texts)]
-    extra: list[Mapping[str, RequiredProvider]] = []
     while pending:
         folder = pending.pop().resolve()
         if folder in seen or not folder.is_dir():
             continue
         seen.add(folder)
         try:
-            texts = texts_of(folder)
-            extra.append(_providers(texts))
+            found = _folder_texts(folder)
+            providers = _providers(found)
         except InterfaceError:
-            continue  # a nested module tfgen cannot read: OpenTofu reports it
-        pending += [folder / s for s in _local_calls(texts)]
+            yield folder, None
+            continue
+        yield folder, providers
+        pending += [folder / s for s in _local_calls(found)]
+
+
+def read_module_dir(directory: Path, origin: str | None = None) -> Interface:
+    """The interface declared by the ``*.tf`` files directly in *directory* (and the
+    providers of the local modules they call)."""
+    if not directory.is_dir():
+        raise InterfaceError(f"{directory} is not a directory")
+    texts = _folder_texts(directory)
+    if not texts:
+        raise InterfaceError(f"{directory} holds no .tf files")
+    interface = _interface(texts, origin or str(directory))
+    extra: list[Mapping[str, RequiredProvider]] = [
+        found for _folder, found in _nested_folders(directory, texts) if found is not None
+    ]
     return _with_nested(interface, extra)
+
+
+def module_folders(directory: Path) -> list[Path]:
+    """Every folder whose files :func:`read_module_dir` reads for *directory*: the
+    directory itself and the local modules it calls (what a render's fingerprint covers)."""
+    try:
+        texts = _folder_texts(directory) if directory.is_dir() else []
+    except InterfaceError:
+        texts = []
+    return [directory, *(folder for folder, _found in _nested_folders(directory, texts))]
 
 
 def _top_texts(files: Mapping[str, bytes], folder: str) -> list[tuple[str, str]]:

@@ -318,6 +318,12 @@ def check_lock(project: Project, shown: str) -> list[Diagnostic]:
 # --- interfaces for validate -------------------------------------------------------------
 
 
+def local_directories(project: Project) -> list[Path]:
+    """Where Terragrunt finds each local module the project deploys."""
+    found = (local_directory(project, pin.source) for pin in pins(project) if pin.parsed.kind == "local")
+    return sorted({d for d in found if d is not None})
+
+
 def local_directory(project: Project, source: str) -> Path | None:
     """Where Terragrunt finds a local module: relative to a unit's directory."""
     unit = _unit_of(project, source)
