@@ -366,8 +366,8 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
     used = shared.overridden(unit)[1]
     tenant = "tenant" in used and unit.tenant is not None
     locals_ = shared.one(
-        ("locals", unit.own_protection, unit.deletion_protection, "env" in used, "region" in used, "project" in used,
-         tenant),
+        ("locals", unit.deletion_protection if unit.own_protection else None, "env" in used, "region" in used,
+         "project" in used, tenant),
         lambda: _leaf_locals(unit, used, tenant, shared),
     )
     # A dependency whose outputs nothing reads only orders the units: a `dependencies`
