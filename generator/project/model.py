@@ -1241,29 +1241,28 @@ def waves(project: Project) -> list[list[Unit]]:
 def find_cycle(project: Project) -> list[Unit] | None:
     """One dependency cycle as a list of units (first repeated at the end), or None."""
     graph = edges(project)
-    state: dict[Key, int] = {}
+    state: dict[Key, int] = {}  # 1: on the trail, 2: done
     for start in graph:
         if state.get(start):
             continue
-        stack: list[tuple[Key, int]] = [(start, 0)]
-        trail: list[Key] = []
+        # depth first, each node's targets in order: an iterator per node on the trail
+        state[start] = 1
+        trail: list[Key] = [start]
+        stack = [iter(graph[start])]
         while stack:
-            node, index = stack.pop()
-            if index == 0:
-                state[node] = 1
-                trail.append(node)
-            targets = graph.get(node, [])
-            if index < len(targets):
-                stack.append((node, index + 1))
-                nxt = targets[index]
-                if state.get(nxt) == 1:
+            for nxt in stack[-1]:
+                seen = state.get(nxt)
+                if seen == 1:
                     cycle = [*trail[trail.index(nxt) :], nxt]
                     return [u for k in cycle if (u := project.unit(k)) is not None]
-                if not state.get(nxt):
-                    stack.append((nxt, 0))
+                if not seen:
+                    state[nxt] = 1
+                    trail.append(nxt)
+                    stack.append(iter(graph.get(nxt, ())))
+                    break
             else:
-                state[node] = 2
-                trail.pop()
+                state[trail.pop()] = 2
+                stack.pop()
     return None
 
 
