@@ -201,3 +201,32 @@ def test_the_renderer_counts_what_it_does(synthetic: Path) -> None:
     # a second pass formats again only the files whose templates have no sections
     leaves = sum(1 for f in files if f.template == "terragrunt.hcl.j2")
     assert renderer.formatted - formatted == len(files) - leaves
+
+
+def test_leaves_share_what_they_have_in_common(synthetic: Path) -> None:
+    """The planner makes each distinct locals block, dependency list, ordering list and
+    inputs map once and shares it between the leaves that have it (read-only): a large
+    tree would otherwise hold each once per leaf (bench/README.md, issue 27's memory)."""
+    project = api.load(synthetic).project
+    leaves = [f for f in plan(project) if f.template == "terragrunt.hcl.j2"]
+    assert len(leaves) == len(project.units) == 80
+    for name in ("locals", "dependencies", "ordering", "inputs"):
+        objects = {id(leaf.context[name]) for leaf in leaves}
+        # what they hold repeats across the environments and regions: 80 leaves, far fewer
+        # objects (one per distinct content, or a few: inputs are shared by their parts)
+        contents = {repr(leaf.context[name]) for leaf in leaves}
+        assert len(contents) <= len(objects) < len(leaves) // 2, name
+
+
+def test_units_with_the_same_sources_share_them(synthetic: Path) -> None:
+    """The semantic checks work out each unit's input sources once per distinct set of
+    places that write them, and rules that remember what they checked by that identity
+    check each set once, not once per unit."""
+    from generator.checks.base import Context, unit_sources
+
+    project = api.load(synthetic).project
+    ctx = Context(project)
+    tuples = {id(unit_sources(ctx, unit)) for unit in project.units}
+    specs = {unit.spec.name for unit in project.units}
+    assert len(tuples) <= len(specs) + len(project.environments) * len(specs)
+    assert len(tuples) < len(project.units)

@@ -27,6 +27,7 @@ from ..project.model import (
     Region,
     Unit,
     env_locals,
+    mapping_at,
     region_locals,
     value_at,
 )
@@ -43,6 +44,7 @@ class Context:
     _subnet_plans: dict[tuple[str, ...], Any] = field(default_factory=dict)  # network.SubnetPlan tuples
     _sources: dict[tuple[str, ...], InputSource | None] = field(default_factory=dict)
     _unit_sources: dict[tuple[str, str, str], tuple[InputSource, ...]] = field(default_factory=dict)
+    _same_sources: dict[tuple[Any, ...], tuple[InputSource, ...]] = field(default_factory=dict)
 
     @property
     def doc(self) -> Document:
@@ -119,7 +121,23 @@ def unit_sources(ctx: Context, unit: Unit) -> tuple[InputSource, ...]:
     worked out once per unit, each place read once whichever unit asks."""
     found = ctx._unit_sources.get(unit.key)
     if found is None:
-        found = ctx._unit_sources[unit.key] = tuple(_unit_sources(ctx, unit))
+        # Units of one name and module whose environment and region write nothing for
+        # them have the same sources everywhere: one tuple, shared (rules that remember
+        # what they checked by its identity then check it once).
+        layers = unit.layers
+        if len(layers) == len(_OVERRIDE_LAYERS):
+            present = tuple(bool(m) for m in layers)
+            env, region = unit.environment.name, unit.region.name
+            signature = (
+                unit.module.id, unit.spec.name, unit.tenant.name if unit.tenant is not None and present[4] else "",
+                env if present[2] or present[3] else "", region if present[3] else "", present,
+            )
+            found = ctx._same_sources.get(signature)
+            if found is None:
+                found = ctx._same_sources[signature] = tuple(_unit_sources(ctx, unit, present))
+        else:
+            found = tuple(_unit_sources(ctx, unit))
+        ctx._unit_sources[unit.key] = found
     return found
 
 
@@ -138,12 +156,19 @@ def provider_sources(unit: Unit) -> tuple[InputSource, ...]:
 _LAYERS = tuple((str(i), layer, *layer.uses) for i, layer in enumerate(UNIT_INPUTS.layers))
 
 
-def _unit_sources(ctx: Context, unit: Unit) -> Iterator[InputSource]:
+#: UNIT_INPUTS's layers after the catalog's: those of Unit.layers.
+_OVERRIDE_LAYERS = UNIT_INPUTS.layers[1:]
+
+
+def _unit_sources(ctx: Context, unit: Unit, present: tuple[bool, ...] | None = None) -> Iterator[InputSource]:
+    """*present*: which of Unit.layers hold something (a layer that holds nothing gives no inputs)."""
     name, env, region = unit.spec.name, unit.environment.name, unit.region.name
     tenant = unit.tenant.name if unit.tenant is not None else ""
     for index, layer, uses_unit, uses_env, uses_region in _LAYERS:
         if layer.catalog:
             source = _source(ctx, index, layer, unit.module, "", "", "")
+        elif present is not None and not present[int(index) - 1]:
+            continue
         elif layer.uses_tenant:
             if not tenant:
                 continue  # a shared unit has no tenant layer
@@ -193,7 +218,16 @@ def input_sources(ctx: Context) -> Iterator[InputSource]:
                 regions = [(e.name, r.name) for e in envs for r in e.regions]
             else:
                 regions = [(e.name, "") for e in envs] if uses_env else [("", "")]
-            places = [(None, n, e, r) for n in names for e, r in regions]
+            if uses_unit:
+                # Only a name its place's mapping of units holds can give inputs there:
+                # the others (most, in a large project) are not looked up one by one.
+                cut = layer.path.index("{unit}")
+                held = [
+                    (e, r, mapping_at(ctx.doc.data, layer.key_path(env=e, region=r)[:cut])) for e, r in regions
+                ]
+                places = [(None, n, e, r) for n in names for e, r, units in held if n in units]
+            else:
+                places = [(None, n, e, r) for n in names for e, r in regions]
         for module, name, env, region in places:
             source = _source(ctx, index, layer, module, name, env, region)
             if source is not None:

@@ -301,10 +301,22 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
     """``dependency.<name>`` names a dependency of the unit's module, with an output its
     target declares; ``var.``, ``module.``, ``data.`` ... do not exist in Terragrunt."""
     reported: set[tuple[str, KeyPath, str]] = set()
+    # A unit whose sources, dependencies and targets' interfaces are those of a unit
+    # checked already finds only what that unit reported (every marker is made of them).
+    checked: set[tuple[Any, ...]] = set()
     for unit in ctx.project.units:
+        wires = ctx.project.wiring.get(unit.key, ())
+        sources = unit_sources(ctx, unit)
+        signature = (
+            unit.module.id, id(sources), id(unit.dependencies),
+            tuple((w.dependency.name, w.target.module.id, w.target.pin) for w in wires),
+        )
+        if signature in checked:
+            continue
+        checked.add(signature)
         declared = {d.name: d for d in unit.dependencies}
-        targets = {w.dependency.name: w.target for w in ctx.project.wiring.get(unit.key, ())}
-        for source in (*unit_sources(ctx, unit), *provider_sources(unit)):
+        targets = {w.dependency.name: w.target for w in wires}
+        for source in (*sources, *provider_sources(unit)):
             for path, foreign, dependencies in _references(ctx, source):
                 for namespace, traversal in foreign:
                     marker = (source.doc.file, path, namespace)
@@ -571,10 +583,17 @@ def read_outputs_have_mocks(ctx: Context) -> Iterator[Diagnostic]:
     expression) has a ``mock_outputs`` entry: until the dependency is applied, Terragrunt
     plans the unit with the mocks, and a read output without one fails that plan."""
     reported: set[tuple[str, KeyPath, str]] = set()
+    # A unit with the sources and wired dependencies of a unit checked already finds
+    # only what that unit reported (every marker is made of them).
+    checked: set[tuple[Any, ...]] = set()
     for unit in ctx.project.units:
         wires = ctx.project.wiring.get(unit.key, ())
         if not wires:
             continue
+        signature = (unit.module.id, id(unit_sources(ctx, unit)), tuple(id(w.dependency) for w in wires))
+        if signature in checked:
+            continue
+        checked.add(signature)
         by_name = {w.dependency.name: w.dependency for w in wires}
         for dep in by_name.values():
             for input_name, wanted in dep.outputs.items():

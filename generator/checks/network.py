@@ -388,8 +388,14 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
     2^newbits, and the subnets of different inputs of one place do not overlap."""
     seen: set[tuple[tuple[str, ...], str, str]] = set()
     reported: set[tuple[KeyPath, str]] = set()
+    # The same plans in VPCs of the same size and zones fit or not alike: worked out once.
+    problems: dict[tuple[int, int, tuple[str, ...]], bool] = {}
+    networks: dict[str, ipaddress.IPv4Network | str] = {}
     for unit in ctx.project.units:
-        network = parse_cidr(unit.region.vpc_cidr)
+        cidr = unit.region.vpc_cidr
+        network = networks.get(cidr)
+        if network is None:
+            network = networks[cidr] = parse_cidr(cidr)
         if isinstance(network, str):
             continue
         for source in unit_sources(ctx, unit):
@@ -398,7 +404,13 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
             if not plans or marker in seen:
                 continue
             seen.add(marker)
-            for where, message, hint in subnet_plan_problems(network, len(unit.region.azs), plans):
+            # whether plans fit depends on the VPC's size alone (its address is only told)
+            memo = (network.prefixlen, len(unit.region.azs), source.key)
+            if problems.get(memo) is False:
+                continue
+            found = list(subnet_plan_problems(network, len(unit.region.azs), plans))
+            problems[memo] = bool(found)
+            for where, message, hint in found:
                 path = (*unit.region.path, where)
                 text = f"unit '{unit.name}': {message}"
                 if (path, message) not in reported:

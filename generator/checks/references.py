@@ -231,14 +231,18 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
         tuple[InputSource, dict[str, Unit], dict[tuple[str, str], Unit], dict[tuple[str, str, str], Unit]],
     ] = {}
     for unit in ctx.project.units:
+        env_name, region_name = unit.environment.name, unit.region.name
+        tenant = unit.tenant.name if unit.tenant is not None else ""
         for source in unit_sources(ctx, unit):
-            placed = placements.setdefault(source.key, (source, {}, {}, {}))
-            placed[1].setdefault(unit.environment.name, unit)
-            placed[2].setdefault((unit.environment.name, unit.region.name), unit)
-            tenant = unit.tenant.name if unit.tenant is not None else ""
-            placed[3].setdefault((unit.environment.name, unit.region.name, tenant), unit)
+            placed = placements.get(source.key)
+            if placed is None:
+                placed = placements[source.key] = (source, {}, {}, {})
+            placed[1].setdefault(env_name, unit)
+            placed[2].setdefault((env_name, region_name), unit)
+            placed[3].setdefault((env_name, region_name, tenant), unit)
     found: dict[tuple[str, KeyPath, str], tuple[Document, KeyPath, str, list[str]]] = {}
     scopes: dict[tuple[str, str, str], dict[str, Any]] = {}
+    verdicts: dict[tuple[tuple[str, ...], tuple[str, str, str]], Any] = {}
     for source, by_env, by_region, by_tenant in placements.values():
         for path, expr in source_expressions(ctx, source):
             for ref in local_references(expr.text):
@@ -253,9 +257,12 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
                     if ref[:2] == ("env", "sizing") and env.sizing_tier is not None and env.sizing_tier not in tiers:
                         continue  # the unknown tier is reported already
                     placement = (env.name, region.name, unit.tenant.name if unit.tenant is not None else "")
-                    if placement not in scopes:
-                        scopes[placement] = _scopes(ctx, unit)
-                    missing = undefined_reference(ref, scopes[placement])
+                    # many sources read the same local in the same places: each looked up once
+                    missing = verdicts.get((ref, placement), verdicts)
+                    if missing is verdicts:
+                        if placement not in scopes:
+                            scopes[placement] = _scopes(ctx, unit)
+                        missing = verdicts[(ref, placement)] = undefined_reference(ref, scopes[placement])
                     if missing is None:
                         continue
                     place = (

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..errors import ArgumentError, ArgumentProblem, Diagnostic, KeyPath, Location
 from . import layout
@@ -420,6 +420,30 @@ class Unit:
     #: The tenant of a per_tenant unit's instance; None: a shared unit.
     tenant: Tenant | None = None
 
+    # key, instance and directory are read hundreds of thousands of times in a large
+    # project (checks, wiring, planning): worked out once, when the unit is made (the
+    # fields they derive from are frozen; replace() makes them anew). Set in the same
+    # order for every unit, they keep the instances' shared-key dicts (functools.
+    # cached_property would add them in the order they are first read, and take a lock).
+    if TYPE_CHECKING:
+        #: (environment, region, unit); a tenant's instance is ``<tenant>/<unit>``.
+        key: ClassVar[tuple[str, str, str]]
+        #: The unit's name, ``<tenant>/<unit>`` for a tenant's instance.
+        instance: ClassVar[str]
+        #: Its directory in the tree.
+        directory: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        tenant = self.tenant.name if self.tenant is not None else None
+        name = self.spec.name
+        instance = name if tenant is None else f"{tenant}/{name}"
+        object.__setattr__(self, "instance", instance)
+        object.__setattr__(self, "key", (self.environment.name, self.region.name, instance))
+        object.__setattr__(
+            self, "directory",
+            layout.unit_directory(self.environment.name, self.region.name, self.layer, name, tenant=tenant),
+        )
+
     @property
     def pin(self) -> str | None:
         """The version this unit deploys: its own override, else the catalog's."""
@@ -435,18 +459,8 @@ class Unit:
         return self.spec.name
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """(environment, region, unit); a tenant's instance is ``<tenant>/<unit>``."""
-        return (self.environment.name, self.region.name, self.instance)
-
-    @property
     def tenant_name(self) -> str | None:
         return self.tenant.name if self.tenant is not None else None
-
-    @property
-    def instance(self) -> str:
-        """The unit's name, ``<tenant>/<unit>`` for a tenant's instance."""
-        return self.spec.name if self.tenant is None else f"{self.tenant.name}/{self.spec.name}"
 
     @property
     def address(self) -> str:
@@ -454,13 +468,6 @@ class Unit:
 
     def __repr__(self) -> str:
         return f"<Unit {self.address} ({self.module.id})>"
-
-    @property
-    def directory(self) -> str:
-        return layout.unit_directory(
-            self.environment.name, self.region.name, self.layer, self.spec.name,
-            tenant=self.tenant.name if self.tenant is not None else None,
-        )
 
     @property
     def state_directory(self) -> str:
@@ -898,6 +905,8 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     shared: dict[tuple[int, ...], Mapping[str, Any]] = {}
     # Likewise, units with the same own dependencies share one merged tuple.
     shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]] = {}
+    # Each unit name's layers where no environment, region or tenant names it (_place).
+    static: dict[tuple[str, str], tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]] = {}
     shared_specs = [s for s in specs if not s.per_tenant]
     tenant_specs = [s for s in specs if s.per_tenant]
     for env in environments:
@@ -908,7 +917,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                 owners += [(tn, tenant_specs) for tn in tenants if tn.exists_in(env.name, region.name)]
             for tenant, owned_specs in owners:
                 _place(owned_specs, env, region, tenant, data, doc, modules, errors, shared, shared_dependencies,
-                       units, dormant)
+                       units, dormant, static)
     project = Project(
         root=root,
         document=doc,
@@ -932,6 +941,19 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     return project, errors + wiring_errors
 
 
+def _varies(layer: Layer) -> bool:
+    """Whether *layer*'s values differ between environments, regions or tenants."""
+    return layer.uses[1] or layer.uses[2] or layer.uses_tenant
+
+
+def _layers_of(
+    name: str, places: Sequence[tuple[Mapping[str, Any], KeyPath]]
+) -> tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]:
+    """Unit *name*'s mapping in each of *places* (_units_of), and their identities (0: empty)."""
+    layers = tuple(mapping_at(found.get(name), rest) for found, rest in places)
+    return layers, tuple(id(layer) if layer else 0 for layer in layers)
+
+
 def _place(
     specs: Sequence[UnitSpec],
     env: Environment,
@@ -945,6 +967,7 @@ def _place(
     shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]],
     units: list[Unit],
     dormant: list[Unit],
+    static: dict[tuple[str, str], tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]],
 ) -> None:
     """Places *specs* in *env*/*region* (for *tenant*: that tenant's instances)."""
     override_layers = UNIT_OVERRIDES.layers
@@ -958,8 +981,14 @@ def _place(
     if tenant is not None:
         overridden |= tenant.unit_overrides.keys()
     tag_places = [_units_of(data, layer, env.name, region.name, tenant_name) for layer in tag_layers]
+    # The layers of environments, regions and tenants that name some unit here: a unit
+    # named in none of them has the same layers in every place (its own and the
+    # defaults'), read once per unit name (*static*), not once per placement.
+    varying = [found for (found, _), layer in zip(places, override_layers, strict=True) if found and _varies(layer)]
+    varying_tags = [found for (found, _), layer in zip(tag_places, tag_layers, strict=True) if found and _varies(layer)]
     for spec in specs:
-        owned = tuple(_overrides(spec, env, region, tenant)) if spec.name in overridden else ()
+        name = spec.name
+        owned = tuple(_overrides(spec, env, region, tenant)) if name in overridden else ()
         module = modules.get(_module_id(spec, env, region, owned))
         if module is None:
             continue
@@ -967,13 +996,24 @@ def _place(
         if why_not_placed(spec, env, region, layer, check_layer=False, tenant=tenant):
             continue
         off = layer in region.layers_off
-        layers = tuple(mapping_at(found.get(spec.name), rest) for found, rest in places)
-        key = tuple(id(layer) if layer else 0 for layer in layers)
+        if any(name in found for found in varying):
+            layers, key = _layers_of(name, places)
+        else:
+            same = static.get(("inputs", name))
+            if same is None:
+                same = static[("inputs", name)] = _layers_of(name, places)
+            layers, key = same
         overrides = shared.get(key)
         if overrides is None:
             values = dict(zip(override_layers, layers, strict=True))
             overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
-        tags = _unit_tags([mapping_at(found.get(spec.name), rest) for found, rest in tag_places], module)
+        if any(name in found for found in varying_tags):
+            tags = _unit_tags([mapping_at(found.get(name), rest) for found, rest in tag_places], module)
+        else:
+            same = static.get(("tags", name))
+            if same is None:
+                same = static[("tags", name)] = _layers_of(name, tag_places)
+            tags = _unit_tags(same[0], module) if any(same[1]) else {}
         if tags and module.tags_input is not None:
             overrides = deep_merge(overrides, {module.tags_input: tags})
         elif module.tags_input is None:
@@ -1045,20 +1085,37 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
     specs = {s.name: s for s in project.unit_specs}
     reported: set[tuple[str, KeyPath, str, str]] = set()
     tenant_names = {t.name for t in project.tenants}
+    # The units of one directory that depend on one target share the path from their
+    # parent directory: worked out once per (target, parent), not once per dependency.
+    from_parent: dict[tuple[str, str], str] = {}
+
+    def relative(target: str, start: str) -> str:
+        if target == start or "/" not in start or target.startswith(start + "/"):
+            return layout.relative_path(target, start)
+        above = layout.parent(start)
+        found = from_parent.get((target, above))
+        if found is None:
+            found = from_parent[(target, above)] = layout.relative_path(target, above)
+        return "../" + found if found != "." else ".."
+
+    by_key = project._units_by_key()
     for unit in project.units:
         resolved: list[Wiring] = []
         for dep in unit.dependencies:
             region = dep.region or unit.region.name
             owner, _, dep_unit = dep.unit.rpartition("/")
-            refused = _tenant_boundary(unit, dep, owner, specs.get(dep_unit), tenant_names, reported)
-            if refused is not None:
-                if refused.message:
-                    errors.append(refused)
-                continue
+            spec = specs.get(dep_unit)
+            # only a tenant's name, or a per_tenant target, can cross a tenant boundary
+            if owner or (spec is not None and spec.per_tenant):
+                refused = _tenant_boundary(unit, dep, owner, spec, tenant_names, reported)
+                if refused is not None:
+                    if refused.message:
+                        errors.append(refused)
+                    continue
             instance = dep_unit
-            if dep_unit in specs and specs[dep_unit].per_tenant and unit.tenant is not None:
+            if spec is not None and spec.per_tenant and unit.tenant is not None:
                 instance = f"{unit.tenant.name}/{dep_unit}"
-            target = project.unit((unit.environment.name, region, instance))
+            target = by_key.get((unit.environment.name, region, instance))
             if target is None:
                 if dep_unit not in placeable:
                     continue
@@ -1085,8 +1142,7 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
                     )
                 )
                 continue
-            relative = layout.relative_path(target.directory, unit.directory)
-            resolved.append(Wiring(dep, target, relative))
+            resolved.append(Wiring(dep, target, relative(target.directory, unit.directory)))
         wiring[unit.key] = tuple(resolved)
     return wiring, errors
 
@@ -1185,29 +1241,28 @@ def waves(project: Project) -> list[list[Unit]]:
 def find_cycle(project: Project) -> list[Unit] | None:
     """One dependency cycle as a list of units (first repeated at the end), or None."""
     graph = edges(project)
-    state: dict[Key, int] = {}
+    state: dict[Key, int] = {}  # 1: on the trail, 2: done
     for start in graph:
         if state.get(start):
             continue
-        stack: list[tuple[Key, int]] = [(start, 0)]
-        trail: list[Key] = []
+        # depth first, each node's targets in order: an iterator per node on the trail
+        state[start] = 1
+        trail: list[Key] = [start]
+        stack = [iter(graph[start])]
         while stack:
-            node, index = stack.pop()
-            if index == 0:
-                state[node] = 1
-                trail.append(node)
-            targets = graph.get(node, [])
-            if index < len(targets):
-                stack.append((node, index + 1))
-                nxt = targets[index]
-                if state.get(nxt) == 1:
+            for nxt in stack[-1]:
+                seen = state.get(nxt)
+                if seen == 1:
                     cycle = [*trail[trail.index(nxt) :], nxt]
                     return [u for k in cycle if (u := project.unit(k)) is not None]
-                if not state.get(nxt):
-                    stack.append((nxt, 0))
+                if not seen:
+                    state[nxt] = 1
+                    trail.append(nxt)
+                    stack.append(iter(graph.get(nxt, ())))
+                    break
             else:
-                state[node] = 2
-                trail.pop()
+                state[trail.pop()] = 2
+                stack.pop()
     return None
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ..errors import Diagnostic, InputError, Location
 from ..hcl import literal as hcl
@@ -27,6 +27,8 @@ from ..project.model import (
 )
 from ..project.values import HclExpr, dependencies_named, expressions, locals_used, reads_envcommon_include
 from .pipelines import pipelines
+
+T = TypeVar("T")
 
 #: Terraform commands for which a dependency's mock outputs may stand in.
 MOCK_COMMANDS = ("init", "validate", "plan")
@@ -221,7 +223,12 @@ def root_file(project: Project, header: str) -> PlannedFile:
     )
 
 
-def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
+def _envcommon(
+    module: Module, project: Project, header: str, tenant_modules: frozenset[str] | None = None
+) -> PlannedFile:
+    """*tenant_modules*: the ids of modules with a per_tenant unit (worked out here if None)."""
+    if tenant_modules is None:
+        tenant_modules = frozenset(u.module.id for u in project.units if u.tenant is not None)
     return PlannedFile(
         module.envcommon_path,
         "envcommon.hcl.j2",
@@ -234,7 +241,7 @@ def _envcommon(module: Module, project: Project, header: str) -> PlannedFile:
             "providers_override": providers_override_contents(module),
             # local.tenant for the catalog's inputs of per_tenant units (validation refuses
             # a read of it by a shared unit)
-            "tenant": any(u.module is module and u.tenant is not None for u in project.units),
+            "tenant": module.id in tenant_modules,
         },
     )
 
@@ -248,6 +255,18 @@ class _Shared:
         self.project_locals = project_locals(project)
         self._wired: dict[int, tuple[Dependency, dict[str, HclExpr]]] = {}
         self._overridden: dict[tuple[str, int, bool], tuple[Mapping[str, Any], dict[str, Any], frozenset[str]]] = {}
+        self._read: dict[tuple[str, int, int], tuple[tuple[Dependency, ...], frozenset[str], frozenset[str]]] = {}
+        self._one: dict[tuple[Any, ...], Any] = {}
+
+    def one(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """The value *make* gives, made once per *key* and shared by every leaf that asks:
+        the leaves' locals, dependency blocks, ordering paths and inputs repeat across
+        environments and regions, and a large tree would otherwise hold each once per leaf
+        (the renderer then meets the same objects again, too)."""
+        found = self._one.get(key, self)
+        if found is self:
+            found = self._one[key] = make()
+        return cast(T, found)
 
     def wired(self, dependency: Dependency) -> dict[str, HclExpr]:
         """Inputs that read the outputs of *dependency*."""
@@ -274,12 +293,12 @@ class _Shared:
 
 
 def _leaf_inputs(unit: Unit, project: Project, shared: _Shared) -> dict[str, Any]:
-    """model.leaf_inputs, from the shared (cached) parts."""
-    inputs: dict[str, Any] = {}
-    for wire in project.wiring.get(unit.key, ()):
-        inputs.update(shared.wired(wire.dependency))
-    inputs.update(shared.overridden(unit)[0])
-    return inputs
+    """model.leaf_inputs, from the shared (cached) parts; one dict (read-only) for the
+    leaves made of the same parts."""
+    parts = [shared.wired(wire.dependency) for wire in project.wiring.get(unit.key, ())]
+    parts.append(shared.overridden(unit)[0])
+    # every part is held by *shared* for the whole plan: its id stays its own
+    return shared.one(("inputs", *map(id, parts)), lambda: {k: v for part in parts for k, v in part.items()})
 
 
 def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = None) -> frozenset[str]:
@@ -287,13 +306,24 @@ def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = Non
     or referenced as ``dependency.NAME`` by an expression of the catalog's inputs (in
     _envcommon, which Terragrunt evaluates with the leaf's dependency blocks) or of an
     override. Every one of them needs a ``dependency`` block in the leaf."""
-    used = (shared or _Shared(project)).overridden(unit)[1]
-    catalog = unit.module.dependency_reads
-    return frozenset(
-        wire.dependency.name
-        for wire in project.wiring.get(unit.key, ())
-        if wire.dependency.outputs or wire.dependency.name in catalog or f"dependency.{wire.dependency.name}" in used
-    )
+    shared = shared or _Shared(project)
+    used = shared.overridden(unit)[1]
+    wires = project.wiring.get(unit.key, ())
+    # Which of the unit's dependencies are read depends on them, the catalog's reads and
+    # the overrides' alone: worked out once for units that share all three.
+    key = (unit.module.id, id(unit.dependencies), id(used))
+    hit = shared._read.get(key)
+    if hit is None or hit[0] is not unit.dependencies or hit[1] is not used:
+        catalog = unit.module.dependency_reads
+        read = frozenset(
+            dep.name for dep in unit.dependencies
+            if dep.outputs or dep.name in catalog or f"dependency.{dep.name}" in used
+        )
+        hit = shared._read[key] = (unit.dependencies, used, read)
+    read = hit[2]
+    if len(wires) == len(read) and all(wire.dependency.name in read for wire in wires):
+        return read
+    return frozenset(wire.dependency.name for wire in wires if wire.dependency.name in read)
 
 
 def _promotion(unit: Unit) -> dict[str, str] | None:
@@ -334,34 +364,27 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
     # Wired inputs read dependency outputs (dependency and output names are identifiers),
     # never a local: the overrides alone decide which locals the leaf needs.
     used = shared.overridden(unit)[1]
-    locals_: dict[str, Any] = {}
-    env = f'read_terragrunt_config(find_in_parent_folders("{layout.ENV_FILE}")).locals'
-    if unit.own_protection:
-        # The unit's own deletion policy, seen by the inputs that follow it (carried here).
-        policy = "true" if unit.deletion_protection else "false"
-        locals_["env"] = HclExpr(f"merge({env}, {{ deletion_protection = {policy} }})")
-    elif "env" in used:
-        locals_["env"] = HclExpr(env)
-    if "region" in used:
-        locals_["region"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.REGION_FILE}")).locals')
-    if "project" in used:
-        locals_["project"] = shared.project_locals
-    if "tenant" in used and unit.tenant is not None:
-        locals_["tenant"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.TENANT_FILE}")).locals')
+    tenant = "tenant" in used and unit.tenant is not None
+    locals_ = shared.one(
+        ("locals", unit.deletion_protection if unit.own_protection else None, "env" in used, "region" in used,
+         "project" in used, tenant),
+        lambda: _leaf_locals(unit, used, tenant, shared),
+    )
     # A dependency whose outputs nothing reads only orders the units: a `dependencies`
     # path, so Terragrunt never runs `output` in it (nor needs its state) to plan this one.
     read = read_dependencies(unit, project, shared)
     wires = project.wiring.get(unit.key, ())
-    dependencies = [
-        {
-            "name": wire.dependency.name,
-            "config_path": wire.config_path,
-            "mock_outputs": wire.dependency.mock_outputs,
-        }
-        for wire in wires
-        if wire.dependency.name in read
-    ]
-    ordering = [wire.config_path for wire in wires if wire.dependency.name not in read]
+    blocks = [wire for wire in wires if wire.dependency.name in read]
+    # mock_outputs are held by the units' dependencies for the whole plan: their ids stay theirs
+    dependencies = shared.one(
+        ("dependencies", *((w.dependency.name, w.config_path, id(w.dependency.mock_outputs)) for w in blocks)),
+        lambda: [
+            {"name": w.dependency.name, "config_path": w.config_path, "mock_outputs": w.dependency.mock_outputs}
+            for w in blocks
+        ],
+    )
+    paths = tuple(wire.config_path for wire in wires if wire.dependency.name not in read)
+    ordering = shared.one(("ordering", *paths), lambda: list(paths))
     return PlannedFile(
         layout.unit_file(unit.directory),
         "terragrunt.hcl.j2",
@@ -384,6 +407,25 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
     )
 
 
+def _leaf_locals(unit: Unit, used: frozenset[str], tenant: bool, shared: _Shared) -> dict[str, Any]:
+    """The locals block of a leaf: the scopes its overrides read (*tenant*: local.tenant)."""
+    locals_: dict[str, Any] = {}
+    env = f'read_terragrunt_config(find_in_parent_folders("{layout.ENV_FILE}")).locals'
+    if unit.own_protection:
+        # The unit's own deletion policy, seen by the inputs that follow it (carried here).
+        policy = "true" if unit.deletion_protection else "false"
+        locals_["env"] = HclExpr(f"merge({env}, {{ deletion_protection = {policy} }})")
+    elif "env" in used:
+        locals_["env"] = HclExpr(env)
+    if "region" in used:
+        locals_["region"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.REGION_FILE}")).locals')
+    if "project" in used:
+        locals_["project"] = shared.project_locals
+    if tenant:
+        locals_["tenant"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.TENANT_FILE}")).locals')
+    return locals_
+
+
 def header_for(source_name: str) -> str:
     """The first line of every rendered file."""
     source_name = hcl.comment_text(source_name)
@@ -402,7 +444,8 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
     ]
     files = [root_file(project, header)]
     modules = {u.module.id: u.module for u in units}
-    files += [_envcommon(modules[m], project, header) for m in sorted(modules)]
+    tenant_modules = frozenset(u.module.id for u in project.units if u.tenant is not None)
+    files += [_envcommon(modules[m], project, header, tenant_modules) for m in sorted(modules)]
     files += environment_files(project, scope, header)
     shared = _Shared(project)
     files += [_leaf(u, project, header, shared) for u in units]

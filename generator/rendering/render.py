@@ -79,6 +79,7 @@ class Renderer:
         self.formatter = formatter
         self._templates: dict[str, jinja2.Template] = {}
         self._sections: dict[str, str] = {}
+        self._parts: dict[str, str] = {}  # a raw part of a rendered text -> what format() makes of it
         self._literals: dict[int, tuple[object, str]] = {}
         self._trust_comments: bool | None = None  # None: not yet confirmed with the formatter
         self._check_syntax_flag: bool | None = None
@@ -213,9 +214,14 @@ class Renderer:
             return self.formatter(text.replace(SECTION, ""))
         out = [self._section(parts[0])]
         for part in parts[1:]:
-            body = _LEADING_BLANK_LINES.sub("", part)
-            if body.strip():
-                out.append(self._section(body))
+            # the sections after the first (the unit's own header) repeat across leaves:
+            # each raw part is trimmed and looked up once ("" when it holds nothing)
+            done = self._parts.get(part)
+            if done is None:
+                body = _LEADING_BLANK_LINES.sub("", part)
+                done = self._parts[part] = self._section(body) if body.strip() else ""
+            if done:
+                out.append(done)
         return "\n".join(out)
 
     def _section(self, text: str) -> str:
