@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import stat
 from importlib import metadata
 from pathlib import Path
 
@@ -32,29 +33,55 @@ def builtin_templates() -> Path:
 
 def hash_tree(digest: hashlib._Hash, root: str) -> None:
     """Feed *digest* every name and every file's bytes below *root*, in a fixed order;
-    an absent *root* feeds a marker of its own. Directories of :data:`SKIPPED` are left out."""
+    an absent *root* feeds a marker of its own. Directories of :data:`SKIPPED` are left
+    out; linked directories are followed (a loader reads through them), each real
+    directory once."""
     if not os.path.isdir(root):
         digest.update(b"\0absent\0" if not os.path.lexists(root) else b"\0not-a-directory\0")
         return
-    for directory, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED)
-        relative = os.path.relpath(directory, root)
-        digest.update(f"\0dir\0{relative}\0{len(names)}\0".encode("utf-8", "surrogateescape"))
-        for name in sorted(names):
-            hash_file(digest, os.path.join(directory, name), name)
+    seen: set[str] = set()
+    pending = [(root, ".")]
+    while pending:
+        directory, relative = pending.pop()
+        real = os.path.realpath(directory)
+        if real in seen:
+            digest.update(f"\0seen\0{relative}\0".encode("utf-8", "surrogateescape"))
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            digest.update(f"\0unlistable\0{relative}\0{exc.errno}\0".encode("utf-8", "surrogateescape"))
+            continue
+        files = [e for e in entries if not e.is_dir()]
+        digest.update(f"\0dir\0{relative}\0{len(files)}\0".encode("utf-8", "surrogateescape"))
+        for entry in files:
+            hash_file(digest, entry.path, entry.name)
+        subdirectories = [e for e in entries if e.is_dir() and e.name not in SKIPPED]
+        pending += [(e.path, f"{relative}/{e.name}") for e in reversed(subdirectories)]
 
 
 def hash_file(digest: hashlib._Hash, path: str, name: str) -> None:
-    """Feed *digest* the file's name and bytes (or a marker when it cannot be read)."""
+    """Feed *digest* the file's name and bytes, read in chunks; a marker instead when it
+    cannot be read or is not a regular file (a FIFO or a device would never end)."""
     digest.update(f"\0file\0{name}\0".encode("utf-8", "surrogateescape"))
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         digest.update(f"\0unreadable {exc.errno}\0".encode())
         return
-    digest.update(len(data).to_bytes(8, "little"))
-    digest.update(data)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            digest.update(b"\0not a file\0")
+            return
+        digest.update(info.st_size.to_bytes(8, "little"))
+        while chunk := os.read(fd, 1 << 20):
+            digest.update(chunk)
+    except OSError as exc:
+        digest.update(f"\0unreadable {exc.errno}\0".encode())
+    finally:
+        os.close(fd)
 
 
 @functools.lru_cache(maxsize=1)

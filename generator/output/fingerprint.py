@@ -8,7 +8,7 @@ What a render is made from, its *inputs*: the project file; every file under cat
 ``*.tf`` files of each local module and of the local modules it calls; tfgen's own
 code, built-in templates and the versions of the libraries it renders with
 (:func:`generator._package.code_identity`); and the render's options (the style asked
-for, where the output directory is from the project). A render of the whole project
+for and, for a tree with the GitHub workflow, where the git repository puts it). A render of the whole project
 records, beside the files it wrote, the list of those paths, their digest, the
 ``output_extra_files`` globs and the warnings it printed (:class:`Record`). The next
 render recomputes the digest from that list: equal, the tree it would render is the one

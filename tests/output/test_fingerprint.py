@@ -412,3 +412,28 @@ def test_another_tfgen_renders_in_full_and_records_its_own_fingerprint(
     assert after.files == before.files
     api.render(example)
     assert len(loads) == 2  # its own record: the fast path again
+
+
+def test_a_linked_catalog_directory_is_read_through(example: Path) -> None:
+    """The loader reads a catalog category that is a link to a directory elsewhere: a
+    change there is a change of the inputs."""
+    category = example.parent / "catalog" / "storage"
+    elsewhere = example.parent.parent / "shared-storage"
+    shutil.move(category, elsewhere)
+    category.symlink_to(elsewhere, target_is_directory=True)
+    api.render(example)
+    assert api.check(example).in_sync
+    _catalog(example.parent)  # edits catalog/storage/s3-bucket.yaml, through the link
+    assert not api.check(example).in_sync
+
+
+def test_a_hostile_record_cannot_make_the_fast_path_hang(example: Path) -> None:
+    """The manifest is a committed file anyone can edit: a record that names a FIFO (or
+    a device) among the inputs costs a full render, never a read that does not end."""
+    out = example.parent / "output"
+    os.mkfifo(example.parent / "pipe")
+    body = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    body["inputs"]["read"] += ["pipe", "/dev/zero", "../../../../../../dev/zero"]
+    (out / MANIFEST).write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
+    result = api.check(example)  # the digest differs: the full render, which is in sync
+    assert result.in_sync
