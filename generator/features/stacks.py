@@ -124,8 +124,10 @@ def generated_leftovers(
 ) -> list[Diagnostic]:
     """Files ``terragrunt stack generate`` left in classic unit directories that Terragrunt
     reads in any unit: an autoinclude is merged into the unit, values feed ``values.*``."""
-    found = []
+    found: list[Diagnostic] = []
     root = os.fspath(out)
+    if not os.path.isdir(os.path.join(root, layout.ENVIRONMENTS)):  # a new tree: no unit directory yet
+        return found
     for unit in project.units:
         if not scope.includes(unit.environment.name, unit.region.name):
             continue

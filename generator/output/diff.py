@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import Diagnostic, Location, OutputError
-from ..project.layout import environment_of, read_by_every_environment
-from .state import State, digest
+from ..project.layout import environment_of, is_outside, read_by_every_environment
+from .state import JOURNAL, MANIFEST, State, digest, is_temp
 
 #: What comparing one path finds. ``stale``: tfgen wrote it, it is no longer rendered;
 #: ``hand-edited``: its bytes differ from what tfgen wrote; ``unowned``: tfgen is about
@@ -34,6 +34,14 @@ class Change:
 
     def __repr__(self) -> str:  # without old and new, the file's bytes
         return f"<Change {self.status} {self.path}>"
+
+    @classmethod
+    def created(cls, path: str, data: bytes) -> Change:
+        """``Change(path, "created", None, data)``, made fast (see :meth:`unchanged`)."""
+        change = object.__new__(cls)
+        change.__dict__.update(path=path, status="created", old=None, new=data, input_changed=False,
+                               protected=False, adopted=False)
+        return change
 
     @classmethod
     def unchanged(cls, path: str, data: bytes) -> Change:
@@ -133,6 +141,15 @@ def _read(target: str) -> bytes:
         return handle.read()
 
 
+def _empty(root: str) -> bool:
+    """Whether *root* holds nothing but tfgen's manifest, journal and temporary files."""
+    try:
+        names = os.listdir(root)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    return all(n in (MANIFEST, JOURNAL) or is_temp(n) for n in names)
+
+
 def compare(
     output: Path,
     desired: Mapping[str, bytes],
@@ -150,8 +167,12 @@ def compare(
     journal = state.journal or {}
     changes: list[Change] = []
     links = _Links(root)
+    empty = _empty(root)  # nothing below the output directory: every file is new, none is looked at
     for path in sorted(desired):
         new = desired[path]
+        if empty and not is_outside(path):
+            changes.append(Change.created(path, new))
+            continue
         target = os.path.join(root, path)
         links.check(path)
         info = _regular_file(target)

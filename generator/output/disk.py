@@ -19,6 +19,7 @@ out of git) write through here.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import posixpath
 import tempfile
@@ -62,18 +63,33 @@ def write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
+_TEMPORARY_NAMES = itertools.count()
+
+
 def _write_temporary(target: str, data: bytes) -> str:
-    """A new temporary file beside *target* holding *data*; its path."""
+    """A new temporary file beside *target* holding *data*; its path. Named
+    ``.<name>.<pid><n>.tfgen-tmp`` (state.is_temp) and created exclusively, with the
+    mode a plain ``open(..., "w")`` gives: tempfile.mkstemp's random names and 0600
+    mode cost a third of writing a 50,000-file tree."""
     directory, name = os.path.split(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=directory)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory, f".{name}.{os.getpid():x}{next(_TEMPORARY_NAMES)}{TEMP_SUFFIX}")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            os.fchmod(handle.fileno(), _file_mode())
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
     except BaseException:
+        os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    os.close(fd)
     return tmp
 
 

@@ -35,6 +35,20 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o644
 
 
+def test_a_render_writes_files_with_the_usual_permissions_and_no_leftovers(tmp_path: Path) -> None:
+    """write_all names its temporary files itself (not tempfile's 0600 files): what it
+    leaves has the mode a plain open() gives under the umask, and nothing else."""
+    mask = os.umask(0o027)
+    try:
+        writer.write_all(tmp_path, [("a/one.hcl", b"1\n"), ("a/two.hcl", b"2" * 300_000), ("b/one.hcl", b"")])
+    finally:
+        os.umask(mask)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["a/one.hcl", "a/two.hcl", "b/one.hcl"]
+    assert {stat.S_IMODE((tmp_path / p).stat().st_mode) for p in written} == {0o640}
+    assert (tmp_path / "a/two.hcl").read_bytes() == b"2" * 300_000 and (tmp_path / "b/one.hcl").read_bytes() == b""
+
+
 def test_apply_writes_deletes_prunes_directories_and_writes_manifest_last(tmp_path: Path) -> None:
     previous = {"keep": b"k\n", "a/b/old": b"o\n", "c/d/vanished": b"v\n"}
     put(tmp_path, previous)
