@@ -292,9 +292,9 @@ def _sync(
     _check_output(out, planned.project)
     desired, placed = _placed(planned, out)
     warnings = planned.loaded.warnings + placed
+    extra = tuple(planned.project.document.data.get("output_extra_files") or ())
     record = None
     if planned.inputs is not None:
-        extra = tuple(planned.project.document.data.get("output_extra_files") or ())
         record = fingerprint.make_record(planned.project.root, planned.inputs, extra, warnings)
     review: Reviewer = stacks_views.reviewer(
         planned.project, planned.scope, switch_style=switch_style, allow_orphan=allow_orphan, display=display_path
@@ -312,7 +312,7 @@ def _sync(
             progress=_stage(progress, "writing"),
             display=display_path,
             review=review,
-            allowed_extra=tuple(planned.project.document.data.get("output_extra_files") or ()),
+            allowed_extra=extra,
             inputs=record,
         )
     except UnsafeWriteError as error:

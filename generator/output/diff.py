@@ -12,7 +12,7 @@ from typing import Literal
 
 from ..errors import Diagnostic, Location, OutputError
 from ..project.layout import environment_of, is_outside, read_by_every_environment
-from .state import JOURNAL, MANIFEST, State, digest, is_temp
+from .state import State, digest, holds_files
 
 #: What comparing one path finds. ``stale``: tfgen wrote it, it is no longer rendered;
 #: ``hand-edited``: its bytes differ from what tfgen wrote; ``unowned``: tfgen is about
@@ -37,19 +37,20 @@ class Change:
 
     @classmethod
     def created(cls, path: str, data: bytes) -> Change:
-        """``Change(path, "created", None, data)``, made fast (see :meth:`unchanged`)."""
-        change = object.__new__(cls)
-        change.__dict__.update(path=path, status="created", old=None, new=data, input_changed=False,
-                               protected=False, adopted=False)
-        return change
+        """``Change(path, "created", None, data)``, made fast (see :meth:`_made`)."""
+        return cls._made(path, "created", None, data)
 
     @classmethod
     def unchanged(cls, path: str, data: bytes) -> Change:
-        """``Change(path, "unchanged", data, data)``, made as fast as a no-op render of
-        50,000 files needs (a frozen dataclass's __init__ sets each field through
-        object.__setattr__)."""
+        """``Change(path, "unchanged", data, data)``, made fast (see :meth:`_made`)."""
+        return cls._made(path, "unchanged", data, data)
+
+    @classmethod
+    def _made(cls, path: str, status: Status, old: bytes | None, new: bytes | None) -> Change:
+        """A change with the defaults, made as fast as a render of 50,000 files needs (a
+        frozen dataclass's __init__ sets each field through object.__setattr__)."""
         change = object.__new__(cls)
-        change.__dict__.update(path=path, status="unchanged", old=data, new=data, input_changed=False,
+        change.__dict__.update(path=path, status=status, old=old, new=new, input_changed=False,
                                protected=False, adopted=False)
         return change
 
@@ -147,7 +148,7 @@ def _empty(root: str) -> bool:
         names = os.listdir(root)
     except (FileNotFoundError, NotADirectoryError):
         return True
-    return all(n in (MANIFEST, JOURNAL) or is_temp(n) for n in names)
+    return not holds_files(names)
 
 
 def compare(

@@ -242,7 +242,7 @@ def read_state(output: Path, *, force: bool = False) -> State:
     except (FileNotFoundError, NotADirectoryError):
         entries = []
     leftovers = tuple(sorted(n for n in entries if is_temp(n)))
-    has_files = any(n not in (MANIFEST, JOURNAL) and not is_temp(n) for n in entries)
+    has_files = holds_files(entries)
     if manifest is None and has_files and not warnings:
         warnings.append(
             Diagnostic(
@@ -254,6 +254,12 @@ def read_state(output: Path, *, force: bool = False) -> State:
             )
         )
     return State(manifest, read_journal(output), leftovers, tuple(warnings), has_files, raw)
+
+
+def holds_files(names: Iterable[str]) -> bool:
+    """Whether the entries *names* of an output directory hold anything but tfgen's
+    manifest, journal and temporary files."""
+    return any(n not in (MANIFEST, JOURNAL) and not is_temp(n) for n in names)
 
 
 def is_temp(name: str) -> bool:
