@@ -24,6 +24,8 @@ Shapes (what Terragrunt v1.1.3 parses per unit, from pkg/config and internal/dis
 - ``one-include-one-read``: one include, and every region.hcl carries a copy of its
   environment's env.hcl values (known when tfgen renders), so the module file reads
   region.hcl alone: 2 include parses, 2 reads.
+- ``one-include-literal-one-read``: one-include-one-read with the include path a
+  relative literal.
 - ``literal-paths``: today's shape, include paths as relative literals (no
   ``find_in_parent_folders``).
 - ``inline-leaf``: the leaf includes root.hcl alone and holds the module's source,
@@ -167,6 +169,7 @@ def make(tree: Path, out: Path, shape: str) -> Path:
         "standalone": standalone,
     }
     leaves["one-include-one-read"] = one_include
+    leaves["one-include-literal-one-read"] = one_include
     if shape not in leaves:
         raise ValueError(f"unknown shape {shape!r}: one of {', '.join(leaves)}")
     for path in target.rglob("terragrunt.hcl"):
@@ -175,12 +178,12 @@ def make(tree: Path, out: Path, shape: str) -> Path:
         if match is None:
             raise ValueError(f"{path}: no envcommon include")
         text = leaves[shape](text, match)
-        if shape.endswith("literal") or shape == "literal-paths":
+        if "literal" in shape:
             text = literal(text, len(path.relative_to(target).parts) - 1)
         path.write_text(text, encoding="utf-8")
     for path in (target / "_envcommon").rglob("*.hcl"):
         relative = path.relative_to(target).as_posix()
-        if shape == "one-include-one-read":
+        if shape.endswith("one-read"):
             text = READS.sub("", module_file(relative))
             one_read = (
                 '  region = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals\n'
@@ -191,7 +194,7 @@ def make(tree: Path, out: Path, shape: str) -> Path:
             path.write_text(module_file(relative), encoding="utf-8")
         elif shape == "exposed-root":
             path.write_text(READS.sub("", path.read_text(encoding="utf-8")), encoding="utf-8")
-    if shape == "one-include-one-read":
+    if shape.endswith("one-read"):
         # Every region.hcl carries its environment's values (env.hcl's locals, which tfgen
         # knows when it renders), so that the module file reads one file, not two.
         for region in target.glob("environments/*/*/region.hcl"):
@@ -208,6 +211,7 @@ SHAPES = (
     "one-include",
     "one-include-literal",
     "one-include-one-read",
+    "one-include-literal-one-read",
     "literal-paths",
     "inline-leaf",
     "exposed-root",
