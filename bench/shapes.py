@@ -28,6 +28,9 @@ Shapes (what Terragrunt v1.1.3 parses per unit, from pkg/config and internal/dis
   relative literal.
 - ``literal-paths``: today's shape, include paths as relative literals (no
   ``find_in_parent_folders``).
+- ``literal-paths-one-read``: today's two includes, literal paths, and root.hcl and the
+  module file each read region.hcl alone (which carries env.hcl's values): 4 include
+  parses, 4 reads.
 - ``inline-leaf``: the leaf includes root.hcl alone and holds the module's source,
   locals (its own pair of reads) and inputs: 2 include parses, 6 reads.
 - ``exposed-root``: ``expose = true`` on the root include, ``_envcommon`` without reads
@@ -170,6 +173,7 @@ def make(tree: Path, out: Path, shape: str) -> Path:
     }
     leaves["one-include-one-read"] = one_include
     leaves["one-include-literal-one-read"] = one_include
+    leaves["literal-paths-one-read"] = leaves["today"]
     if shape not in leaves:
         raise ValueError(f"unknown shape {shape!r}: one of {', '.join(leaves)}")
     for path in target.rglob("terragrunt.hcl"):
@@ -181,14 +185,20 @@ def make(tree: Path, out: Path, shape: str) -> Path:
         if "literal" in shape:
             text = literal(text, len(path.relative_to(target).parts) - 1)
         path.write_text(text, encoding="utf-8")
+    one_read = (
+        '  region = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals\n'
+        "  env    = local.region.env\n"
+    )
+    if shape == "literal-paths-one-read":  # today's files, each reading region.hcl alone
+        for path in [target / "root.hcl", *(target / "_envcommon").rglob("*.hcl")]:
+            text = READS.sub("", path.read_text(encoding="utf-8"))
+            path.write_text(text.replace("locals {\n", "locals {\n" + one_read, 1), encoding="utf-8")
     for path in (target / "_envcommon").rglob("*.hcl"):
         relative = path.relative_to(target).as_posix()
+        if shape == "literal-paths-one-read":
+            continue
         if shape.endswith("one-read"):
             text = READS.sub("", module_file(relative))
-            one_read = (
-                '  region = read_terragrunt_config(find_in_parent_folders("region.hcl")).locals\n'
-                "  env    = local.region.env\n"
-            )
             path.write_text(text.replace("locals {\n", "locals {\n" + one_read, 1), encoding="utf-8")
         elif shape.startswith("one-include"):
             path.write_text(module_file(relative), encoding="utf-8")
@@ -213,6 +223,7 @@ SHAPES = (
     "one-include-one-read",
     "one-include-literal-one-read",
     "literal-paths",
+    "literal-paths-one-read",
     "inline-leaf",
     "exposed-root",
     "standalone",
