@@ -8,7 +8,6 @@ import functools
 import hashlib
 import os
 import stat
-from importlib import metadata
 from pathlib import Path
 
 from ._version import __version__
@@ -89,6 +88,8 @@ def code_identity() -> str:
     """A digest of what tfgen renders with: its version, every file of the package and of
     the built-in templates, and the installed versions of :data:`LIBRARIES`. Any change
     to tfgen's code (released or not) changes it."""
+    from importlib import metadata  # 20-40 ms to import: not for `tfgen --version`
+
     digest = hashlib.sha256(f"tfgen {__version__}\0".encode())
     hash_tree(digest, str(PACKAGE))
     templates = builtin_templates()

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import checks
 from .errors import (
     ArgumentError,
     ArgumentProblem,
@@ -36,32 +35,27 @@ from .errors import (
     format_key_path,
     sorted_diagnostics,
 )
-from .features import affected as affected_units
-from .features import stacks as stacks_views
-from .features.affected import Affected, Revision
-from .features.explain import Explanation
-from .features.explain import explain as explain_address
-from .features.graph import Graph, select
-from .features.scaffold import INIT, Options, project_name_for, scaffold_files
-from .importing import compare as import_compare
-from .importing import documents as import_documents
-from .importing import evaluate as import_evaluate
-from .importing import recover as import_recover
 from .output import disk, fingerprint
 from .output.fingerprint import Fingerprint
 from .output.state import TEMP_SUFFIX
 from .output.sync import RenderResult, Reviewer, UnsafeWriteError, sync, unchanged
-from .project import revision, schema
-from .project.catalog import LoadStats, blocking, load_catalog, unused_modules
 from .project.layout import Scope
-from .project.loader import load as load_document
-from .project.model import Project, build_project, check_scope, with_module_interfaces
-from .project.modules import lockfile
-from .project.modules.interface import module_folders
-from .rendering import pipelines, stacks
-from .rendering.plan import PlannedFile
 
-if TYPE_CHECKING:  # the renderer (and Jinja) is imported when a plan is made, not to validate
+if TYPE_CHECKING:
+    # Each stage is imported by the call that runs it (for example, the renderer and
+    # Jinja when a plan is made, not to validate): a render that the manifest proves
+    # unchanged, `render --check` on a tree in sync and `tfgen --version` import none of
+    # them (tests/test_imports.py).
+    from .features.affected import Affected, Revision
+    from .features.explain import Explanation
+    from .features.graph import Graph
+    from .importing import compare as import_compare
+    from .importing import evaluate as import_evaluate
+    from .importing import recover as import_recover
+    from .project.catalog import LoadStats
+    from .project.model import Project
+    from .project.modules import lockfile
+    from .rendering.plan import PlannedFile
     from .rendering.render import Renderer
 
 DEFAULT_CONFIG = "environments.yaml"
@@ -71,6 +65,13 @@ Config = str | os.PathLike[str]
 Progress = Callable[[str, int, int], None]
 
 
+def _new_stats() -> LoadStats:
+    from .project.catalog import LoadStats
+
+
+    return LoadStats()
+
+
 @dataclass(frozen=True)
 class ValidationResult:
     """A loaded, valid project: the model, the warnings, and what loading did."""
@@ -78,7 +79,7 @@ class ValidationResult:
     project: Project
     warnings: list[Diagnostic] = field(default_factory=list)
     config: Path = Path(DEFAULT_CONFIG)
-    stats: LoadStats = field(default_factory=LoadStats, compare=False)
+    stats: LoadStats = field(default_factory=lambda: _new_stats(), compare=False)
     seconds: float = 0.0
 
     def __repr__(self) -> str:  # short: print(generator.validate(...)) printed the whole model (1.3 MB)
@@ -173,6 +174,8 @@ def _without_cascades(found: list[Diagnostic], schema_problems: list[Diagnostic]
 
 
 def _strict(warning: Diagnostic) -> Diagnostic:
+    from .project.modules import lockfile
+
     if warning.rule == lockfile.NO_LOCK_RULE:
         return warning  # informational: a project without remote modules locked yet
     hint = f"{warning.hint}; " if warning.hint else ""
@@ -186,6 +189,14 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
     reported together; semantic rules run once the document has the right shape.
     Warnings come back in the result, or with the errors; *strict* makes them errors.
     """
+    from . import checks
+    from .project import schema
+    from .project.catalog import LoadStats, blocking, load_catalog, unused_modules
+    from .project.loader import load as load_document
+    from .project.model import build_project, with_module_interfaces
+    from .project.modules import lockfile
+    from .rendering import stacks
+
     started = time.perf_counter()
     stats = LoadStats()
     path = find_config(config)
@@ -257,6 +268,9 @@ def plan(
     memory. ArgumentError when the scope names an environment or region the project
     lacks. *renderer* (one per run by default) may be passed to share or inspect it.
     *style* (classic or stacks) replaces the project's ``style:``."""
+    from .project.model import check_scope
+    from .rendering import stacks
+
     started = time.perf_counter()
     scope = scope or Scope()
     if style is not None and style != loaded.project.style:
@@ -287,6 +301,8 @@ def _sync(
     progress: Progress | None,
     switch_style: bool = False,
 ) -> RenderResult:
+    from .features import stacks as stacks_views
+
     started = time.perf_counter()
     out = Path(output) if output is not None else planned.output
     _check_output(out, planned.project)
@@ -346,6 +362,9 @@ def _placed(planned: Plan, out: Path) -> tuple[dict[str, bytes], list[Diagnostic
     instead of in the output directory, as a path relative to it (``../.github/...``).
     Without a repository, or with an output directory outside it, the workflow stays in
     the tree (to be copied, as with ``in_output: true``) and a warning says so."""
+    from .project import revision
+    from .rendering import pipelines
+
     paths = [p for p in pipelines.repository_files(planned.project) if p in planned.desired]
     if not paths:
         return dict(planned.desired), []
@@ -481,6 +500,10 @@ def _unchanged(
 
 def _fingerprint(loaded: ValidationResult, output: Config | None, style: str | None) -> Fingerprint:
     """What a render of *loaded* reads (output/fingerprint.py), and its digest now."""
+    from .project.modules import lockfile
+    from .project.modules.interface import module_folders
+    from .rendering import pipelines
+
     project = loaded.project
     out = Path(output) if output is not None else project.root / "output"
     folders = [folder for directory in lockfile.local_directories(project) for folder in module_folders(directory)]
@@ -508,6 +531,8 @@ def check(
 
 
 def _styled(project: Project, style: str | None) -> Project:
+    from .rendering import stacks
+
     if style is None:
         return project
     if style not in stacks.STYLES:
@@ -519,6 +544,10 @@ def _styled(project: Project, style: str | None) -> Project:
 def graph(config: Config = DEFAULT_CONFIG, *, scope: Scope | None = None, style: str | None = None) -> Graph:
     """The dependency graph of the units within *scope* (all units by default); the
     directories are those of *style* (the project's own by default)."""
+    from .features import stacks as stacks_views
+    from .features.graph import select
+    from .project.model import check_scope
+
     scope = scope or Scope()
     project = _styled(load(config).project, style)
     check_scope(project, scope)
@@ -528,12 +557,17 @@ def graph(config: Config = DEFAULT_CONFIG, *, scope: Scope | None = None, style:
 def explain(config: Config = DEFAULT_CONFIG, address: str = "", *, style: str | None = None) -> Explanation:
     """Where every value of ENV, ENV/REGION or ENV/REGION/UNIT comes from, in the files
     of *style* (the project's own by default)."""
+    from .features import stacks as stacks_views
+    from .features.explain import explain as explain_address
+
     project = _styled(load(config).project, style)
     found = explain_address(project, address, display_path(project.root / "output"))
     return stacks_views.explanation(found, project)
 
 
 def _rendered(config: Path, label: str) -> Revision:
+    from .features.affected import Revision
+
     loaded = load(config)
     return Revision(label, loaded.project, plan(loaded).desired)
 
@@ -541,6 +575,10 @@ def _rendered(config: Path, label: str) -> Revision:
 def _at_revision(config: Path, ref: str) -> Revision:
     """The project as it was at git revision *ref*, rendered in memory; diagnostics
     about its files name them as REF:path."""
+    from .features import affected as affected_units
+    from .features.affected import Revision
+    from .project import revision
+
     files = revision.read(config, ref)
     if files is None:
         return Revision(ref, None, {})
@@ -557,6 +595,8 @@ def affected(
     """The units that change between git revision *base* and *head* (None: the working
     tree), with reasons, in destroy and apply waves per environment; with *tenants*,
     only those tenants' units."""
+    from .features import affected as affected_units
+
     path = Path(config)
     if not path.is_file() and head is None:
         raise InputError([Diagnostic(f"{path}: no such file", Location(str(path)), rule="io")])
@@ -574,6 +614,8 @@ def init(
     regions: Sequence[str] = ("us-east-1",),
 ) -> list[Path]:
     """Create a new project in *directory*; never overwrites a file (InputError instead)."""
+    from .features.scaffold import INIT, Options, project_name_for, scaffold_files
+
     target = Path(directory)
     options = Options(project or project_name_for(target), tuple(environments), tuple(regions))
     written = disk.write_new(target, scaffold_files(options), INIT)
@@ -582,6 +624,8 @@ def init(
 
 def lock_path(config: Config = DEFAULT_CONFIG) -> Path:
     """Where the module lock of the project *config* lives (catalog/.tfgen-modules.lock.json)."""
+    from .project.modules import lockfile
+
     return lockfile.lock_path(Path(config).parent)
 
 
@@ -599,6 +643,8 @@ def modules_lock(
     lacks); *refresh* downloads every version in scope again. The project is validated
     first (without the interface rules' findings blocking: a stale lock is what this
     command repairs)."""
+    from .project.modules import lockfile
+
     project = _project_for_lock(config)
     problems = lockfile.unknown_modules(project, modules)
     if problems:
@@ -612,22 +658,30 @@ def modules_lock(
 
 def modules_lock_check(config: Config = DEFAULT_CONFIG) -> list[Diagnostic]:
     """Why the module lock does not match the catalog; empty when it does. Offline."""
+    from .project.modules import lockfile
+
     project = _project_for_lock(config)
     return lockfile.check_lock(project, display_path(lockfile.lock_path(project.root)))
 
 
-#: Findings that `tfgen modules lock` itself repairs or that need the lock to be judged.
+#: Findings that `tfgen modules lock` itself repairs or that need the lock to be judged
+#: (and the lockfile's NO_LOCK_RULE).
 _LOCK_RULES = frozenset(
-    {"unknown-input", "required-input", "input-type", "unknown-output", "module-lock", "module-lock-stale",
-     lockfile.NO_LOCK_RULE}
+    {"unknown-input", "required-input", "input-type", "unknown-output", "module-lock", "module-lock-stale"}
 )
 
 
 def _project_for_lock(config: Config) -> Project:
+    from .project.catalog import LoadStats, load_catalog
+    from .project.loader import load as load_document
+    from .project.model import build_project
+    from .project.modules import lockfile
+
     try:
         return load(config).project
     except InputError as error:
-        found = [d for d in error.diagnostics if d.severity == "error" and d.rule not in _LOCK_RULES]
+        rules = _LOCK_RULES | {lockfile.NO_LOCK_RULE}
+        found = [d for d in error.diagnostics if d.severity == "error" and d.rule not in rules]
         if found:
             raise InputError(found) from None
     # Only interface findings: model the project without them.
@@ -712,6 +766,8 @@ def import_check(source: Config) -> ImportResult:
 def _evaluated(
     tree: Path,
 ) -> tuple[import_evaluate.Tools, dict[str, bytes], import_evaluate.Evaluation]:
+    from .importing import evaluate as import_evaluate
+
     tools = import_evaluate.Tools.find()
     files = import_evaluate.tree_files(tree)
     evaluation = import_evaluate.evaluate(tree, tools, files)
@@ -724,6 +780,9 @@ def _evaluated(
 def _recovered(
     tree: Path, target: Path, files: dict[str, bytes], evaluation: import_evaluate.Evaluation
 ) -> tuple[import_recover.Recovered, dict[str, str]]:
+    from .importing import documents as import_documents
+    from .importing import recover as import_recover
+
     recovered = import_recover.recover(evaluation.units, files, _project_name(tree), tree.resolve(), target.resolve())
     return recovered, import_documents.files(recovered, tree.name)
 
@@ -735,6 +794,9 @@ def _round_trip(
     recovered: import_recover.Recovered,
 ) -> list[import_compare.UnitComparison]:
     """Render the imported *project* (into its output/) and compare both evaluations."""
+    from .importing import compare as import_compare
+    from .importing import evaluate as import_evaluate
+
     render(project / DEFAULT_CONFIG)
     rendered = import_evaluate.evaluate(project / "output", tools)
     roots = (evaluation.root, rendered.root)

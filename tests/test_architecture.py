@@ -24,11 +24,43 @@ RANK = {
 #: that the commands that do not use them do not pay for importing them (issue 27):
 #: validate does not import Jinja, no command but rehearse imports moto and boto3.
 #: They still run down the pipeline.
+#: A render or `render --check` that the manifest proves changes nothing (the fingerprint)
+#: and `tfgen --version` import none of the model, the rules or the renderer; each
+#: command imports the stages it runs (tests/cli/test_imports.py).
+_STAGE = "a stage: imported by the commands that run it, not by a render proven unchanged nor --version"
 LAZY = {
     "generator.rendering.render": "Jinja: imported to plan, not to validate",
+    **{
+        module: _STAGE
+        for module in (
+            "generator.checks",
+            "generator.project.catalog",
+            "generator.project.loader",
+            "generator.project.model",
+            "generator.project.moves",
+            "generator.project.revision",
+            "generator.project.schema",
+            "generator.project.modules.interface",
+            "generator.project.modules.lockfile",
+            "generator.rendering.pipelines",
+            "generator.rendering.stacks",
+            "generator.features.affected",
+            "generator.features.explain",
+            "generator.features.graph",
+            "generator.features.scaffold",
+            "generator.features.stacks",
+            "generator.importing.compare",
+            "generator.importing.documents",
+            "generator.importing.evaluate",
+            "generator.importing.recover",
+            "generator.importing.views",
+        )
+    },
     "generator.rehearse": "the rehearsal: imported by `tfgen rehearse` alone",
     "generator.rehearse.real": "the rehearsal: imported by `tfgen rehearse` alone",
     "generator.rehearse.rehearse": "the rehearsal: imported by `tfgen rehearse` alone",
+    "generator.rehearse.text": "the rehearsal: imported by `tfgen rehearse` alone",
+    "generator.rehearse.tools": "the rehearsal: imported by `tfgen rehearse` alone",
 }
 
 
@@ -39,6 +71,11 @@ def modules() -> dict[str, Path]:
 def stage(module: str) -> str:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def imported(module: str, path: Path) -> list[tuple[str, int, bool]]:
@@ -59,7 +96,12 @@ def imported(module: str, path: Path) -> list[tuple[str, int, bool]]:
         if isinstance(node, ast.ImportFrom) and node.level:
             base = package.split(".")[: len(package.split(".")) - node.level + 1]
             target = ".".join(base + ([node.module] if node.module else []))
-            names = [target] if node.module else [f"{target}.{a.name}" for a in node.names]
+            # `from .features import graph` imports the module generator.features.graph
+            names = (
+                [f"{target}.{a.name}" if _is_module(f"{target}.{a.name}") else target for a in node.names]
+                if node.module
+                else [f"{target}.{a.name}" for a in node.names]
+            )
             found += [(name, node.lineno, id(node) in top) for name in names]
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]

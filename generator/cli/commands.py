@@ -13,21 +13,18 @@ import click
 
 from .. import api
 from ..errors import Diagnostic, Location, display_path
-from ..features import affected as affected_views
-from ..features import explain as explain_views
-from ..features import graph as graph_views
-from ..features import scaffold
-from ..importing import views as import_views
 from ..output import disk
 from ..output.diff import Change
 from ..output.sync import UnsafeWriteError, explain_refusals
-from ..project import schema
-from ..project.layout import Scope
-from ..rendering.stacks import STYLES
+from ..project.layout import STYLES, Scope
 from . import report
 from .completion import complete_addresses, complete_environments, complete_regions
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: features/graph.py FORMATS, named here so that the command line is built without
+#: importing the graph (tests/test_imports.py holds the two equal).
+GRAPH_FORMATS = ("text", "dot", "mermaid", "json")
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -370,6 +367,8 @@ def schema_command(catalog: bool, output: Path | None) -> None:
     Example, for editors with the YAML language server:
       tfgen schema -o .tfgen/environments.schema.json
     """
+    from ..project import schema
+
     text = schema.schema_text(schema.CATALOG if catalog else schema.ENVIRONMENTS)
     if output is None:
         click.echo(text, nl=False)
@@ -513,7 +512,7 @@ def modules_lock(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(list(graph_views.FORMATS)),
+    type=click.Choice(GRAPH_FORMATS),
     default="text",
     show_default=True,
     help="text: numbered waves; dot: Graphviz; mermaid: a Mermaid flowchart; json: for scripts.",
@@ -539,6 +538,8 @@ def graph(
       tfgen graph --format dot | dot -Tsvg -o graph.svg
       tfgen graph --format mermaid      (paste into a ```mermaid block on GitHub)
     """
+    from ..features import graph as graph_views
+
     report.remember_format("json" if fmt == "json" else "text")
     result = api.graph(config, scope=Scope(listed(environments), listed(regions), listed(tenants)), style=style)
     if fmt == "json":
@@ -575,6 +576,8 @@ def explain(
       tfgen explain prod/us-east-1/rds instance_class
       tfgen explain uat --format json
     """
+    from ..features import explain as explain_views
+
     report.remember_format(fmt)
     if tenant:
         parts = address.strip("/").split("/")
@@ -617,6 +620,8 @@ def init(directory: Path, project: str | None, environments: str, regions: tuple
       tfgen init my-infra
       tfgen init my-infra --environments dev,staging,prod --region us-east-1,eu-west-1
     """
+    from ..features import scaffold
+
     region_names = tuple(r for text in regions for r in scaffold.environment_names(text)) or ("us-east-1",)
     written = api.init(
         directory,
@@ -654,6 +659,8 @@ def affected(config: Path, base: str, head: str | None, fmt: str, tenants: tuple
       tfgen affected --base origin/main
       tfgen affected --base HEAD~1 --head HEAD --format json
     """
+    from ..features import affected as affected_views
+
     report.remember_format(fmt)
     result = api.affected(config, base=base, head=head, tenants=listed(tenants))
     if fmt == "json":
@@ -796,6 +803,8 @@ def import_command(source: Path, directory: Path, check: bool, round_trip: bool,
       tfgen import ../infrastructure-live -o infra
       tfgen import --check ../infrastructure-live
     """
+    from ..importing import views as import_views
+
     report.remember_format(fmt)
     result = api.import_check(source) if check else api.import_project(source, directory, check=round_trip)
     differs = (check or round_trip) and not all(u.identical for u in result.comparisons)

@@ -9,8 +9,6 @@ from click.shell_completion import CompletionItem
 
 from .. import api
 from ..api import DEFAULT_CONFIG
-from ..features.explain import addresses
-from ..project.loader import load
 
 
 def _completion_config(ctx: click.Context) -> Path:
@@ -20,6 +18,8 @@ def _completion_config(ctx: click.Context) -> Path:
 
 def _names_from_yaml(config: Path) -> list[str]:
     """Addresses read from the YAML alone, for a project that does not validate."""
+    from ..project.loader import load
+
     data = load(config).data
     environments = data.get("environments") if isinstance(data, dict) else None
     units = data.get("units") if isinstance(data, dict) else None
@@ -35,6 +35,8 @@ def _names_from_yaml(config: Path) -> list[str]:
 
 def _known_addresses(ctx: click.Context) -> list[str]:
     """ENV, ENV/REGION and ENV/REGION/UNIT of the project; never raises."""
+    from ..features.explain import addresses
+
     config = _completion_config(ctx)
     try:
         return addresses(api.load(config).project)

@@ -32,7 +32,6 @@ from typing import Any
 
 from .._package import code_identity, hash_file, hash_tree
 from ..errors import Diagnostic, Location
-from ..project import revision
 
 #: Suffix of a recorded path whose whole tree is an input (catalog/, templates/); a path
 #: ending in "/" is a folder whose files (not its subdirectories) are an input.
@@ -155,6 +154,8 @@ def placement(root: Path, out: Path) -> str:
     """Where the GitHub workflow goes for a tree rendered into *out* (api._placed): in
     the tree when no git repository holds the project and *out*, else at the repository
     root, seen from *out*."""
+    from ..project import revision  # git: for trees with the workflow alone
+
     top = revision.repository_root(root)
     resolved = out.resolve()
     if top is None or not resolved.is_relative_to(top.resolve()):

@@ -9,17 +9,19 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import Diagnostic, Location, OutputError
 from ..project import layout
 from ..project.layout import Scope, environment_of, parent
-from ..project.model import Project
-from ..project.moves import Move, moves
 from . import disk, fingerprint
 from .diff import STATUSES, TOOL_DIRECTORIES, Change, Survey, compare, foreign_among, foreign_files
 from .fingerprint import Record
 from .state import Manifest, State, digest, read_state
+
+if TYPE_CHECKING:  # a tree proven unchanged (unchanged() below) needs no model
+    from ..project.model import Project
+    from ..project.moves import Move
 
 
 class Notice(Protocol):
@@ -265,6 +267,8 @@ def unchanged(
 def keep_moved_state(project: Project, survey: Survey) -> tuple[Survey, list[Move]]:
     """The old files of a renamed or moved unit may go, even in a protected environment:
     its state key stays where they were (``previous:``), nothing is orphaned."""
+    from ..project.moves import moves
+
     found = [m for m in moves(project) if any(c.path.startswith(m.state_directory + "/") for c in survey.changes)]
     kept = tuple(m.state_directory + "/" for m in found)
     if not kept:

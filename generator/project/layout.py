@@ -28,6 +28,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+#: The tree styles (``style:``): one terragrunt.hcl per unit, or Terragrunt Stacks.
+STYLES = ("classic", "stacks")
+
 ROOT = "root.hcl"
 ENVCOMMON = "_envcommon"
 ENVIRONMENTS = "environments"

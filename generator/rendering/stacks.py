@@ -51,7 +51,7 @@ from .plan import (
 )
 from .plan import plan as classic_plan
 
-STYLES = ("classic", "stacks")
+STYLES = layout.STYLES
 
 #: Terragrunt functions whose result depends on the directory of the file that calls them.
 #: A stack evaluates values and autoinclude bodies at the stack file, not at the unit, so an
