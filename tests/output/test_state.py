@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import generator
 from generator import _version
@@ -107,12 +109,34 @@ def test_manifest_round_trip(tmp_path: Path) -> None:
         ([], "'files' is not a mapping"),
     ],
 )
-def test_manifest_that_could_mislead_deletion_is_corrupt(tmp_path: Path, files: object, reason: str) -> None:
+@pytest.mark.parametrize("among", [0, 5000])
+def test_manifest_that_could_mislead_deletion_is_corrupt(
+    tmp_path: Path, files: object, reason: str, among: int
+) -> None:
+    if isinstance(files, dict) and among:  # one bad entry among many good ones
+        files = {**{f"environments/dev/r/{n}/terragrunt.hcl": digest(b"") for n in range(among)}, **files}
     (tmp_path / MANIFEST).write_text(json.dumps({"generator": "tfgen", "files": files}))
     with pytest.raises(OutputError) as caught:
         read_manifest(tmp_path)
     assert reason in str(caught.value)
     assert caught.value.exit_code == 1
+
+
+_PART = st.sampled_from(["a", "b.hcl", ".", "..", "...", "", ".github", "workflows", "x.yml", "c\\d", "e\0", "f\ng"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(paths=st.lists(st.lists(_PART, min_size=1, max_size=4).map("/".join), max_size=6))
+def test_a_manifest_is_read_exactly_when_every_path_is_safe(paths: list[str]) -> None:
+    """Manifests are checked as a whole (one pattern over every path, for speed): the
+    verdict is the one each path alone gets."""
+    files = {path: digest(path.encode()) for path in paths}
+    raw = json.dumps({"generator": "tfgen", "files": files}).encode()
+    if all(state.is_safe_path(path) for path in files):
+        assert dict(state.parse_manifest(raw, Path(MANIFEST)).files) == files
+    else:
+        with pytest.raises(OutputError, match="unsafe path"):
+            state.parse_manifest(raw, Path(MANIFEST))
 
 
 def test_the_workflow_at_the_repository_root_may_be_owned(tmp_path: Path) -> None:
