@@ -225,8 +225,11 @@ def apply(
                 _remove_own_temp_files(output / path)
     if writes:
         journal: dict[str, set[str]] = {p: set(h) for p, h in (state.journal or {}).items()}
+        hashes = manifest.files  # the hashes of what is written (sync.next_manifest): not hashed twice
         for change in writes:
-            journal.setdefault(change.path, set()).add(digest(change.new or b""))
+            new = change.new or b""
+            known = hashes.get(change.path)
+            journal.setdefault(change.path, set()).add(known if known is not None else digest(new))
         write_atomic(output / JOURNAL, journal_bytes(journal))
         _fsync_directory(output)
     total = len(writes) + len(deletes)
@@ -239,8 +242,9 @@ def apply(
             progress(done, total)
     for path in survey.vanished:
         _remove_empty_parents(output, path)
-    if state.manifest_bytes != manifest.to_bytes():  # as read_state found it, under the same lock
-        write_atomic(output / MANIFEST, manifest.to_bytes())
+    manifest_bytes = manifest.to_bytes()
+    if state.manifest_bytes != manifest_bytes:  # as read_state found it, under the same lock
+        write_atomic(output / MANIFEST, manifest_bytes)
     if state.journal is not None or writes:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / JOURNAL)

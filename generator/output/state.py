@@ -79,7 +79,7 @@ class Manifest:
         }
         if self.inputs is not None:
             body["inputs"] = self.inputs.as_json()
-        return (json.dumps(body, indent=1, ensure_ascii=True) + "\n").encode("utf-8")
+        return _dumps(body, "files", _string_map(body["files"], 2))
 
 
 def _corrupt(path: Path, reason: str) -> OutputError:
@@ -169,8 +169,52 @@ def read_journal(output: Path) -> dict[str, frozenset[str]] | None:
 
 
 def journal_bytes(files: Mapping[str, Iterable[str]]) -> bytes:
-    body = {"generator": "tfgen", "files": {p: sorted(set(h)) for p, h in sorted(files.items())}}
-    return (json.dumps(body, indent=1) + "\n").encode("utf-8")
+    listed = {p: sorted(set(h)) for p, h in sorted(files.items())}
+    return _dumps({"generator": "tfgen", "files": listed}, "files", _string_lists(listed, 2))
+
+
+# json.dumps with an indent runs the pure-Python encoder (the C one is for compact
+# output only): a manifest or journal of 50,000 files took a second. The large mapping
+# of each is written by the functions below, which make json.dumps(..., indent=1)'s
+# bytes (ASCII, ": " and "," separators) with the C string encoder; the rest of the
+# document goes through json.dumps itself. tests/output/test_state.py compares them.
+_string = json.encoder.encode_basestring_ascii
+
+
+def _string_map(entries: Mapping[str, str], depth: int) -> str:
+    """``json.dumps(entries, indent=1)`` nested *depth* levels deep (keys and values strings)."""
+    if not entries:
+        return "{}"
+    inner = ",\n" + " " * depth
+    return "{\n" + " " * depth + inner.join(
+        f"{_string(k)}: {_string(v)}" for k, v in entries.items()
+    ) + "\n" + " " * (depth - 1) + "}"
+
+
+def _string_lists(entries: Mapping[str, list[str]], depth: int) -> str:
+    """``json.dumps(entries, indent=1)`` nested *depth* levels deep (lists of strings)."""
+    if not entries:
+        return "{}"
+    pad, inner = " " * depth, " " * (depth + 1)
+
+    def listed(values: list[str]) -> str:
+        if not values:
+            return "[]"
+        return "[\n" + ",\n".join(inner + _string(v) for v in values) + "\n" + pad + "]"
+
+    return "{\n" + ",\n".join(f"{pad}{_string(k)}: {listed(v)}" for k, v in entries.items()) + "\n" + " " * (
+        depth - 1
+    ) + "}"
+
+
+def _dumps(body: dict[str, Any], key: str, encoded: str) -> bytes:
+    """``json.dumps(body, indent=1) + "\\n"`` as bytes, with *encoded* (the text of
+    body[key], a top-level key) spliced in for it."""
+    text = json.dumps({**body, key: {}}, indent=1, ensure_ascii=True)
+    # "KEY": {} is the first such text: a string's own quotes are escaped (\"), and
+    # *key* comes before any nested mapping of the same name
+    marker = f"{_string(key)}: {{}}"
+    return (text.replace(marker, f"{_string(key)}: {encoded}", 1) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
