@@ -105,8 +105,7 @@ def write_all(
     are not on disk. One sync instead of an fsync per file is what makes a
     10,000-file render fast; each directory is created once, not once per file."""
     root = os.fspath(output)
-    for directory in sorted({posixpath.dirname(path) for path, _ in files}):
-        os.makedirs(os.path.join(root, directory), exist_ok=True)
+    _make_directories(root, {posixpath.dirname(path) for path, _ in files})
     pending: list[tuple[str, str]] = []
     renamed = 0
     total = len(files) if total is None else total
@@ -126,6 +125,24 @@ def write_all(
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         raise
+
+
+def _make_directories(root: str, directories: Iterable[str]) -> None:
+    """``os.makedirs(root/d, exist_ok=True)`` for each of *directories* (posix paths
+    below *root*, which exists), with one mkdir per directory of the tree: makedirs
+    looks at each parent again, 50,000 stats in a tree of 50,000 unit directories."""
+    every: set[str] = set()
+    for directory in directories:
+        while directory and directory not in every:
+            every.add(directory)
+            directory = posixpath.dirname(directory)
+    for directory in sorted(every):  # parents first
+        target = os.path.join(root, directory)
+        try:
+            os.mkdir(target)
+        except FileExistsError:
+            if not os.path.isdir(target):  # as makedirs(exist_ok=True): a file in the way is an error
+                raise
 
 
 def _fsync_directory(directory: Path) -> None:
