@@ -150,27 +150,42 @@ def parse_manifest(raw: bytes, path: Path) -> Manifest:
 
 def read_journal(output: Path) -> dict[str, frozenset[str]] | None:
     """The journal an interrupted render left behind (path -> hashes it was writing)."""
+    return _read_journal(output)[0]
+
+
+def _read_journal(output: Path) -> tuple[dict[str, frozenset[str]] | None, frozenset[str]]:
+    """The journal's files (path -> hashes) and the paths it was creating in place."""
     try:
         raw = (output / JOURNAL).read_bytes()
     except FileNotFoundError:
-        return None
+        return None, frozenset()
     try:
         body = json.loads(raw)
         files = body["files"]
-        return {
+        hashes = {
             path: frozenset(hashes)
             for path, hashes in files.items()
             if is_safe_path(path) and all(isinstance(h, str) and _DIGEST.match(h) for h in hashes)
         }
+        creating = body.get("creating", [])
+        # only a path that the journal also lists with its hashes: what tfgen was writing
+        return hashes, frozenset(p for p in creating if isinstance(p, str) and p in hashes)
     except (ValueError, KeyError, TypeError, AttributeError):
         # Written atomically, so only a stray edit corrupts it. Ignoring it can only make
         # tfgen more careful (more files look hand-edited), never delete anything.
-        return {}
+        return {}, frozenset()
 
 
-def journal_bytes(files: Mapping[str, Iterable[str]]) -> bytes:
+def journal_bytes(files: Mapping[str, Iterable[str]], creating: Iterable[str] = ()) -> bytes:
+    """The journal: the hashes of every file a render is about to write, and *creating*,
+    the paths it creates in place (no file was there: disk.write_all), whose partly
+    written bytes the next render may replace as it removes leftover temporary files."""
     listed = {p: sorted(set(h)) for p, h in sorted(files.items())}
-    return _dumps({"generator": "tfgen", "files": listed}, "files", _string_lists(listed, 2))
+    body: dict[str, Any] = {"generator": "tfgen", "files": listed}
+    created = sorted(set(creating))
+    if created:
+        body["creating"] = created
+    return _dumps(body, "files", _string_lists(listed, 2))
 
 
 # json.dumps with an indent runs the pure-Python encoder (the C one is for compact
@@ -227,6 +242,9 @@ class State:
     warnings: tuple[Diagnostic, ...] = ()
     has_files: bool = False  # the output directory holds anything at all
     manifest_bytes: bytes | None = None  # the manifest file as read (None: there is none)
+    #: paths the interrupted render was creating in place (no file was there before it):
+    #: whatever bytes they hold are a partial write of tfgen's own, like a temporary file
+    creating: frozenset[str] = frozenset()
 
     def manifest_status(self, manifest: Manifest) -> str:
         """What *manifest* changes in the file: unchanged, changed or created. Only what it
@@ -297,7 +315,8 @@ def read_state(output: Path, *, force: bool = False) -> State:
                 rule="manifest",
             )
         )
-    return State(manifest, read_journal(output), leftovers, tuple(warnings), has_files, raw)
+    journal, creating = _read_journal(output)
+    return State(manifest, journal, leftovers, tuple(warnings), has_files, raw, creating)
 
 
 def holds_files(names: Iterable[str]) -> bool:
