@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import posixpath
 import tempfile
 import time
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -277,14 +278,19 @@ def apply(
     # created in place: no file was there when compared, under this lock (the workflow
     # outside the tree, in the user's repository, is always renamed into place)
     new = {c.path for c in writes if c.status == "created" and c.old is None and not is_outside(c.path)}
-    creating = set(state.creating) | new  # a partial write of the interrupted render stays known as one
+    # a partial write of the interrupted render stays known as one
+    creating = new | state.creating if state.creating else new
     if writes:
-        journal: dict[str, set[str]] = {p: set(h) for p, h in (state.journal or {}).items()}
+        previous = state.journal or {}
+        journal: dict[str, Collection[str]] = dict(previous)
         hashes = manifest.files  # the hashes of what is written (sync.next_manifest): not hashed twice
         for change in writes:
             known = hashes.get(change.path)
-            journal.setdefault(change.path, set()).add(known if known is not None else digest(change.new or b""))
+            written = known if known is not None else digest(change.new or b"")
+            before = previous.get(change.path)
+            journal[change.path] = (written,) if before is None else before | {written}
         write_atomic(output / JOURNAL, journal_bytes(journal, creating))
+        del journal
         _fsync_directory(output)
     total = len(writes) + len(deletes)
     try:
@@ -294,7 +300,9 @@ def apply(
         # when the next render finishes this one
         if isinstance(exc.filename, str):
             appeared = Path(os.path.relpath(exc.filename, output)).as_posix()
-            write_atomic(output / JOURNAL, journal_bytes(journal, creating - {appeared}))
+            journal_file = output / JOURNAL
+            kept = json.loads(journal_file.read_bytes())
+            write_atomic(journal_file, journal_bytes(kept["files"], creating - {appeared}))
         raise
     for done, change in enumerate(deletes, start=len(writes) + 1):
         with contextlib.suppress(FileNotFoundError):

@@ -180,11 +180,11 @@ def journal_bytes(files: Mapping[str, Iterable[str]], creating: Iterable[str] = 
     """The journal: the hashes of every file a render is about to write, and *creating*,
     the paths it creates in place (no file was there: disk.write_all), whose partly
     written bytes the next render may replace as it removes leftover temporary files."""
-    listed = {p: sorted(set(h)) for p, h in sorted(files.items())}
-    body: dict[str, Any] = {"generator": "tfgen", "files": listed}
+    body: dict[str, Any] = {"generator": "tfgen", "files": {}}
     created = sorted(set(creating))
     if created:
         body["creating"] = created
+    listed = ((p, sorted(set(h))) for p, h in sorted(files.items()))  # one entry at a time: 50,000 of them
     return _dumps(body, "files", _string_lists(listed, 2))
 
 
@@ -206,10 +206,8 @@ def _string_map(entries: Mapping[str, str], depth: int) -> str:
     ) + "\n" + " " * (depth - 1) + "}"
 
 
-def _string_lists(entries: Mapping[str, list[str]], depth: int) -> str:
-    """``json.dumps(entries, indent=1)`` nested *depth* levels deep (lists of strings)."""
-    if not entries:
-        return "{}"
+def _string_lists(entries: Iterable[tuple[str, list[str]]], depth: int) -> str:
+    """``json.dumps(dict(entries), indent=1)`` nested *depth* levels deep (lists of strings)."""
     pad, inner = " " * depth, " " * (depth + 1)
 
     def listed(values: list[str]) -> str:
@@ -217,9 +215,8 @@ def _string_lists(entries: Mapping[str, list[str]], depth: int) -> str:
             return "[]"
         return "[\n" + ",\n".join(inner + _string(v) for v in values) + "\n" + pad + "]"
 
-    return "{\n" + ",\n".join(f"{pad}{_string(k)}: {listed(v)}" for k, v in entries.items()) + "\n" + " " * (
-        depth - 1
-    ) + "}"
+    body = ",\n".join(f"{pad}{_string(k)}: {listed(v)}" for k, v in entries)
+    return "{\n" + body + "\n" + " " * (depth - 1) + "}" if body else "{}"
 
 
 def _dumps(body: dict[str, Any], key: str, encoded: str) -> bytes:
