@@ -134,12 +134,13 @@ def write_all(
     a leftover temporary file. A machine crash likewise, until the sync."""
     root = os.fspath(output)
     _make_directories(root, {posixpath.dirname(path) for path, _ in files})
+    prefix = os.path.join(root, "")  # + a relative path: os.path.join, without its cost per file
     pending: list[tuple[str, str]] = []
     done = renamed = 0
     total = len(files) if total is None else total
     try:
         for path, data in files:
-            target = os.path.join(root, path)
+            target = prefix + path
             if path in new:
                 _write_new(target, data)
                 done += 1
@@ -171,8 +172,9 @@ def _make_directories(root: str, directories: Iterable[str]) -> None:
         while directory and directory not in every:
             every.add(directory)
             directory = posixpath.dirname(directory)
+    prefix = os.path.join(root, "")
     for directory in sorted(every):  # parents first
-        target = os.path.join(root, directory)
+        target = prefix + directory
         try:
             os.mkdir(target)
         except FileExistsError:
