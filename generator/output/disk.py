@@ -24,7 +24,6 @@ import contextlib
 import itertools
 import json
 import os
-import posixpath
 import tempfile
 import time
 from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping
@@ -133,7 +132,7 @@ def write_all(
     written, and the next render, which reads the journal, rewrites it as it removes
     a leftover temporary file. A machine crash likewise, until the sync."""
     root = os.fspath(output)
-    _make_directories(root, {posixpath.dirname(path) for path, _ in files})
+    _make_directories(root, {path.rpartition("/")[0] for path, _ in files})
     prefix = os.path.join(root, "")  # + a relative path: os.path.join, without its cost per file
     pending: list[tuple[str, str]] = []
     done = renamed = 0
@@ -171,7 +170,7 @@ def _make_directories(root: str, directories: Iterable[str]) -> None:
     for directory in directories:
         while directory and directory not in every:
             every.add(directory)
-            directory = posixpath.dirname(directory)
+            directory = directory.rpartition("/")[0]  # posixpath.dirname of a normalised path
     prefix = os.path.join(root, "")
     for directory in sorted(every):  # parents first
         target = prefix + directory
