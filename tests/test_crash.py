@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import json
 import multiprocessing
 import os
 import random
@@ -26,8 +27,10 @@ from click.testing import CliRunner
 
 from generator import api
 from generator.cli import main
+from generator.errors import OutputAccessError
 from generator.output import disk
-from generator.output.state import JOURNAL, TEMP_SUFFIX
+from generator.output.state import JOURNAL, MANIFEST, TEMP_SUFFIX
+from generator.output.sync import UnsafeWriteError
 
 from .conftest import tree
 from .safety_project import edit, write_project
@@ -91,8 +94,19 @@ def _instrument(kill_at: int, counter: Path | None, delay: float = 0.0) -> None:
 
         return instrumented
 
+    def half_writer(function: Callable[..., Any]) -> Callable[..., Any]:
+        def instrumented(fd: int, data: Any) -> int:  # the writer's loop writes the rest
+            if len(data) < 2:
+                return int(function(fd, data))
+            written = int(function(fd, data[: len(data) // 2]))
+            step()
+            return written
+
+        return instrumented
+
     for name in STEPS:
         setattr(os, name, wrap(getattr(os, name)))
+    os.write = half_writer(os.write)
     builtins.open = opener(builtins.open)
     io.open = builtins.open
     os.fdopen = opener(os.fdopen)
@@ -127,6 +141,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     edit(third, "settings: {backup_retention_days: 30}", "settings: {backup_retention_days: 40}")
     api.render(third, output=base / "expected-third")
     return {
+        "old_config": old,
         "old_output": old.parent / "output",
         "old": tree(old.parent / "output"),
         "new_config": new,
@@ -141,9 +156,16 @@ def is_temporary(path: str) -> bool:
 
 
 def assert_old_or_new(output: Path, old: dict[str, bytes], new: dict[str, bytes]) -> None:
+    """Every file is old or new; a file the render was creating where none was (the
+    journal's ``creating``) may also be partly written, a prefix of the new bytes."""
     on_disk = {p: b for p, b in tree(output).items() if not is_temporary(p) and p != JOURNAL}
+    journal = output / JOURNAL
+    creating = set(json.loads(journal.read_bytes()).get("creating", [])) if journal.exists() else set()
     for path in sorted(set(old) | set(new) | set(on_disk)):
-        assert on_disk.get(path) in (old.get(path), new.get(path)), f"{path} is neither old nor new"
+        found = on_disk.get(path)
+        if found not in (old.get(path), new.get(path)):
+            partial = path not in old and path in creating and new.get(path, b"").startswith(found or b"\0")
+            assert found is not None and partial, f"{path} is neither old nor new"
 
 
 def assert_repaired(output: Path, config: Path, expected: dict[str, bytes]) -> None:
@@ -176,6 +198,101 @@ def test_kill_at_every_step_leaves_old_or_new_and_the_next_render_repairs(
         else:  # the input changed again before the next render: still no false hand edits
             assert_repaired(output, scenario["third_config"], scenario["third"])
     assert killed_with_leftovers > 5, "some kills left temporary files for the next render to remove"
+
+
+def test_a_first_render_killed_at_every_step_is_completed_by_the_next(
+    scenario: dict[str, Any], tmp_path: Path
+) -> None:
+    """A first render creates its files in place (no temporary file, no rename): a kill
+    half-way through one leaves it partly written at its path, named in the journal's
+    ``creating``; the next render rewrites it, and leaves a file tfgen did not write,
+    added after the kill, as it is."""
+    counter = tmp_path / "count"
+    assert run_killed(scenario["new_config"], tmp_path / "count-run", 0, counter=counter) == 0
+    steps = int(counter.read_text())
+    assert tree(tmp_path / "count-run") == scenario["new"]
+    partial = 0
+    for kill_at in range(1, steps + 1):
+        output = tmp_path / f"first-{kill_at}"
+        assert run_killed(scenario["new_config"], output, kill_at) == -signal.SIGKILL, kill_at
+        assert_old_or_new(output, {}, scenario["new"])
+        on_disk = tree(output)
+        partial += any(on_disk[p] != scenario["new"][p] for p in on_disk if p in scenario["new"])
+        renamed = [p for p in on_disk if is_temporary(p) and not p.startswith((f".{JOURNAL}.", f".{MANIFEST}."))]
+        assert not renamed, "no rendered file is renamed into a new tree"
+        hand = output / "environments" / "NOTES.md"
+        if hand.parent.is_dir():
+            hand.write_text("mine\n")
+        if kill_at % 2:
+            assert_repaired_beside(output, scenario["new_config"], scenario["new"], hand)
+        else:
+            assert_repaired_beside(output, scenario["third_config"], scenario["third"], hand)
+    assert partial > 5, "some kills left a file partly written for the next render to rewrite"
+
+
+def test_a_partly_created_file_that_is_no_longer_rendered_is_deleted(
+    scenario: dict[str, Any], tmp_path: Path
+) -> None:
+    """A file that a killed first render was creating, and that the next render no
+    longer renders, is tfgen's to delete (as a leftover temporary file is), not a hand edit."""
+    cache = "environments/dev/us-east-1/02-data/cache/terragrunt.hcl"
+    old, new = scenario["old"], scenario["new"]
+    assert cache in old and cache not in new
+    counter = tmp_path / "count"
+    assert run_killed(scenario["old_config"], tmp_path / "count-run", 0, counter=counter) == 0
+    found = 0
+    for kill_at in range(1, int(counter.read_text()) + 1):
+        output = tmp_path / f"old-{kill_at}"
+        assert run_killed(scenario["old_config"], output, kill_at) == -signal.SIGKILL, kill_at
+        written = (output / cache).read_bytes() if (output / cache).exists() else None
+        if written is None or written == old[cache]:
+            continue
+        found += 1
+        assert old[cache].startswith(written)
+        result = api.render(scenario["new_config"], output=output)
+        assert [c.status for c in result.changes if c.path == cache] == ["stale"]
+        assert tree(output) == new
+    assert found, "a kill left the file partly written"
+
+
+def assert_repaired_beside(output: Path, config: Path, expected: dict[str, bytes], hand: Path) -> None:
+    """The next render repairs the tree, and a file tfgen did not write stays as it is."""
+    kept = hand.read_bytes() if hand.exists() else None
+    result = api.render(config, output=output)
+    assert result.written
+    on_disk = tree(output)
+    if kept is not None:
+        assert on_disk.pop(hand.relative_to(output).as_posix()) == kept
+    assert on_disk == expected, "the next render completes the tree (manifest included)"
+    assert api.check(config, output=output).in_sync
+
+
+def test_a_file_that_appears_where_a_render_creates_one_is_never_replaced(
+    scenario: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another hand creates a file after the comparison, where the render creates one:
+    the render fails on it instead of replacing it, and the next render, which finds
+    the journal, refuses to replace it."""
+    output = tmp_path / "raced"
+    real = disk.write_all
+    theirs = b"theirs\n"
+
+    def racing(root: Path, files: list[tuple[str, bytes]], *args: Any, **kwargs: Any) -> None:
+        target = root / "environments" / "dev" / "env.hcl"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(theirs)
+        real(root, files, *args, **kwargs)
+
+    monkeypatch.setattr(disk, "write_all", racing)
+    with pytest.raises(OutputAccessError):
+        api.render(scenario["new_config"], output=output)
+    monkeypatch.setattr(disk, "write_all", real)
+    assert (output / "environments" / "dev" / "env.hcl").read_bytes() == theirs
+    assert "environments/dev/env.hcl" not in json.loads((output / JOURNAL).read_bytes())["creating"]
+    with pytest.raises(UnsafeWriteError) as refused:
+        api.render(scenario["new_config"], output=output)
+    assert [c.path for c in refused.value.result.refused] == ["environments/dev/env.hcl"]
+    assert (output / "environments" / "dev" / "env.hcl").read_bytes() == theirs
 
 
 def test_kill_at_random_moments(scenario: dict[str, Any], tmp_path: Path) -> None:

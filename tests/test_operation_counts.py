@@ -7,7 +7,9 @@ repetition makes a large render slow (QUALITY.md, "Performance"; figures in benc
 - loading, schema validation, modelling and the semantic checks run once per render,
   not once per unit, and !hcl expressions are parsed once each; planning, comparing
   and writing a loaded project load nothing again;
-- a no-op render writes nothing; a check-mode render writes nothing even with drift.
+- a no-op render writes nothing; a check-mode render writes nothing even with drift;
+- a first render renames no rendered file, makes each directory once, and runs no
+  cyclic garbage collection.
 
 Everything is counted through the objects that do the work (the Renderer, the loading
 statistics, an injected formatter) or seen on the disk; nothing is patched.
@@ -18,7 +20,9 @@ repeat; the counts must not grow with the number of units.
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -230,3 +234,54 @@ def test_units_with_the_same_sources_share_them(synthetic: Path) -> None:
     specs = {unit.spec.name for unit in project.units}
     assert len(tuples) <= len(specs) + len(project.environments) * len(specs)
     assert len(tuples) < len(project.units)
+
+
+class _Audit:
+    """File-system operations of this process seen through an audit hook (sys.addaudithook:
+    a hook cannot be removed, so it records only while *on*)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.renamed: list[str] = []
+        self.made: list[str] = []
+        sys.addaudithook(self)
+
+    def __call__(self, event: str, args: tuple[object, ...]) -> None:
+        if self.on and event in ("os.rename", "os.mkdir"):
+            target = str(args[1] if event == "os.rename" else args[0])
+            (self.renamed if event == "os.rename" else self.made).append(target)
+
+
+_AUDIT = _Audit()
+
+
+def test_a_first_render_renames_no_rendered_file_and_makes_each_directory_once(
+    synthetic: Path, tmp_path: Path
+) -> None:
+    """Into an empty directory every file is created in place (named in the journal
+    first: tests/test_crash.py), so only the journal and the manifest are renamed; each
+    directory of the tree is made once; and the cyclic garbage collector, which would
+    walk every object of the render again and again, does not run while it works."""
+    out = tmp_path / "out"
+    collections: list[int] = []
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(collected)
+    _AUDIT.on = True
+    try:
+        result = api.render(synthetic, output=out)
+    finally:
+        _AUDIT.on = False
+        gc.callbacks.remove(collected)
+    assert result.count("created") > 80
+    assert sorted(_AUDIT.renamed) == [str(out / ".tfgen-journal.json"), str(out / ".tfgen-manifest.json")]
+    directories = [os.path.join(root, d) for root, dirs, _files in os.walk(out) for d in dirs]
+    below = Counter(path for path in _AUDIT.made if path.startswith(f"{out}{os.sep}"))
+    assert sorted(below) == sorted(directories) and set(below.values()) == {1}
+    # at most the one that the first allocation after the render triggers, as the
+    # collector comes back on (an 80-unit render without this runs dozens)
+    assert len(collections) <= 1, collections
+    assert gc.isenabled(), "the collector is back on after the render"

@@ -94,6 +94,9 @@ def reviewer(
     return review
 
 
+_STACK_SUFFIX = f"/{layout.STACK_FILE}"
+
+
 def dropped_unit_blocks(
     out: Path, changes: Sequence[Change], protected: Callable[[str], bool], display: Callable[[Path], str] = str
 ) -> list[Diagnostic]:
@@ -101,6 +104,10 @@ def dropped_unit_blocks(
     in the stacks style the block is the unit's rendered directory."""
     found = []
     for change in changes:
+        # a created file drops nothing, and only stack files hold unit blocks: the cheap
+        # tests first, as a first render of 50,000 files has nothing else
+        if change.old is None or not change.path.endswith(_STACK_SUFFIX):
+            continue
         if change.action != "write" or change.environment is None or not protected(change.environment):
             continue
         for address in stacks.orphaned_units(change.path, change.old, change.new):

@@ -188,7 +188,7 @@ def compare(
         known = state.known(path)
         if not known:
             changes.append(Change(path, "unowned", old, new))
-        elif digest(old) in known:
+        elif digest(old) in known or path in state.creating:  # a partial write of its own: rewritten
             changes.append(Change(path, "changed", old, new))
         else:
             changes.append(Change(path, "hand-edited", old, new, input_changed=recorded.get(path) != digest(new)))
@@ -204,7 +204,8 @@ def compare(
             vanished.append(path)
             continue
         old = _read(target)
-        status: Status = "stale" if digest(old) in state.known(path) else "hand-edited"
+        owned = path in state.creating or digest(old) in state.known(path)
+        status: Status = "stale" if owned else "hand-edited"
         changes.append(Change(path, status, old, None, input_changed=True, protected=guarded))
     changes.sort(key=lambda c: c.path)
     return Survey(changes, vanished)

@@ -105,7 +105,7 @@ class Manifest:
         }
         if self.inputs is not None:
             body["inputs"] = self.inputs.as_json()
-        return (json.dumps(body, indent=1, ensure_ascii=True) + "\n").encode("utf-8")
+        return _dumps(body, "files", _string_map(body["files"], 2))
 
 
 def _corrupt(path: Path, reason: str) -> OutputError:
@@ -176,27 +176,83 @@ def parse_manifest(raw: bytes, path: Path) -> Manifest:
 
 def read_journal(output: Path) -> dict[str, frozenset[str]] | None:
     """The journal an interrupted render left behind (path -> hashes it was writing)."""
+    return _read_journal(output)[0]
+
+
+def _read_journal(output: Path) -> tuple[dict[str, frozenset[str]] | None, frozenset[str]]:
+    """The journal's files (path -> hashes) and the paths it was creating in place."""
     try:
         raw = (output / JOURNAL).read_bytes()
     except FileNotFoundError:
-        return None
+        return None, frozenset()
     try:
         body = json.loads(raw)
         files = body["files"]
-        return {
+        hashes = {
             path: frozenset(hashes)
             for path, hashes in files.items()
             if is_safe_path(path) and all(isinstance(h, str) and _DIGEST.match(h) for h in hashes)
         }
+        creating = body.get("creating", [])
+        # only a path that the journal also lists with its hashes: what tfgen was writing
+        return hashes, frozenset(p for p in creating if isinstance(p, str) and p in hashes)
     except (ValueError, KeyError, TypeError, AttributeError):
         # Written atomically, so only a stray edit corrupts it. Ignoring it can only make
         # tfgen more careful (more files look hand-edited), never delete anything.
-        return {}
+        return {}, frozenset()
 
 
-def journal_bytes(files: Mapping[str, Iterable[str]]) -> bytes:
-    body = {"generator": "tfgen", "files": {p: sorted(set(h)) for p, h in sorted(files.items())}}
-    return (json.dumps(body, indent=1) + "\n").encode("utf-8")
+def journal_bytes(files: Mapping[str, Iterable[str]], creating: Iterable[str] = ()) -> bytes:
+    """The journal: the hashes of every file a render is about to write, and *creating*,
+    the paths it creates in place (no file was there: disk.write_all), whose partly
+    written bytes the next render may replace as it removes leftover temporary files."""
+    body: dict[str, Any] = {"generator": "tfgen", "files": {}}
+    created = sorted(set(creating))
+    if created:
+        body["creating"] = created
+    listed = ((p, sorted(set(h))) for p, h in sorted(files.items()))  # one entry at a time: 50,000 of them
+    return _dumps(body, "files", _string_lists(listed, 2))
+
+
+# json.dumps with an indent runs the pure-Python encoder (the C one is for compact
+# output only): a manifest or journal of 50,000 files took a second. The large mapping
+# of each is written by the functions below, which make json.dumps(..., indent=1)'s
+# bytes (ASCII, ": " and "," separators) with the C string encoder; the rest of the
+# document goes through json.dumps itself. tests/output/test_state.py compares them.
+_string = json.encoder.encode_basestring_ascii
+
+
+def _string_map(entries: Mapping[str, str], depth: int) -> str:
+    """``json.dumps(entries, indent=1)`` nested *depth* levels deep (keys and values strings)."""
+    if not entries:
+        return "{}"
+    inner = ",\n" + " " * depth
+    return "{\n" + " " * depth + inner.join(
+        f"{_string(k)}: {_string(v)}" for k, v in entries.items()
+    ) + "\n" + " " * (depth - 1) + "}"
+
+
+def _string_lists(entries: Iterable[tuple[str, list[str]]], depth: int) -> str:
+    """``json.dumps(dict(entries), indent=1)`` nested *depth* levels deep (lists of strings)."""
+    pad, inner = " " * depth, " " * (depth + 1)
+
+    def listed(values: list[str]) -> str:
+        if not values:
+            return "[]"
+        return "[\n" + ",\n".join(inner + _string(v) for v in values) + "\n" + pad + "]"
+
+    body = ",\n".join(f"{pad}{_string(k)}: {listed(v)}" for k, v in entries)
+    return "{\n" + body + "\n" + " " * (depth - 1) + "}" if body else "{}"
+
+
+def _dumps(body: dict[str, Any], key: str, encoded: str) -> bytes:
+    """``json.dumps(body, indent=1) + "\\n"`` as bytes, with *encoded* (the text of
+    body[key], a top-level key) spliced in for it."""
+    text = json.dumps({**body, key: {}}, indent=1, ensure_ascii=True)
+    # "KEY": {} is the first such text: a string's own quotes are escaped (\"), and
+    # *key* comes before any nested mapping of the same name
+    marker = f"{_string(key)}: {{}}"
+    return (text.replace(marker, f"{_string(key)}: {encoded}", 1) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -209,6 +265,9 @@ class State:
     warnings: tuple[Diagnostic, ...] = ()
     has_files: bool = False  # the output directory holds anything at all
     manifest_bytes: bytes | None = None  # the manifest file as read (None: there is none)
+    #: paths the interrupted render was creating in place (no file was there before it):
+    #: whatever bytes they hold are a partial write of tfgen's own, like a temporary file
+    creating: frozenset[str] = frozenset()
 
     def manifest_status(self, manifest: Manifest) -> str:
         """What *manifest* changes in the file: unchanged, changed or created. Only what it
@@ -279,7 +338,8 @@ def read_state(output: Path, *, force: bool = False) -> State:
                 rule="manifest",
             )
         )
-    return State(manifest, read_journal(output), leftovers, tuple(warnings), has_files, raw)
+    journal, creating = _read_journal(output)
+    return State(manifest, journal, leftovers, tuple(warnings), has_files, raw, creating)
 
 
 def holds_files(names: Iterable[str]) -> bool:

@@ -292,23 +292,35 @@ class _Shared:
         return inputs, used
 
 
-def _leaf_inputs(unit: Unit, project: Project, shared: _Shared) -> dict[str, Any]:
+def _leaf_inputs(
+    unit: Unit, project: Project, shared: _Shared, wires: Sequence[Any] | None = None,
+    overridden: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """model.leaf_inputs, from the shared (cached) parts; one dict (read-only) for the
-    leaves made of the same parts."""
-    parts = [shared.wired(wire.dependency) for wire in project.wiring.get(unit.key, ())]
-    parts.append(shared.overridden(unit)[0])
+    leaves made of the same parts. (*wires* and *overridden*: the unit's, when the
+    caller has them already.)"""
+    if wires is None:
+        wires = project.wiring.get(unit.key, ())
+    parts = [shared.wired(wire.dependency) for wire in wires]
+    parts.append(shared.overridden(unit)[0] if overridden is None else overridden)
     # every part is held by *shared* for the whole plan: its id stays its own
     return shared.one(("inputs", *map(id, parts)), lambda: {k: v for part in parts for k, v in part.items()})
 
 
-def read_dependencies(unit: Unit, project: Project, shared: _Shared | None = None) -> frozenset[str]:
+def read_dependencies(
+    unit: Unit, project: Project, shared: _Shared | None = None, *, used: frozenset[str] | None = None,
+    wires: Sequence[Any] | None = None,
+) -> frozenset[str]:
     """Names of the unit's dependencies whose outputs its inputs read: wired (``outputs:``),
     or referenced as ``dependency.NAME`` by an expression of the catalog's inputs (in
     _envcommon, which Terragrunt evaluates with the leaf's dependency blocks) or of an
-    override. Every one of them needs a ``dependency`` block in the leaf."""
+    override. Every one of them needs a ``dependency`` block in the leaf. (*used* and
+    *wires*: the locals the overrides read and the unit's wiring, when the caller has them.)"""
     shared = shared or _Shared(project)
-    used = shared.overridden(unit)[1]
-    wires = project.wiring.get(unit.key, ())
+    if used is None:
+        used = shared.overridden(unit)[1]
+    if wires is None:
+        wires = project.wiring.get(unit.key, ())
     # Which of the unit's dependencies are read depends on them, the catalog's reads and
     # the overrides' alone: worked out once for units that share all three.
     key = (unit.module.id, id(unit.dependencies), id(used))
@@ -360,20 +372,20 @@ def _kept_state(unit: Unit, project: Project) -> dict[str, Any] | None:
 
 
 def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> PlannedFile:
-    inputs = _leaf_inputs(unit, project, shared)
+    overridden, used = shared.overridden(unit)
+    wires = project.wiring.get(unit.key, ())
+    inputs = _leaf_inputs(unit, project, shared, wires, overridden)
     # Wired inputs read dependency outputs (dependency and output names are identifiers),
     # never a local: the overrides alone decide which locals the leaf needs.
-    used = shared.overridden(unit)[1]
     tenant = "tenant" in used and unit.tenant is not None
+    protection, own = unit.deletion_protection, unit.own_protection
     locals_ = shared.one(
-        ("locals", unit.deletion_protection if unit.own_protection else None, "env" in used, "region" in used,
-         "project" in used, tenant),
+        ("locals", protection if own else None, "env" in used, "region" in used, "project" in used, tenant),
         lambda: _leaf_locals(unit, used, tenant, shared),
     )
     # A dependency whose outputs nothing reads only orders the units: a `dependencies`
     # path, so Terragrunt never runs `output` in it (nor needs its state) to plan this one.
-    read = read_dependencies(unit, project, shared)
-    wires = project.wiring.get(unit.key, ())
+    read = read_dependencies(unit, project, shared, used=used, wires=wires)
     blocks = [wire for wire in wires if wire.dependency.name in read]
     # mock_outputs are held by the units' dependencies for the whole plan: their ids stay theirs
     dependencies = shared.one(
@@ -397,8 +409,8 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "expose": "include" in used,
             "mock_commands": shared.mock_commands,
             "inputs": inputs,
-            "prevent_destroy": unit.deletion_protection,
-            "own_protection": unit.protection_path and unit.own_protection,
+            "prevent_destroy": protection,
+            "own_protection": unit.protection_path and own,
             "promoted": _promotion(unit),
             "kept_state": _kept_state(unit, project),
         },

@@ -68,6 +68,22 @@ Progress = Callable[[int, int], None]
 Formatter = Callable[[str], str]
 
 
+def _by_value(function: Callable[[str], str]) -> Callable[[Any], str]:
+    """*function* (a pure filter of strings), computed once per distinct string: the
+    leaves repeat the same input names and dependency names thousands of times."""
+    done: dict[str, str] = {}
+
+    def cached(value: Any) -> str:
+        if type(value) is not str:
+            return function(value)
+        text = done.get(value)
+        if text is None:
+            text = done[value] = function(value)
+        return text
+
+    return cached
+
+
 class Renderer:
     """Renders planned files; each template is compiled once per Renderer and each
     distinct section is formatted once per Renderer. It counts what it does
@@ -86,13 +102,21 @@ class Renderer:
         self.compiled = 0
         self.formatted = 0  # calls of the formatter
         self.rendered: Counter[str] = Counter()  # path -> times rendered
+        self._strings: dict[str, str] = {}
         self.environment.filters["hcl"] = self.literal
+        self.environment.filters["hcl_key"] = _by_value(hcl.key)
+        self.environment.filters["hcl_string"] = _by_value(hcl.string)
         self._globals = dict(self.environment.globals)
 
     def literal(self, value: Any) -> str:
         """``hcl.literal``, once per map or list object: the planner shares the values
         that many files hold (mock outputs, merged inputs), and nothing changes them
         while they are rendered."""
+        if type(value) is str:  # the same names and values in thousands of files
+            text = self._strings.get(value)
+            if text is None:
+                text = self._strings[value] = hcl.literal(value)
+            return text
         if not isinstance(value, (dict, list)):
             return hcl.literal(value)
         hit = self._literals.get(id(value))
@@ -121,7 +145,11 @@ class Renderer:
     def _render_text(self, template: jinja2.Template, context: Mapping[str, Any]) -> str:
         """``template.render(**context)`` without copying the environment's globals out of
         their ChainMap for every file (a quarter of Jinja's time over thousands of files)."""
-        ctx = template.new_context({**self._globals, **context}, shared=True)
+        # template.new_context(vars, shared=True), less two calls per file
+        environment = template.environment
+        ctx = environment.context_class(
+            environment, {**self._globals, **context}, template.name, template.blocks, globals=template.globals
+        )
         try:
             return self.environment.concat(template.root_render_func(ctx))
         except Exception:

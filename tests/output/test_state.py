@@ -13,6 +13,7 @@ import generator
 from generator import _version
 from generator.errors import OutputError
 from generator.output import state
+from generator.output.fingerprint import Record
 from generator.output.state import MANIFEST, Manifest, digest, read_manifest
 
 from ..conftest import REPO
@@ -153,3 +154,35 @@ def test_old_manifest_without_protection_record_reads_as_unknown(tmp_path: Path)
 
 
 # --- classification -----------------------------------------------------------------
+
+
+#: Paths that JSON escapes: quotes, backslashes, control characters, non-ASCII, and a
+#: path that spells the splice marker of state._dumps.
+_AWKWARD = ('a"b', "c\\d", "tab\there", "é/ü.hcl", '"files": {}', "x/\u2028y", "z")
+
+
+@pytest.mark.parametrize("protected", [(), ('"files": {}', "prod")])
+@pytest.mark.parametrize("files", [{}, {"one": digest(b"1")}, {p: digest(p.encode()) for p in _AWKWARD}])
+def test_manifest_bytes_are_those_of_json_dumps(files: dict[str, str], protected: tuple[str, ...]) -> None:
+    """The manifest's large mapping is written without json.dumps's slow indented
+    encoder: the bytes stay those json.dumps(indent=1) writes, with inputs or without."""
+    record = Record("sha256:" + "0" * 64, ("environments.yaml",), ('"files": {}',), (), True, "sha256:" + "1" * 64)
+    for inputs in (None, record):
+        manifest = Manifest(files, protected, inputs)
+        body: dict[str, object] = {
+            "generator": "tfgen",
+            "format": state.MANIFEST_FORMAT,
+            "protected": sorted(protected),
+            "files": dict(sorted(files.items())),
+        }
+        if inputs is not None:
+            body["inputs"] = inputs.as_json()
+        assert manifest.to_bytes() == (json.dumps(body, indent=1, ensure_ascii=True) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "files", [{}, {"one": [digest(b"1")]}, {p: [digest(b"2"), digest(p.encode())] for p in _AWKWARD}, {"none": []}]
+)
+def test_journal_bytes_are_those_of_json_dumps(files: dict[str, list[str]]) -> None:
+    body = {"generator": "tfgen", "files": {p: sorted(set(h)) for p, h in sorted(files.items())}}
+    assert state.journal_bytes(files) == (json.dumps(body, indent=1) + "\n").encode("utf-8")
