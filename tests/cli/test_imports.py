@@ -69,4 +69,4 @@ def test_a_render_proven_unchanged_imports_no_stage(tmp_path: Path, check: bool)
 
 
 def test_the_command_line_offers_every_graph_format() -> None:
-    assert GRAPH_FORMATS == tuple(graph.FORMATS)
+    assert tuple(graph.FORMATS) == GRAPH_FORMATS
