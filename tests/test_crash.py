@@ -168,8 +168,8 @@ def assert_old_or_new(output: Path, old: dict[str, bytes], new: dict[str, bytes]
             assert found is not None and partial, f"{path} is neither old nor new"
 
 
-def assert_repaired(output: Path, config: Path, expected: dict[str, bytes]) -> None:
-    result = api.render(config, output=output)
+def assert_repaired(output: Path, config: Path, expected: dict[str, bytes], *, force: bool = False) -> None:
+    result = api.render(config, output=output, force=force)
     assert result.written
     assert tree(output) == expected, "the next render repairs the tree (manifest included)"
     assert not [p for p in tree(output) if is_temporary(p)]
@@ -195,8 +195,10 @@ def test_kill_at_every_step_leaves_old_or_new_and_the_next_render_repairs(
         killed_with_leftovers += any(is_temporary(p) for p in tree(output))
         if kill_at % 2:
             assert_repaired(output, scenario["new_config"], scenario["new"])
-        else:  # the input changed again before the next render: still no false hand edits
-            assert_repaired(output, scenario["third_config"], scenario["third"])
+        else:  # the input changed again before the next render: no false hand edits, but
+            # for a file the render was creating, cut (refused_partial: --force completes)
+            force = bool(refused_partial(output, scenario["third_config"], scenario["third"]))
+            assert_repaired(output, scenario["third_config"], scenario["third"], force=force)
     assert killed_with_leftovers > 5, "some kills left temporary files for the next render to remove"
 
 
@@ -205,13 +207,14 @@ def test_a_first_render_killed_at_every_step_is_completed_by_the_next(
 ) -> None:
     """A first render creates its files in place (no temporary file, no rename): a kill
     half-way through one leaves it partly written at its path, named in the journal's
-    ``creating``; the next render rewrites it, and leaves a file tfgen did not write,
-    added after the kill, as it is."""
+    ``creating``; the next render rewrites it when it is the start of what it renders
+    there (else see refused_partial), and leaves a file tfgen did not write, added after
+    the kill, as it is."""
     counter = tmp_path / "count"
     assert run_killed(scenario["new_config"], tmp_path / "count-run", 0, counter=counter) == 0
     steps = int(counter.read_text())
     assert tree(tmp_path / "count-run") == scenario["new"]
-    partial = 0
+    partial = refused = 0
     for kill_at in range(1, steps + 1):
         output = tmp_path / f"first-{kill_at}"
         assert run_killed(scenario["new_config"], output, kill_at) == -signal.SIGKILL, kill_at
@@ -225,16 +228,40 @@ def test_a_first_render_killed_at_every_step_is_completed_by_the_next(
             hand.write_text("mine\n")
         if kill_at % 2:
             assert_repaired_beside(output, scenario["new_config"], scenario["new"], hand)
-        else:
-            assert_repaired_beside(output, scenario["third_config"], scenario["third"], hand)
+        else:  # the input changed before the next render
+            refused += bool(refused_partial(output, scenario["third_config"], scenario["third"]))
+            assert_repaired_beside(output, scenario["third_config"], scenario["third"], hand, force=True)
     assert partial > 5, "some kills left a file partly written for the next render to rewrite"
+    assert refused, "some partial writes were not the start of the next render's bytes"
 
 
-def test_a_partly_created_file_that_is_no_longer_rendered_is_deleted(
+def refused_partial(output: Path, config: Path, expected: dict[str, bytes]) -> list[str]:
+    """The next render after a kill, with other inputs: a partly written file that is
+    not the start of what it renders now could be another hand's (a checkout after the
+    kill), so the render refuses it, writing nothing, and --force replaces it. Returns
+    the paths refused."""
+    journal = json.loads((output / JOURNAL).read_bytes()) if (output / JOURNAL).exists() else {}
+    before = tree(output)
+    try:
+        api.render(config, output=output)
+    except UnsafeWriteError as error:
+        paths = [c.path for c in error.result.refused]
+        for path in paths:
+            written = before[path]
+            assert path in journal.get("creating", []) and written
+            assert not expected.get(path, b"").startswith(written)
+        assert tree(output) == before, "a refused render writes nothing"
+        return paths
+    return []
+
+
+def test_a_partly_created_file_that_is_no_longer_rendered_is_kept_until_forced(
     scenario: dict[str, Any], tmp_path: Path
 ) -> None:
     """A file that a killed first render was creating, and that the next render no
-    longer renders, is tfgen's to delete (as a leftover temporary file is), not a hand edit."""
+    longer renders, cannot be told from a file another hand put there since (no bytes
+    to compare it with): the render refuses to delete it, writing nothing, and
+    --force deletes it. An empty one is tfgen's partial write and deleted."""
     cache = "environments/dev/us-east-1/02-data/cache/terragrunt.hcl"
     old, new = scenario["old"], scenario["new"]
     assert cache in old and cache not in new
@@ -249,16 +276,25 @@ def test_a_partly_created_file_that_is_no_longer_rendered_is_deleted(
             continue
         found += 1
         assert old[cache].startswith(written)
-        result = api.render(scenario["new_config"], output=output)
-        assert [c.status for c in result.changes if c.path == cache] == ["stale"]
+        if written:
+            with pytest.raises(UnsafeWriteError) as refused:
+                api.render(scenario["new_config"], output=output)
+            assert [(c.path, c.status) for c in refused.value.result.refused] == [(cache, "hand-edited")]
+            assert (output / cache).read_bytes() == written
+        result = api.render(scenario["new_config"], output=output, force=True)
+        status = "hand-edited" if written else "stale"
+        assert [(c.status, c.action) for c in result.changes if c.path == cache] == [(status, "delete")]
         assert tree(output) == new
     assert found, "a kill left the file partly written"
 
 
-def assert_repaired_beside(output: Path, config: Path, expected: dict[str, bytes], hand: Path) -> None:
-    """The next render repairs the tree, and a file tfgen did not write stays as it is."""
+def assert_repaired_beside(
+    output: Path, config: Path, expected: dict[str, bytes], hand: Path, *, force: bool = False
+) -> None:
+    """The next render repairs the tree, and a file tfgen did not write stays as it is
+    (even with *force*, which replaces only the files the render writes or deletes)."""
     kept = hand.read_bytes() if hand.exists() else None
-    result = api.render(config, output=output)
+    result = api.render(config, output=output, force=force)
     assert result.written
     on_disk = tree(output)
     if kept is not None:

@@ -151,6 +151,14 @@ def _empty(root: str) -> bool:
     return not holds_files(names)
 
 
+def _partly_created(state: State, path: str, old: bytes, new: bytes | None) -> bool:
+    """Whether *old*, at a path an interrupted render was creating in place (its
+    journal's ``creating``), can only be that render's partial write: empty, or the
+    start of the bytes rendered there now. Anything else is kept as a hand edit: after
+    the interruption another hand may have put a file there (a checkout, an editor)."""
+    return path in state.creating and (not old or (new is not None and new.startswith(old)))
+
+
 def compare(
     output: Path,
     desired: Mapping[str, bytes],
@@ -188,7 +196,7 @@ def compare(
         known = state.known(path)
         if not known:
             changes.append(Change(path, "unowned", old, new))
-        elif digest(old) in known or path in state.creating:  # a partial write of its own: rewritten
+        elif digest(old) in known or _partly_created(state, path, old, new):
             changes.append(Change(path, "changed", old, new))
         else:
             changes.append(Change(path, "hand-edited", old, new, input_changed=recorded.get(path) != digest(new)))
@@ -204,7 +212,7 @@ def compare(
             vanished.append(path)
             continue
         old = _read(target)
-        owned = path in state.creating or digest(old) in state.known(path)
+        owned = digest(old) in state.known(path) or _partly_created(state, path, old, None)
         status: Status = "stale" if owned else "hand-edited"
         changes.append(Change(path, status, old, None, input_changed=True, protected=guarded))
     changes.sort(key=lambda c: c.path)
