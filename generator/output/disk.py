@@ -82,6 +82,13 @@ def _write_temporary(target: str, data: bytes) -> str:
             break
         except FileExistsError:
             continue
+    _fill(fd, tmp, data)
+    return tmp
+
+
+def _fill(fd: int, path: str, data: bytes) -> None:
+    """Write *data* to *fd*, the file just created at *path*, and close it; a write that
+    fails (or is interrupted: Ctrl-C) removes the file, so nothing cut half-way stays."""
     try:
         view = memoryview(data)
         while view:
@@ -89,27 +96,16 @@ def _write_temporary(target: str, data: bytes) -> str:
     except BaseException:
         os.close(fd)
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            os.unlink(path)
         raise
     os.close(fd)
-    return tmp
 
 
 def _write_new(target: str, data: bytes) -> None:
     """Create *target*, which must not exist (O_EXCL: a file that appeared since the
     comparison is never replaced), holding *data*; removed again if writing fails."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(target, flags, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(target)
-        raise
-    os.close(fd)
+    _fill(os.open(target, flags, 0o666), target, data)
 
 
 def write_all(
