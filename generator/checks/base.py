@@ -45,6 +45,7 @@ class Context:
     _sources: dict[tuple[str, ...], InputSource | None] = field(default_factory=dict)
     _unit_sources: dict[tuple[str, str, str], tuple[InputSource, ...]] = field(default_factory=dict)
     _same_sources: dict[tuple[Any, ...], tuple[InputSource, ...]] = field(default_factory=dict)
+    _alike: tuple[list[Unit], list[int]] | None = None
 
     @property
     def doc(self) -> Document:
@@ -139,6 +140,40 @@ def unit_sources(ctx: Context, unit: Unit) -> tuple[InputSource, ...]:
             found = tuple(_unit_sources(ctx, unit))
         ctx._unit_sources[unit.key] = found
     return found
+
+
+def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
+    """The placed units in groups that a rule reading no environment or region sees
+    alike: the same spec, module and version, overrides, tags, dependencies, tenant,
+    input sources, and dependency targets (spec, module, version). Returns the first
+    unit of each group, in the order of Project.units, and each unit's group (its index
+    in that list), aligned with Project.units.
+
+    A rule whose findings for a unit depend on its group alone, and which reports each
+    finding once (by a marker made of the group's attributes), finds the same, in the
+    same order, over the first units of the groups as over every unit: most units of a
+    large project differ only by environment and region (64 x 16 regions of 50 units:
+    3,200 groups for 51,200 units)."""
+    if ctx._alike is None:
+        first: list[Unit] = []
+        group_of: list[int] = []
+        groups: dict[tuple[Any, ...], int] = {}
+        wiring = ctx.project.wiring
+        for unit in ctx.project.units:
+            sources = unit_sources(ctx, unit)
+            key: tuple[Any, ...] = (
+                id(unit.spec), id(unit.module), unit.version, id(unit.overrides), id(unit.layers), id(unit.tags),
+                id(unit.dependencies), unit.tenant.name if unit.tenant is not None else None, id(sources),
+                *[part for w in wiring.get(unit.key, ()) for part in
+                  (id(w.dependency), id(w.target.spec), id(w.target.module), w.target.version)],
+            )
+            index = groups.get(key)
+            if index is None:
+                index = groups[key] = len(first)
+                first.append(unit)
+            group_of.append(index)
+        ctx._alike = (first, group_of)
+    return ctx._alike
 
 
 def provider_sources(unit: Unit) -> tuple[InputSource, ...]:

@@ -230,22 +230,58 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
         tuple[str, ...],
         tuple[InputSource, dict[str, Unit], dict[tuple[str, str], Unit], dict[tuple[str, str, str], Unit]],
     ] = {}
-    for unit in ctx.project.units:
-        env_name, region_name = unit.environment.name, unit.region.name
-        tenant = unit.tenant.name if unit.tenant is not None else ""
-        for source in unit_sources(ctx, unit):
+    # Units come place by place (environment, region, tenant): each place's sources are
+    # gathered first, each with the first unit there that has it, then recorded once.
+    here: dict[int, tuple[InputSource, Unit]] = {}
+    current: tuple[Any, ...] = ()
+    every_place: dict[tuple[str, str, str], Unit] = {}  # each place's first unit
+
+    def record() -> None:
+        env, region, owner = current
+        env_name, region_name, tenant = env.name, region.name, owner.name if owner is not None else ""
+        every_place.setdefault((env_name, region_name, tenant), next(iter(here.values()))[1])
+        for source, unit in here.values():
             placed = placements.get(source.key)
             if placed is None:
                 placed = placements[source.key] = (source, {}, {}, {})
             placed[1].setdefault(env_name, unit)
             placed[2].setdefault((env_name, region_name), unit)
             placed[3].setdefault((env_name, region_name, tenant), unit)
+
+    for unit in ctx.project.units:
+        if not current or (unit.environment, unit.region, unit.tenant) != current:
+            if current and here:
+                record()
+            current, here = (unit.environment, unit.region, unit.tenant), {}
+        for source in unit_sources(ctx, unit):
+            if id(source) not in here:
+                here[id(source)] = (source, unit)
+    if current and here:
+        record()
     found: dict[tuple[str, KeyPath, str], tuple[Document, KeyPath, str, list[str]]] = {}
     scopes: dict[tuple[str, str, str], dict[str, Any]] = {}
     verdicts: dict[tuple[tuple[str, ...], tuple[str, str, str]], Any] = {}
+
+    def verdict(ref: tuple[str, ...], placement: tuple[str, str, str], unit: Unit) -> Any:
+        # many sources read the same local in the same places: each looked up once
+        missing = verdicts.get((ref, placement), verdicts)
+        if missing is verdicts:
+            if placement not in scopes:
+                scopes[placement] = _scopes(ctx, unit)
+            missing = verdicts[(ref, placement)] = undefined_reference(ref, scopes[placement])
+        return missing
+
+    # A local defined in every place is defined wherever any source reads it: most
+    # are, and the sources reading them are not walked place by place.
+    everywhere: dict[tuple[str, ...], bool] = {}
     for source, by_env, by_region, by_tenant in placements.values():
         for path, expr in source_expressions(ctx, source):
             for ref in local_references(expr.text):
+                defined = everywhere.get(ref)
+                if defined is None:
+                    defined = everywhere[ref] = all(verdict(ref, p, u) is None for p, u in every_place.items())
+                if defined:
+                    continue
                 units = (
                     by_region.values() if ref[0] == "region"
                     else by_tenant.values() if ref[0] == "tenant"
@@ -257,12 +293,7 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
                     if ref[:2] == ("env", "sizing") and env.sizing_tier is not None and env.sizing_tier not in tiers:
                         continue  # the unknown tier is reported already
                     placement = (env.name, region.name, unit.tenant.name if unit.tenant is not None else "")
-                    # many sources read the same local in the same places: each looked up once
-                    missing = verdicts.get((ref, placement), verdicts)
-                    if missing is verdicts:
-                        if placement not in scopes:
-                            scopes[placement] = _scopes(ctx, unit)
-                        missing = verdicts[(ref, placement)] = undefined_reference(ref, scopes[placement])
+                    missing = verdict(ref, placement, unit)
                     if missing is None:
                         continue
                     place = (
