@@ -1175,24 +1175,33 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
     # parent directory: worked out once per (target, parent), not once per dependency.
     from_parent: dict[tuple[str, str], str] = {}
 
-    def relative(target: str, start: str) -> str:
+    def relative(target: str, start: str, above: str) -> str:
+        """*target* from *start*, whose parent directory is *above*."""
         if target == start or "/" not in start or target.startswith(start + "/"):
             return layout.relative_path(target, start)
-        above = layout.parent(start)
         found = from_parent.get((target, above))
         if found is None:
             found = from_parent[(target, above)] = layout.relative_path(target, above)
         return "../" + found if found != "." else ".."
 
+    # What each dependency names (few distinct ones: units share their module's):
+    # (owner tenant, unit name, its spec, whether it may cross a tenant boundary).
+    named: dict[int, tuple[str, str, UnitSpec | None, bool]] = {}
     by_key = project._units_by_key()
     for unit in project.units:
         resolved: list[Wiring] = []
+        env_name, own_region = unit.environment.name, unit.region.name
+        above = layout.parent(unit.directory)
         for dep in unit.dependencies:
-            region = dep.region or unit.region.name
-            owner, _, dep_unit = dep.unit.rpartition("/")
-            spec = specs.get(dep_unit)
+            region = dep.region or own_region
+            what = named.get(id(dep))
+            if what is None:
+                owner, _, dep_unit = dep.unit.rpartition("/")
+                spec = specs.get(dep_unit)
+                what = named[id(dep)] = (owner, dep_unit, spec, bool(owner) or (spec is not None and spec.per_tenant))
+            owner, dep_unit, spec, crossing = what
             # only a tenant's name, or a per_tenant target, can cross a tenant boundary
-            if owner or (spec is not None and spec.per_tenant):
+            if crossing:
                 refused = _tenant_boundary(unit, dep, owner, spec, tenant_names, reported)
                 if refused is not None:
                     if refused.message:
@@ -1201,7 +1210,7 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
             instance = dep_unit
             if spec is not None and spec.per_tenant and unit.tenant is not None:
                 instance = f"{unit.tenant.name}/{dep_unit}"
-            target = by_key.get((unit.environment.name, region, instance))
+            target = by_key.get((env_name, region, instance))
             if target is None:
                 if dep_unit not in placeable:
                     continue
@@ -1228,9 +1237,20 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
                     )
                 )
                 continue
-            resolved.append(Wiring(dep, target, relative(target.directory, unit.directory)))
+            resolved.append(_new_wiring(dep, target, relative(target.directory, unit.directory, above)))
         wiring[unit.key] = tuple(resolved)
     return wiring, errors
+
+
+def _new_wiring(dependency: Dependency, target: Unit, config_path: str) -> Wiring:
+    """Wiring(dependency, target, config_path) without the frozen dataclass's per-field
+    __init__ (see _new_unit): one per dependency of every placed unit."""
+    wire: Wiring = object.__new__(Wiring)
+    attributes = wire.__dict__
+    attributes["dependency"] = dependency
+    attributes["target"] = target
+    attributes["config_path"] = config_path
+    return wire
 
 
 def _why_not_there(
