@@ -176,6 +176,26 @@ def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
     return ctx._alike
 
 
+def sources_by_place(ctx: Context, units: Iterable[Unit]) -> Iterator[list[tuple[InputSource, Unit]]]:
+    """*units* place by place (a run of units of one environment, region and tenant; a
+    project's units come so): each place's input sources in the order they first appear
+    there, each with the first unit there that has it. A rule that looks at each source
+    once per place, for the first unit that has it, sees what it would see unit by unit;
+    the sources of a place are found with one lookup per unit's source, not several."""
+    here: dict[int, tuple[InputSource, Unit]] = {}
+    current: tuple[Any, ...] = ()
+    for unit in units:
+        if not current or (unit.environment, unit.region, unit.tenant) != current:
+            if here:
+                yield list(here.values())
+            current, here = (unit.environment, unit.region, unit.tenant), {}
+        for source in unit_sources(ctx, unit):
+            if id(source) not in here:
+                here[id(source)] = (source, unit)
+    if here:
+        yield list(here.values())
+
+
 def provider_sources(unit: Unit) -> tuple[InputSource, ...]:
     """The catalog's provider configurations that reach *unit*'s generated files: their
     expressions read locals and dependency outputs as inputs do."""

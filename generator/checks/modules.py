@@ -28,6 +28,7 @@ from .base import (
     provider_sources,
     rule,
     source_expressions,
+    sources_by_place,
     unit_sources,
 )
 
@@ -535,10 +536,11 @@ def _reads(ctx: Context) -> tuple[dict[str, set[str]], dict[tuple[str, str], set
     per_source: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
     # A unit of a layer that is off there still reads its settings: they are kept for
     # when the layer is turned on (a phased rollout), not unread.
-    for unit in (*ctx.project.units, *ctx.project.dormant):
+    for here in sources_by_place(ctx, (*ctx.project.units, *ctx.project.dormant)):
+        unit = here[0][1]
         env_reads = by_env.setdefault(unit.environment.name, set())
         region_reads = by_region.setdefault((unit.environment.name, unit.region.name), set())
-        for source in unit_sources(ctx, unit):
+        for source, _unit in here:
             found = per_source.get(source.key)
             if found is None:
                 env_side: set[str] = set()

@@ -19,8 +19,8 @@ def previous_names_one_unit(ctx: Context) -> Iterator[Diagnostic]:
         owners.setdefault(unit.directory, unit.name)
     reported: set[tuple[str, str]] = set()
     for unit in ctx.project.units:
-        if unit.state_directory == unit.directory:
-            continue
+        if unit.spec.previous is None or unit.state_directory == unit.directory:
+            continue  # (without previous, the state is in the unit's directory)
         where = (*unit.spec.path, "previous")
         other = owners.get(unit.state_directory)
         if other is not None and other != unit.name and (unit.name, other) not in reported:

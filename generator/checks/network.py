@@ -17,7 +17,7 @@ from ..project.model import (
 )
 from ..project.suggest import closest
 from ..project.values import HclExpr
-from .base import Context, InputSource, catalog_rule, rule, source_expressions, unit_sources
+from .base import Context, InputSource, catalog_rule, rule, source_expressions, sources_by_place
 
 #: AWS commercial, GovCloud and China regions; extend with top-level ``aws_regions``.
 AWS_REGIONS = frozenset(
@@ -391,14 +391,14 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
     # The same plans in VPCs of the same size and zones fit or not alike: worked out once.
     problems: dict[tuple[int, int, tuple[str, ...]], bool] = {}
     networks: dict[str, ipaddress.IPv4Network | str] = {}
-    for unit in ctx.project.units:
-        cidr = unit.region.vpc_cidr
+    for here in sources_by_place(ctx, ctx.project.units):
+        cidr = here[0][1].region.vpc_cidr
         network = networks.get(cidr)
         if network is None:
             network = networks[cidr] = parse_cidr(cidr)
         if isinstance(network, str):
             continue
-        for source in unit_sources(ctx, unit):
+        for source, unit in here:
             marker = (source.key, unit.environment.name, unit.region.name)
             plans = _source_subnet_plans(ctx, source)
             if not plans or marker in seen:

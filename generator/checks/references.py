@@ -17,7 +17,15 @@ from ..project.model import (
     value_at,
 )
 from ..project.values import HclExpr, local_references
-from .base import Context, InputSource, catalog_rule, did_you_mean, rule, source_expressions, unit_sources
+from .base import (
+    Context,
+    InputSource,
+    catalog_rule,
+    did_you_mean,
+    rule,
+    source_expressions,
+    sources_by_place,
+)
 
 
 def renamed_units(project: Project) -> dict[str, str]:
@@ -230,34 +238,19 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
         tuple[str, ...],
         tuple[InputSource, dict[str, Unit], dict[tuple[str, str], Unit], dict[tuple[str, str, str], Unit]],
     ] = {}
-    # Units come place by place (environment, region, tenant): each place's sources are
-    # gathered first, each with the first unit there that has it, then recorded once.
-    here: dict[int, tuple[InputSource, Unit]] = {}
-    current: tuple[Any, ...] = ()
     every_place: dict[tuple[str, str, str], Unit] = {}  # each place's first unit
-
-    def record() -> None:
-        env, region, owner = current
-        env_name, region_name, tenant = env.name, region.name, owner.name if owner is not None else ""
-        every_place.setdefault((env_name, region_name, tenant), next(iter(here.values()))[1])
-        for source, unit in here.values():
+    for here in sources_by_place(ctx, ctx.project.units):
+        first = here[0][1]
+        env_name, region_name = first.environment.name, first.region.name
+        tenant = first.tenant.name if first.tenant is not None else ""
+        every_place.setdefault((env_name, region_name, tenant), first)
+        for source, unit in here:
             placed = placements.get(source.key)
             if placed is None:
                 placed = placements[source.key] = (source, {}, {}, {})
             placed[1].setdefault(env_name, unit)
             placed[2].setdefault((env_name, region_name), unit)
             placed[3].setdefault((env_name, region_name, tenant), unit)
-
-    for unit in ctx.project.units:
-        if not current or (unit.environment, unit.region, unit.tenant) != current:
-            if current and here:
-                record()
-            current, here = (unit.environment, unit.region, unit.tenant), {}
-        for source in unit_sources(ctx, unit):
-            if id(source) not in here:
-                here[id(source)] = (source, unit)
-    if current and here:
-        record()
     found: dict[tuple[str, KeyPath, str], tuple[Document, KeyPath, str, list[str]]] = {}
     scopes: dict[tuple[str, str, str], dict[str, Any]] = {}
     verdicts: dict[tuple[tuple[str, ...], tuple[str, str, str]], Any] = {}

@@ -9,6 +9,7 @@ deployed where) and the locals of env.hcl, region.hcl and the project live here 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -1346,7 +1347,8 @@ def waves(project: Project) -> list[list[Unit]]:
 
 def find_cycle(project: Project) -> list[Unit] | None:
     """One dependency cycle as a list of units (first repeated at the end), or None."""
-    graph = edges(project)
+    graph = project.wiring  # the edges (edges()), read in place: each unit's targets' keys
+    targets = operator.attrgetter("target.key")
     state: dict[Key, int] = {}  # 1: on the trail, 2: done
     for start in graph:
         if state.get(start):
@@ -1354,7 +1356,7 @@ def find_cycle(project: Project) -> list[Unit] | None:
         # depth first, each node's targets in order: an iterator per node on the trail
         state[start] = 1
         trail: list[Key] = [start]
-        stack = [iter(graph[start])]
+        stack = [map(targets, graph[start])]
         while stack:
             for nxt in stack[-1]:
                 seen = state.get(nxt)
@@ -1364,7 +1366,7 @@ def find_cycle(project: Project) -> list[Unit] | None:
                 if not seen:
                     state[nxt] = 1
                     trail.append(nxt)
-                    stack.append(iter(graph.get(nxt, ())))
+                    stack.append(map(targets, graph.get(nxt, ())))
                     break
             else:
                 state[trail.pop()] = 2
