@@ -12,7 +12,7 @@ already checked, so that validating 10,000 units stays linear.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,8 @@ class Context:
     _unit_sources: dict[tuple[str, str, str], tuple[InputSource, ...]] = field(default_factory=dict)
     _same_sources: dict[tuple[Any, ...], tuple[InputSource, ...]] = field(default_factory=dict)
     _alike: tuple[list[Unit], list[int]] | None = None
+    _placed_sources: list[tuple[InputSource, ...]] | None = None
+    _present: dict[int, tuple[bool, ...]] = field(default_factory=dict)
 
     @property
     def doc(self) -> Document:
@@ -127,7 +129,9 @@ def unit_sources(ctx: Context, unit: Unit) -> tuple[InputSource, ...]:
         # what they checked by its identity then check it once).
         layers = unit.layers
         if len(layers) == len(_OVERRIDE_LAYERS):
-            present = tuple(bool(m) for m in layers)
+            present = ctx._present.get(id(layers))  # units share their layers: see _place
+            if present is None:
+                present = ctx._present[id(layers)] = tuple(bool(m) for m in layers)
             env, region = unit.environment.name, unit.region.name
             signature = (
                 unit.module.id, unit.spec.name, unit.tenant.name if unit.tenant is not None and present[4] else "",
@@ -140,6 +144,13 @@ def unit_sources(ctx: Context, unit: Unit) -> tuple[InputSource, ...]:
             found = tuple(_unit_sources(ctx, unit))
         ctx._unit_sources[unit.key] = found
     return found
+
+
+def placed_sources(ctx: Context) -> list[tuple[InputSource, ...]]:
+    """unit_sources of every placed unit, aligned with Project.units."""
+    if ctx._placed_sources is None:
+        ctx._placed_sources = [unit_sources(ctx, unit) for unit in ctx.project.units]
+    return ctx._placed_sources
 
 
 def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
@@ -159,8 +170,7 @@ def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
         group_of: list[int] = []
         groups: dict[tuple[Any, ...], int] = {}
         wiring = ctx.project.wiring
-        for unit in ctx.project.units:
-            sources = unit_sources(ctx, unit)
+        for unit, sources in zip(ctx.project.units, placed_sources(ctx), strict=True):
             key: tuple[Any, ...] = (
                 id(unit.spec), id(unit.module), unit.version, id(unit.overrides), id(unit.layers), id(unit.tags),
                 id(unit.dependencies), unit.tenant.name if unit.tenant is not None else None, id(sources),
@@ -176,20 +186,25 @@ def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
     return ctx._alike
 
 
-def sources_by_place(ctx: Context, units: Iterable[Unit]) -> Iterator[list[tuple[InputSource, Unit]]]:
+def sources_by_place(
+    ctx: Context, units: Sequence[Unit], sources: Sequence[tuple[InputSource, ...]] | None = None
+) -> Iterator[list[tuple[InputSource, Unit]]]:
     """*units* place by place (a run of units of one environment, region and tenant; a
     project's units come so): each place's input sources in the order they first appear
     there, each with the first unit there that has it. A rule that looks at each source
     once per place, for the first unit that has it, sees what it would see unit by unit;
-    the sources of a place are found with one lookup per unit's source, not several."""
+    the sources of a place are found with one lookup per unit's source, not several.
+    *sources*: each unit's unit_sources, when known (placed_sources)."""
     here: dict[int, tuple[InputSource, Unit]] = {}
     current: tuple[Any, ...] = ()
-    for unit in units:
+    if sources is None:
+        sources = [unit_sources(ctx, unit) for unit in units]
+    for unit, found in zip(units, sources, strict=True):
         if not current or (unit.environment, unit.region, unit.tenant) != current:
             if here:
                 yield list(here.values())
             current, here = (unit.environment, unit.region, unit.tenant), {}
-        for source in unit_sources(ctx, unit):
+        for source in found:
             if id(source) not in here:
                 here[id(source)] = (source, unit)
     if here:
