@@ -47,6 +47,7 @@ class Context:
     _same_sources: dict[tuple[Any, ...], tuple[InputSource, ...]] = field(default_factory=dict)
     _alike: tuple[list[Unit], list[int]] | None = None
     _placed_sources: list[tuple[InputSource, ...]] | None = None
+    _placed_by_place: list[list[tuple[InputSource, Unit]]] | None = None
     _present: dict[int, tuple[bool, ...]] = field(default_factory=dict)
 
     @property
@@ -153,6 +154,13 @@ def placed_sources(ctx: Context) -> list[tuple[InputSource, ...]]:
     return ctx._placed_sources
 
 
+def placed_by_place(ctx: Context) -> list[list[tuple[InputSource, Unit]]]:
+    """sources_by_place of the placed units, worked out once."""
+    if ctx._placed_by_place is None:
+        ctx._placed_by_place = list(sources_by_place(ctx, ctx.project.units, placed_sources(ctx)))
+    return ctx._placed_by_place
+
+
 def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
     """The placed units in groups that a rule reading no environment or region sees
     alike: the same spec, module and version, overrides, tags, dependencies, tenant,
@@ -174,9 +182,11 @@ def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
             key: tuple[Any, ...] = (
                 id(unit.spec), id(unit.module), unit.version, id(unit.overrides), id(unit.layers), id(unit.tags),
                 id(unit.dependencies), unit.tenant.name if unit.tenant is not None else None, id(sources),
-                *[part for w in wiring.get(unit.key, ()) for part in
-                  (id(w.dependency), id(w.target.spec), id(w.target.module), w.target.version)],
             )
+            wires = wiring.get(unit.key)
+            if wires:
+                key += tuple([(id(w.dependency), id(w.target.spec), id(w.target.module), w.target.version)
+                              for w in wires])
             index = groups.get(key)
             if index is None:
                 index = groups[key] = len(first)

@@ -25,7 +25,7 @@ from .base import (
     alike,
     catalog_rule,
     did_you_mean,
-    placed_sources,
+    placed_by_place,
     provider_sources,
     rule,
     source_expressions,
@@ -538,8 +538,8 @@ def _reads(ctx: Context) -> tuple[dict[str, set[str]], dict[tuple[str, str], set
     # A unit of a layer that is off there still reads its settings: they are kept for
     # when the layer is turned on (a phased rollout), not unread.
     dormant = ctx.project.dormant
-    sources = [*placed_sources(ctx), *(unit_sources(ctx, unit) for unit in dormant)]
-    for here in sources_by_place(ctx, (*ctx.project.units, *dormant), sources):
+    places = placed_by_place(ctx) + list(sources_by_place(ctx, dormant))
+    for here in places:
         unit = here[0][1]
         env_reads = by_env.setdefault(unit.environment.name, set())
         region_reads = by_region.setdefault((unit.environment.name, unit.region.name), set())

@@ -14,6 +14,8 @@ from .base import Context, rule
 @rule
 def previous_names_one_unit(ctx: Context) -> Iterator[Diagnostic]:
     """Two units may not keep one state key, nor a unit keep another's."""
+    if all(spec.previous is None for spec in ctx.project.unit_specs):
+        return  # every unit keeps the state of its own directory
     owners: dict[str, str] = {}
     for unit in ctx.project.units:
         owners.setdefault(unit.directory, unit.name)

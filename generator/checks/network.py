@@ -17,7 +17,7 @@ from ..project.model import (
 )
 from ..project.suggest import closest
 from ..project.values import HclExpr
-from .base import Context, InputSource, catalog_rule, placed_sources, rule, source_expressions, sources_by_place
+from .base import Context, InputSource, catalog_rule, placed_by_place, rule, source_expressions
 
 #: AWS commercial, GovCloud and China regions; extend with top-level ``aws_regions``.
 AWS_REGIONS = frozenset(
@@ -391,7 +391,7 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
     # The same plans in VPCs of the same size and zones fit or not alike: worked out once.
     problems: dict[tuple[int, int, tuple[str, ...]], bool] = {}
     networks: dict[str, ipaddress.IPv4Network | str] = {}
-    for here in sources_by_place(ctx, ctx.project.units, placed_sources(ctx)):
+    for here in placed_by_place(ctx):
         cidr = here[0][1].region.vpc_cidr
         network = networks.get(cidr)
         if network is None:

@@ -22,10 +22,9 @@ from .base import (
     InputSource,
     catalog_rule,
     did_you_mean,
-    placed_sources,
+    placed_by_place,
     rule,
     source_expressions,
-    sources_by_place,
 )
 
 
@@ -240,7 +239,7 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
         tuple[InputSource, dict[str, Unit], dict[tuple[str, str], Unit], dict[tuple[str, str, str], Unit]],
     ] = {}
     every_place: dict[tuple[str, str, str], Unit] = {}  # each place's first unit
-    for here in sources_by_place(ctx, ctx.project.units, placed_sources(ctx)):
+    for here in placed_by_place(ctx):
         first = here[0][1]
         env_name, region_name = first.environment.name, first.region.name
         tenant = first.tenant.name if first.tenant is not None else ""
