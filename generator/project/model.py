@@ -908,8 +908,8 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]] = {}
     # Each unit name's layers where no environment, region or tenant names it (_place).
     static: dict[tuple[str, str], tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]] = {}
-    # A unit's fields in each environment, for the regions that do not name it (_place).
-    alike: dict[tuple[str, str], dict[str, Any] | None] = {}
+    # Each environment's units' fields by name, for the regions that do not name them (_place).
+    alike: dict[str, dict[str, dict[str, Any] | None]] = {}
     shared_specs = [s for s in specs if not s.per_tenant]
     tenant_specs = [s for s in specs if s.per_tenant]
     for env in environments:
@@ -971,7 +971,7 @@ def _place(
     units: list[Unit],
     dormant: list[Unit],
     static: dict[tuple[str, str], tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]],
-    alike: dict[tuple[str, str], dict[str, Any] | None],
+    alike: dict[str, dict[str, dict[str, Any] | None]],
 ) -> None:
     """Places *specs* in *env*/*region* (for *tenant*: that tenant's instances)."""
     override_layers = UNIT_OVERRIDES.layers
@@ -996,15 +996,16 @@ def _place(
     named_here = [found for (found, _), layer in zip([*places, *tag_places], [*override_layers, *tag_layers],
                                                       strict=True) if found and (layer.uses[2] or layer.uses_tenant)]
     named_here.append(region.unit_overrides)
+    named = set().union(*named_here)
+    in_env = alike.setdefault(env.name, {})
     for spec in specs:
         name = spec.name
         fields: dict[str, Any] | None
-        if tenant is None and not any(name in found for found in named_here):
-            memo_key = (env.name, name)
-            if memo_key in alike:
-                fields = alike[memo_key]
+        if tenant is None and name not in named:
+            if name in in_env:
+                fields = in_env[name]
             else:
-                fields = alike[memo_key] = _unit_fields(
+                fields = in_env[name] = _unit_fields(
                     spec, env, region, None, places, tag_places, overridden, varying, varying_tags, modules, doc,
                     errors, shared, shared_dependencies, static, regional=False,
                 )
