@@ -12,7 +12,7 @@ already checked, so that validating 10,000 units stays linear.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +47,7 @@ class Context:
     _same_sources: dict[tuple[Any, ...], tuple[InputSource, ...]] = field(default_factory=dict)
     _alike: tuple[list[Unit], list[int]] | None = None
     _placed_sources: list[tuple[InputSource, ...]] | None = None
-    _placed_by_place: list[list[tuple[InputSource, Unit]]] | None = None
+    _distinct_sources: list[InputSource] | None = None
     _present: dict[int, tuple[bool, ...]] = field(default_factory=dict)
 
     @property
@@ -154,11 +154,36 @@ def placed_sources(ctx: Context) -> list[tuple[InputSource, ...]]:
     return ctx._placed_sources
 
 
-def placed_by_place(ctx: Context) -> list[list[tuple[InputSource, Unit]]]:
-    """sources_by_place of the placed units, worked out once."""
-    if ctx._placed_by_place is None:
-        ctx._placed_by_place = list(sources_by_place(ctx, ctx.project.units, placed_sources(ctx)))
-    return ctx._placed_by_place
+def distinct_sources(ctx: Context) -> list[InputSource]:
+    """The input sources of the placed units, each once, in the order they first appear
+    (unit by unit, each unit's in merge order)."""
+    if ctx._distinct_sources is not None:
+        return ctx._distinct_sources
+    found: dict[int, InputSource] = {}
+    seen: set[int] = set()  # units share their sources' tuples: each is read once
+    for sources in placed_sources(ctx):
+        if id(sources) in seen:
+            continue
+        seen.add(id(sources))
+        for source in sources:
+            if id(source) not in found:
+                found[id(source)] = source
+    ctx._distinct_sources = list(found.values())
+    return ctx._distinct_sources
+
+
+def units_with(
+    ctx: Context, chosen: Mapping[int, InputSource]
+) -> Iterator[tuple[Unit, list[InputSource]]]:
+    """Each placed unit with its sources among *chosen* (by identity), in merge order;
+    units with none of them are left out."""
+    among: dict[int, list[InputSource]] = {}
+    for unit, sources in zip(ctx.project.units, placed_sources(ctx), strict=True):
+        found = among.get(id(sources))
+        if found is None:
+            found = among[id(sources)] = [s for s in sources if id(s) in chosen]
+        if found:
+            yield unit, found
 
 
 def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
@@ -194,31 +219,6 @@ def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
             group_of.append(index)
         ctx._alike = (first, group_of)
     return ctx._alike
-
-
-def sources_by_place(
-    ctx: Context, units: Sequence[Unit], sources: Sequence[tuple[InputSource, ...]] | None = None
-) -> Iterator[list[tuple[InputSource, Unit]]]:
-    """*units* place by place (a run of units of one environment, region and tenant; a
-    project's units come so): each place's input sources in the order they first appear
-    there, each with the first unit there that has it. A rule that looks at each source
-    once per place, for the first unit that has it, sees what it would see unit by unit;
-    the sources of a place are found with one lookup per unit's source, not several.
-    *sources*: each unit's unit_sources, when known (placed_sources)."""
-    here: dict[int, tuple[InputSource, Unit]] = {}
-    current: tuple[Any, ...] = ()
-    if sources is None:
-        sources = [unit_sources(ctx, unit) for unit in units]
-    for unit, found in zip(units, sources, strict=True):
-        if not current or (unit.environment, unit.region, unit.tenant) != current:
-            if here:
-                yield list(here.values())
-            current, here = (unit.environment, unit.region, unit.tenant), {}
-        for source in found:
-            if id(source) not in here:
-                here[id(source)] = (source, unit)
-    if here:
-        yield list(here.values())
 
 
 def provider_sources(unit: Unit) -> tuple[InputSource, ...]:

@@ -25,11 +25,10 @@ from .base import (
     alike,
     catalog_rule,
     did_you_mean,
-    placed_by_place,
+    placed_sources,
     provider_sources,
     rule,
     source_expressions,
-    sources_by_place,
     unit_sources,
 )
 
@@ -538,27 +537,58 @@ def _reads(ctx: Context) -> tuple[dict[str, set[str]], dict[tuple[str, str], set
     # A unit of a layer that is off there still reads its settings: they are kept for
     # when the layer is turned on (a phased rollout), not unread.
     dormant = ctx.project.dormant
-    places = placed_by_place(ctx) + list(sources_by_place(ctx, dormant))
-    for here in places:
-        unit = here[0][1]
-        env_reads = by_env.setdefault(unit.environment.name, set())
-        region_reads = by_region.setdefault((unit.environment.name, unit.region.name), set())
-        for source, _unit in here:
-            found = per_source.get(source.key)
-            if found is None:
-                env_side: set[str] = set()
-                region_side: set[str] = set()
-                for _path, expr in source_expressions(ctx, source):
-                    for ref in local_references(expr.text):
-                        # local.tenant.settings merges the tenant's over the region's
-                        if ref[0] in ("env", "region", "tenant") and len(ref) >= 2 and ref[1] == "settings":
-                            key = ref[2] if len(ref) >= 3 else "*"
-                            (env_side if ref[0] == "env" else region_side).add(key)
-                found = per_source[source.key] = (env_side, region_side)
-            env_reads |= found[0] | found[1]
-            region_reads |= found[1]
+    units = (*ctx.project.units, *dormant)
+    sources_of = [*placed_sources(ctx), *(unit_sources(ctx, unit) for unit in dormant)]
+    # Units share their sources' tuples: what a tuple reads is worked out once, and each
+    # region (a run of units) adds what its distinct tuples read.
+    per_tuple: dict[int, tuple[set[str], set[str]]] = {}
+    here: dict[int, tuple[InputSource, ...]] = {}
+    current: tuple[Any, ...] = ()
+
+    def add() -> None:
+        env, region = current
+        env_reads = by_env.setdefault(env.name, set())
+        region_reads = by_region.setdefault((env.name, region.name), set())
+        for sources in here.values():
+            reads = per_tuple.get(id(sources))
+            if reads is None:
+                reads = per_tuple[id(sources)] = (set(), set())
+                for source in sources:
+                    env_side, region_side = _source_reads(ctx, source, per_source)
+                    reads[0].update(env_side, region_side)
+                    reads[1].update(region_side)
+            env_reads |= reads[0]
+            region_reads |= reads[1]
+
+    for unit, sources in zip(units, sources_of, strict=True):
+        if not current or (unit.environment, unit.region) != current:
+            if here:
+                add()
+            current, here = (unit.environment, unit.region), {}
+        here[id(sources)] = sources
+    if here:
+        add()
     anywhere = set().union(*by_env.values()) if by_env else set()
     return by_env, by_region, anywhere
+
+
+def _source_reads(
+    ctx: Context, source: InputSource, per_source: dict[tuple[str, ...], tuple[set[str], set[str]]]
+) -> tuple[set[str], set[str]]:
+    """The settings *source*'s expressions read through local.env, and through
+    local.region or local.tenant (which merge the region's settings); "*": all of them."""
+    found = per_source.get(source.key)
+    if found is None:
+        env_side: set[str] = set()
+        region_side: set[str] = set()
+        for _path, expr in source_expressions(ctx, source):
+            for ref in local_references(expr.text):
+                # local.tenant.settings merges the tenant's over the region's
+                if ref[0] in ("env", "region", "tenant") and len(ref) >= 2 and ref[1] == "settings":
+                    key = ref[2] if len(ref) >= 3 else "*"
+                    (env_side if ref[0] == "env" else region_side).add(key)
+        found = per_source[source.key] = (env_side, region_side)
+    return found
 
 
 @catalog_rule

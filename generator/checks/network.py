@@ -17,7 +17,7 @@ from ..project.model import (
 )
 from ..project.suggest import closest
 from ..project.values import HclExpr
-from .base import Context, InputSource, catalog_rule, placed_by_place, rule, source_expressions
+from .base import Context, InputSource, catalog_rule, distinct_sources, rule, source_expressions, units_with
 
 #: AWS commercial, GovCloud and China regions; extend with top-level ``aws_regions``.
 AWS_REGIONS = frozenset(
@@ -391,17 +391,19 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
     # The same plans in VPCs of the same size and zones fit or not alike: worked out once.
     problems: dict[tuple[int, int, tuple[str, ...]], bool] = {}
     networks: dict[str, ipaddress.IPv4Network | str] = {}
-    for here in placed_by_place(ctx):
-        cidr = here[0][1].region.vpc_cidr
+    # only the units with a source that carves subnets are looked at
+    planned = {id(source): source for source in distinct_sources(ctx) if _source_subnet_plans(ctx, source)}
+    for unit, sources in units_with(ctx, planned):
+        cidr = unit.region.vpc_cidr
         network = networks.get(cidr)
         if network is None:
             network = networks[cidr] = parse_cidr(cidr)
         if isinstance(network, str):
             continue
-        for source, unit in here:
+        for source in sources:
             marker = (source.key, unit.environment.name, unit.region.name)
             plans = _source_subnet_plans(ctx, source)
-            if not plans or marker in seen:
+            if marker in seen:
                 continue
             seen.add(marker)
             # whether plans fit depends on the VPC's size alone (its address is only told)

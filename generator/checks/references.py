@@ -22,9 +22,10 @@ from .base import (
     InputSource,
     catalog_rule,
     did_you_mean,
-    placed_by_place,
+    distinct_sources,
     rule,
     source_expressions,
+    units_with,
 )
 
 
@@ -239,18 +240,12 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
         tuple[InputSource, dict[str, Unit], dict[tuple[str, str], Unit], dict[tuple[str, str, str], Unit]],
     ] = {}
     every_place: dict[tuple[str, str, str], Unit] = {}  # each place's first unit
-    for here in placed_by_place(ctx):
-        first = here[0][1]
-        env_name, region_name = first.environment.name, first.region.name
-        tenant = first.tenant.name if first.tenant is not None else ""
-        every_place.setdefault((env_name, region_name, tenant), first)
-        for source, unit in here:
-            placed = placements.get(source.key)
-            if placed is None:
-                placed = placements[source.key] = (source, {}, {}, {})
-            placed[1].setdefault(env_name, unit)
-            placed[2].setdefault((env_name, region_name), unit)
-            placed[3].setdefault((env_name, region_name, tenant), unit)
+    current: tuple[Any, ...] = ()
+    for unit in ctx.project.units:
+        if not current or (unit.environment, unit.region, unit.tenant) != current:
+            current = (unit.environment, unit.region, unit.tenant)
+            tenant = unit.tenant.name if unit.tenant is not None else ""
+            every_place.setdefault((unit.environment.name, unit.region.name, tenant), unit)
     found: dict[tuple[str, KeyPath, str], tuple[Document, KeyPath, str, list[str]]] = {}
     scopes: dict[tuple[str, str, str], dict[str, Any]] = {}
     verdicts: dict[tuple[tuple[str, ...], tuple[str, str, str]], Any] = {}
@@ -265,15 +260,35 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
         return missing
 
     # A local defined in every place is defined wherever any source reads it: most
-    # are, and the sources reading them are not walked place by place.
+    # are, and only the sources reading another one are placed, unit by unit.
     everywhere: dict[tuple[str, ...], bool] = {}
-    for source, by_env, by_region, by_tenant in placements.values():
-        for path, expr in source_expressions(ctx, source):
+    sources = distinct_sources(ctx)
+    undefined: dict[int, InputSource] = {}
+    for source in sources:
+        for _path, expr in source_expressions(ctx, source):
             for ref in local_references(expr.text):
                 defined = everywhere.get(ref)
                 if defined is None:
                     defined = everywhere[ref] = all(verdict(ref, p, u) is None for p, u in every_place.items())
-                if defined:
+                if not defined:
+                    undefined[id(source)] = source
+    if not undefined:
+        return
+    for source in sources:
+        if id(source) in undefined:
+            placements[source.key] = (source, {}, {}, {})
+    for unit, found_sources in units_with(ctx, undefined):
+        env_name, region_name = unit.environment.name, unit.region.name
+        tenant = unit.tenant.name if unit.tenant is not None else ""
+        for source in found_sources:
+            placed = placements[source.key]
+            placed[1].setdefault(env_name, unit)
+            placed[2].setdefault((env_name, region_name), unit)
+            placed[3].setdefault((env_name, region_name, tenant), unit)
+    for source, by_env, by_region, by_tenant in placements.values():
+        for path, expr in source_expressions(ctx, source):
+            for ref in local_references(expr.text):
+                if everywhere[ref]:
                     continue
                 units = (
                     by_region.values() if ref[0] == "region"

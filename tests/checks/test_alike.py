@@ -1,14 +1,15 @@
-"""Rules that look at one unit per group of alike units (checks/base.py ``alike``), or at
-each input source once per place (``placed_by_place``), find what they found unit by
-unit: the same diagnostics, in the same order, at the same locations.
+"""Rules that look at one unit per group of alike units (checks/base.py ``alike``), or
+at each distinct input source once (``distinct_sources``, ``units_with``), find what they
+found unit by unit: the same diagnostics, in the same order, at the same locations.
 
-Each project is checked twice: as tfgen does, and with those two helpers replaced by
-their unit-by-unit equivalents (every unit its own group; every unit its own place).
+Each project is checked twice: as tfgen does, and with those helpers replaced by
+unit-by-unit equivalents (every unit its own group; every unit's sources read anew).
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -42,16 +43,29 @@ def _one_per_unit(ctx: base.Context) -> tuple[list[Unit], list[int]]:
     return units, list(range(len(units)))
 
 
-def _unit_by_unit(ctx: base.Context) -> list[list[tuple[base.InputSource, Unit]]]:
-    places = [[(source, unit) for source in base.unit_sources(ctx, unit)] for unit in ctx.project.units]
-    return [here for here in places if here]  # as sources_by_place: no place without sources
+def _distinct_unit_by_unit(ctx: base.Context) -> list[base.InputSource]:
+    found: dict[int, base.InputSource] = {}
+    for unit in ctx.project.units:
+        for source in base.unit_sources(ctx, unit):
+            found.setdefault(id(source), source)
+    return list(found.values())
+
+
+def _with_unit_by_unit(
+    ctx: base.Context, chosen: Mapping[int, base.InputSource]
+) -> Iterator[tuple[Unit, list[base.InputSource]]]:
+    for unit in ctx.project.units:
+        found = [source for source in base.unit_sources(ctx, unit) if id(source) in chosen]
+        if found:
+            yield unit, found
 
 
 def _unit_by_unit_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     for module in (base, modules):
         monkeypatch.setattr(module, "alike", _one_per_unit)
-    for module in (base, modules, network, references):
-        monkeypatch.setattr(module, "placed_by_place", _unit_by_unit)
+    for module in (base, network, references):
+        monkeypatch.setattr(module, "distinct_sources", _distinct_unit_by_unit)
+        monkeypatch.setattr(module, "units_with", _with_unit_by_unit)
 
 
 def _findings(config: Path) -> list[Diagnostic]:
