@@ -391,8 +391,27 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
     # The same plans in VPCs of the same size and zones fit or not alike: worked out once.
     problems: dict[tuple[int, int, tuple[str, ...]], bool] = {}
     networks: dict[str, ipaddress.IPv4Network | str] = {}
-    # only the units with a source that carves subnets are looked at
-    planned = {id(source): source for source in distinct_sources(ctx) if _source_subnet_plans(ctx, source)}
+    # Only the units with a source that carves subnets, and that does not fit some VPC
+    # size and zone count of the project, are looked at (most sources fit every VPC).
+    sizes: dict[tuple[int, int], ipaddress.IPv4Network] = {}
+    for env in ctx.project.environments:
+        for region in env.regions:
+            network = networks.get(region.vpc_cidr)
+            if network is None:
+                network = networks[region.vpc_cidr] = parse_cidr(region.vpc_cidr)
+            if not isinstance(network, str):
+                sizes.setdefault((network.prefixlen, len(region.azs)), network)
+    planned: dict[int, InputSource] = {}
+    for source in distinct_sources(ctx):
+        plans = _source_subnet_plans(ctx, source)
+        if not plans:
+            continue
+        for (prefix, zones), network in sizes.items():
+            memo = (prefix, zones, source.key)
+            if memo not in problems:
+                problems[memo] = any(True for _ in subnet_plan_problems(network, zones, plans))
+            if problems[memo]:
+                planned[id(source)] = source
     for unit, sources in units_with(ctx, planned):
         cidr = unit.region.vpc_cidr
         network = networks.get(cidr)

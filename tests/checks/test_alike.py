@@ -35,6 +35,8 @@ CASE_NAMES = (
     "invalid-hcl-undeclared-dependency",
     "invalid-local-reference-typo",
     "tenants",
+    "invalid-subnets-overlap",
+    "invalid-subnets-too-small",
 )
 
 
