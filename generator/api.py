@@ -184,6 +184,23 @@ def _strict(warning: Diagnostic) -> Diagnostic:
     return replace(warning, severity="error", hint=f"{hint}an error under strict=True")
 
 
+@contextlib.contextmanager
+def _cycles_collected_after() -> Iterator[None]:
+    """No cyclic garbage collection while a project loads or renders; the collector is
+    back as it was after it. A render builds a few million objects that all stay alive until it ends
+    (the model, the planned files, their bytes), and each full collection walks every
+    one of them: at 50,000 units the collector's passes cost a sixth of the render and
+    find next to nothing (the objects die with the render, by reference counting)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_cycles_collected_after()
 def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> ValidationResult:
     """Load, validate and model a project; raise InputError with every problem found.
 
@@ -250,22 +267,6 @@ def load(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> Validation
 def validate(config: Config = DEFAULT_CONFIG, *, strict: bool = False) -> ValidationResult:
     """Schema and semantic checks; raises InputError listing every error."""
     return load(config, strict=strict)
-
-
-@contextlib.contextmanager
-def _cycles_collected_after() -> Iterator[None]:
-    """No cyclic garbage collection while a render runs; the collector is back as it was
-    after it. A render builds a few million objects that all stay alive until it ends
-    (the model, the planned files, their bytes), and each full collection walks every
-    one of them: at 50,000 units the collector's passes cost a sixth of the render and
-    find next to nothing (the objects die with the render, by reference counting)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:

@@ -25,6 +25,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,28 @@ def test_a_first_render_renames_no_rendered_file_and_makes_each_directory_once(
     # collector comes back on (an 80-unit render without this runs dozens)
     assert len(collections) <= 1, collections
     assert gc.isenabled(), "the collector is back on after the render"
+
+
+def test_units_a_region_does_not_name_are_worked_out_once_per_environment(synthetic: Path) -> None:
+    """build_project works out a unit's overrides, tags and dependencies once per
+    environment for the regions that do not name it, and shares them (read-only)
+    between those regions' units, instead of once per unit (51,200 in issue 27)."""
+    project = api.load(synthetic).project
+    units = project.units
+    assert len(units) == 80
+    shared = {(id(u.overrides), id(u.layers), id(u.tags), id(u.dependencies), id(u.kept_state)) for u in units}
+    named = sum(1 for u in units if u.name in u.region.unit_overrides)  # worked out on their own
+    assert len(shared) <= len({(u.environment.name, u.name) for u in units}) + named < len(units)
+
+
+def test_units_made_without_the_dataclass_init_are_units(synthetic: Path) -> None:
+    """Units are made field by field (model._new_unit), not by Unit(): each must be the
+    unit Unit() makes of the same fields, with the same attributes in the same order."""
+    project = api.load(synthetic).project
+    for unit in project.units:
+        again = replace(unit)  # through Unit.__init__ and __post_init__
+        assert again == unit
+        assert list(vars(again).items()) == list(vars(unit).items())
+    for wires in project.wiring.values():
+        for wire in wires:
+            assert replace(wire) == wire and list(vars(replace(wire))) == list(vars(wire))

@@ -45,6 +45,10 @@ class Context:
     _sources: dict[tuple[str, ...], InputSource | None] = field(default_factory=dict)
     _unit_sources: dict[tuple[str, str, str], tuple[InputSource, ...]] = field(default_factory=dict)
     _same_sources: dict[tuple[Any, ...], tuple[InputSource, ...]] = field(default_factory=dict)
+    _alike: tuple[list[Unit], list[int]] | None = None
+    _placed_sources: list[tuple[InputSource, ...]] | None = None
+    _distinct_sources: list[InputSource] | None = None
+    _present: dict[int, tuple[bool, ...]] = field(default_factory=dict)
 
     @property
     def doc(self) -> Document:
@@ -126,7 +130,9 @@ def unit_sources(ctx: Context, unit: Unit) -> tuple[InputSource, ...]:
         # what they checked by its identity then check it once).
         layers = unit.layers
         if len(layers) == len(_OVERRIDE_LAYERS):
-            present = tuple(bool(m) for m in layers)
+            present = ctx._present.get(id(layers))  # units share their layers: see _place
+            if present is None:
+                present = ctx._present[id(layers)] = tuple(bool(m) for m in layers)
             env, region = unit.environment.name, unit.region.name
             signature = (
                 unit.module.id, unit.spec.name, unit.tenant.name if unit.tenant is not None and present[4] else "",
@@ -139,6 +145,80 @@ def unit_sources(ctx: Context, unit: Unit) -> tuple[InputSource, ...]:
             found = tuple(_unit_sources(ctx, unit))
         ctx._unit_sources[unit.key] = found
     return found
+
+
+def placed_sources(ctx: Context) -> list[tuple[InputSource, ...]]:
+    """unit_sources of every placed unit, aligned with Project.units."""
+    if ctx._placed_sources is None:
+        ctx._placed_sources = [unit_sources(ctx, unit) for unit in ctx.project.units]
+    return ctx._placed_sources
+
+
+def distinct_sources(ctx: Context) -> list[InputSource]:
+    """The input sources of the placed units, each once, in the order they first appear
+    (unit by unit, each unit's in merge order)."""
+    if ctx._distinct_sources is not None:
+        return ctx._distinct_sources
+    found: dict[int, InputSource] = {}
+    seen: set[int] = set()  # units share their sources' tuples: each is read once
+    for sources in placed_sources(ctx):
+        if id(sources) in seen:
+            continue
+        seen.add(id(sources))
+        for source in sources:
+            if id(source) not in found:
+                found[id(source)] = source
+    ctx._distinct_sources = list(found.values())
+    return ctx._distinct_sources
+
+
+def units_with(
+    ctx: Context, chosen: Mapping[int, InputSource]
+) -> Iterator[tuple[Unit, list[InputSource]]]:
+    """Each placed unit with its sources among *chosen* (by identity), in merge order;
+    units with none of them are left out."""
+    among: dict[int, list[InputSource]] = {}
+    for unit, sources in zip(ctx.project.units, placed_sources(ctx), strict=True):
+        found = among.get(id(sources))
+        if found is None:
+            found = among[id(sources)] = [s for s in sources if id(s) in chosen]
+        if found:
+            yield unit, found
+
+
+def alike(ctx: Context) -> tuple[list[Unit], list[int]]:
+    """The placed units in groups that a rule reading no environment or region sees
+    alike: the same spec, module and version, overrides, tags, dependencies, tenant,
+    input sources, and dependency targets (spec, module, version). Returns the first
+    unit of each group, in the order of Project.units, and each unit's group (its index
+    in that list), aligned with Project.units.
+
+    A rule whose findings for a unit depend on its group alone, and which reports each
+    finding once (by a marker made of the group's attributes), finds the same, in the
+    same order, over the first units of the groups as over every unit: most units of a
+    large project differ only by environment and region (64 x 16 regions of 50 units:
+    3,200 groups for 51,200 units)."""
+    if ctx._alike is None:
+        first: list[Unit] = []
+        group_of: list[int] = []
+        groups: dict[tuple[Any, ...], int] = {}
+        wiring = ctx.project.wiring
+        for unit, sources in zip(ctx.project.units, placed_sources(ctx), strict=True):
+            key: tuple[Any, ...] = (
+                id(unit.spec), id(unit.module), unit.version, id(unit.overrides), id(unit.layers), id(unit.tags),
+                id(unit.dependencies), unit.tenant.name if unit.tenant is not None else None, id(sources),
+            )
+            wires = wiring.get(unit.key)
+            if wires:
+                key += tuple([(id(w.dependency), id(w.target.spec), id(w.target.module), w.target.version)
+                              for w in wires])
+            index = groups.get(key)
+            if index is None:
+                index = groups[key] = len(first)
+                first.append(unit)
+            group_of.append(index)
+        ctx._alike = (first, group_of)
+    return ctx._alike
 
 
 def provider_sources(unit: Unit) -> tuple[InputSource, ...]:

@@ -22,8 +22,10 @@ from ..project.values import HclExpr, local_references
 from .base import (
     Context,
     InputSource,
+    alike,
     catalog_rule,
     did_you_mean,
+    placed_sources,
     provider_sources,
     rule,
     source_expressions,
@@ -91,7 +93,7 @@ def inputs_declared(ctx: Context) -> Iterator[Diagnostic]:
     """Every input (catalog, unit, environment, region, dependency wiring) names a
     variable of the module version deployed there: Terraform drops the others silently."""
     reported: set[tuple[str, KeyPath, str]] = set()
-    for unit in ctx.project.units:
+    for unit in alike(ctx)[0]:  # what it finds is the same for each unit of a group
         interface = interface_of(ctx, unit)
         if interface is None:
             continue
@@ -138,17 +140,16 @@ def _places(places: list[str]) -> str:
 def required_variables_set(ctx: Context) -> Iterator[Diagnostic]:
     """A variable without a default is set by some layer wherever the unit is placed."""
     missing: dict[tuple[str, str], tuple[Unit, list[str]]] = {}
-    for unit in ctx.project.units:
-        interface = interface_of(ctx, unit)
-        if interface is None:
-            continue
-        given = set(unit.module.inputs) | set(unit.overrides)
-        for wire in ctx.project.wiring.get(unit.key, ()):
-            given |= set(wire.dependency.outputs)
-        for name, variable in interface.variables.items():
-            if variable.required and name not in given:
-                entry = missing.setdefault((unit.name, name), (unit, []))
-                entry[1].append(f"{unit.environment.name}/{unit.region.name}")
+    first, group_of = alike(ctx)
+    # the variables a group leaves unset, worked out for its first unit
+    unset: list[list[str] | None] = [None] * len(first)
+    for unit, group in zip(ctx.project.units, group_of, strict=True):
+        names = unset[group]
+        if names is None:
+            names = unset[group] = _unset(ctx, unit)
+        for name in names:
+            entry = missing.setdefault((unit.name, name), (unit, []))
+            entry[1].append(f"{unit.environment.name}/{unit.region.name}")
     for (unit_name, name), (unit, places) in missing.items():
         path = unit.spec.path
         yield Diagnostic(
@@ -159,6 +160,17 @@ def required_variables_set(ctx: Context) -> Iterator[Diagnostic]:
             rule="required-input",
             hint=f"set it under inputs: in {unit.module.file} or in the unit",
         )
+
+
+def _unset(ctx: Context, unit: Unit) -> list[str]:
+    """The required variables of *unit*'s module that no layer or wired output sets."""
+    interface = interface_of(ctx, unit)
+    if interface is None:
+        return []
+    given = set(unit.module.inputs) | set(unit.overrides)
+    for wire in ctx.project.wiring.get(unit.key, ()):
+        given |= set(wire.dependency.outputs)
+    return [name for name, variable in interface.variables.items() if variable.required and name not in given]
 
 
 def _setter(ctx: Context, unit: Unit, name: str) -> tuple[Document, KeyPath] | None:
@@ -176,11 +188,13 @@ def input_types_convert(ctx: Context) -> Iterator[Diagnostic]:
     for a list are refused by Terraform at plan time, after the review)."""
     reported: set[tuple[str, KeyPath, str]] = set()
     checked: set[tuple[int, str]] = set()
-    for unit in ctx.project.units:
+    kept: list[dict[str, Any]] = []  # the values *checked* names by id() stay alive meanwhile
+    for unit in alike(ctx)[0]:  # what it finds is the same for each unit of a group
         interface = interface_of(ctx, unit)
         if interface is None:
             continue
         effective = unit.effective_inputs()
+        kept.append(effective)
         for name, value in effective.items():
             variable = interface.variables.get(name)
             if variable is None or isinstance(value, HclExpr):
@@ -215,7 +229,7 @@ def input_types_convert(ctx: Context) -> Iterator[Diagnostic]:
 def dependency_outputs_declared(ctx: Context) -> Iterator[Diagnostic]:
     """A wired dependency output is one the target module declares."""
     reported: set[tuple[str, KeyPath, str]] = set()
-    for unit in ctx.project.units:
+    for unit in alike(ctx)[0]:  # what it finds is the same for each unit of a group
         for wire in ctx.project.wiring.get(unit.key, ()):
             target = interface_of(ctx, wire.target)
             if target is None:
@@ -304,7 +318,7 @@ def hcl_references_resolve(ctx: Context) -> Iterator[Diagnostic]:
     # A unit whose sources, dependencies and targets' interfaces are those of a unit
     # checked already finds only what that unit reported (every marker is made of them).
     checked: set[tuple[Any, ...]] = set()
-    for unit in ctx.project.units:
+    for unit in alike(ctx)[0]:
         wires = ctx.project.wiring.get(unit.key, ())
         sources = unit_sources(ctx, unit)
         signature = (
@@ -522,25 +536,59 @@ def _reads(ctx: Context) -> tuple[dict[str, set[str]], dict[tuple[str, str], set
     per_source: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
     # A unit of a layer that is off there still reads its settings: they are kept for
     # when the layer is turned on (a phased rollout), not unread.
-    for unit in (*ctx.project.units, *ctx.project.dormant):
-        env_reads = by_env.setdefault(unit.environment.name, set())
-        region_reads = by_region.setdefault((unit.environment.name, unit.region.name), set())
-        for source in unit_sources(ctx, unit):
-            found = per_source.get(source.key)
-            if found is None:
-                env_side: set[str] = set()
-                region_side: set[str] = set()
-                for _path, expr in source_expressions(ctx, source):
-                    for ref in local_references(expr.text):
-                        # local.tenant.settings merges the tenant's over the region's
-                        if ref[0] in ("env", "region", "tenant") and len(ref) >= 2 and ref[1] == "settings":
-                            key = ref[2] if len(ref) >= 3 else "*"
-                            (env_side if ref[0] == "env" else region_side).add(key)
-                found = per_source[source.key] = (env_side, region_side)
-            env_reads |= found[0] | found[1]
-            region_reads |= found[1]
+    dormant = ctx.project.dormant
+    units = (*ctx.project.units, *dormant)
+    sources_of = [*placed_sources(ctx), *(unit_sources(ctx, unit) for unit in dormant)]
+    # Units share their sources' tuples: what a tuple reads is worked out once, and each
+    # region (a run of units) adds what its distinct tuples read.
+    per_tuple: dict[int, tuple[set[str], set[str]]] = {}
+    here: dict[int, tuple[InputSource, ...]] = {}
+    current: tuple[Any, ...] = ()
+
+    def add() -> None:
+        env, region = current
+        env_reads = by_env.setdefault(env.name, set())
+        region_reads = by_region.setdefault((env.name, region.name), set())
+        for sources in here.values():
+            reads = per_tuple.get(id(sources))
+            if reads is None:
+                reads = per_tuple[id(sources)] = (set(), set())
+                for source in sources:
+                    env_side, region_side = _source_reads(ctx, source, per_source)
+                    reads[0].update(env_side, region_side)
+                    reads[1].update(region_side)
+            env_reads |= reads[0]
+            region_reads |= reads[1]
+
+    for unit, sources in zip(units, sources_of, strict=True):
+        if not current or (unit.environment, unit.region) != current:
+            if here:
+                add()
+            current, here = (unit.environment, unit.region), {}
+        here[id(sources)] = sources
+    if here:
+        add()
     anywhere = set().union(*by_env.values()) if by_env else set()
     return by_env, by_region, anywhere
+
+
+def _source_reads(
+    ctx: Context, source: InputSource, per_source: dict[tuple[str, ...], tuple[set[str], set[str]]]
+) -> tuple[set[str], set[str]]:
+    """The settings *source*'s expressions read through local.env, and through
+    local.region or local.tenant (which merge the region's settings); "*": all of them."""
+    found = per_source.get(source.key)
+    if found is None:
+        env_side: set[str] = set()
+        region_side: set[str] = set()
+        for _path, expr in source_expressions(ctx, source):
+            for ref in local_references(expr.text):
+                # local.tenant.settings merges the tenant's over the region's
+                if ref[0] in ("env", "region", "tenant") and len(ref) >= 2 and ref[1] == "settings":
+                    key = ref[2] if len(ref) >= 3 else "*"
+                    (env_side if ref[0] == "env" else region_side).add(key)
+        found = per_source[source.key] = (env_side, region_side)
+    return found
 
 
 @catalog_rule
@@ -586,7 +634,7 @@ def read_outputs_have_mocks(ctx: Context) -> Iterator[Diagnostic]:
     # A unit with the sources and wired dependencies of a unit checked already finds
     # only what that unit reported (every marker is made of them).
     checked: set[tuple[Any, ...]] = set()
-    for unit in ctx.project.units:
+    for unit in alike(ctx)[0]:
         wires = ctx.project.wiring.get(unit.key, ())
         if not wires:
             continue
@@ -642,7 +690,7 @@ def unit_tags_reach_a_variable(ctx: Context) -> Iterator[Diagnostic]:
     tell, and says so where the tags are written."""
     seen: set[tuple[str, str | None]] = set()
     unknown: set[str] = set()
-    for unit in ctx.project.units:
+    for unit in alike(ctx)[0]:  # what it finds is the same for each unit of a group
         module = unit.module
         if module.tags_input is None:
             continue

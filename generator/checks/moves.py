@@ -14,13 +14,15 @@ from .base import Context, rule
 @rule
 def previous_names_one_unit(ctx: Context) -> Iterator[Diagnostic]:
     """Two units may not keep one state key, nor a unit keep another's."""
+    if all(spec.previous is None for spec in ctx.project.unit_specs):
+        return  # every unit keeps the state of its own directory
     owners: dict[str, str] = {}
     for unit in ctx.project.units:
         owners.setdefault(unit.directory, unit.name)
     reported: set[tuple[str, str]] = set()
     for unit in ctx.project.units:
-        if unit.state_directory == unit.directory:
-            continue
+        if unit.spec.previous is None or unit.state_directory == unit.directory:
+            continue  # (without previous, the state is in the unit's directory)
         where = (*unit.spec.path, "previous")
         other = owners.get(unit.state_directory)
         if other is not None and other != unit.name and (unit.name, other) not in reported:

@@ -17,7 +17,7 @@ from ..project.model import (
 )
 from ..project.suggest import closest
 from ..project.values import HclExpr
-from .base import Context, InputSource, catalog_rule, rule, source_expressions, unit_sources
+from .base import Context, InputSource, catalog_rule, distinct_sources, rule, source_expressions, units_with
 
 #: AWS commercial, GovCloud and China regions; extend with top-level ``aws_regions``.
 AWS_REGIONS = frozenset(
@@ -391,17 +391,38 @@ def subnet_plans_fit(ctx: Context) -> Iterator[Diagnostic]:
     # The same plans in VPCs of the same size and zones fit or not alike: worked out once.
     problems: dict[tuple[int, int, tuple[str, ...]], bool] = {}
     networks: dict[str, ipaddress.IPv4Network | str] = {}
-    for unit in ctx.project.units:
+    # Only the units with a source that carves subnets, and that does not fit some VPC
+    # size and zone count of the project, are looked at (most sources fit every VPC).
+    sizes: dict[tuple[int, int], ipaddress.IPv4Network] = {}
+    for env in ctx.project.environments:
+        for region in env.regions:
+            network = networks.get(region.vpc_cidr)
+            if network is None:
+                network = networks[region.vpc_cidr] = parse_cidr(region.vpc_cidr)
+            if not isinstance(network, str):
+                sizes.setdefault((network.prefixlen, len(region.azs)), network)
+    planned: dict[int, InputSource] = {}
+    for source in distinct_sources(ctx):
+        plans = _source_subnet_plans(ctx, source)
+        if not plans:
+            continue
+        for (prefix, zones), network in sizes.items():
+            memo = (prefix, zones, source.key)
+            if memo not in problems:
+                problems[memo] = any(True for _ in subnet_plan_problems(network, zones, plans))
+            if problems[memo]:
+                planned[id(source)] = source
+    for unit, sources in units_with(ctx, planned):
         cidr = unit.region.vpc_cidr
         network = networks.get(cidr)
         if network is None:
             network = networks[cidr] = parse_cidr(cidr)
         if isinstance(network, str):
             continue
-        for source in unit_sources(ctx, unit):
+        for source in sources:
             marker = (source.key, unit.environment.name, unit.region.name)
             plans = _source_subnet_plans(ctx, source)
-            if not plans or marker in seen:
+            if marker in seen:
                 continue
             seen.add(marker)
             # whether plans fit depends on the VPC's size alone (its address is only told)

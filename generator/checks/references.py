@@ -17,7 +17,16 @@ from ..project.model import (
     value_at,
 )
 from ..project.values import HclExpr, local_references
-from .base import Context, InputSource, catalog_rule, did_you_mean, rule, source_expressions, unit_sources
+from .base import (
+    Context,
+    InputSource,
+    catalog_rule,
+    did_you_mean,
+    distinct_sources,
+    rule,
+    source_expressions,
+    units_with,
+)
 
 
 def renamed_units(project: Project) -> dict[str, str]:
@@ -230,22 +239,57 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
         tuple[str, ...],
         tuple[InputSource, dict[str, Unit], dict[tuple[str, str], Unit], dict[tuple[str, str, str], Unit]],
     ] = {}
+    every_place: dict[tuple[str, str, str], Unit] = {}  # each place's first unit
+    current: tuple[Any, ...] = ()
     for unit in ctx.project.units:
-        env_name, region_name = unit.environment.name, unit.region.name
-        tenant = unit.tenant.name if unit.tenant is not None else ""
-        for source in unit_sources(ctx, unit):
-            placed = placements.get(source.key)
-            if placed is None:
-                placed = placements[source.key] = (source, {}, {}, {})
-            placed[1].setdefault(env_name, unit)
-            placed[2].setdefault((env_name, region_name), unit)
-            placed[3].setdefault((env_name, region_name, tenant), unit)
+        if not current or (unit.environment, unit.region, unit.tenant) != current:
+            current = (unit.environment, unit.region, unit.tenant)
+            tenant = unit.tenant.name if unit.tenant is not None else ""
+            every_place.setdefault((unit.environment.name, unit.region.name, tenant), unit)
     found: dict[tuple[str, KeyPath, str], tuple[Document, KeyPath, str, list[str]]] = {}
     scopes: dict[tuple[str, str, str], dict[str, Any]] = {}
     verdicts: dict[tuple[tuple[str, ...], tuple[str, str, str]], Any] = {}
+
+    def verdict(ref: tuple[str, ...], placement: tuple[str, str, str], unit: Unit) -> Any:
+        # many sources read the same local in the same places: each looked up once
+        missing = verdicts.get((ref, placement), verdicts)
+        if missing is verdicts:
+            if placement not in scopes:
+                scopes[placement] = _scopes(ctx, unit)
+            missing = verdicts[(ref, placement)] = undefined_reference(ref, scopes[placement])
+        return missing
+
+    # A local defined in every place is defined wherever any source reads it: most
+    # are, and only the sources reading another one are placed, unit by unit.
+    everywhere: dict[tuple[str, ...], bool] = {}
+    sources = distinct_sources(ctx)
+    undefined: dict[int, InputSource] = {}
+    for source in sources:
+        for _path, expr in source_expressions(ctx, source):
+            for ref in local_references(expr.text):
+                defined = everywhere.get(ref)
+                if defined is None:
+                    defined = everywhere[ref] = all(verdict(ref, p, u) is None for p, u in every_place.items())
+                if not defined:
+                    undefined[id(source)] = source
+    if not undefined:
+        return
+    for source in sources:
+        if id(source) in undefined:
+            placements[source.key] = (source, {}, {}, {})
+    for unit, found_sources in units_with(ctx, undefined):
+        env_name, region_name = unit.environment.name, unit.region.name
+        tenant = unit.tenant.name if unit.tenant is not None else ""
+        for source in found_sources:
+            placed = placements[source.key]
+            placed[1].setdefault(env_name, unit)
+            placed[2].setdefault((env_name, region_name), unit)
+            placed[3].setdefault((env_name, region_name, tenant), unit)
     for source, by_env, by_region, by_tenant in placements.values():
         for path, expr in source_expressions(ctx, source):
             for ref in local_references(expr.text):
+                if everywhere[ref]:
+                    continue
                 units = (
                     by_region.values() if ref[0] == "region"
                     else by_tenant.values() if ref[0] == "tenant"
@@ -257,12 +301,7 @@ def local_references_defined(ctx: Context) -> Iterator[Diagnostic]:
                     if ref[:2] == ("env", "sizing") and env.sizing_tier is not None and env.sizing_tier not in tiers:
                         continue  # the unknown tier is reported already
                     placement = (env.name, region.name, unit.tenant.name if unit.tenant is not None else "")
-                    # many sources read the same local in the same places: each looked up once
-                    missing = verdicts.get((ref, placement), verdicts)
-                    if missing is verdicts:
-                        if placement not in scopes:
-                            scopes[placement] = _scopes(ctx, unit)
-                        missing = verdicts[(ref, placement)] = undefined_reference(ref, scopes[placement])
+                    missing = verdict(ref, placement, unit)
                     if missing is None:
                         continue
                     place = (

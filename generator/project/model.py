@@ -9,6 +9,7 @@ deployed where) and the locals of env.hcl, region.hcl and the project live here 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -907,6 +908,8 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
     shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]] = {}
     # Each unit name's layers where no environment, region or tenant names it (_place).
     static: dict[tuple[str, str], tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]] = {}
+    # Each environment's units' fields by name, for the regions that do not name them (_place).
+    alike: dict[str, dict[str, dict[str, Any] | None]] = {}
     shared_specs = [s for s in specs if not s.per_tenant]
     tenant_specs = [s for s in specs if s.per_tenant]
     for env in environments:
@@ -917,7 +920,7 @@ def build_project(root: Path, doc: Document, modules: Mapping[str, Module]) -> t
                 owners += [(tn, tenant_specs) for tn in tenants if tn.exists_in(env.name, region.name)]
             for tenant, owned_specs in owners:
                 _place(owned_specs, env, region, tenant, data, doc, modules, errors, shared, shared_dependencies,
-                       units, dormant, static)
+                       units, dormant, static, alike)
     project = Project(
         root=root,
         document=doc,
@@ -968,6 +971,7 @@ def _place(
     units: list[Unit],
     dormant: list[Unit],
     static: dict[tuple[str, str], tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]],
+    alike: dict[str, dict[str, dict[str, Any] | None]],
 ) -> None:
     """Places *specs* in *env*/*region* (for *tenant*: that tenant's instances)."""
     override_layers = UNIT_OVERRIDES.layers
@@ -986,57 +990,141 @@ def _place(
     # defaults'), read once per unit name (*static*), not once per placement.
     varying = [found for (found, _), layer in zip(places, override_layers, strict=True) if found and _varies(layer)]
     varying_tags = [found for (found, _), layer in zip(tag_places, tag_layers, strict=True) if found and _varies(layer)]
+    # A shared unit the region does not name (most units) is made alike in every region
+    # of its environment: its fields are worked out once per (environment, unit) in
+    # *alike*, and each region fills in only its own (region, key, directory).
+    named_here = [found for (found, _), layer in zip([*places, *tag_places], [*override_layers, *tag_layers],
+                                                      strict=True) if found and (layer.uses[2] or layer.uses_tenant)]
+    named_here.append(region.unit_overrides)
+    named = set().union(*named_here)
+    in_env = alike.setdefault(env.name, {})
     for spec in specs:
         name = spec.name
-        owned = tuple(_overrides(spec, env, region, tenant)) if name in overridden else ()
-        module = modules.get(_module_id(spec, env, region, owned))
-        if module is None:
-            continue
-        layer = spec.layer if spec.layer is not None else module.layer
+        fields: dict[str, Any] | None
+        if tenant is None and name not in named:
+            if name in in_env:
+                fields = in_env[name]
+            else:
+                fields = in_env[name] = _unit_fields(
+                    spec, env, region, None, places, tag_places, overridden, varying, varying_tags, modules, doc,
+                    errors, shared, shared_dependencies, static, regional=False,
+                )
+            if fields is None or (spec.regions is not None and region.name not in spec.regions):
+                continue
+        else:
+            fields = _unit_fields(
+                spec, env, region, tenant, places, tag_places, overridden, varying, varying_tags, modules, doc,
+                errors, shared, shared_dependencies, static, regional=True,
+            )
+            if fields is None:
+                continue
+        unit = _new_unit(fields, region)
+        (dormant if unit.layer in region.layers_off else units).append(unit)
+
+
+#: Unit's fields in the order its __init__ sets them, then those __post_init__ sets.
+_UNIT_FIELDS = (
+    "spec", "module", "environment", "region", "overrides", "layers", "version", "version_path", "tags",
+    "layer", "dependencies", "deletion_protection", "protection_path", "kept_state", "tenant",
+)
+
+
+def _new_unit(fields: Mapping[str, Any], region: Region) -> Unit:
+    """Unit(**fields) in *region*, made without the dataclass's __init__ (a frozen
+    dataclass sets each of its fields through object.__setattr__: five times the cost,
+    51,200 times in a large project). The attributes go in in the same order as there,
+    so that units keep sharing their attribute names' table."""
+    unit: Unit = object.__new__(Unit)
+    attributes = unit.__dict__
+    for name, value in fields.items():
+        attributes[name] = value
+    attributes["region"] = region
+    spec, env, tenant = fields["spec"], fields["environment"], fields["tenant"]
+    tenant_name = tenant.name if tenant is not None else None
+    instance = spec.name if tenant_name is None else f"{tenant_name}/{spec.name}"
+    attributes["instance"] = instance
+    attributes["key"] = (env.name, region.name, instance)
+    attributes["directory"] = layout.unit_directory(env.name, region.name, fields["layer"], spec.name,
+                                                    tenant=tenant_name)
+    return unit
+
+
+def _unit_fields(
+    spec: UnitSpec,
+    env: Environment,
+    region: Region,
+    tenant: Tenant | None,
+    places: Sequence[tuple[Mapping[str, Any], KeyPath]],
+    tag_places: Sequence[tuple[Mapping[str, Any], KeyPath]],
+    overridden: Iterable[str] | Mapping[str, Any],
+    varying: Sequence[Mapping[str, Any]],
+    varying_tags: Sequence[Mapping[str, Any]],
+    modules: Mapping[str, Module],
+    doc: Document,
+    errors: list[Diagnostic],
+    shared: dict[tuple[int, ...], Mapping[str, Any]],
+    shared_dependencies: dict[tuple[str, tuple[int, ...]], tuple[Dependency, ...]],
+    static: dict[tuple[str, str], tuple[tuple[Mapping[str, Any], ...], tuple[int, ...]]],
+    *,
+    regional: bool,
+) -> dict[str, Any] | None:
+    """The fields of *spec*'s unit in *env*/*region* (the region's own left to
+    _new_unit), None when it is not placed there. Not *regional*: only what the
+    environment decides is asked (the caller checks ``spec.regions``), so that the
+    fields hold for every region of *env* that does not name the unit."""
+    name = spec.name
+    owned = tuple(_overrides(spec, env, region, tenant)) if name in overridden else ()
+    module = modules.get(_module_id(spec, env, region, owned))
+    if module is None:
+        return None
+    layer = spec.layer if spec.layer is not None else module.layer
+    if regional:
         if why_not_placed(spec, env, region, layer, check_layer=False, tenant=tenant):
-            continue
-        off = layer in region.layers_off
-        if any(name in found for found in varying):
-            layers, key = _layers_of(name, places)
-        else:
-            same = static.get(("inputs", name))
-            if same is None:
-                same = static[("inputs", name)] = _layers_of(name, places)
-            layers, key = same
-        overrides = shared.get(key)
-        if overrides is None:
-            values = dict(zip(override_layers, layers, strict=True))
-            overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
-        if any(name in found for found in varying_tags):
-            tags = _unit_tags([mapping_at(found.get(name), rest) for found, rest in tag_places], module)
-        else:
-            same = static.get(("tags", name))
-            if same is None:
-                same = static[("tags", name)] = _layers_of(name, tag_places)
-            tags = _unit_tags(same[0], module) if any(same[1]) else {}
-        if tags and module.tags_input is not None:
-            overrides = deep_merge(overrides, {module.tags_input: tags})
-        elif module.tags_input is None:
-            tags = {}  # the module takes no tags
-        version, version_path = _promoted_version(spec, owned)
-        if version is not None and version == module.version:
-            version, version_path = None, ()  # the catalog's own version: nothing promoted
-        dependencies = module.dependencies
-        own = _dependency_layers(spec, owned)
-        if own:
-            memo = (module.id, tuple(id(m) for _, m in own))
-            found_dependencies = shared_dependencies.get(memo)
-            if found_dependencies is None:
-                found_dependencies = shared_dependencies[memo] = merge_dependencies(module, own, doc, errors)
-            dependencies = found_dependencies
-        protection, protection_path = _protection(spec, env, owned)
-        unit = Unit(
-            spec, module, env, region, overrides, layers, version, version_path, tags,
-            layer=layer, dependencies=dependencies,
-            deletion_protection=protection, protection_path=protection_path,
-            kept_state=_kept_state(owned), tenant=tenant,
-        )
-        (dormant if off else units).append(unit)
+            return None
+    elif (spec.environments is not None and env.name not in spec.environments) or (
+        env.unit_overrides.get(name) is False
+    ):
+        return None
+    if any(name in found for found in varying):
+        layers, key = _layers_of(name, places)
+    else:
+        same = static.get(("inputs", name))
+        if same is None:
+            same = static[("inputs", name)] = _layers_of(name, places)
+        layers, key = same
+    overrides = shared.get(key)
+    if overrides is None:
+        values = dict(zip(UNIT_OVERRIDES.layers, layers, strict=True))
+        overrides = shared[key] = merged(UNIT_OVERRIDES, values.__getitem__)
+    tags: Mapping[str, str]
+    if any(name in found for found in varying_tags):
+        tags = _unit_tags([mapping_at(found.get(name), rest) for found, rest in tag_places], module)
+    else:
+        same = static.get(("tags", name))
+        if same is None:
+            same = static[("tags", name)] = _layers_of(name, tag_places)
+        tags = _unit_tags(same[0], module) if any(same[1]) else {}
+    if tags and module.tags_input is not None:
+        overrides = deep_merge(overrides, {module.tags_input: tags})
+    elif module.tags_input is None:
+        tags = {}  # the module takes no tags
+    version, version_path = _promoted_version(spec, owned)
+    if version is not None and version == module.version:
+        version, version_path = None, ()  # the catalog's own version: nothing promoted
+    dependencies = module.dependencies
+    own = _dependency_layers(spec, owned)
+    if own:
+        memo = (module.id, tuple(id(m) for _, m in own))
+        found_dependencies = shared_dependencies.get(memo)
+        if found_dependencies is None:
+            found_dependencies = shared_dependencies[memo] = merge_dependencies(module, own, doc, errors)
+        dependencies = found_dependencies
+    protection, protection_path = _protection(spec, env, owned)
+    found = (
+        spec, module, env, region, overrides, layers, version, version_path, tags,
+        layer, dependencies, protection, protection_path, _kept_state(owned), tenant,
+    )
+    return dict(zip(_UNIT_FIELDS, found, strict=True))
 
 
 def interface_key(unit: Unit) -> tuple[str, str | None]:
@@ -1089,24 +1177,33 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
     # parent directory: worked out once per (target, parent), not once per dependency.
     from_parent: dict[tuple[str, str], str] = {}
 
-    def relative(target: str, start: str) -> str:
+    def relative(target: str, start: str, above: str) -> str:
+        """*target* from *start*, whose parent directory is *above*."""
         if target == start or "/" not in start or target.startswith(start + "/"):
             return layout.relative_path(target, start)
-        above = layout.parent(start)
         found = from_parent.get((target, above))
         if found is None:
             found = from_parent[(target, above)] = layout.relative_path(target, above)
         return "../" + found if found != "." else ".."
 
+    # What each dependency names (few distinct ones: units share their module's):
+    # (owner tenant, unit name, its spec, whether it may cross a tenant boundary).
+    named: dict[int, tuple[str, str, UnitSpec | None, bool]] = {}
     by_key = project._units_by_key()
     for unit in project.units:
         resolved: list[Wiring] = []
+        env_name, own_region = unit.environment.name, unit.region.name
+        above = layout.parent(unit.directory)
         for dep in unit.dependencies:
-            region = dep.region or unit.region.name
-            owner, _, dep_unit = dep.unit.rpartition("/")
-            spec = specs.get(dep_unit)
+            region = dep.region or own_region
+            what = named.get(id(dep))
+            if what is None:
+                owner, _, dep_unit = dep.unit.rpartition("/")
+                spec = specs.get(dep_unit)
+                what = named[id(dep)] = (owner, dep_unit, spec, bool(owner) or (spec is not None and spec.per_tenant))
+            owner, dep_unit, spec, crossing = what
             # only a tenant's name, or a per_tenant target, can cross a tenant boundary
-            if owner or (spec is not None and spec.per_tenant):
+            if crossing:
                 refused = _tenant_boundary(unit, dep, owner, spec, tenant_names, reported)
                 if refused is not None:
                     if refused.message:
@@ -1115,7 +1212,7 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
             instance = dep_unit
             if spec is not None and spec.per_tenant and unit.tenant is not None:
                 instance = f"{unit.tenant.name}/{dep_unit}"
-            target = by_key.get((unit.environment.name, region, instance))
+            target = by_key.get((env_name, region, instance))
             if target is None:
                 if dep_unit not in placeable:
                     continue
@@ -1142,9 +1239,20 @@ def resolve_dependencies(project: Project) -> tuple[dict[tuple[str, str, str], t
                     )
                 )
                 continue
-            resolved.append(Wiring(dep, target, relative(target.directory, unit.directory)))
+            resolved.append(_new_wiring(dep, target, relative(target.directory, unit.directory, above)))
         wiring[unit.key] = tuple(resolved)
     return wiring, errors
+
+
+def _new_wiring(dependency: Dependency, target: Unit, config_path: str) -> Wiring:
+    """Wiring(dependency, target, config_path) without the frozen dataclass's per-field
+    __init__ (see _new_unit): one per dependency of every placed unit."""
+    wire: Wiring = object.__new__(Wiring)
+    attributes = wire.__dict__
+    attributes["dependency"] = dependency
+    attributes["target"] = target
+    attributes["config_path"] = config_path
+    return wire
 
 
 def _why_not_there(
@@ -1240,7 +1348,8 @@ def waves(project: Project) -> list[list[Unit]]:
 
 def find_cycle(project: Project) -> list[Unit] | None:
     """One dependency cycle as a list of units (first repeated at the end), or None."""
-    graph = edges(project)
+    graph = project.wiring  # the edges (edges()), read in place: each unit's targets' keys
+    targets = operator.attrgetter("target.key")
     state: dict[Key, int] = {}  # 1: on the trail, 2: done
     for start in graph:
         if state.get(start):
@@ -1248,7 +1357,7 @@ def find_cycle(project: Project) -> list[Unit] | None:
         # depth first, each node's targets in order: an iterator per node on the trail
         state[start] = 1
         trail: list[Key] = [start]
-        stack = [iter(graph[start])]
+        stack = [map(targets, graph[start])]
         while stack:
             for nxt in stack[-1]:
                 seen = state.get(nxt)
@@ -1258,7 +1367,7 @@ def find_cycle(project: Project) -> list[Unit] | None:
                 if not seen:
                     state[nxt] = 1
                     trail.append(nxt)
-                    stack.append(iter(graph.get(nxt, ())))
+                    stack.append(map(targets, graph.get(nxt, ())))
                     break
             else:
                 state[trail.pop()] = 2

@@ -24,9 +24,31 @@ def schema_text(name: str = ENVIRONMENTS) -> str:
     return resources.files("generator.project").joinpath("schemas").joinpath(name).read_text(encoding="utf-8")
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """*schema* with each local ``{"$ref": "#/$defs/X"}`` replaced by X itself: the
+    validator then follows no reference (half its time on a large environments.yaml).
+    A reference's siblings are only descriptions, which validation does not read; a
+    definition that refers to itself, directly or not, stays a reference."""
+    defs = schema.get("$defs") or {}
+
+    def inline(node: Any, seen: frozenset[str]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/") and set(node) <= {"$ref", "description"}:
+                name = ref.removeprefix("#/$defs/")
+                if name in defs and name not in seen:
+                    return inline(defs[name], seen | {name})
+            return {key: inline(value, seen) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value, seen) for value in node]
+        return node
+
+    return {key: value if key == "$defs" else inline(value, frozenset()) for key, value in schema.items()}
+
+
 @cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_text(name))
+    schema = _inlined(json.loads(schema_text(name)))
     base = jsonschema.Draft202012Validator
     # !hcl expressions are neither strings nor objects: only schemas that accept any
     # value accept them, so a typed key (account_id, sizing, ...) rejects them.
