@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     # Each stage is imported by the call that runs it (for example, the renderer and
     # Jinja when a plan is made, not to validate): a render that the manifest proves
     # unchanged, `render --check` on a tree in sync and `tfgen --version` import none of
-    # them (tests/test_imports.py).
+    # them (tests/cli/test_imports.py).
     from .features.affected import Affected, Revision
     from .features.explain import Explanation
     from .features.graph import Graph
@@ -81,7 +81,7 @@ class ValidationResult:
     project: Project
     warnings: list[Diagnostic] = field(default_factory=list)
     config: Path = Path(DEFAULT_CONFIG)
-    stats: LoadStats = field(default_factory=lambda: _new_stats(), compare=False)
+    stats: LoadStats = field(default_factory=_new_stats, compare=False)
     seconds: float = 0.0
 
     def __repr__(self) -> str:  # short: print(generator.validate(...)) printed the whole model (1.3 MB)
@@ -187,9 +187,9 @@ def _strict(warning: Diagnostic) -> Diagnostic:
 @contextlib.contextmanager
 def _cycles_collected_after() -> Iterator[None]:
     """No cyclic garbage collection while a project loads or renders; the collector is
-    back as it was after it. A render builds a few million objects that all stay alive until it ends
-    (the model, the planned files, their bytes), and each full collection walks every
-    one of them: at 50,000 units the collector's passes cost a sixth of the render and
+    back as it was after it. A render builds a few million objects that all stay alive
+    until it ends (the model, the planned files, their bytes), and each full collection
+    walks every one of them: at 50,000 units the collector's passes cost a sixth of the render and
     find next to nothing (the objects die with the render, by reference counting)."""
     enabled = gc.isenabled()
     gc.disable()

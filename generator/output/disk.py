@@ -7,8 +7,9 @@ every file about to be written, and the paths where no file was, which are creat
 place (``creating``); the manifest is written last and the journal removed after it.
 A render that finds a journal knows the previous one was interrupted: it accepts the
 journal's hashes as tfgen's own (so a half-applied tree is not mistaken for hand
-edits), removes leftover temporary files, rewrites what it finds at a path it was
-creating (a partial write of its own, as a temporary file is), and completes the tree.
+edits), removes leftover temporary files, rewrites a file it finds cut at a path it
+was creating (diff._partly_created: empty, or the start of what is rendered there;
+anything else there is refused as a hand edit), and completes the tree.
 
 Concurrency: a render holds an exclusive ``flock`` on the output directory itself
 (no lock file to commit or ignore); ``--check`` holds a shared one.
@@ -124,9 +125,9 @@ def write_all(
 
     The paths in *new* are where no file was: each is created in place (exclusively),
     without a temporary file and a rename, a third of the time of writing a new tree.
-    The caller has named them in the journal (apply): a kill can leave one partly
-    written, and the next render, which reads the journal, rewrites it as it removes
-    a leftover temporary file. A machine crash likewise, until the sync."""
+    The caller has named them in the journal (apply): a kill, or a machine crash
+    before the sync, can leave one partly written, and the next render, which reads
+    the journal, rewrites it (diff._partly_created says when)."""
     root = os.fspath(output)
     _make_directories(root, {path.rpartition("/")[0] for path, _ in files})
     prefix = os.path.join(root, "")  # + a relative path: os.path.join, without its cost per file

@@ -204,8 +204,8 @@ def _read_journal(output: Path) -> tuple[dict[str, frozenset[str]] | None, froze
 
 def journal_bytes(files: Mapping[str, Iterable[str]], creating: Iterable[str] = ()) -> bytes:
     """The journal: the hashes of every file a render is about to write, and *creating*,
-    the paths it creates in place (no file was there: disk.write_all), whose partly
-    written bytes the next render may replace as it removes leftover temporary files."""
+    the paths it creates in place (no file was there: disk.write_all), where the next
+    render may find a partial write of its own (diff._partly_created)."""
     body: dict[str, Any] = {"generator": "tfgen", "files": {}}
     created = sorted(set(creating))
     if created:
@@ -266,7 +266,7 @@ class State:
     has_files: bool = False  # the output directory holds anything at all
     manifest_bytes: bytes | None = None  # the manifest file as read (None: there is none)
     #: paths the interrupted render was creating in place (no file was there before it):
-    #: whatever bytes they hold are a partial write of tfgen's own, like a temporary file
+    #: what they hold may be its partial write (diff._partly_created says when it is)
     creating: frozenset[str] = frozenset()
 
     def manifest_status(self, manifest: Manifest) -> str:

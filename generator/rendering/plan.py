@@ -17,6 +17,7 @@ from ..project.model import (
     Project,
     Region,
     Unit,
+    Wiring,
     check_scope,
     env_locals,
     has_tags,
@@ -293,7 +294,7 @@ class _Shared:
 
 
 def _leaf_inputs(
-    unit: Unit, project: Project, shared: _Shared, wires: Sequence[Any] | None = None,
+    unit: Unit, project: Project, shared: _Shared, wires: Sequence[Wiring] | None = None,
     overridden: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """model.leaf_inputs, from the shared (cached) parts; one dict (read-only) for the
@@ -309,7 +310,7 @@ def _leaf_inputs(
 
 def read_dependencies(
     unit: Unit, project: Project, shared: _Shared | None = None, *, used: frozenset[str] | None = None,
-    wires: Sequence[Any] | None = None,
+    wires: Sequence[Wiring] | None = None,
 ) -> frozenset[str]:
     """Names of the unit's dependencies whose outputs its inputs read: wired (``outputs:``),
     or referenced as ``dependency.NAME`` by an expression of the catalog's inputs (in
