@@ -412,11 +412,18 @@ def explain_unit(unit: Unit, project: Project, output: str = "output") -> UnitEx
             reads = () if node.source.kind == "dependency" else _reads(value, unit, project, locals_, file)
             explained.append(InputExplanation(path, value, node.source, file, reads, replaces))
     holds = "the unit: includes, dependencies, overridden and wired inputs"
+    common = f"inputs common to every {unit.module.id} unit"
+    single = project.style == layout.SINGLE_INCLUDE
+    if single:
+        common += "; the remote state, provider and version pins"
     if unit.state_directory != unit.directory:  # renamed or moved: the leaf keeps the old key
         kept = "workspace" if backend.is_remote(project) else "state key"
-        holds += f"; the {kept} it keeps (previous: {unit.spec.previous})"
+        if single:  # the module file maps it
+            common += f"; the {kept} it keeps (previous: {unit.spec.previous})"
+        else:
+            holds += f"; the {kept} it keeps (previous: {unit.spec.previous})"
     files = [(leaf, holds)]
-    files.append((envcommon, f"inputs common to every {unit.module.id} unit"))
+    files.append((envcommon, common))
     files.append((locals_.file("env", unit), "local.env: environment-wide values"))
     files.append((locals_.file("region", unit), "local.region: region-wide values"))
     if unit.tenant is not None:

@@ -131,6 +131,26 @@ def moved(project: Project) -> dict[str, str]:
     return {m.directory: m.state_directory for m in moves(project)}
 
 
+def maps_moves(project: Project) -> bool:
+    """Whether the file that writes the backend maps renamed units' paths to their old
+    ones (``local.moved``): the stacks style's units share one catalog file, and a
+    single-include module file cannot be overridden by its units' generate blocks."""
+    return project.style != "classic" and bool(moved(project))
+
+
+def unit_path(project: Project, mapped: bool | None = None) -> str:
+    """The including unit's directory relative to the output directory, as an HCL
+    expression in the file that writes the backend (root.hcl, or in style single-include
+    the module file two levels below the output directory); *mapped*: through
+    ``local.moved`` (default: :func:`maps_moves`)."""
+    path = "path_relative_to_include()"
+    if project.style == layout.SINGLE_INCLUDE:
+        path = f'trimprefix({path}, "../../")'
+    if maps_moves(project) if mapped is None else mapped:
+        path = f"lookup(local.moved, {path}, {path})"
+    return path
+
+
 def assumes_roles(project: Project) -> bool:
     """Whether the environments assume a role each (role_arn; all or none, validated)."""
     return any(env.role_arn for env in project.environments)
@@ -152,24 +172,19 @@ def endpoint_config(state: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
-    """The S3 backend settings of root.hcl: as rendered (bucket and key as interpolations),
-    or, for *unit*, the values Terragrunt resolves them to in that unit."""
+def config(project: Project, unit: Unit | None = None, mapped: bool | None = None) -> dict[str, Any]:
+    """The S3 backend settings of root.hcl: as rendered (bucket and key as interpolations;
+    *mapped*: see :func:`unit_path`), or, for *unit*, the values Terragrunt resolves them
+    to in that unit."""
     state = project.state
     if kind(state) == "remote":
-        return remote_config(project, unit)
+        return remote_config(project, unit, mapped)
     per_region = state["region"] == "{region}"  # each region's state in that region
     if unit is None:
         bucket: Any = HclExpr(expression(state["bucket"], project.name))
-        key: Any = HclExpr('"${path_relative_to_include()}/' + layout.STATE_FILE + '"')
         # Renamed or moved units keep their state key (previous:): a classic leaf says so
-        # itself; the stacks style's units share a catalog file, so root.hcl maps them.
-        if project.style == "stacks" and moved(project):
-            key = HclExpr(
-                '"${lookup(local.moved, path_relative_to_include(), path_relative_to_include())}/'
-                + layout.STATE_FILE
-                + '"'
-            )
+        # itself; otherwise the file that writes the backend maps them (unit_path).
+        key: Any = HclExpr('"${' + unit_path(project, mapped) + "}/" + layout.STATE_FILE + '"')
         region: Any = HclExpr("local.region.aws_region") if per_region else state["region"]
     else:
         bucket = fill(state["bucket"], values(project, unit.environment, unit.region, unit.tenant))
@@ -256,13 +271,12 @@ def workspaces(project: Project) -> Iterator[tuple[str, Unit]]:
         yield workspace(project, unit), unit
 
 
-def workspace_expression(project: Project) -> str:
+def workspace_expression(project: Project, mapped: bool | None = None) -> str:
     """The workspace name as an HCL string for root.hcl, read in each including unit:
-    its layer and name from the unit's path (the stacks style maps a renamed unit's path
-    to its old one in ``local.moved``; a classic leaf names its old workspace itself)."""
-    path = "path_relative_to_include()"
-    if project.style == "stacks" and moved(project):
-        path = "lookup(local.moved, path_relative_to_include(), path_relative_to_include())"
+    its layer and name from the unit's path (the other styles map a renamed unit's path
+    to its old one in ``local.moved``, see :func:`unit_path`; a classic leaf names its
+    old workspace itself)."""
+    path = unit_path(project, mapped)
     known = {name: (fills.replace("PATH", path) if fills else fills) for name, fills in WORKSPACE_PLACEHOLDERS.items()}
     template = str(project.state.get("workspace", ""))
     parts: list[str] = []
@@ -305,10 +319,10 @@ def remote_contents(project: Project, name: str) -> str:
     return hcl.format_hcl("\n".join(lines))
 
 
-def remote_config(project: Project, unit: Unit | None = None) -> dict[str, Any]:
+def remote_config(project: Project, unit: Unit | None = None, mapped: bool | None = None) -> dict[str, Any]:
     """The remote backend's settings: as rendered (the workspace name as root.hcl's
     interpolation) or, for *unit*, as Terragrunt resolves them there."""
-    name: Any = HclExpr(workspace_expression(project)) if unit is None else workspace(project, unit)
+    name: Any = HclExpr(workspace_expression(project, mapped)) if unit is None else workspace(project, unit)
     return {
         "hostname": hostname(project),
         "organization": str(project.state.get("organization", "")),

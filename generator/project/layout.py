@@ -10,6 +10,10 @@ The tree (relative to the output directory, posix separators)::
     environments/<env>/<region>/tenants/<tenant>/tenant.hcl
     environments/<env>/<region>/tenants/<tenant>/<layer>/<unit>/terragrunt.hcl
 
+In ``style: single-include`` there is no root.hcl: each ``_envcommon`` file also carries
+root.hcl's settings (remote state, provider, version pins), and a unit includes its
+module's file alone, so Terragrunt parses one include per unit instead of two.
+
 In ``style: stacks`` the units catalog and the stack files replace ``_envcommon/`` and
 the leaves (root.hcl, env.hcl and region.hcl stay)::
 
@@ -28,8 +32,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-#: The tree styles (``style:``): one terragrunt.hcl per unit, or Terragrunt Stacks.
-STYLES = ("classic", "stacks")
+#: The tree styles (``style:``): one terragrunt.hcl per unit that includes root.hcl and its
+#: module's _envcommon file, the same with the module file alone (root.hcl's settings in
+#: every module file), or Terragrunt Stacks.
+STYLES = ("classic", "single-include", "stacks")
+SINGLE_INCLUDE = "single-include"
 
 ROOT = "root.hcl"
 ENVCOMMON = "_envcommon"

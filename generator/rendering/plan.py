@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -189,47 +190,83 @@ def versions_override_contents(project: Project) -> str | None:
     return hcl.format_hcl("\n".join(lines))
 
 
-def backend_contents(project: Project) -> str | None:
+def backend_contents(project: Project, mapped: bool | None = None) -> str | None:
     """backend.tf of the remote backend as root.hcl writes it (None: the S3 backend's
-    remote_state block)."""
+    remote_state block; *mapped*: see backend.unit_path)."""
     if not backend.is_remote(project):
         return None
-    return backend.remote_contents(project, backend.workspace_expression(project)[1:-1])
+    return backend.remote_contents(project, backend.workspace_expression(project, mapped)[1:-1])
 
 
-def root_file(project: Project, header: str) -> PlannedFile:
-    config = backend.config(project)
+#: ``local.env`` in what root.hcl writes, where a single-include module file with tenants
+#: has it under another name (its ``env`` is env.hcl alone, as the catalog reads it).
+_ROOT_ENV = re.compile(r"\blocal\.env\b")
+TARGET = "target"
+
+
+def _retarget(value: T) -> T:
+    """*value* (root.hcl's settings) with ``local.env`` read as ``local.target``."""
+    if isinstance(value, HclExpr):
+        return cast(T, HclExpr(_ROOT_ENV.sub(f"local.{TARGET}", value.text)))
+    if isinstance(value, str):
+        return cast(T, _ROOT_ENV.sub(f"local.{TARGET}", value))
+    if isinstance(value, Mapping):
+        return cast(T, {k: _retarget(v) for k, v in value.items()})
+    return value
+
+
+def root_settings(project: Project, moved: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What root.hcl writes (its template's context less the header): the constraints,
+    the backend, the provider and its pin. *moved*: the renamed units the file maps
+    (``local.moved``; default: the stacks style's, all of them)."""
+    if moved is None:
+        # The stacks style's units share one catalog file: their kept state keys stay
+        # in root.hcl there. A classic leaf keeps its own (kept_state below).
+        moved = backend.moved(project) if project.style == "stacks" else {}
     constraints = {}
     if project.terraform.get("required_version"):
         constraints["terraform_version_constraint"] = project.terraform["required_version"]
     if project.terraform.get("terragrunt_version"):
         constraints["terragrunt_version_constraint"] = project.terraform["terragrunt_version"]
-    return PlannedFile(
-        layout.ROOT,
-        "root.hcl.j2",
-        {
-            "header": header,
-            "project": project,
-            "constraints": constraints,
-            "state_config": config,
-            "backend_contents": backend_contents(project),
-            # The stacks style's units share one catalog file: their kept state keys stay
-            # in root.hcl there. A classic leaf keeps its own (kept_state below).
-            "moved": backend.moved(project) if project.style == "stacks" else {},
-            "provider": provider_contents(project),
-            "versions_override": versions_override_contents(project),
-            "tenants": bool(project.tenants),
-            "tenant_name": backend.uses_tenant(project),
-        },
-    )
+    mapped = bool(moved)
+    settings: dict[str, Any] = {
+        "project": project,
+        "constraints": constraints,
+        "state_config": backend.config(project, mapped=mapped),
+        "backend_contents": backend_contents(project, mapped),
+        "moved": dict(moved),
+        "provider": provider_contents(project),
+        "versions_override": versions_override_contents(project),
+        "tenants": bool(project.tenants),
+        "tenant_name": backend.uses_tenant(project),
+    }
+    if project.style == layout.SINGLE_INCLUDE and project.tenants:
+        # root.hcl's env is env.hcl merged with the tenant's account; a module file's
+        # env stays env.hcl's (what its inputs read), and the account is local.target.
+        for name in ("state_config", "backend_contents", "provider"):
+            settings[name] = _retarget(settings[name])
+    return settings
+
+
+def root_file(project: Project, header: str) -> PlannedFile:
+    return PlannedFile(layout.ROOT, "root.hcl.j2", {"header": header, **root_settings(project)})
 
 
 def _envcommon(
-    module: Module, project: Project, header: str, tenant_modules: frozenset[str] | None = None
+    module: Module, project: Project, header: str, tenant_modules: frozenset[str] | None = None,
+    moved: Mapping[str, str] | None = None,
 ) -> PlannedFile:
-    """*tenant_modules*: the ids of modules with a per_tenant unit (worked out here if None)."""
+    """*tenant_modules*: the ids of modules with a per_tenant unit (worked out here if None).
+    In style single-include the file also writes root.hcl's settings (``root``), with
+    *moved*: the module's renamed units (worked out here if None)."""
     if tenant_modules is None:
         tenant_modules = frozenset(u.module.id for u in project.units if u.tenant is not None)
+    root = None
+    if project.style == layout.SINGLE_INCLUDE:
+        if moved is None:
+            moved = {u.directory: u.state_directory for u in project.units if u.module.id == module.id
+                     and u.state_directory != u.directory}
+        root = root_settings(project, moved)
     return PlannedFile(
         module.envcommon_path,
         "envcommon.hcl.j2",
@@ -243,6 +280,8 @@ def _envcommon(
             # local.tenant for the catalog's inputs of per_tenant units (validation refuses
             # a read of it by a shared unit)
             "tenant": module.id in tenant_modules,
+            "root": root,
+            "target": TARGET,
         },
     )
 
@@ -354,8 +393,8 @@ def _kept_state(unit: Unit, project: Project) -> dict[str, Any] | None:
     A unit whose override says where its state object is (state:) keeps that bucket and key."""
     if unit.kept_state:
         return {"config": dict(unit.kept_state), "backend": None}
-    if unit.state_directory == unit.directory:
-        return None
+    if unit.state_directory == unit.directory or project.style == layout.SINGLE_INCLUDE:
+        return None  # single-include: the module file maps it (local.moved)
     kept: dict[str, Any] = {
         "previous": str(unit.spec.previous),
         "key": layout.state_key(unit.state_directory),
@@ -414,6 +453,12 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
             "own_protection": unit.protection_path and own,
             "promoted": _promotion(unit),
             "kept_state": _kept_state(unit, project),
+            # style single-include: the module file is the one include, by relative path
+            "single_include": (
+                "../" * (unit.directory.count("/") + 1) + unit.module.envcommon_path
+                if project.style == layout.SINGLE_INCLUDE
+                else None
+            ),
         },
         unit.environment.name,
         unit.region.name,
@@ -439,6 +484,48 @@ def _leaf_locals(unit: Unit, used: frozenset[str], tenant: bool, shared: _Shared
     return locals_
 
 
+def check_single_include_templates(project: Project) -> None:
+    """Refuse a project's own root.hcl.j2 (style single-include renders no root.hcl: it
+    would be ignored) or an envcommon.hcl.j2 that does not write root.hcl's settings (its
+    units would have no backend: their state would be local files)."""
+    from .._package import builtin_templates
+
+    templates = project.root / "templates"
+    problems: list[str] = []
+    if not templates.is_dir() or templates.resolve() == builtin_templates().resolve():
+        return  # tfgen's own (the repository's reference project renders with them)
+    if (templates / "root.hcl.j2").is_file():
+        problems.append("templates/root.hcl.j2 is not read in style single-include (there is no root.hcl)")
+    envcommon = templates / "envcommon.hcl.j2"
+    if envcommon.is_file():
+        import jinja2
+        from jinja2 import meta
+
+        try:
+            names = meta.find_undeclared_variables(jinja2.Environment().parse(envcommon.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
+            names = {"root"}  # the render reports what is wrong with it
+        if "root" not in names:
+            problems.append(
+                "templates/envcommon.hcl.j2 does not write root.hcl's settings (it never reads `root`), which "
+                "every module file carries in style single-include"
+            )
+    if problems:
+        path = ("style",) if "style" in project.document.data else ()
+        raise InputError(
+            [
+                Diagnostic(
+                    problem,
+                    project.document.locate(path) if path else Location(project.document.file),
+                    path,
+                    rule="style",
+                    hint="start from tfgen's built-in envcommon.hcl.j2 (its `root` sections), or use style: classic",
+                )
+                for problem in problems
+            ]
+        )
+
+
 def header_for(source_name: str) -> str:
     """The first line of every rendered file."""
     source_name = hcl.comment_text(source_name)
@@ -455,10 +542,17 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
         for u in project.units
         if scope.includes(u.environment.name, u.region.name) and scope.includes_tenant(u.tenant_name)
     ]
-    files = [root_file(project, header)]
+    single = project.style == layout.SINGLE_INCLUDE
+    files = [] if single else [root_file(project, header)]
     modules = {u.module.id: u.module for u in units}
     tenant_modules = frozenset(u.module.id for u in project.units if u.tenant is not None)
-    files += [_envcommon(modules[m], project, header, tenant_modules) for m in sorted(modules)]
+    moved: dict[str, dict[str, str]] = {m: {} for m in modules}
+    if single:
+        check_single_include_templates(project)
+        for u in project.units:  # a module file maps its renamed units, whatever the scope
+            if u.state_directory != u.directory and u.module.id in moved:
+                moved[u.module.id][u.directory] = u.state_directory
+    files += [_envcommon(modules[m], project, header, tenant_modules, moved[m]) for m in sorted(modules)]
     files += environment_files(project, scope, header)
     shared = _Shared(project)
     files += [_leaf(u, project, header, shared) for u in units]

@@ -400,6 +400,10 @@ def style_switch(project: Project, scope: Scope, deleted: Iterable[str]) -> Styl
         return None
     old = other_style(project)
     theirs = {f.path for f in plan_style(old, scope)}
+    if project.style != "stacks":
+        # The stacks and classic trees share root.hcl: a single-include render drops it
+        # whichever it replaces (from classic, the same units and state keys: no switch).
+        theirs.discard(layout.ROOT)
     dropped = tuple(sorted(deleted & theirs))
     if not dropped:
         return None

@@ -34,7 +34,9 @@ from generator.api import affected
 from ..conftest import CASES, REPO, need_tool
 from ..realclient import find_tool
 
-PROJECTS = [*sorted(p.parent.name for p in CASES.glob("*/expected")), "reference"]
+#: "reference-single-include": the reference project in style: single-include (no root.hcl;
+#: each module file carries the remote state and provider).
+PROJECTS = [*sorted(p.parent.name for p in CASES.glob("*/expected")), "reference", "reference-single-include"]
 NEW_REGIONS = ("ap-southeast-2", "ca-central-1", "sa-east-1")
 
 
@@ -148,11 +150,14 @@ def _template(root: Path, name: str) -> str:
 
 def shared_template_change(root: Path) -> Edit | None:
     def edit(root: Path) -> None:
-        text = _template(root, "root.hcl.j2")
+        # style single-include has no root.hcl: its module files carry the remote state
+        single = read_yaml(root / "environments.yaml").get("style") == "single-include"
+        name = "envcommon.hcl.j2" if single else "root.hcl.j2"
+        text = _template(root, name)
         assert "\nremote_state {" in text
         text = text.replace("\nremote_state {", '\nterraform_binary = "tofu"\n\nremote_state {', 1)
         (root / "templates").mkdir(exist_ok=True)
-        (root / "templates" / "root.hcl.j2").write_text(text, encoding="utf-8")
+        (root / "templates" / name).write_text(text, encoding="utf-8")
 
     return edit
 
@@ -351,7 +356,7 @@ EDITS: dict[str, Callable[[Path], Edit | None]] = {
 
 
 def source(project: str) -> Path:
-    return REPO if project == "reference" else CASES / project
+    return REPO if project.startswith("reference") else CASES / project
 
 
 def _applicable() -> list[tuple[str, str]]:
@@ -383,10 +388,14 @@ def commit_project(project: str, root: Path) -> str:
     root.mkdir(parents=True)
     shutil.copy2(origin / "environments.yaml", root / "environments.yaml")
     shutil.copytree(origin / "catalog", root / "catalog")
-    if (origin / "templates").is_dir() and project != "reference":
+    if (origin / "templates").is_dir() and origin != REPO:
         shutil.copytree(origin / "templates", root / "templates")
     for path in [root / "environments.yaml", *sorted((root / "catalog").rglob("*.yaml"))]:
         write_yaml(path, read_yaml(path))
+    if project.endswith("-single-include"):
+        document = read_yaml(root / "environments.yaml")
+        document["style"] = "single-include"
+        write_yaml(root / "environments.yaml", document)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "base")

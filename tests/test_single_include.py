@@ -1,0 +1,148 @@
+"""style: single-include: one include per unit, the module file carrying root.hcl's settings.
+
+The style exists for Terragrunt's speed (bench/README.md): its promise is that nothing
+else changes. Terragrunt itself judges that: every unit of the reference project and of
+every example (tenants, renamed units, the remote backend among them) evaluates to the
+same configuration (inputs, remote state and its key, generated files, source,
+dependencies) as in the classic style.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import api
+from generator.errors import InputError
+from generator.project import layout
+
+from .conftest import REPO, need_tool
+from .realclient import Client, find_tool, write_tree
+
+EXAMPLES = REPO / "examples"
+LAYERED = EXAMPLES / "003-layered-monorepo"
+#: service-c renamed service-d (previous:), and dev's vpc keeps a state object of its own (state:).
+RENAMED = (
+    (
+        "  service-c:\n    module: applications/ecs-service\n",
+        "  service-d:\n    module: applications/ecs-service\n    previous: service-c\n",
+    ),
+)
+KEPT = (
+    "      us-east-1: { vpc_cidr: 10.10.0.0/16, azs: [a, b, c] }\n",
+    "      us-east-1:\n        vpc_cidr: 10.10.0.0/16\n        azs: [a, b, c]\n"
+    "        units:\n          vpc:\n            state: { bucket: old-bucket, key: old/vpc.tfstate }\n",
+)
+#: name -> (environments file, edits)
+PROJECTS: dict[str, tuple[Path, tuple[tuple[str, str], ...]]] = {
+    "reference": (REPO / "environments.yaml", ()),
+    **{p.parent.name: (p, ()) for p in sorted(EXAMPLES.glob("*/environments.yaml"))},
+    "003-remote": (LAYERED / "environments.remote.yaml", ()),
+    "003-renamed-kept": (LAYERED / "environments.yaml", (*RENAMED, KEPT)),
+    "003-remote-renamed": (LAYERED / "environments.remote.yaml", RENAMED),
+}
+
+
+@pytest.fixture(scope="module")
+def configs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each project's environments file; an edited one as a project of its own."""
+    found: dict[str, Path] = {}
+    for name, (config, edits) in PROJECTS.items():
+        if not edits:
+            found[name] = config
+            continue
+        root = tmp_path_factory.mktemp(name)
+        (root / "catalog").symlink_to(config.parent / "catalog")
+        text = config.read_text(encoding="utf-8")
+        for old, new in edits:
+            assert old in text, old
+            text = text.replace(old, new, 1)
+        found[name] = root / "environments.yaml"
+        found[name].write_text(text, encoding="utf-8")
+    return found
+
+
+def _tree(config: Path, style: str) -> dict[str, bytes]:
+    return api.plan(api.load(config), style=style).desired
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_each_unit_includes_its_module_file_alone_and_no_root_hcl_is_written(
+    name: str, configs: dict[str, Path]
+) -> None:
+    files = _tree(configs[name], "single-include")
+    assert layout.ROOT not in files
+    leaves = {p: t.decode() for p, t in files.items() if p.endswith("/" + layout.UNIT_FILE)}
+    assert leaves
+    for path, text in leaves.items():
+        includes = re.findall(r'^include "(\w+)" \{\n  path +=? "([^"]+)"', text, re.MULTILINE)
+        assert len(includes) == 1, path
+        target = (Path(path).parent / includes[0][1]).as_posix()
+        resolved = Path("/x", target).resolve().as_posix()[len("/x/") :]
+        assert resolved in files and resolved.startswith(layout.ENVCOMMON + "/"), (path, target)
+    for path, text in ((p, t.decode()) for p, t in files.items() if p.startswith(layout.ENVCOMMON + "/")):
+        assert text.count("\nlocals {") == 1, path  # Terragrunt refuses a second locals block
+        assert 'generate "provider"' in text, path
+        assert "remote_state {" in text or 'generate "backend"' in text, path
+
+
+@pytest.mark.parametrize("name", ["003-renamed-kept", "003-remote-renamed"])
+def test_a_renamed_unit_keeps_its_state_through_its_module_file(name: str, configs: dict[str, Path]) -> None:
+    files = _tree(configs[name], "single-include")
+    leaf = files["environments/dev/us-east-1/04-applications/service-d/terragrunt.hcl"].decode()
+    assert "remote_state" not in leaf and "generate" not in leaf  # the module file maps it
+    shared = files["_envcommon/applications/ecs-service.hcl"].decode()
+    unit = "environments/dev/us-east-1/04-applications/service-"
+    assert re.search(rf'\n    "{unit}d" += "{unit}c"\n', shared)
+    assert 'lookup(local.moved, trimprefix(path_relative_to_include(), "../../"), ' in shared
+    # the other modules' files do not change with a rename
+    assert "moved" not in files["_envcommon/foundation/vpc.hcl"].decode()
+
+
+def test_a_unit_that_keeps_its_state_object_exposes_its_one_include(configs: dict[str, Path]) -> None:
+    files = _tree(configs["003-renamed-kept"], "single-include")
+    leaf = files["environments/dev/us-east-1/01-foundation/vpc/terragrunt.hcl"]
+    text = leaf.decode()
+    assert "  expose = true\n" in text
+    assert "remote_state = merge(include.envcommon.remote_state, {" in text
+
+
+def test_a_project_root_template_is_refused_not_ignored(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "templates").mkdir(parents=True)
+    (project / "environments.yaml").write_bytes((REPO / "environments.yaml").read_bytes())
+    (project / "catalog").symlink_to(REPO / "catalog")
+    (project / "templates" / "root.hcl.j2").write_text("# mine\n", encoding="utf-8")
+    (project / "templates" / "envcommon.hcl.j2").write_text("{{ header }}\n{{ module.id }}\n", encoding="utf-8")
+    loaded = api.load(project / "environments.yaml")
+    with pytest.raises(InputError) as raised:
+        api.plan(loaded, style="single-include")
+    messages = [d.message for d in raised.value.diagnostics]
+    assert any("templates/root.hcl.j2 is not read" in m for m in messages)
+    assert any("templates/envcommon.hcl.j2 does not write root.hcl's settings" in m for m in messages)
+    (project / "templates" / "root.hcl.j2").unlink()
+    (project / "templates" / "envcommon.hcl.j2").write_text(
+        (REPO / "templates" / "envcommon.hcl.j2").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert layout.ROOT not in api.plan(api.load(project / "environments.yaml"), style="single-include").desired
+
+
+@pytest.mark.external
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_terragrunt_evaluates_every_unit_as_in_the_classic_style(
+    name: str, configs: dict[str, Path], tmp_path: Path
+) -> None:
+    terragrunt = need_tool("terragrunt (run: bash scripts/build-tools.sh)", find_tool("terragrunt"))
+    tofu = need_tool("tofu (run: bash scripts/build-tools.sh)", find_tool("tofu"))
+    client = Client(terragrunt, tofu)
+    evaluated: dict[str, dict[str, dict[str, Any]]] = {}
+    for style in ("classic", "single-include"):
+        evaluated[style] = client.render_all(write_tree(_tree(configs[name], style), tmp_path / style))
+    assert evaluated["classic"]
+    assert evaluated["single-include"].keys() == evaluated["classic"].keys()
+    for unit, expected in evaluated["classic"].items():
+        assert evaluated["single-include"][unit] == expected, unit
