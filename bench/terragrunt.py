@@ -1,10 +1,12 @@
 """Terragrunt's own time on the tree tfgen writes: ``python -m bench.terragrunt``.
 
 For synthetic projects of 1,000 and 10,000 units (bench/synth.py) it renders the tree
-with tfgen, then times, each several times on the same tree, Terragrunt's two offline
-whole-tree evaluations: ``find --dag --json`` (discovery and the dependency graph) and
-``render --all --json`` (every unit's full configuration, mock dependency outputs, no
-state read). It prints a markdown table of medians beside tfgen's own render time.
+with tfgen in the classic style and in style single-include, then times, round by round
+(each style once per round, in turn), Terragrunt's two offline whole-tree evaluations:
+``find --dag --json`` (discovery and the dependency graph) and ``render --all --json``
+(every unit's full configuration, mock dependency outputs, no state read). It prints a
+markdown table of medians beside tfgen's own render time, with single-include's speed-up
+over classic in the same run.
 
     python -m bench.terragrunt                     # 1,000 and 10,000 units, 3 runs each
     python -m bench.terragrunt --sizes 1000 --runs 5
@@ -71,28 +73,62 @@ def environment() -> tuple[str, dict[str, str]]:
     return terragrunt, env
 
 
-def measure_size(size: int, runs: int, commands: list[str], work: Path = WORK) -> dict[str, Any]:
-    """Render the *size*-unit synthetic project with tfgen (*runs* times into a fresh
-    directory), then time Terragrunt's *commands* (find, render) *runs* times each on the
-    tree; returns the timings (seconds, every run) and the load average at the start."""
+#: The tree styles Terragrunt is timed on, the first the one the others are compared with.
+STYLES = ("classic", "single-include")
+
+
+def _timed_cpu(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (the child's user + system) and standard output of *args*."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed in {cwd}:\n{result.stderr[-3000:]}")
+    return elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, result.stdout
+
+
+def measure_size(
+    size: int, runs: int, commands: list[str], work: Path = WORK, styles: tuple[str, ...] = STYLES
+) -> dict[str, Any]:
+    """Render the *size*-unit synthetic project with tfgen in each of *styles* (*runs*
+    times into a fresh directory), then time Terragrunt's *commands* (find, render) on
+    each tree, *runs* rounds, every style once per round in turn (so that a shared
+    machine's load weighs on all alike); exits if Terragrunt reports another graph for a
+    style than for the first. Returns per style the wall seconds of every run (render,
+    find, evaluate), find's CPU seconds, and the load average at the start."""
     terragrunt, env = environment()
     tfgen = [sys.executable, "-m", "generator"]
     base = work / str(size)
     config = synth.write_project(synth.SHAPES[size], base / "project")
     load = os.getloadavg()[0]
-    renders, finds, evaluations = [], [], []
-    for _ in range(runs):
-        shutil.rmtree(base / "output", ignore_errors=True)
-        command = [*tfgen, "render", "-c", str(config), "-o", str(base / "output")]
-        renders.append(timed(command, base, os.environ.copy()))
-    tree = base / "output"
+    trees = {style: base / f"output-{style}" for style in styles}
+    result: dict[str, Any] = {"units": size, "load": load, "styles": {}}
+    for style, tree in trees.items():
+        renders = []
+        for _ in range(runs):
+            shutil.rmtree(tree, ignore_errors=True)
+            command = [*tfgen, "render", "-c", str(config), "-o", str(tree), "--style", style]
+            renders.append(timed(command, base, os.environ.copy()))
+        result["styles"][style] = {"render": renders, "find": [], "find_cpu": [], "evaluate": []}
+    graphs: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for _ in range(runs if "find" in commands else 0):
-        finds.append(timed([terragrunt, "find", "--dag", "--json", "--dependencies"], tree, env))
+        for style, tree in trees.items():
+            wall, cpu, out = _timed_cpu([terragrunt, "find", "--dag", "--json", "--dependencies"], tree, env)
+            result["styles"][style]["find"].append(wall)
+            result["styles"][style]["find_cpu"].append(cpu)
+            graphs.setdefault(style, _graph(out))
+            if graphs[style] != graphs[styles[0]]:
+                sys.exit(f"style {style}: Terragrunt reports another graph than for {styles[0]}")
     for _ in range(runs if "render" in commands else 0):
+        for style, tree in trees.items():
+            clean(tree)
+            args = [terragrunt, "render", "--all", "--json", "-w", *NO_OUTPUTS]
+            result["styles"][style]["evaluate"].append(timed(args, tree, env))
+    for tree in trees.values():
         clean(tree)
-        evaluations.append(timed([terragrunt, "render", "--all", "--json", "-w", *NO_OUTPUTS], tree, env))
-    clean(tree)
-    return {"units": size, "render": renders, "find": finds, "evaluate": evaluations, "load": load}
+    return result
 
 
 def _graph(output: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -176,18 +212,31 @@ def _median(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} s{spread}"
 
 
+def _ratio(first: list[float], other: list[float]) -> str:
+    if not first or not other:
+        return "-"
+    return f"{statistics.median(first) / statistics.median(other):.2f}x"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    """A markdown table of medians (min-max) of :func:`measure_size` results."""
+    """A markdown table of medians (min-max) of :func:`measure_size` results, a row per
+    style, with the speed-up of ``find --dag`` against the first style of the same run."""
     lines = [
-        "| units | tfgen render | terragrunt find --dag | terragrunt render --all --json | runs | load at start |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| units | style | tfgen render | terragrunt find --dag | find CPU | find vs first style (wall / CPU) "
+        "| terragrunt render --all --json | runs | load at start |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
-        runs = max(len(row["render"]), len(row["find"]), len(row["evaluate"]))
-        lines.append(
-            f"| {row['units']:,} | {_median(row['render'])} | {_median(row['find'])} | {_median(row['evaluate'])} "
-            f"| {runs} | {row['load']:.1f} |"
-        )
+        styles = row["styles"]
+        first = styles[next(iter(styles))]
+        for style, data in styles.items():
+            runs = max(len(data["render"]), len(data["find"]), len(data["evaluate"]))
+            speedup = f"{_ratio(first['find'], data['find'])} / {_ratio(first['find_cpu'], data['find_cpu'])}"
+            lines.append(
+                f"| {row['units']:,} | {style} | {_median(data['render'])} | {_median(data['find'])} "
+                f"| {_median(data['find_cpu'])} | {speedup} | {_median(data['evaluate'])} | {runs} "
+                f"| {row['load']:.1f} |"
+            )
     return "\n".join(lines)
 
 

@@ -110,6 +110,37 @@ def test_a_unit_that_keeps_its_state_object_exposes_its_one_include(configs: dic
     assert "remote_state = merge(include.envcommon.remote_state, {" in text
 
 
+def test_values_files_are_plain_attributes_read_without_parsing_a_configuration(configs: dict[str, Path]) -> None:
+    """read_terragrunt_config makes Terragrunt build and evaluate a whole configuration per
+    read, which was most of what discovering the tree cost: the values are variable values."""
+    files = _tree(configs["002-client-platform"], "single-include")
+    values = [p for p in files if p.rsplit("/", 1)[-1] in (layout.ENV_FILE, layout.REGION_FILE, layout.TENANT_FILE)]
+    assert any(p.endswith(layout.TENANT_FILE) for p in values)
+    for path in values:
+        text = files[path].decode()
+        assert "locals {" not in text and re.search(r"^\w+ += ", text, re.MULTILINE), path
+    for path, text in ((p, t.decode()) for p, t in files.items() if p.endswith(".hcl")):
+        assert "read_terragrunt_config" not in text, path
+
+
+def test_an_expression_among_the_values_is_refused_at_its_line(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "catalog").symlink_to(REPO / "catalog")
+    text = (REPO / "environments.yaml").read_text(encoding="utf-8")
+    assert "\n    flow_logs: false\n" in text
+    text = text.replace("\n    flow_logs: false\n", '\n    flow_logs: !hcl "1 == 1"\n', 1)
+    (project / "environments.yaml").write_text(text, encoding="utf-8")
+    line = text[: text.index("!hcl")].count("\n") + 1
+    loaded = api.load(project / "environments.yaml")
+    api.plan(loaded)  # the classic style evaluates env.hcl's locals
+    with pytest.raises(InputError) as raised:
+        api.plan(loaded, style="single-include")
+    (diagnostic,) = raised.value.diagnostics
+    assert diagnostic.location.line == line
+    assert "settings.flow_logs is an expression (1 == 1)" in diagnostic.message
+
+
 def test_a_project_root_template_is_refused_not_ignored(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "templates").mkdir(parents=True)

@@ -53,13 +53,18 @@ _READ = re.compile(
 #: other mention of env.hcl or region.hcl (a custom template reading it another way)
 #: counts as reading all of it.
 _BINDING = re.compile(
-    r'\b(env|region)\s*=\s*(?:merge\(\s*)?read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
+    r'\b(env|region)\s*=\s*(?:merge\(\s*)?(?:read_terragrunt_config\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\.locals'
+    # style single-include: the values files are read as variable values
+    r'|jsondecode\(read_tfvars_file\(find_in_parent_folders\("(?:env|region)\.hcl"\)\)\))'
 )
 #: A tenant's unit binds tenant.hcl as local.tenant (its leaf, and _envcommon with a
 #: fallback for shared units); root.hcl reads its env_overrides (account, role, tags).
 _TENANT_FILE = r'find_in_parent_folders\("tenant\.hcl"(?:, "[^"\n]*")?\)'
 _TENANT_BINDING = re.compile(
-    r"\btenant\s*=\s*read_terragrunt_config\(" + _TENANT_FILE + r"(?:, \{ locals = \{\} \})?\)\.locals\b(?!\.)"
+    r"\btenant\s*=\s*(?:read_terragrunt_config\(" + _TENANT_FILE + r"(?:, \{ locals = \{\} \})?\)\.locals\b(?!\.)"
+    # style single-include: a leaf's, and a module file's with {} for a shared unit
+    + r'|jsondecode\(read_tfvars_file\(' + _TENANT_FILE + r"\)\)"
+    + r"|jsondecode\(fileexists\(" + _TENANT_FILE + r"\) \? read_tfvars_file\(" + _TENANT_FILE + r'\) : "\{\}"\))'
 )
 _TENANT_ROOT = re.compile(
     r"read_terragrunt_config\(" + _TENANT_FILE + r", \{ locals = \{ env_overrides = \{\} \} \}\)\.locals\.env_overrides"
@@ -69,6 +74,11 @@ _TENANT_NAME = re.compile(
     r"read_terragrunt_config\(" + _TENANT_FILE + r', \{ locals = \{ name = "" \} \}\)\.locals\.name\b'
 )
 _MENTION = re.compile(r"\b(env|region|tenant)\.hcl\b")
+#: Style single-include: a module file binds the account a unit deploys into as
+#: local.target, env.hcl's values with the tenant's env_overrides over them; what it reads
+#: of local.target.* it reads of env.hcl (and of the overrides, read whole by the binding).
+_TARGET_BINDING = re.compile(r"\btarget\s*=\s*merge\(local\.env, ")
+_TARGET_READ = re.compile(r"\blocal\.target\b((?:\.[A-Za-z_][\w-]*)*)")
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,12 @@ def _parse(data: bytes | None) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+def _values(parsed: dict[str, Any]) -> Any:
+    """The values of a parsed values file: its locals block, or its attributes."""
+    found = parsed.get("locals")
+    return found if isinstance(found, dict) else parsed
+
+
 class _Reader:
     """Parsed files and the locals each file reads, computed once per revision."""
 
@@ -181,8 +197,11 @@ def _reads(text: str) -> dict[str, set[tuple[str, ...]]]:
     standard binding counts as reading all of it, unless it is inside a comment (the
     file is lexed only then: most files have no such mention)."""
     found: dict[str, set[tuple[str, ...]]] = {"env": set(), "region": set(), "tenant": set()}
+    text = _TARGET_BINDING.sub("target = merge(", text)
     for match in _READ.finditer(text):
         found[match.group(1)].add(tuple(p for p in match.group(2).split(".") if p))
+    for match in _TARGET_READ.finditer(text):
+        found["env"].add(tuple(p for p in match.group(1).split(".") if p))
     if _TENANT_ROOT.search(text):
         found["tenant"].add(("env_overrides",))
     if _TENANT_NAME.search(text):
@@ -197,7 +216,8 @@ def _unbound(text: str) -> set[str]:
     bound = {"env": 0, "region": 0, "tenant": 0}
     for match in _BINDING.finditer(text):
         bound[match.group(1)] += 1
-    bound["tenant"] += sum(len(p.findall(text)) for p in (_TENANT_BINDING, _TENANT_ROOT, _TENANT_NAME))
+    for pattern in (_TENANT_BINDING, _TENANT_ROOT, _TENANT_NAME):  # a binding may name the file twice
+        bound["tenant"] += sum(m.group(0).count("tenant.hcl") for m in pattern.finditer(text))
     mentions = {"env": 0, "region": 0, "tenant": 0}
     for match in _MENTION.finditer(text):
         mentions[match.group(1)] += 1
@@ -255,7 +275,8 @@ def _locals_reasons(kind: str, path: str, reads: set[tuple[str, ...]], base: _Re
     old, new = base.parsed(path), head.parsed(path)
     if old is None or new is None:
         return [f"{path} changed"]
-    old_locals, new_locals = old.get("locals", {}), new.get("locals", {})
+    # style single-include writes the values as plain attributes, the classic style as locals
+    old_locals, new_locals = (_values(parsed) for parsed in (old, new))
     reasons: list[str] = []
     for local in sorted(reads):
         before, after = _value(old_locals, local), _value(new_locals, local)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar, cast
 
-from ..errors import Diagnostic, InputError, Location
+from ..errors import Diagnostic, InputError, KeyPath, Location
 from ..hcl import literal as hcl
-from ..project import backend, layout
+from ..project import backend, layout, provenance
 from ..project.layout import Scope
 from ..project.model import (
     Dependency,
@@ -27,6 +28,7 @@ from ..project.model import (
     tenant_locals,
     wired_inputs,
 )
+from ..project.provenance import Traced
 from ..project.values import HclExpr, dependencies_named, expressions, locals_used, reads_envcommon_include
 from .pipelines import pipelines
 
@@ -282,6 +284,11 @@ def _envcommon(
             "tenant": module.id in tenant_modules,
             "root": root,
             "target": TARGET,
+            "reads": {
+                "env": values_read(project, layout.ENV_FILE),
+                "region": values_read(project, layout.REGION_FILE),
+                "tenant": tenant_values_read(project),
+            },
         },
     )
 
@@ -291,6 +298,7 @@ class _Shared:
     (read-only), so that the renderer meets the same objects again."""
 
     def __init__(self, project: Project) -> None:
+        self.project = project
         self.mock_commands = list(MOCK_COMMANDS)
         self.project_locals = project_locals(project)
         self._wired: dict[int, tuple[Dependency, dict[str, HclExpr]]] = {}
@@ -465,10 +473,63 @@ def _leaf(unit: Unit, project: Project, header: str, shared: _Shared) -> Planned
     )
 
 
+#: Where a unit's tenant.hcl would be when it has none (a shared unit): no such file.
+NO_TENANT_FILE = "${get_terragrunt_dir()}/.tfgen-no-tenant-file"
+
+
+def values_read(project: Project, name: str) -> str:
+    """HCL that reads the values file *name* (env.hcl, region.hcl, tenant.hcl) from the
+    evaluating unit's directory upwards. In style single-include the values are plain
+    attributes read with read_tfvars_file: Terragrunt parses no configuration for them
+    (a read_terragrunt_config builds and evaluates a whole one, and was most of what
+    discovering the tree cost: bench/README.md)."""
+    if project.style == layout.SINGLE_INCLUDE:
+        return f'jsondecode(read_tfvars_file(find_in_parent_folders("{name}")))'
+    return f'read_terragrunt_config(find_in_parent_folders("{name}")).locals'
+
+
+def tenant_values_read(project: Project) -> str:
+    """HCL for the values of the evaluating unit's tenant.hcl, {} for a shared unit (style
+    single-include; only the branch taken is read, so a missing file is not an error)."""
+    path = f'find_in_parent_folders("{layout.TENANT_FILE}", "{NO_TENANT_FILE}")'
+    return f'jsondecode(fileexists({path}) ? read_tfvars_file({path}) : "{{}}")'
+
+
+def values_file(
+    values: Mapping[str, Any], project: Project, where: KeyPath, traced: Callable[[], Traced]
+) -> Mapping[str, Any]:
+    """*values* of a values file; in style single-include they must be literals (the file
+    is read as variable values, which evaluate no expression). *traced*: the same values
+    with where each was set (worked out only for the error, which points at the value)."""
+    if project.style != layout.SINGLE_INCLUDE:
+        return values
+    found = next(expressions(values), None)
+    if found is not None:
+        path, expression = found
+        node = traced().find(tuple(map(str, path)))
+        source = node.source if node is not None else None
+        location = source.location if source is not None and source.location else project.document.locate(where)
+        key = source.key if source is not None and source.key else where
+        raise InputError(
+            [
+                Diagnostic(
+                    f"{'.'.join(map(str, path))} is an expression ({expression.text.strip()}): style single-include "
+                    "writes environment, region and tenant values as literals",
+                    location,
+                    key,
+                    rule="style",
+                    hint="write the value itself, or use style: classic",
+                )
+            ]
+        )
+    return values
+
+
 def _leaf_locals(unit: Unit, used: frozenset[str], tenant: bool, shared: _Shared) -> dict[str, Any]:
     """The locals block of a leaf: the scopes its overrides read (*tenant*: local.tenant)."""
     locals_: dict[str, Any] = {}
-    env = f'read_terragrunt_config(find_in_parent_folders("{layout.ENV_FILE}")).locals'
+    project = shared.project
+    env = values_read(project, layout.ENV_FILE)
     if unit.own_protection:
         # The unit's own deletion policy, seen by the inputs that follow it (carried here).
         policy = "true" if unit.deletion_protection else "false"
@@ -476,11 +537,11 @@ def _leaf_locals(unit: Unit, used: frozenset[str], tenant: bool, shared: _Shared
     elif "env" in used:
         locals_["env"] = HclExpr(env)
     if "region" in used:
-        locals_["region"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.REGION_FILE}")).locals')
+        locals_["region"] = HclExpr(values_read(project, layout.REGION_FILE))
     if "project" in used:
         locals_["project"] = shared.project_locals
     if tenant:
-        locals_["tenant"] = HclExpr(f'read_terragrunt_config(find_in_parent_folders("{layout.TENANT_FILE}")).locals')
+        locals_["tenant"] = HclExpr(values_read(project, layout.TENANT_FILE))
     return locals_
 
 
@@ -569,6 +630,7 @@ def pipeline_files(project: Project, source_name: str) -> list[PlannedFile]:
 def environment_files(project: Project, scope: Scope, header: str) -> list[PlannedFile]:
     """env.hcl of every environment and region.hcl of every region within *scope*."""
     files: list[PlannedFile] = []
+    flat = project.style == layout.SINGLE_INCLUDE
     placed = {(u.environment.name, u.region.name, u.tenant.name) for u in project.units if u.tenant is not None}
     for env in project.environments:
         if not any(scope.includes(env.name, region.name) for region in env.regions):
@@ -577,7 +639,13 @@ def environment_files(project: Project, scope: Scope, header: str) -> list[Plann
             PlannedFile(
                 layout.env_file(env.name),
                 "env.hcl.j2",
-                {"header": header, "locals": env_locals(env, project)},
+                {
+                    "header": header,
+                    "locals": values_file(
+                        env_locals(env, project), project, env.path, partial(provenance.traced_env_locals, env, project)
+                    ),
+                    "flat": flat,
+                },
                 env.name,
             )
         )
@@ -587,7 +655,14 @@ def environment_files(project: Project, scope: Scope, header: str) -> list[Plann
                     PlannedFile(
                         layout.region_file(env.name, region.name),
                         "region.hcl.j2",
-                        {"header": header, "locals": region_locals(region)},
+                        {
+                            "header": header,
+                            "locals": values_file(
+                                region_locals(region), project, region.path,
+                                partial(provenance.traced_region_locals, env, region, project),
+                            ),
+                            "flat": flat,
+                        },
                         env.name,
                         region.name,
                     )
@@ -605,7 +680,15 @@ def tenant_files(
         PlannedFile(
             layout.tenant_file(env.name, region.name, tenant.name),
             "tenant.hcl.j2",
-            {"header": header, "tenant": tenant.name, "locals": tenant_locals(project, tenant, env, region)},
+            {
+                "header": header,
+                "tenant": tenant.name,
+                "locals": values_file(
+                    tenant_locals(project, tenant, env, region), project, tenant.path,
+                    partial(provenance.traced_tenant_locals, tenant, env, region, project),
+                ),
+                "flat": project.style == layout.SINGLE_INCLUDE,
+            },
             env.name,
             region.name,
         )

@@ -34,9 +34,12 @@ from generator.api import affected
 from ..conftest import CASES, REPO, need_tool
 from ..realclient import find_tool
 
-#: "reference-single-include": the reference project in style: single-include (no root.hcl;
-#: each module file carries the remote state and provider).
-PROJECTS = [*sorted(p.parent.name for p in CASES.glob("*/expected")), "reference", "reference-single-include"]
+#: "<project>-single-include": the project in style: single-include (no root.hcl; each
+#: module file carries the remote state and provider; values files read as variables).
+SINGLE = "-single-include"
+PROJECTS = [
+    *sorted(p.parent.name for p in CASES.glob("*/expected")), "reference", f"reference{SINGLE}", f"tenants{SINGLE}",
+]
 NEW_REGIONS = ("ap-southeast-2", "ca-central-1", "sa-east-1")
 
 
@@ -356,7 +359,8 @@ EDITS: dict[str, Callable[[Path], Edit | None]] = {
 
 
 def source(project: str) -> Path:
-    return REPO if project.startswith("reference") else CASES / project
+    project = project.removesuffix(SINGLE)
+    return REPO if project == "reference" else CASES / project
 
 
 def _applicable() -> list[tuple[str, str]]:
@@ -392,7 +396,7 @@ def commit_project(project: str, root: Path) -> str:
         shutil.copytree(origin / "templates", root / "templates")
     for path in [root / "environments.yaml", *sorted((root / "catalog").rglob("*.yaml"))]:
         write_yaml(path, read_yaml(path))
-    if project.endswith("-single-include"):
+    if project.endswith(SINGLE):
         document = read_yaml(root / "environments.yaml")
         document["style"] = "single-include"
         write_yaml(root / "environments.yaml", document)
