@@ -85,17 +85,19 @@ def renderer() -> Renderer:
 
 @pytest.mark.external
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(values, min_size=1, max_size=6))
+@given(st.lists(values, min_size=1, max_size=6), st.booleans())
 def test_values_round_trip_through_a_real_template(
-    renderer: Renderer, pygohcl: Any, hclfmt: str, generated: list[Any]
+    renderer: Renderer, pygohcl: Any, hclfmt: str, generated: list[Any], flat: bool
 ) -> None:
+    """*flat*: style single-include's values file, plain attributes instead of locals."""
     assume(representable(generated))
     locals_ = {f"v{i}": value for i, value in enumerate(generated)}
-    planned = PlannedFile("environments/t/env.hcl", "env.hcl.j2", {"header": "# property test", "locals": locals_})
+    context = {"header": "# property test", "locals": locals_, "flat": flat}
+    planned = PlannedFile("environments/t/env.hcl", "env.hcl.j2", context)
     text = renderer.render(planned).decode("utf-8")
 
     parsed = pygohcl.loads(text, keep_interpolations=False)
-    assert_same(locals_, parsed["locals"], "locals")
+    assert_same(locals_, parsed if flat else parsed["locals"], "locals")
 
     status, formatted, errors = hclfmt_text(hclfmt, text)
     assert (status, errors) == (0, "")

@@ -372,4 +372,4 @@ def test_order_only_dependencies_are_paths_in_the_autoinclude(tmp_path: Path) ->
 def test_an_unknown_style_is_an_argument_error() -> None:
     with pytest.raises(ArgumentError) as raised:
         api.graph(REPO / "environments.yaml", style="nested")
-    assert raised.value.diagnostics[0].message == "style nested: expected one of classic, stacks"
+    assert raised.value.diagnostics[0].message == "style nested: expected one of classic, single-include, stacks"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar, cast
 
+from .._package import builtin_templates
 from ..errors import Diagnostic, InputError, KeyPath, Location
 from ..hcl import literal as hcl
 from ..project import backend, layout, provenance
@@ -547,15 +548,16 @@ def _leaf_locals(unit: Unit, used: frozenset[str], tenant: bool, shared: _Shared
 
 def check_single_include_templates(project: Project) -> None:
     """Refuse a project's own root.hcl.j2 (style single-include renders no root.hcl: it
-    would be ignored) or an envcommon.hcl.j2 that does not write root.hcl's settings (its
-    units would have no backend: their state would be local files)."""
-    from .._package import builtin_templates
-
+    would be ignored; a byte-for-byte copy of tfgen's is left out) or an envcommon.hcl.j2
+    that does not write root.hcl's settings (its units would have no backend: their state
+    would be local files)."""
     templates = project.root / "templates"
     problems: list[str] = []
     if not templates.is_dir() or templates.resolve() == builtin_templates().resolve():
         return  # tfgen's own (the repository's reference project renders with them)
-    if (templates / "root.hcl.j2").is_file():
+    own = templates / "root.hcl.j2"
+    if own.is_file() and own.read_bytes() != (builtin_templates() / "root.hcl.j2").read_bytes():
+        # (a copy of tfgen's own, byte for byte, changes nothing by being left out)
         problems.append("templates/root.hcl.j2 is not read in style single-include (there is no root.hcl)")
     envcommon = templates / "envcommon.hcl.j2"
     if envcommon.is_file():
