@@ -313,7 +313,9 @@ def report(
             *(
                 [
                     "",
-                    "Terragrunt v1.1.3 on the trees tfgen renders (`bench.terragrunt`; medians, min-max):",
+                    "Terragrunt v1.1.3 on the trees tfgen renders in each style, the styles timed in turn "
+                    "in the same rounds (`bench.terragrunt`; medians, min-max; find's speed-up against the "
+                    "classic style, wall / CPU):",
                     "",
                     terragrunt,
                 ]

@@ -49,3 +49,24 @@ def test_the_one_include_shapes_evaluate_to_todays_configurations(today: Path, t
     assert expected
     for shape in ("one-include", "one-include-one-read"):
         assert client.render_all(shapes.make(today, tmp_path, shape)) == expected, shape
+
+
+def test_the_terragrunt_table_compares_each_style_with_the_first_of_the_same_run() -> None:
+    from bench import terragrunt as bench_terragrunt
+
+    row = {
+        "units": 1000,
+        "load": 0.7,
+        "styles": {
+            "classic": {"render": [0.7, 0.8, 0.7], "find": [7.0, 6.0, 8.0], "find_cpu": [14.0, 13.0, 15.0],
+                        "evaluate": []},
+            "single-include": {"render": [0.7, 0.7, 0.7], "find": [3.0, 3.5, 2.8], "find_cpu": [6.0, 6.5, 5.5],
+                               "evaluate": []},
+        },
+    }
+    lines = bench_terragrunt.table([row]).splitlines()
+    classic, single = lines[2], lines[3]
+    assert classic.startswith("| 1,000 | classic | 0.70 s (0.7-0.8) | 7.00 s (6.0-8.0) | 14.00 s (13.0-15.0) | 1.00x")
+    # medians: 7.0 / 3.0 wall, 14.0 / 6.0 CPU
+    assert "| single-include | 0.70 s (0.7-0.7) | 3.00 s (2.8-3.5) | 6.00 s (5.5-6.5) | 2.33x / 2.33x |" in single
+    assert single.endswith("| not run | 3 | 0.7 |")

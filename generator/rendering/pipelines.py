@@ -64,16 +64,17 @@ def _join(*parts: str) -> str:
     return "/".join(p for p in parts if p and p != ".") or "."
 
 
-def reads(unit: Unit) -> list[str]:
+def reads(unit: Unit, style: str = "classic") -> list[str]:
     """The rendered files a unit reads, relative to the output directory (a tenant's
-    unit: its tenant.hcl too)."""
+    unit: its tenant.hcl too; in style single-include there is no root.hcl)."""
     found = [
         layout.unit_file(unit.directory),
         unit.module.envcommon_path,
         layout.env_file(unit.environment.name),
         layout.region_file(unit.environment.name, unit.region.name),
-        layout.ROOT,
     ]
+    if style != layout.SINGLE_INCLUDE:
+        found.append(layout.ROOT)
     if unit.tenant is not None:
         found.append(layout.tenant_file(unit.environment.name, unit.region.name, unit.tenant.name))
     return found
@@ -92,7 +93,7 @@ def _atlantis(project: Project, options: Mapping[str, Any], tree: str, header: s
         # a unit lives in <region>/<layer>/<unit> (a tenant's in <region>/tenants/<tenant>/<layer>/<unit>)
         region_directory = unit.directory.rsplit("/", 2)[0]
         when_modified = ["terragrunt.hcl"]
-        for path in reads(unit)[1:]:
+        for path in reads(unit, project.style)[1:]:
             hit = relative.get((path, region_directory))
             if hit is None:
                 hit = relative[path, region_directory] = relative_path(path, region_directory)

@@ -257,11 +257,13 @@ def root_file(project: Project, header: str) -> PlannedFile:
 
 def _envcommon(
     module: Module, project: Project, header: str, tenant_modules: frozenset[str] | None = None,
-    moved: Mapping[str, str] | None = None,
+    moved: Mapping[str, str] | None = None, unmoved: Mapping[str, Any] | None = None,
 ) -> PlannedFile:
     """*tenant_modules*: the ids of modules with a per_tenant unit (worked out here if None).
     In style single-include the file also writes root.hcl's settings (``root``), with
-    *moved*: the module's renamed units (worked out here if None)."""
+    *moved*: the module's renamed units (worked out here if None); *unmoved*: those
+    settings without renamed units, when the caller has them (the same for every module
+    file without one)."""
     if tenant_modules is None:
         tenant_modules = frozenset(u.module.id for u in project.units if u.tenant is not None)
     root = None
@@ -269,7 +271,7 @@ def _envcommon(
         if moved is None:
             moved = {u.directory: u.state_directory for u in project.units if u.module.id == module.id
                      and u.state_directory != u.directory}
-        root = root_settings(project, moved)
+        root = unmoved if unmoved is not None and not moved else root_settings(project, moved)
     return PlannedFile(
         module.envcommon_path,
         "envcommon.hcl.j2",
@@ -615,7 +617,8 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
         for u in project.units:  # a module file maps its renamed units, whatever the scope
             if u.state_directory != u.directory and u.module.id in moved:
                 moved[u.module.id][u.directory] = u.state_directory
-    files += [_envcommon(modules[m], project, header, tenant_modules, moved[m]) for m in sorted(modules)]
+    unmoved = root_settings(project, {}) if single else None
+    files += [_envcommon(modules[m], project, header, tenant_modules, moved[m], unmoved) for m in sorted(modules)]
     files += environment_files(project, scope, header)
     shared = _Shared(project)
     files += [_leaf(u, project, header, shared) for u in units]

@@ -205,10 +205,18 @@ def _terragrunt() -> str:
     return need_tool("terragrunt", find_tool("terragrunt"))
 
 
-def test_when_modified_is_exactly_what_terragrunt_says_each_unit_reads(opted_in: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("style", ["classic", "single-include"])
+def test_when_modified_is_exactly_what_terragrunt_says_each_unit_reads(
+    reference_project: Path, tmp_path: Path, style: str
+) -> None:
+    """Style single-include: no root.hcl, and the values files read with read_tfvars_file,
+    which Terragrunt counts as read as it does read_terragrunt_config."""
+    with reference_project.open("a", encoding="utf-8") as handle:
+        handle.write(CI + f"style: {style}\n")
+    api.render(reference_project)
     terragrunt = _terragrunt()
     tree = tmp_path / "tree"
-    shutil.copytree(opted_in.parent / "output", tree)
+    shutil.copytree(reference_project.parent / "output", tree)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({"TG_NON_INTERACTIVE": "true", "HOME": str(tmp_path), "TG_LOG_LEVEL": "error"})
     found = subprocess.run([terragrunt, "find", "--json", "--reading"], cwd=tree, capture_output=True, text=True,
