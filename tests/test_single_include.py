@@ -21,9 +21,11 @@ from generator.project import layout
 
 from .conftest import REPO, need_tool
 from .realclient import Client, find_tool, write_tree
+from .test_tenants import REMOTE_STATE
 
 EXAMPLES = REPO / "examples"
 LAYERED = EXAMPLES / "003-layered-monorepo"
+TENANTS = REPO / "tests" / "cases" / "tenants"
 #: service-c renamed service-d (previous:), and dev's vpc keeps a state object of its own (state:).
 RENAMED = (
     (
@@ -43,6 +45,9 @@ PROJECTS: dict[str, tuple[Path, tuple[tuple[str, str], ...]]] = {
     "003-remote": (LAYERED / "environments.remote.yaml", ()),
     "003-renamed-kept": (LAYERED / "environments.yaml", (*RENAMED, KEPT)),
     "003-remote-renamed": (LAYERED / "environments.remote.yaml", RENAMED),
+    "tenants": (TENANTS / "environments.yaml", ()),
+    # {tenant} in the workspace name: local.tenant_name, read from tenant.hcl's values
+    "tenants-remote": (TENANTS / "environments.yaml", (REMOTE_STATE,)),
 }
 
 
