@@ -18,9 +18,11 @@ import pytest
 from generator import api
 from generator.errors import InputError
 from generator.project import layout
+from generator.rehearse.run import Options, rehearse
 
 from .conftest import REPO, need_tool
 from .realclient import Client, find_tool, write_tree
+from .test_rehearse import _failures, tools  # noqa: F401 (a fixture)
 from .test_tenants import REMOTE_STATE
 
 EXAMPLES = REPO / "examples"
@@ -182,3 +184,24 @@ def test_terragrunt_evaluates_every_unit_as_in_the_classic_style(
     assert evaluated["single-include"].keys() == evaluated["classic"].keys()
     for unit, expected in evaluated["classic"].items():
         assert evaluated["single-include"][unit] == expected, unit
+
+
+@pytest.mark.slow
+def test_the_rehearsal_applies_and_destroys_a_single_include_tree(  # type: ignore[no-untyped-def]
+    tools: tuple[str, str, str], copy_case  # noqa: F811
+) -> None:
+    """Beyond evaluation: OpenTofu applies the tree against the local S3 (two accounts,
+    two regions, a lock table), each unit's outputs reach its dependents through state,
+    at the same state keys as in the classic style, and protection holds on destroy."""
+    config = copy_case("rehearsal")
+    classic = rehearse(Options(config, *tools))
+    assert classic.ok, _failures(classic)
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write("\nstyle: single-include\n")
+    single = rehearse(Options(config, *tools))
+    assert single.ok, _failures(single)
+    assert sorted(single.state_objects) == sorted(classic.state_objects) and len(single.state_objects) == 7
+    assert {(f.source, f.output, f.target, f.input) for f in single.flows} == {
+        (f.source, f.output, f.target, f.input) for f in classic.flows
+    }
+    assert {u.address for u in single.units if u.kept} == {u.address for u in classic.units if u.kept}
