@@ -154,17 +154,21 @@ def test_a_project_root_template_is_refused_not_ignored(tmp_path: Path) -> None:
     (project / "environments.yaml").write_bytes((REPO / "environments.yaml").read_bytes())
     (project / "catalog").symlink_to(REPO / "catalog")
     (project / "templates" / "root.hcl.j2").write_text("# mine\n", encoding="utf-8")
-    (project / "templates" / "envcommon.hcl.j2").write_text("{{ header }}\n{{ module.id }}\n", encoding="utf-8")
+    (project / "templates" / "envcommon.hcl.j2").write_text("{{ header }}\n# {{ module.id }}\n", encoding="utf-8")
+    (project / "templates" / "region.hcl.j2").write_text(
+        "{{ header }}\nlocals {\n{% for k, v in locals.items() %}  {{ k }} = {{ v | hcl }}\n{% endfor %}}\n",
+        encoding="utf-8",
+    )
     loaded = api.load(project / "environments.yaml")
+    api.plan(loaded)  # the classic style renders them
     with pytest.raises(InputError) as raised:
         api.plan(loaded, style="single-include")
     messages = [d.message for d in raised.value.diagnostics]
     assert any("templates/root.hcl.j2 is not read" in m for m in messages)
     assert any("templates/envcommon.hcl.j2 does not write root.hcl's settings" in m for m in messages)
-    (project / "templates" / "root.hcl.j2").unlink()
-    (project / "templates" / "envcommon.hcl.j2").write_text(
-        (REPO / "templates" / "envcommon.hcl.j2").read_text(encoding="utf-8"), encoding="utf-8"
-    )
+    assert any("templates/region.hcl.j2 does not write plain values" in m for m in messages)
+    for name in ("envcommon.hcl.j2", "region.hcl.j2", "root.hcl.j2"):  # tfgen's own, copied: accepted
+        (project / "templates" / name).write_bytes((REPO / "templates" / name).read_bytes())
     assert layout.ROOT not in api.plan(api.load(project / "environments.yaml"), style="single-include").desired
 
 

@@ -550,9 +550,10 @@ def _leaf_locals(unit: Unit, used: frozenset[str], tenant: bool, shared: _Shared
 
 def check_single_include_templates(project: Project) -> None:
     """Refuse a project's own root.hcl.j2 (style single-include renders no root.hcl: it
-    would be ignored; a byte-for-byte copy of tfgen's is left out) or an envcommon.hcl.j2
+    would be ignored; a byte-for-byte copy of tfgen's is left out), an envcommon.hcl.j2
     that does not write root.hcl's settings (its units would have no backend: their state
-    would be local files)."""
+    would be local files), or an env.hcl.j2, region.hcl.j2 or tenant.hcl.j2 that does not
+    write the plain values the style reads (Terragrunt would fail to read them)."""
     templates = project.root / "templates"
     problems: list[str] = []
     if not templates.is_dir() or templates.resolve() == builtin_templates().resolve():
@@ -561,19 +562,28 @@ def check_single_include_templates(project: Project) -> None:
     if own.is_file() and own.read_bytes() != (builtin_templates() / "root.hcl.j2").read_bytes():
         # (a copy of tfgen's own, byte for byte, changes nothing by being left out)
         problems.append("templates/root.hcl.j2 is not read in style single-include (there is no root.hcl)")
-    envcommon = templates / "envcommon.hcl.j2"
-    if envcommon.is_file():
+    # Each template of the style's own files, and what it must read to write them.
+    needs = {
+        "envcommon.hcl.j2": ("root", "root.hcl's settings", "every module file carries"),
+        "env.hcl.j2": ("flat", "plain values", "the files that read it expect"),
+        "region.hcl.j2": ("flat", "plain values", "the files that read it expect"),
+        "tenant.hcl.j2": ("flat", "plain values", "the files that read it expect"),
+    }
+    for name, (variable, what, why) in needs.items():
+        template = templates / name
+        if not template.is_file():
+            continue
         import jinja2
-        from jinja2 import meta
 
-        try:
-            names = meta.find_undeclared_variables(jinja2.Environment().parse(envcommon.read_text(encoding="utf-8")))
+        try:  # the names the template reads (parsed only: its filters need not exist here)
+            tree = jinja2.Environment().parse(template.read_text(encoding="utf-8"))
+            names = {node.name for node in tree.find_all(jinja2.nodes.Name) if node.ctx == "load"}
         except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
-            names = {"root"}  # the render reports what is wrong with it
-        if "root" not in names:
+            names = {variable}  # the render reports what is wrong with it
+        if variable not in names:
             problems.append(
-                "templates/envcommon.hcl.j2 does not write root.hcl's settings (it never reads `root`), which "
-                "every module file carries in style single-include"
+                f"templates/{name} does not write {what} (it never reads `{variable}`), which {why} in style "
+                "single-include"
             )
     if problems:
         path = ("style",) if "style" in project.document.data else ()
@@ -584,7 +594,8 @@ def check_single_include_templates(project: Project) -> None:
                     project.document.locate(path) if path else Location(project.document.file),
                     path,
                     rule="style",
-                    hint="start from tfgen's built-in envcommon.hcl.j2 (its `root` sections), or use style: classic",
+                    hint="start from tfgen's built-in templates (their `root` and `flat` sections), or use style: "
+                    "classic",
                 )
                 for problem in problems
             ]
