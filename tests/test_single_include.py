@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from generator import api
+from generator.cli import main
 from generator.errors import InputError
 from generator.project import layout
 from generator.rehearse.run import Options, rehearse
@@ -209,3 +211,34 @@ def test_the_rehearsal_applies_and_destroys_a_single_include_tree(  # type: igno
         (f.source, f.output, f.target, f.input) for f in classic.flows
     }
     assert {u.address for u in single.units if u.kept} == {u.address for u in classic.units if u.kept}
+
+
+def test_switching_styles_needs_no_confirmation_from_classic_and_names_the_tree_it_replaces(
+    reference_project: Path,
+) -> None:
+    runner = CliRunner()
+    config = str(reference_project)
+    out = reference_project.parent / "output"
+    classic = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    result = runner.invoke(main, ["render", "-c", config, "--style", "single-include"])
+    assert result.exit_code == 0, result.output  # the same units and state keys: a plain render
+    assert not (out / layout.ROOT).exists()
+    result = runner.invoke(main, ["render", "-c", config, "--style", "stacks"])
+    assert result.exit_code == 1
+    assert "render refused to drop the single-include tree" in result.output
+    assert "Switching from single-include to stacks" in result.output
+    result = runner.invoke(main, ["render", "-c", config, "--style", "stacks", "--switch-style"])
+    assert result.exit_code == 0, result.output
+    # what `terragrunt stack generate` wrote would be merged into the unit by Terragrunt
+    leftover = out / "environments/dev/us-east-1/01-network/vpc" / layout.GENERATED_FILES[1]
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_text("values = {}\n", encoding="utf-8")
+    result = runner.invoke(main, ["render", "-c", config, "--style", "single-include", "--switch-style"])
+    assert result.exit_code != 0 and "written by `terragrunt stack generate`" in result.output, result.output
+    leftover.unlink()
+    result = runner.invoke(main, ["render", "-c", config, "--switch-style"])
+    assert result.exit_code == 0, result.output
+    back = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert {p: d for p, d in back.items() if not p.endswith(".json")} == {
+        p: d for p, d in classic.items() if not p.endswith(".json")
+    }

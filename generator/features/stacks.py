@@ -80,13 +80,14 @@ def reviewer(
 
     def review(out: Path, changes: Sequence[Change], protected: Callable[[str], bool]) -> Review:
         deleted = [c.path for c in changes if c.action == "delete"]
-        switch = stacks.style_switch(project, scope, deleted)
+        created = [c.path for c in changes if c.status == "created"]
+        switch = stacks.style_switch(project, scope, deleted, created)
         refusals: list[Diagnostic] = []  # the first reason found, as the user fixes them one at a time
         if switch is not None and not switch_style:
             refusals = [stacks.refusal(switch, display(out))]
         if not refusals and not allow_orphan:
             refusals = dropped_unit_blocks(out, changes, protected, display)
-        if not refusals and project.style == "classic":  # whatever the flags: Terragrunt would merge them
+        if not refusals and project.style != "stacks":  # whatever the flags: Terragrunt would merge them
             refusals = generated_leftovers(out, project, scope, display)
         unprotected = frozenset(switch.dropped) if switch is not None else frozenset()
         return Review(unprotected, tuple(refusals), switch)

@@ -393,8 +393,12 @@ def state_key(unit: Unit, project: Project) -> str:
     return layout.state_key(unit_directory(unit, project))
 
 
-def style_switch(project: Project, scope: Scope, deleted: Iterable[str]) -> StyleSwitch | None:
-    """What deleting *deleted* means when those are the other style's files of this model."""
+def style_switch(
+    project: Project, scope: Scope, deleted: Iterable[str], created: Iterable[str] = ()
+) -> StyleSwitch | None:
+    """What deleting *deleted* means when those are the other style's files of this model
+    (*created*: the files the render writes anew; root.hcl among them, the stacks style
+    replaces a single-include tree: the same unit files as classic's)."""
     deleted = set(deleted)
     if not deleted:
         return None
@@ -408,14 +412,15 @@ def style_switch(project: Project, scope: Scope, deleted: Iterable[str]) -> Styl
     if not dropped:
         return None
     units = [u for u in project.units if scope.includes(u.environment.name, u.region.name)]
+    name = layout.SINGLE_INCLUDE if project.style == "stacks" and layout.ROOT in set(created) else old.style
     if backend.is_remote(project):  # a workspace is named from the unit's layer and name: the same in both styles
-        return StyleSwitch(old.style, project.style, dropped, len(units), ())
+        return StyleSwitch(name, project.style, dropped, len(units), ())
     moves = tuple(
         StateMove(u.address, bucket_name(project, u), state_key(u, old), state_key(u, project))
         for u in units
         if state_key(u, old) != state_key(u, project)
     )
-    return StyleSwitch(old.style, project.style, dropped, len(units), moves)
+    return StyleSwitch(name, project.style, dropped, len(units), moves)
 
 
 def refusal(switch: StyleSwitch, where: str) -> Diagnostic:
