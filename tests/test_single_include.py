@@ -1,10 +1,11 @@
 """style: single-include: one include per unit, the module file carrying root.hcl's settings.
 
 The style exists for Terragrunt's speed (bench/README.md): its promise is that nothing
-else changes. Terragrunt itself judges that: every unit of the reference project and of
-every example (tenants, renamed units, the remote backend among them) evaluates to the
-same configuration (inputs, remote state and its key, generated files, source,
-dependencies) as in the classic style.
+else changes. Terragrunt itself judges that: every unit of the reference project, of
+every example and of the tenants case (renamed units, kept state objects, the remote
+backend among them) evaluates to the same configuration (inputs, remote state and its
+key, generated files, source, dependencies) as in the classic style; a rehearsal applies
+a project in both styles to the same state objects; switching styles moves no state.
 """
 
 from __future__ import annotations
