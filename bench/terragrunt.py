@@ -52,12 +52,7 @@ def tool(name: str, version: str) -> str:
 
 
 def timed(args: list[str], cwd: Path, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed in {cwd}:\n{result.stderr[-3000:]}")
-    return elapsed
+    return _timed_cpu(args, cwd, env)[0]
 
 
 def clean(tree: Path) -> None:
@@ -156,16 +151,11 @@ def measure_shapes(size: int, runs: int, shapes: list[str], work: Path = WORK) -
     for round_ in range(runs):
         for shape in shapes:
             loads[shape].append(os.getloadavg()[0])
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.perf_counter()
             args = [terragrunt, "find", "--dag", "--json", "--dependencies"]
-            result = subprocess.run(args, cwd=trees[shape], env=env, capture_output=True, text=True, check=False)
-            times[shape].append(time.perf_counter() - started)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu[shape].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-            if result.returncode != 0:
-                sys.exit(f"find --dag failed on {shape}:\n{result.stderr[-3000:]}")
-            graphs.setdefault(shape, _graph(result.stdout))
+            wall, used, out = _timed_cpu(args, trees[shape], env)
+            times[shape].append(wall)
+            cpu[shape].append(used)
+            graphs.setdefault(shape, _graph(out))
             if graphs[shape] != graphs[shapes[0]]:
                 sys.exit(f"{shape}: Terragrunt reports another graph than for {shapes[0]}")
             print(f"round {round_ + 1} {shape}: {times[shape][-1]:.1f} s, CPU {cpu[shape][-1]:.1f} s", file=sys.stderr)

@@ -167,6 +167,11 @@ def test_a_project_root_template_is_refused_not_ignored(tmp_path: Path) -> None:
     with pytest.raises(InputError) as raised:
         api.plan(loaded, style="single-include")
     messages = [d.message for d in raised.value.diagnostics]
+    # each at the template that would be ignored or would write the wrong file
+    assert {Path(d.location.file).name for d in raised.value.diagnostics} == {
+        "root.hcl.j2", "envcommon.hcl.j2", "region.hcl.j2"
+    }
+    assert all(d.location.line == 1 for d in raised.value.diagnostics)
     assert any("templates/root.hcl.j2 is not read" in m for m in messages)
     assert any("templates/envcommon.hcl.j2 does not write root.hcl's settings" in m for m in messages)
     assert any("templates/region.hcl.j2 does not write plain values" in m for m in messages)

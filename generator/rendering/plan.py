@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from .._package import builtin_templates
@@ -256,22 +257,10 @@ def root_file(project: Project, header: str) -> PlannedFile:
 
 
 def _envcommon(
-    module: Module, project: Project, header: str, tenant_modules: frozenset[str] | None = None,
-    moved: Mapping[str, str] | None = None, unmoved: Mapping[str, Any] | None = None,
+    module: Module, project: Project, header: str, tenant_modules: frozenset[str], root: Mapping[str, Any] | None
 ) -> PlannedFile:
-    """*tenant_modules*: the ids of modules with a per_tenant unit (worked out here if None).
-    In style single-include the file also writes root.hcl's settings (``root``), with
-    *moved*: the module's renamed units (worked out here if None); *unmoved*: those
-    settings without renamed units, when the caller has them (the same for every module
-    file without one)."""
-    if tenant_modules is None:
-        tenant_modules = frozenset(u.module.id for u in project.units if u.tenant is not None)
-    root = None
-    if project.style == layout.SINGLE_INCLUDE:
-        if moved is None:
-            moved = {u.directory: u.state_directory for u in project.units if u.module.id == module.id
-                     and u.state_directory != u.directory}
-        root = unmoved if unmoved is not None and not moved else root_settings(project, moved)
+    """*tenant_modules*: the ids of modules with a per_tenant unit. *root*: in style
+    single-include, root.hcl's settings, which the module file writes too."""
     return PlannedFile(
         module.envcommon_path,
         "envcommon.hcl.j2",
@@ -555,13 +544,13 @@ def check_single_include_templates(project: Project) -> None:
     would be local files), or an env.hcl.j2, region.hcl.j2 or tenant.hcl.j2 that does not
     write the plain values the style reads (Terragrunt would fail to read them)."""
     templates = project.root / "templates"
-    problems: list[str] = []
     if not templates.is_dir() or templates.resolve() == builtin_templates().resolve():
         return  # tfgen's own (the repository's reference project renders with them)
+    problems: list[tuple[Path, str]] = []
     own = templates / "root.hcl.j2"
     if own.is_file() and own.read_bytes() != (builtin_templates() / "root.hcl.j2").read_bytes():
         # (a copy of tfgen's own, byte for byte, changes nothing by being left out)
-        problems.append("templates/root.hcl.j2 is not read in style single-include (there is no root.hcl)")
+        problems.append((own, "templates/root.hcl.j2 is not read in style single-include (there is no root.hcl)"))
     # Each template of the style's own files, and what it must read to write them.
     needs = {
         "envcommon.hcl.j2": ("root", "root.hcl's settings", "every module file carries"),
@@ -569,12 +558,11 @@ def check_single_include_templates(project: Project) -> None:
         "region.hcl.j2": ("flat", "plain values", "the files that read it expect"),
         "tenant.hcl.j2": ("flat", "plain values", "the files that read it expect"),
     }
-    for name, (variable, what, why) in needs.items():
-        template = templates / name
-        if not template.is_file():
-            continue
+    found = {name: templates / name for name in needs if (templates / name).is_file()}
+    if found:
         import jinja2
-
+    for name, template in found.items():
+        variable, what, why = needs[name]
         try:  # the names the template reads (parsed only: its filters need not exist here)
             tree = jinja2.Environment().parse(template.read_text(encoding="utf-8"))
             names = {node.name for node in tree.find_all(jinja2.nodes.Name) if node.ctx == "load"}
@@ -582,22 +570,24 @@ def check_single_include_templates(project: Project) -> None:
             names = {variable}  # the render reports what is wrong with it
         if variable not in names:
             problems.append(
-                f"templates/{name} does not write {what} (it never reads `{variable}`), which {why} in style "
-                "single-include"
+                (
+                    template,
+                    f"templates/{name} does not write {what} (it never reads `{variable}`), which {why} in style "
+                    "single-include",
+                )
             )
     if problems:
-        path = ("style",) if "style" in project.document.data else ()
         raise InputError(
             [
                 Diagnostic(
                     problem,
-                    project.document.locate(path) if path else Location(project.document.file),
-                    path,
+                    Location(str(template), 1, 1),
+                    ("style",),
                     rule="style",
                     hint="start from tfgen's built-in templates (their `root` and `flat` sections), or use style: "
                     "classic",
                 )
-                for problem in problems
+                for template, problem in problems
             ]
         )
 
@@ -622,14 +612,16 @@ def plan(project: Project, scope: Scope | None = None, source_name: str = "envir
     files = [] if single else [root_file(project, header)]
     modules = {u.module.id: u.module for u in units}
     tenant_modules = frozenset(u.module.id for u in project.units if u.tenant is not None)
-    moved: dict[str, dict[str, str]] = {m: {} for m in modules}
+    roots: dict[str, Mapping[str, Any] | None] = dict.fromkeys(modules)
     if single:
         check_single_include_templates(project)
+        moved: dict[str, dict[str, str]] = {}
         for u in project.units:  # a module file maps its renamed units, whatever the scope
-            if u.state_directory != u.directory and u.module.id in moved:
-                moved[u.module.id][u.directory] = u.state_directory
-    unmoved = root_settings(project, {}) if single else None
-    files += [_envcommon(modules[m], project, header, tenant_modules, moved[m], unmoved) for m in sorted(modules)]
+            if u.state_directory != u.directory and u.module.id in modules:
+                moved.setdefault(u.module.id, {})[u.directory] = u.state_directory
+        unmoved = root_settings(project, {})  # the same for every module file without a rename
+        roots = {m: root_settings(project, moved[m]) if m in moved else unmoved for m in modules}
+    files += [_envcommon(modules[m], project, header, tenant_modules, roots[m]) for m in sorted(modules)]
     files += environment_files(project, scope, header)
     shared = _Shared(project)
     files += [_leaf(u, project, header, shared) for u in units]
